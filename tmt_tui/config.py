@@ -1,0 +1,259 @@
+"""Typed, frozen, strict settings loaded once from TOML.
+
+An unknown key or a wrong type fails at start with the file, the key and what was expected,
+because a typo in a risk limit must never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used, with where and why."""
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    """Pre-trade limits for one account (money in the account currency)."""
+
+    max_order_units: int = 10_000_000  # largest single order
+    max_order_notional: Decimal = Decimal("10000000")  # |units| x price, in account currency
+    max_position_units: int = 20_000_000  # net units per instrument after the order
+    max_leverage: Decimal = Decimal("30")  # gross exposure / equity after the order
+    daily_loss_limit: Decimal = Decimal("5000")  # realized + unrealized since 17:00 New York
+    reduce_at_loss_fraction: Decimal = Decimal("0.8")  # enter REDUCING at this share of the limit
+    price_collar_pct: Decimal = Decimal("5")  # limit / stop price within this % of mid
+    max_quote_age_s: float = 10.0  # market orders need a quote at most this old
+    max_working_orders: int = 200
+    max_orders_per_second: int = 50
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    id: str
+    currency: str = "USD"
+    balance: Decimal = Decimal("100000")  # opening balance of a new sim account
+    risk: RiskLimits = field(default_factory=RiskLimits)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    journal_path: str = ""  # empty: $XDG_DATA_HOME/tmt/journal.db
+    market_data: str = "sim"  # which venue feeds quotes
+    broker: str = "sim"  # which venue executes orders
+    tick_flush_ms: int = 250  # ticks are journaled in batches this often
+    marks_interval_ms: int = 50  # full revaluation and publication of marks
+    equity_snapshot_s: float = 60.0  # equity rows in the derived table
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    seed: int = 7
+    ticks_per_second: float = 4.0  # per instrument
+    volatility_scale: float = 1.0
+    instruments: tuple[str, ...] = ()  # empty: the whole built-in universe
+
+
+@dataclass(frozen=True)
+class KillSwitchSettings:
+    flatten: bool = False  # close every position on engage, then cancel what is left
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    fps: int = 20  # redraw at most this often
+    theme: str = "tmt-dark"
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+
+
+@dataclass(frozen=True)
+class Settings:
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    sim: SimSettings = field(default_factory=SimSettings)
+    kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    accounts: tuple[AccountSettings, ...] = ()
+    source: str = "<defaults>"
+
+    def journal_path(self) -> Path:
+        """Where the journal lives: the configured path, else under ``$XDG_DATA_HOME/tmt``."""
+        if self.engine.journal_path:
+            return Path(os.path.expanduser(self.engine.journal_path))
+        data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+        return Path(data_home) / "tmt" / "journal.db"
+
+    def to_plain(self) -> dict[str, Any]:
+        """The effective config as JSON-able data, journaled at every start."""
+
+        def plain(value: Any) -> Any:
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            if isinstance(value, tuple | list):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, Decimal):
+                return str(value)
+            return value
+
+        return typing.cast(dict[str, Any], plain(self))
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (tuple, list):
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if origin is dict:
+        return "a table of strings"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        Decimal: "a decimal number (string or number)",
+    }.get(tp, str(tp))
+
+
+def _convert(value: Any, tp: Any, where: str, source: str) -> Any:
+    """Check ``value`` against the annotation ``tp`` and convert it; raise ConfigError naming ``where``."""
+
+    def bad() -> ConfigError:
+        return ConfigError(
+            f"{source}: key '{where}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
+        )
+
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            raise bad()
+        return _build(tp, value, where, source)
+    if origin in (tuple, list):
+        if not isinstance(value, list):
+            raise bad()
+        (item_type, *_) = typing.get_args(tp)
+        return tuple(_convert(v, item_type, f"{where}[{i}]", source) for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise bad()
+        return dict(value)
+    if origin in (typing.Union, types.UnionType):
+        raise bad()
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad()
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad()
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    if tp is Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise bad()
+        try:
+            result = Decimal(str(value))
+        except InvalidOperation:
+            raise bad() from None
+        if not result.is_finite():
+            raise bad()
+        return result
+    raise bad()
+
+
+def _build(cls: type[Any], table: dict[str, Any], where: str, source: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    for key in table:
+        if key not in names:
+            path = f"{where}.{key}" if where else key
+            raise ConfigError(
+                f"{source}: unknown key '{path}' (expected one of: {', '.join(sorted(names))})"
+            )
+    kwargs = {}
+    for key, value in table.items():
+        path = f"{where}.{key}" if where else key
+        kwargs[key] = _convert(value, hints[key], path, source)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{source}: table '{where or '<top>'}' is incomplete: {exc}") from None
+
+
+def parse_settings(text: str, source: str) -> Settings:
+    """Settings from TOML text; ``source`` names the file in every error."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    settings: Settings = _build(Settings, table, "", source)
+    settings = dataclasses.replace(settings, source=source)
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    source = settings.source
+    if not settings.accounts:
+        raise ConfigError(f"{source}: at least one [[accounts]] table is required")
+    seen: set[str] = set()
+    for i, account in enumerate(settings.accounts):
+        if not account.id or account.id in seen:
+            raise ConfigError(f"{source}: key 'accounts[{i}].id' must be a unique, non-empty string")
+        seen.add(account.id)
+        if len(account.currency) != 3 or not account.currency.isalpha():
+            raise ConfigError(f"{source}: key 'accounts[{i}].currency' must be a 3-letter code")
+        if account.balance < 0:
+            raise ConfigError(f"{source}: key 'accounts[{i}].balance' must not be negative")
+        risk = account.risk
+        for name in ("max_order_units", "max_position_units", "max_working_orders"):
+            if getattr(risk, name) <= 0:
+                raise ConfigError(f"{source}: key 'accounts[{i}].risk.{name}' must be positive")
+        if not Decimal(0) < risk.reduce_at_loss_fraction <= Decimal(1):
+            raise ConfigError(
+                f"{source}: key 'accounts[{i}].risk.reduce_at_loss_fraction' must be in (0, 1]"
+            )
+    if settings.engine.market_data != "sim" or settings.engine.broker != "sim":
+        raise ConfigError(
+            f"{source}: keys 'engine.market_data' and 'engine.broker' support only \"sim\" so far"
+        )
+    if not 1 <= settings.ui.fps <= 120:
+        raise ConfigError(f"{source}: key 'ui.fps' must be between 1 and 120")
+    if settings.sim.ticks_per_second <= 0:
+        raise ConfigError(f"{source}: key 'sim.ticks_per_second' must be positive")
+
+
+def default_config_text() -> str:
+    return resources.files("tmt_tui").joinpath("resources/config/default.toml").read_text("utf-8")
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load ``path``, or the packaged ``config/default.toml`` when None."""
+    if path is None:
+        return parse_settings(default_config_text(), "config/default.toml")
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read config: {exc.strerror}") from None
+    return parse_settings(text, str(file))

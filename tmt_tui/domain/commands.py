@@ -1,0 +1,150 @@
+"""What a user (or a rule) asks the engine to do. Frozen, plain, and stamped with their origin."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from tmt_tui.domain.orders import OrderType, TimeInForce
+
+
+class Origin(str, Enum):
+    """Who asked: the workstation, the command line, the control API, a signal, or an engine rule."""
+
+    UI = "ui"
+    CLI = "cli"
+    API = "api"
+    SIGNAL = "signal"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOrder:
+    account: str
+    instrument: str
+    units: int
+    type: OrderType = OrderType.MARKET
+    price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    trailing_stop_distance: Decimal | None = None
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyOrder:
+    order_id: str
+    price: Decimal | None = None
+    units: int | None = None
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order_id: str
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePosition:
+    """Close ``units`` of a position (all of it when None) with a market order that only reduces."""
+
+    account: str
+    instrument: str
+    units: int | None = None
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll:
+    account: str | None = None
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class EngageKillSwitch:
+    reason: str = "kill switch"
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class ResetKillSwitch:
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class SetReducing:
+    """Enter (``on``) or leave REDUCING for one account, or all when ``account`` is None."""
+
+    on: bool = True
+    account: str | None = None
+    origin: Origin = Origin.UI
+
+
+Command = (
+    SubmitOrder
+    | ModifyOrder
+    | CancelOrder
+    | ClosePosition
+    | CancelAll
+    | EngageKillSwitch
+    | ResetKillSwitch
+    | SetReducing
+)
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    cls.__name__: cls
+    for cls in (
+        SubmitOrder,
+        ModifyOrder,
+        CancelOrder,
+        ClosePosition,
+        CancelAll,
+        EngageKillSwitch,
+        ResetKillSwitch,
+        SetReducing,
+    )
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def command_to_wire(command: Command) -> dict[str, Any]:
+    """Plain JSON-able form: ``{"command": "SubmitOrder", ...fields}`` with Decimals as strings."""
+    return {"command": type(command).__name__, **{k: _plain(v) for k, v in asdict(command).items()}}
+
+
+_DECIMAL_FIELDS = frozenset({"price", "take_profit", "stop_loss", "trailing_stop_distance"})
+
+
+def command_from_wire(data: dict[str, Any]) -> Command:
+    """Rebuild a command from its wire form; raises ValueError naming what is wrong."""
+    fields = dict(data)
+    name = fields.pop("command", None)
+    cls = COMMAND_TYPES.get(str(name))
+    if cls is None:
+        raise ValueError(f"unknown command {name!r}")
+    for key, value in list(fields.items()):
+        if value is None:
+            continue
+        if key in _DECIMAL_FIELDS:
+            fields[key] = Decimal(str(value))
+        elif key == "type":
+            fields[key] = OrderType(value)
+        elif key == "time_in_force":
+            fields[key] = TimeInForce(value)
+        elif key == "origin":
+            fields[key] = Origin(value)
+    try:
+        return cls(**fields)
+    except TypeError as exc:
+        raise ValueError(f"bad fields for {name}: {exc}") from None

@@ -1,0 +1,73 @@
+"""Facts the engine journals and publishes, each stamped with a sequence number and an origin.
+
+An event is plain data (``data`` holds only JSON types, Decimals as strings), so the same
+value is a journal row, a wire message and the input to replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class EventKind(str, Enum):
+    """Every kind of fact, with the keys its ``data`` carries."""
+
+    ENGINE_STARTED = "engine.started"  # config, version
+    DAY_STARTED = "day.started"  # account, trading_day, start_equity
+    COMMAND = "command"  # the command's wire form
+    ORDER_SUBMITTED = "order.submitted"  # order (wire), sent to the venue
+    ORDER_REJECTED = "order.rejected"  # order (wire, REJECTED), code, message, source (risk|broker)
+    COMMAND_REJECTED = "command.rejected"  # command, code, message
+    ORDER_ACCEPTED = "order.accepted"  # order_id, venue_id: resting at the venue
+    ORDER_MODIFIED = "order.modified"  # order_id, price, units
+    ORDER_CANCELLED = "order.cancelled"  # order_id, reason
+    ORDER_FILLED = "order.filled"  # order_id, fill_id, units, price, conversion_rate, ts
+    PROTECTIVE_ORDER_CREATED = "order.protective"  # order (wire): a TP/SL the venue attached to a trade
+    TRADING_STATE_CHANGED = "trading_state.changed"  # account, state, reason
+    KILL_SWITCH_ENGAGED = "kill_switch.engaged"  # reason, flatten
+    KILL_SWITCH_RESET = "kill_switch.reset"  # (nothing)
+    DAILY_LOSS_BREACHED = "daily_loss.breached"  # account, daily_pl, limit
+    FEED_PROBLEM = "feed.problem"  # instrument, problem, count: bad quotes, once per burst
+
+
+#: Kinds that change trading state on replay; the rest are the audit trail.
+STATEFUL_KINDS = frozenset(
+    {
+        EventKind.DAY_STARTED,
+        EventKind.ORDER_SUBMITTED,
+        EventKind.ORDER_REJECTED,
+        EventKind.ORDER_ACCEPTED,
+        EventKind.ORDER_MODIFIED,
+        EventKind.ORDER_CANCELLED,
+        EventKind.ORDER_FILLED,
+        EventKind.PROTECTIVE_ORDER_CREATED,
+        EventKind.TRADING_STATE_CHANGED,
+        EventKind.KILL_SWITCH_ENGAGED,
+        EventKind.KILL_SWITCH_RESET,
+        EventKind.DAILY_LOSS_BREACHED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    ts: float
+    kind: EventKind
+    origin: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind.value,
+            "origin": self.origin,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Event:
+        return cls(int(d["seq"]), float(d["ts"]), EventKind(d["kind"]), d["origin"], d["data"])

@@ -1,0 +1,73 @@
+"""Tradeable instruments and the rules their prices and sizes follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """An FX pair as a broker describes it (OANDA's names: ``EUR_USD``).
+
+    Prices carry ``display_precision`` decimals; sizes are whole units of the base currency.
+    """
+
+    name: str
+    display_precision: int
+    pip_location: int
+    margin_rate: Decimal
+    min_units: int = 1
+    max_units: int = 100_000_000
+    tradeable: bool = True
+
+    @property
+    def base(self) -> str:
+        return self.name.split("_", 1)[0]
+
+    @property
+    def quote(self) -> str:
+        return self.name.split("_", 1)[1]
+
+    @property
+    def tick(self) -> Decimal:
+        """The smallest price step the venue accepts."""
+        return Decimal(1).scaleb(-self.display_precision)
+
+    @property
+    def pip(self) -> Decimal:
+        return Decimal(1).scaleb(self.pip_location)
+
+    def is_on_tick(self, price: Decimal) -> bool:
+        """True when ``price`` has no more decimals than the instrument shows."""
+        exponent = price.as_tuple().exponent
+        return isinstance(exponent, int) and (
+            exponent >= -self.display_precision or price == price.quantize(self.tick)
+        )
+
+    def round_price(self, price: Decimal) -> Decimal:
+        return price.quantize(self.tick)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "display_precision": self.display_precision,
+            "pip_location": self.pip_location,
+            "margin_rate": str(self.margin_rate),
+            "min_units": self.min_units,
+            "max_units": self.max_units,
+            "tradeable": self.tradeable,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Instrument:
+        return cls(
+            name=data["name"],
+            display_precision=int(data["display_precision"]),
+            pip_location=int(data["pip_location"]),
+            margin_rate=Decimal(data["margin_rate"]),
+            min_units=int(data["min_units"]),
+            max_units=int(data["max_units"]),
+            tradeable=bool(data["tradeable"]),
+        )

@@ -1,0 +1,188 @@
+"""Orders and their life cycle as an explicit transition table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+
+class OrderType(str, Enum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP = "STOP"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    STOP_LOSS = "STOP_LOSS"
+
+
+class TimeInForce(str, Enum):
+    GTC = "GTC"
+    FOK = "FOK"
+    IOC = "IOC"
+
+
+class OrderStatus(str, Enum):
+    """Where an order is in its life. Terminal states never change again."""
+
+    INITIALIZED = "INITIALIZED"
+    SUBMITTED = "SUBMITTED"
+    WORKING = "WORKING"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_open(self) -> bool:
+        """Still able to fill: sent to the venue and not yet done."""
+        return self in _OPEN
+
+
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED})
+_OPEN = frozenset({OrderStatus.SUBMITTED, OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED})
+
+S = OrderStatus
+#: Every legal move. Anything else is a bug in the engine or a venue, and raises.
+TRANSITIONS: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
+    {
+        (S.INITIALIZED, S.SUBMITTED),
+        (S.INITIALIZED, S.REJECTED),
+        (S.SUBMITTED, S.WORKING),
+        (S.SUBMITTED, S.PARTIALLY_FILLED),
+        (S.SUBMITTED, S.FILLED),
+        (S.SUBMITTED, S.CANCELLED),
+        (S.SUBMITTED, S.REJECTED),
+        (S.WORKING, S.WORKING),  # modified (replaced) at the venue
+        (S.WORKING, S.PARTIALLY_FILLED),
+        (S.WORKING, S.FILLED),
+        (S.WORKING, S.CANCELLED),
+        (S.PARTIALLY_FILLED, S.PARTIALLY_FILLED),
+        (S.PARTIALLY_FILLED, S.FILLED),
+        (S.PARTIALLY_FILLED, S.CANCELLED),
+    }
+)
+del S
+
+
+class IllegalTransition(Exception):
+    """An order was asked to move in a way the life cycle forbids."""
+
+    def __init__(self, order_id: str, old: OrderStatus, new: OrderStatus) -> None:
+        super().__init__(f"order {order_id}: illegal transition {old.value} -> {new.value}")
+        self.order_id = order_id
+        self.old = old
+        self.new = new
+
+
+def check_transition(order_id: str, old: OrderStatus, new: OrderStatus) -> None:
+    if (old, new) not in TRANSITIONS:
+        raise IllegalTransition(order_id, old, new)
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _undec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order as the engine knows it; replaced (never mutated) on every change.
+
+    ``units`` is signed: positive buys, negative sells. ``trade_id`` is set on protective
+    (take-profit / stop-loss) orders, which belong to an open trade, as OANDA attaches them.
+    """
+
+    id: str
+    account: str
+    instrument: str
+    units: int
+    type: OrderType
+    status: OrderStatus = OrderStatus.INITIALIZED
+    price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    trailing_stop_distance: Decimal | None = None
+    trade_id: str | None = None
+    reduce_only: bool = False
+    filled_units: int = 0
+    avg_fill_price: Decimal | None = None
+    venue_id: str | None = None
+    reason: str = ""
+    origin: str = "ui"
+    created_ts: float = 0.0
+    updated_ts: float = 0.0
+
+    @property
+    def side(self) -> str:
+        return "BUY" if self.units > 0 else "SELL"
+
+    @property
+    def remaining_units(self) -> int:
+        return self.units - self.filled_units
+
+    @property
+    def is_protective(self) -> bool:
+        return self.type in (OrderType.TAKE_PROFIT, OrderType.STOP_LOSS)
+
+    def moved_to(self, status: OrderStatus, **changes: Any) -> Order:
+        """This order in ``status``; raises IllegalTransition when the table forbids it."""
+        check_transition(self.id, self.status, status)
+        return replace(self, status=status, **changes)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account": self.account,
+            "instrument": self.instrument,
+            "units": self.units,
+            "type": self.type.value,
+            "status": self.status.value,
+            "price": _dec(self.price),
+            "time_in_force": self.time_in_force.value,
+            "take_profit": _dec(self.take_profit),
+            "stop_loss": _dec(self.stop_loss),
+            "trailing_stop_distance": _dec(self.trailing_stop_distance),
+            "trade_id": self.trade_id,
+            "reduce_only": self.reduce_only,
+            "filled_units": self.filled_units,
+            "avg_fill_price": _dec(self.avg_fill_price),
+            "venue_id": self.venue_id,
+            "reason": self.reason,
+            "origin": self.origin,
+            "created_ts": self.created_ts,
+            "updated_ts": self.updated_ts,
+        }
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Order:
+        return cls(
+            id=d["id"],
+            account=d["account"],
+            instrument=d["instrument"],
+            units=int(d["units"]),
+            type=OrderType(d["type"]),
+            status=OrderStatus(d["status"]),
+            price=_undec(d.get("price")),
+            time_in_force=TimeInForce(d.get("time_in_force", "GTC")),
+            take_profit=_undec(d.get("take_profit")),
+            stop_loss=_undec(d.get("stop_loss")),
+            trailing_stop_distance=_undec(d.get("trailing_stop_distance")),
+            trade_id=d.get("trade_id"),
+            reduce_only=bool(d.get("reduce_only", False)),
+            filled_units=int(d.get("filled_units", 0)),
+            avg_fill_price=_undec(d.get("avg_fill_price")),
+            venue_id=d.get("venue_id"),
+            reason=d.get("reason", ""),
+            origin=d.get("origin", "ui"),
+            created_ts=float(d.get("created_ts", 0.0)),
+            updated_ts=float(d.get("updated_ts", 0.0)),
+        )

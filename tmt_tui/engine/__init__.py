@@ -1,0 +1,1 @@
+"""The single writer of trading state: a synchronous core inside a thin async runner."""

@@ -1,0 +1,154 @@
+"""Hands engine output to subscribers on other threads and loops without ever blocking the engine.
+
+Each subscriber has a mailbox: events queue (bounded; overflow is replaced by a fresh snapshot),
+while orders, positions, accounts and quotes are conflated to their latest value. The engine
+wakes a subscriber's loop once per batch (``call_soon_threadsafe``), not once per quote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable
+
+from tmt_tui.domain.client import Snapshot, StreamItem, Update
+from tmt_tui.domain.events import Event
+from tmt_tui.domain.orders import Order
+from tmt_tui.domain.positions import AccountState, Position
+from tmt_tui.domain.quotes import Quote
+
+MAX_PENDING_EVENTS = 20_000
+
+
+class Mailbox:
+    """One subscriber's pending stream items; written by the engine, read on the subscriber's loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_events: int = MAX_PENDING_EVENTS) -> None:
+        self._loop = loop
+        self._wake = asyncio.Event()
+        self._lock = threading.Lock()
+        self._signalled = False
+        self._max_events = max_events
+        self.snapshot: Snapshot | None = None
+        self.events: list[Event] = []
+        self.orders: dict[str, Order] = {}
+        self.positions: dict[str, Position] = {}
+        self.accounts: dict[str, AccountState] = {}
+        self.quotes: dict[str, Quote] = {}
+        self.seq = 0
+        self.closed = False
+
+    # engine side ----------------------------------------------------------------------------
+
+    def _signal(self) -> None:
+        if not self._signalled:
+            self._signalled = True
+            try:
+                self._loop.call_soon_threadsafe(self._wake.set)
+            except RuntimeError:  # the subscriber's loop is gone
+                self.closed = True
+
+    def put_snapshot(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self.snapshot = snapshot
+            self.events.clear()
+            self.orders.clear()
+            self.positions.clear()
+            self.accounts.clear()
+            self.quotes.clear()
+            self.seq = snapshot.seq
+            self._signal()
+
+    def put(
+        self,
+        events: list[Event],
+        orders: Iterable[Order],
+        positions: Iterable[Position],
+        accounts: Iterable[AccountState],
+    ) -> bool:
+        """Queue a batch; False when the reader fell too far behind and needs a snapshot."""
+        with self._lock:
+            if len(self.events) + len(events) > self._max_events:
+                return False
+            self.events.extend(events)
+            if events:
+                self.seq = events[-1].seq
+            for o in orders:
+                self.orders[o.id] = o
+            for p in positions:
+                self.positions[p.key] = p
+            for a in accounts:
+                self.accounts[a.id] = a
+            self._signal()
+        return True
+
+    def put_quote(self, quote: Quote) -> None:
+        with self._lock:
+            self.quotes[quote.instrument] = quote
+            self._signal()
+
+    # subscriber side ------------------------------------------------------------------------
+
+    async def get(self) -> StreamItem:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                self._signalled = False
+                if self.snapshot is not None:
+                    item: StreamItem = self.snapshot
+                    self.snapshot = None
+                    if self.quotes:  # quotes that arrived after the snapshot
+                        self._signal()
+                    return item
+                if not (self.events or self.orders or self.positions or self.accounts or self.quotes):
+                    continue
+                item = Update(
+                    seq=self.seq,
+                    events=tuple(self.events),
+                    orders=tuple(self.orders.values()),
+                    positions=tuple(self.positions.values()),
+                    accounts=tuple(self.accounts.values()),
+                    quotes=tuple(self.quotes.values()),
+                )
+                self.events.clear()
+                self.orders.clear()
+                self.positions.clear()
+                self.accounts.clear()
+                self.quotes.clear()
+                return item
+
+
+class Bus:
+    """The engine's set of mailboxes (touched only on the engine thread)."""
+
+    def __init__(self) -> None:
+        self.mailboxes: list[Mailbox] = []
+
+    def add(self, mailbox: Mailbox, snapshot: Snapshot) -> None:
+        mailbox.put_snapshot(snapshot)
+        self.mailboxes.append(mailbox)
+
+    def remove(self, mailbox: Mailbox) -> None:
+        if mailbox in self.mailboxes:
+            self.mailboxes.remove(mailbox)
+
+    def publish(
+        self,
+        events: list[Event],
+        orders: list[Order],
+        positions: list[Position],
+        accounts: list[AccountState],
+    ) -> list[Mailbox]:
+        """Deliver a batch; returns the mailboxes that overflowed (they need a snapshot)."""
+        behind = []
+        for mailbox in list(self.mailboxes):
+            if mailbox.closed:
+                self.mailboxes.remove(mailbox)
+            elif not mailbox.put(events, orders, positions, accounts):
+                behind.append(mailbox)
+        return behind
+
+    def quote(self, quote: Quote) -> None:
+        for mailbox in self.mailboxes:
+            mailbox.put_quote(quote)

@@ -1,0 +1,494 @@
+"""The deterministic engine core: commands and venue events in, journaled events out.
+
+Nothing here does I/O or reads a wall clock directly: the runner passes in the clock and drains
+``pending`` (events to journal and publish) and ``outbox`` (requests for the broker). Same
+inputs, same events, which is what makes replay and tests exact.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from tmt_tui import __version__
+from tmt_tui.config import Settings
+from tmt_tui.domain.calendar import trading_day
+from tmt_tui.domain.client import Reply
+from tmt_tui.domain.commands import (
+    CancelAll,
+    CancelOrder,
+    ClosePosition,
+    Command,
+    EngageKillSwitch,
+    ModifyOrder,
+    Origin,
+    ResetKillSwitch,
+    SetReducing,
+    SubmitOrder,
+    command_to_wire,
+)
+from tmt_tui.domain.events import Event, EventKind
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from tmt_tui.domain.positions import TradingState
+from tmt_tui.domain.quotes import Quote, quote_problem
+from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine.portfolio import money
+from tmt_tui.engine.risk import RiskEngine, reduces
+from tmt_tui.engine.state import EngineState
+from tmt_tui.venues.base import (
+    VenueAccepted,
+    VenueCancelled,
+    VenueEvent,
+    VenueFilled,
+    VenueModified,
+    VenueProtectiveCreated,
+    VenueRejected,
+)
+
+log = logging.getLogger(__name__)
+
+# A broker request: ("submit", order) | ("cancel", order) | ("modify", order, price, units)
+Request = tuple[Any, ...]
+
+
+class EngineCore(EngineState):
+    """Decides: turns commands and venue events into events, and broker requests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        instruments: Iterable[Instrument],
+        clock: Callable[[], float],
+    ) -> None:
+        super().__init__(settings, instruments)
+        self.clock = clock
+        self.risk = RiskEngine(self.book, self.portfolio)
+        self.pending: list[Event] = []
+        self.outbox: list[Request] = []
+        self.halt_pending = False  # set from any thread the moment a kill switch is asked for
+        self.bad_quotes = 0
+        self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish
+        self._bad_burst: dict[str, int] = {}
+
+    # plumbing -------------------------------------------------------------------------------
+
+    def emit(self, kind: EventKind, origin: str, data: dict[str, Any]) -> Event:
+        event = Event(self.seq + 1, self.clock(), kind, origin, data)
+        self.evolve(event)
+        self.pending.append(event)
+        self.recent_events.append(event)
+        return event
+
+    def take_pending(self) -> list[Event]:
+        pending, self.pending = self.pending, []
+        return pending
+
+    def take_outbox(self) -> list[Request]:
+        outbox, self.outbox = self.outbox, []
+        return outbox
+
+    def start(self) -> None:
+        """Journal the effective config and open any configured account the journal lacks."""
+        self.emit(
+            EventKind.ENGINE_STARTED,
+            "auto",
+            {
+                "version": __version__,
+                "config": self.settings.to_plain(),
+                "accounts": [
+                    {"id": a.id, "currency": a.currency, "balance": str(a.balance)}
+                    for a in self.settings.accounts
+                    if a.id not in self.portfolio.accounts
+                ],
+            },
+        )
+        self.roll_day(force=False)
+
+    # commands -------------------------------------------------------------------------------
+
+    def handle(self, command: Command) -> Reply:
+        """Apply one command; the reply is final once ``pending`` is durable."""
+        self.emit(EventKind.COMMAND, command.origin.value, command_to_wire(command))
+        if isinstance(command, SubmitOrder):
+            return self._submit(command)
+        if isinstance(command, ModifyOrder):
+            return self._modify(command)
+        if isinstance(command, CancelOrder):
+            return self._cancel(command)
+        if isinstance(command, ClosePosition):
+            return self._close(command)
+        if isinstance(command, CancelAll):
+            return self._cancel_all(command)
+        if isinstance(command, EngageKillSwitch):
+            return self.engage_kill_switch(command)
+        if isinstance(command, ResetKillSwitch):
+            return self._reset(command)
+        return self._reducing(command)
+
+    def _refuse(self, command: Command, code: Reason, message: str) -> Reply:
+        self.emit(
+            EventKind.COMMAND_REJECTED,
+            command.origin.value,
+            {"command": type(command).__name__, "code": code.value, "message": message},
+        )
+        return Reply(False, code.value, message, seq=self.seq)
+
+    def _submit(self, cmd: SubmitOrder) -> Reply:
+        now = self.clock()
+        order_id = f"O{self.seq}"
+        if isinstance(cmd.units, bool) or not isinstance(cmd.units, int):
+            return self._reject_order(
+                Order(order_id, cmd.account, cmd.instrument, 0, cmd.type, origin=cmd.origin.value),
+                Reason.INVALID_UNITS,
+                f"units must be a whole number, got {cmd.units!r}",
+            )
+        tif = cmd.time_in_force or (
+            TimeInForce.FOK if cmd.type is OrderType.MARKET else TimeInForce.GTC
+        )
+        order = Order(
+            id=order_id,
+            account=cmd.account,
+            instrument=cmd.instrument,
+            units=cmd.units,
+            type=cmd.type,
+            price=cmd.price,
+            time_in_force=tif,
+            take_profit=cmd.take_profit,
+            stop_loss=cmd.stop_loss,
+            trailing_stop_distance=cmd.trailing_stop_distance,
+            origin=cmd.origin.value,
+            created_ts=now,
+            updated_ts=now,
+        )
+        return self._send(order, now)
+
+    def _send(self, order: Order, now: float) -> Reply:
+        if order.type not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP):
+            return self._reject_order(order, Reason.INVALID_PRICE, "only market, limit and stop")
+        rejection = self.risk.check(
+            order, self.orders.count(order.account), now, self.halt_pending
+        )
+        if rejection is not None:
+            return self._reject_order(order, *rejection)
+        self.risk.throttle.record(order.account, now)
+        submitted = order.moved_to(OrderStatus.SUBMITTED)
+        self.emit(EventKind.ORDER_SUBMITTED, order.origin, {"order": submitted.to_wire()})
+        self.outbox.append(("submit", submitted))
+        return Reply(True, "OK", "submitted", submitted.id, self.seq)
+
+    def _reject_order(self, order: Order, code: Reason, message: str) -> Reply:
+        rejected = order.moved_to(OrderStatus.REJECTED, reason=f"{code.value}: {message}")
+        self.emit(
+            EventKind.ORDER_REJECTED,
+            order.origin,
+            {"order": rejected.to_wire(), "code": code.value, "message": message, "source": "risk"},
+        )
+        return Reply(False, code.value, message, order.id, self.seq)
+
+    def _modify(self, cmd: ModifyOrder) -> Reply:
+        order = self.orders.get(cmd.order_id)
+        if order is None:
+            return self._refuse(cmd, Reason.UNKNOWN_ORDER, f"no working order {cmd.order_id}")
+        if order.status is not OrderStatus.WORKING or order.type is OrderType.MARKET:
+            return self._refuse(
+                cmd, Reason.ORDER_NOT_MODIFIABLE, f"{order.id} is {order.status.value.lower()}"
+            )
+        units = order.units if cmd.units is None else cmd.units
+        if isinstance(units, bool) or not isinstance(units, int) or units == 0:
+            return self._refuse(cmd, Reason.INVALID_UNITS, f"units must be a non-zero whole number")
+        if (units > 0) != (order.units > 0):
+            units = -units  # the ticket speaks in sizes; the side stays the order's
+        inst = self.book.instruments[order.instrument]
+        acct = self.portfolio.accounts[order.account]
+        if cmd.price is not None:
+            if not cmd.price.is_finite() or cmd.price <= 0:
+                return self._refuse(cmd, Reason.INVALID_PRICE, "price must be a positive number")
+            if not inst.is_on_tick(cmd.price):
+                return self._refuse(
+                    cmd,
+                    Reason.PRICE_PRECISION_EXCEEDED,
+                    f"price {cmd.price} has more than {inst.display_precision} decimals",
+                )
+        if abs(units) > abs(order.units) and not order.is_protective:
+            if acct.state is not TradingState.ACTIVE or self.halt_pending:
+                return self._refuse(
+                    cmd, Reason.TRADING_HALTED, f"{acct.id} is {acct.state.value}: cannot add size"
+                )
+            if abs(units) > acct.limits.max_order_units:
+                return self._refuse(
+                    cmd,
+                    Reason.UNITS_ABOVE_MAXIMUM,
+                    f"{abs(units):,} units exceeds the order limit of "
+                    f"{acct.limits.max_order_units:,}",
+                )
+        self.outbox.append(("modify", order, cmd.price, units))
+        return Reply(True, "OK", "modify sent", order.id, self.seq)
+
+    def _cancel(self, cmd: CancelOrder) -> Reply:
+        order = self.orders.get(cmd.order_id)
+        if order is None:
+            return self._refuse(cmd, Reason.UNKNOWN_ORDER, f"no working order {cmd.order_id}")
+        self.outbox.append(("cancel", order))
+        return Reply(True, "OK", "cancel sent", order.id, self.seq)
+
+    def _close_order(self, account: str, instrument: str, units: int, origin: str) -> Order:
+        now = self.clock()
+        return Order(
+            id=f"O{self.seq}-{account}-{instrument}",
+            account=account,
+            instrument=instrument,
+            units=units,
+            type=OrderType.MARKET,
+            time_in_force=TimeInForce.FOK,
+            reduce_only=True,
+            origin=origin,
+            created_ts=now,
+            updated_ts=now,
+        )
+
+    def _close(self, cmd: ClosePosition) -> Reply:
+        if cmd.account not in self.portfolio.accounts:
+            return self._refuse(cmd, Reason.UNKNOWN_ACCOUNT, f"unknown account {cmd.account}")
+        position = self.portfolio.units(cmd.account, cmd.instrument)
+        if position == 0:
+            return self._refuse(
+                cmd, Reason.NO_POSITION, f"no {cmd.instrument} position in {cmd.account}"
+            )
+        size = abs(position) if cmd.units is None else min(abs(cmd.units), abs(position))
+        if size <= 0:
+            return self._refuse(cmd, Reason.INVALID_UNITS, "units to close must be positive")
+        units = -size if position > 0 else size
+        order = self._close_order(cmd.account, cmd.instrument, units, cmd.origin.value)
+        return self._send(order, order.created_ts)
+
+    def _cancel_all(self, cmd: CancelAll) -> Reply:
+        targets = [o for o in self.orders.for_account(cmd.account) if not o.is_protective]
+        for order in targets:
+            self.outbox.append(("cancel", order))
+        return Reply(True, "OK", f"cancelling {len(targets)} orders", seq=self.seq)
+
+    def engage_kill_switch(self, cmd: EngageKillSwitch) -> Reply:
+        """HALT every account: cancel what could add exposure (flatten first if configured)."""
+        self.halt_pending = False
+        origin = cmd.origin.value
+        flatten = self.settings.kill_switch.flatten
+        already = self.kill_engaged
+        self.emit(EventKind.KILL_SWITCH_ENGAGED, origin, {"reason": cmd.reason, "flatten": flatten})
+        for acct in self.portfolio.accounts.values():
+            if acct.state is not TradingState.HALTED:
+                self._set_state(acct.id, TradingState.HALTED, cmd.reason, origin)
+        closed = 0
+        if flatten:
+            for book in list(self.portfolio.books.values()):
+                if book.units and self.book.get(book.instrument) is not None:
+                    order = self._close_order(book.account, book.instrument, -book.units, origin)
+                    self._send(order, order.created_ts)
+                    closed += 1
+        cancelled = self._cancel_exposure(None, keep_protective=True)
+        word = "still HALTED" if already else "HALTED"
+        message = f"{word}: cancelling {cancelled} orders" + (
+            f", closing {closed} positions" if flatten else ""
+        )
+        return Reply(True, "OK", message, seq=self.seq)
+
+    def _cancel_exposure(self, account: str | None, keep_protective: bool) -> int:
+        count = 0
+        for order in self.orders.for_account(account):
+            if order.is_protective and keep_protective:
+                continue
+            if order.reduce_only and order.type is OrderType.MARKET:
+                continue  # a close on its way out
+            self.outbox.append(("cancel", order))
+            count += 1
+        return count
+
+    def _set_state(self, account: str, state: TradingState, reason: str, origin: str) -> None:
+        self.emit(
+            EventKind.TRADING_STATE_CHANGED,
+            origin,
+            {"account": account, "state": state.value, "reason": reason},
+        )
+
+    def _reset(self, cmd: ResetKillSwitch) -> Reply:
+        halted = [
+            a for a in self.portfolio.accounts.values() if a.state is TradingState.HALTED
+        ]
+        if not halted and not self.kill_engaged:
+            return self._refuse(cmd, Reason.NOT_HALTED, "nothing is halted")
+        breached = [a.id for a in halted if a.breached]
+        if breached:
+            return self._refuse(
+                cmd,
+                Reason.DAILY_LOSS_BREACH_HOLDS,
+                f"daily loss limit breached on {', '.join(breached)}: "
+                "reset allowed after the 17:00 New York rollover",
+            )
+        self.emit(EventKind.KILL_SWITCH_RESET, cmd.origin.value, {})
+        for acct in halted:
+            self._set_state(acct.id, TradingState.ACTIVE, "reset", cmd.origin.value)
+        return Reply(True, "OK", "ACTIVE: kill switch reset", seq=self.seq)
+
+    def _reducing(self, cmd: SetReducing) -> Reply:
+        targets = [
+            a
+            for a in self.portfolio.accounts.values()
+            if cmd.account is None or a.id == cmd.account
+        ]
+        if not targets:
+            return self._refuse(cmd, Reason.UNKNOWN_ACCOUNT, f"unknown account {cmd.account}")
+        changed = []
+        for acct in targets:
+            if acct.state is TradingState.HALTED:
+                continue
+            want = TradingState.REDUCING if cmd.on else TradingState.ACTIVE
+            if acct.state is not want:
+                reason = "reduce-only (manual)" if cmd.on else "manual"
+                self._set_state(acct.id, want, reason, cmd.origin.value)
+                changed.append(acct.id)
+        if not changed and all(a.state is TradingState.HALTED for a in targets):
+            return self._refuse(cmd, Reason.TRADING_HALTED, "HALTED: reset the kill switch first")
+        word = "REDUCING" if cmd.on else "ACTIVE"
+        return Reply(True, "OK", f"{word}: {', '.join(changed) or 'no change'}", seq=self.seq)
+
+    # venue events ---------------------------------------------------------------------------
+
+    def on_venue_event(self, ve: VenueEvent) -> None:
+        if isinstance(ve, VenueProtectiveCreated):
+            self.emit(EventKind.PROTECTIVE_ORDER_CREATED, "venue", {"order": ve.order.to_wire()})
+            return
+        order = self.orders.get(ve.order_id)
+        if order is None:
+            log.warning("venue event for unknown order %s: %r", ve.order_id, ve)
+            return
+        if isinstance(ve, VenueFilled):
+            self._filled(order, ve)
+        elif isinstance(ve, VenueAccepted):
+            self.emit(
+                EventKind.ORDER_ACCEPTED, "venue", {"order_id": order.id, "venue_id": ve.venue_id}
+            )
+            acct = self.portfolio.accounts[order.account]
+            if acct.state is TradingState.HALTED and not (
+                order.is_protective
+                or reduces(order.units, self.portfolio.units(order.account, order.instrument))
+            ):
+                self.outbox.append(("cancel", self.orders.open[order.id]))
+        elif isinstance(ve, VenueCancelled):
+            self.emit(EventKind.ORDER_CANCELLED, "venue", {"order_id": order.id, "reason": ve.reason})
+        elif isinstance(ve, VenueModified):
+            self.emit(
+                EventKind.ORDER_MODIFIED,
+                "venue",
+                {
+                    "order_id": order.id,
+                    "price": None if ve.price is None else str(ve.price),
+                    "units": ve.units,
+                },
+            )
+        elif isinstance(ve, VenueRejected):
+            if order.status is OrderStatus.SUBMITTED:
+                rejected = replace(order, reason=f"{ve.code}: {ve.message}")
+                self.emit(
+                    EventKind.ORDER_REJECTED,
+                    "venue",
+                    {
+                        "order": replace(rejected, status=OrderStatus.REJECTED).to_wire(),
+                        "code": ve.code,
+                        "message": ve.message,
+                        "source": "broker",
+                    },
+                )
+            else:
+                self.emit(
+                    EventKind.COMMAND_REJECTED,
+                    "venue",
+                    {"order_id": order.id, "code": ve.code, "message": ve.message},
+                )
+
+    def _filled(self, order: Order, ve: VenueFilled) -> None:
+        inst = self.book.instruments[order.instrument]
+        currency = self.portfolio.accounts[order.account].currency
+        rate = self.book.rate(inst.quote, currency)
+        if rate is None:
+            log.error("no %s->%s rate for fill %s; booking at 1", inst.quote, currency, ve.fill_id)
+            rate = Decimal(1)
+        self.emit(
+            EventKind.ORDER_FILLED,
+            "venue",
+            {
+                "order_id": order.id,
+                "fill_id": ve.fill_id,
+                "units": ve.units,
+                "price": str(ve.price),
+                "conversion_rate": str(rate),
+                "ts": ve.ts,
+            },
+        )
+
+    # quotes and time ------------------------------------------------------------------------
+
+    def on_quote(self, quote: Quote) -> bool:
+        """Take a quote into the book and marks; False (counted) when it is unusable."""
+        problem = None
+        if quote.instrument not in self.book.instruments:
+            problem = "unknown instrument"
+        else:
+            problem = quote_problem(quote.bid, quote.ask)
+        if problem is not None:
+            self.bad_quotes += 1
+            burst = self._bad_burst.get(quote.instrument, 0)
+            self._bad_burst[quote.instrument] = burst + 1
+            if burst == 0:
+                log.warning(
+                    "dropped quote for %s: %s (bid=%s ask=%s)",
+                    quote.instrument, problem, quote.bid, quote.ask,
+                )  # fmt: skip
+            return False
+        if self._bad_burst:
+            self._bad_burst.pop(quote.instrument, None)
+        self.book.update(quote)
+        self.marked_books |= self.portfolio.on_quote(quote.instrument)
+        return True
+
+    def roll_day(self, force: bool = False) -> bool:
+        """Start a new trading day when 17:00 New York has passed; True when one began."""
+        day = trading_day(self.clock()).isoformat()
+        if day == self.trading_day and not force:
+            return False
+        for acct in self.portfolio.accounts.values():
+            self.emit(
+                EventKind.DAY_STARTED,
+                "auto",
+                {"account": acct.id, "trading_day": day, "start_equity": str(money(acct.equity))},
+            )
+        return True
+
+    def check_limits(self) -> None:
+        """The automatic rules: REDUCING at a share of the daily loss limit, HALTED at the limit."""
+        for acct in self.portfolio.accounts.values():
+            limit = acct.limits.daily_loss_limit
+            loss = acct.day_start_equity - acct.equity
+            if loss >= limit and not acct.breached:
+                self.emit(
+                    EventKind.DAILY_LOSS_BREACHED,
+                    "auto",
+                    {"account": acct.id, "daily_pl": str(money(-loss)), "limit": str(limit)},
+                )
+                if acct.state is not TradingState.HALTED:
+                    self._set_state(
+                        acct.id, TradingState.HALTED, "daily loss limit breached", "auto"
+                    )
+                self._cancel_exposure(acct.id, keep_protective=True)
+            elif (
+                loss >= limit * acct.limits.reduce_at_loss_fraction
+                and acct.state is TradingState.ACTIVE
+                and acct.id not in self.auto_reduced
+            ):
+                share = acct.limits.reduce_at_loss_fraction * 100
+                self._set_state(
+                    acct.id, TradingState.REDUCING, f"daily loss at {share:.0f}% of limit", "auto"
+                )
+

@@ -1,0 +1,269 @@
+"""Accounts, positions and trades: exact cash and realized P&L, live marks.
+
+Balances and realized P&L are Decimal, rounded to 4 places of the account currency per closed
+piece (as OANDA books them). Unrealized P&L, margin and exposure are marks: long positions at
+the bid, shorts at the ask, converted at current mids; they are recomputed whenever a quote
+they depend on ticks, so risk checks read them in O(1).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from tmt_tui.config import AccountSettings, RiskLimits
+from tmt_tui.domain.positions import AccountState, Position, Trade, TradingState
+from tmt_tui.engine.book import QuoteBook
+
+ZERO = Decimal(0)
+CENT4 = Decimal("0.0001")
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT4, rounding=ROUND_HALF_EVEN)
+
+
+class OpenTrade:
+    """A mutable open lot inside the portfolio (published as a frozen ``Trade``)."""
+
+    __slots__ = ("id", "units", "initial_units", "price", "open_ts", "tp_id", "sl_id", "realized")
+
+    def __init__(self, trade_id: str, units: int, price: Decimal, open_ts: float) -> None:
+        self.id = trade_id
+        self.units = units
+        self.initial_units = units
+        self.price = price
+        self.open_ts = open_ts
+        self.tp_id: str | None = None
+        self.sl_id: str | None = None
+        self.realized = ZERO
+
+
+class Book:
+    """One account's holding of one instrument: FIFO trades plus cached marks."""
+
+    __slots__ = (
+        "account", "instrument", "quote_ccy", "base_ccy", "margin_rate", "trades",
+        "units", "cost", "realized", "upl", "margin", "exposure",
+    )  # fmt: skip
+
+    def __init__(
+        self, account: str, instrument: str, quote_ccy: str, base_ccy: str, margin_rate: Decimal
+    ) -> None:
+        self.account = account
+        self.instrument = instrument
+        self.quote_ccy = quote_ccy
+        self.base_ccy = base_ccy
+        self.margin_rate = margin_rate
+        self.trades: list[OpenTrade] = []
+        self.units = 0
+        self.cost = ZERO  # sum of price x units over open trades, in quote currency
+        self.realized = ZERO
+        self.upl = ZERO
+        self.margin = ZERO
+        self.exposure = ZERO
+
+    def recount(self) -> None:
+        self.units = sum(t.units for t in self.trades)
+        self.cost = sum((t.price * t.units for t in self.trades), ZERO)
+
+
+class Account:
+    """One account's money and state; the marks are sums over its books."""
+
+    __slots__ = (
+        "id", "currency", "balance", "realized", "day_start_equity", "state", "reason",
+        "breached", "upl", "margin", "exposure", "limits",
+    )  # fmt: skip
+
+    def __init__(self, settings: AccountSettings) -> None:
+        self.id = settings.id
+        self.currency = settings.currency
+        self.balance = settings.balance
+        self.realized = ZERO
+        self.day_start_equity = settings.balance
+        self.state = TradingState.ACTIVE
+        self.reason = ""
+        self.breached = False
+        self.upl = ZERO
+        self.margin = ZERO
+        self.exposure = ZERO
+        self.limits: RiskLimits = settings.risk
+
+    @property
+    def equity(self) -> Decimal:
+        return self.balance + self.upl
+
+
+class Portfolio:
+    """Every account's books; applies fills and keeps marks current."""
+
+    def __init__(self, book: QuoteBook) -> None:
+        self.quotes = book
+        self.accounts: dict[str, Account] = {}
+        self.books: dict[tuple[str, str], Book] = {}
+        self._dependents: dict[str, set[tuple[str, str]]] = {}
+
+    def open_account(self, settings: AccountSettings) -> None:
+        if settings.id not in self.accounts:
+            self.accounts[settings.id] = Account(settings)
+        else:
+            self.accounts[settings.id].limits = settings.risk
+
+    def book_for(self, account: str, instrument: str) -> Book:
+        key = (account, instrument)
+        book = self.books.get(key)
+        if book is None:
+            inst = self.quotes.instruments[instrument]
+            book = Book(account, instrument, inst.quote, inst.base, inst.margin_rate)
+            self.books[key] = book
+            currency = self.accounts[account].currency
+            for name in (instrument, *self.quotes.depends_on(inst.quote, currency)):
+                self._dependents.setdefault(name, set()).add(key)
+        return book
+
+    def units(self, account: str, instrument: str) -> int:
+        book = self.books.get((account, instrument))
+        return book.units if book is not None else 0
+
+    # fills ----------------------------------------------------------------------------------
+
+    def apply_fill(
+        self,
+        account: str,
+        instrument: str,
+        units: int,
+        price: Decimal,
+        rate: Decimal,
+        fill_id: str,
+        ts: float,
+        trade_id: str | None = None,
+    ) -> list[OpenTrade]:
+        """Net a fill into the book (the named trade first, then FIFO); returns trades closed.
+
+        ``rate`` converts quote currency into the account currency; it is part of the journaled
+        fill so that replay books exactly the same P&L.
+        """
+        book = self.book_for(account, instrument)
+        acct = self.accounts[account]
+        trades = book.trades
+        if trade_id is not None:
+            trades.sort(key=lambda t: t.id != trade_id)
+        closed: list[OpenTrade] = []
+        remaining = units
+        while remaining and trades and (trades[0].units > 0) != (remaining > 0):
+            trade = trades[0]
+            take = min(abs(remaining), abs(trade.units))
+            closing = take if trade.units > 0 else -take  # in the trade's direction
+            pnl = money((price - trade.price) * closing * rate)
+            trade.realized += pnl
+            book.realized += pnl
+            acct.realized += pnl
+            acct.balance += pnl
+            trade.units -= closing
+            remaining += closing
+            if trade.units == 0:
+                closed.append(trades.pop(0))
+        if remaining:
+            trades.append(OpenTrade(fill_id, remaining, price, ts))
+        book.recount()
+        self.mark_book(book)
+        return closed
+
+    def find_trade(self, account: str, instrument: str, trade_id: str) -> OpenTrade | None:
+        book = self.books.get((account, instrument))
+        if book is None:
+            return None
+        for trade in book.trades:
+            if trade.id == trade_id:
+                return trade
+        return None
+
+    # marks ----------------------------------------------------------------------------------
+
+    def mark_book(self, book: Book) -> bool:
+        """Recompute one book's marks and fold the change into its account; False without prices."""
+        acct = self.accounts[book.account]
+        if book.units == 0:
+            upl = margin = exposure = ZERO
+        else:
+            quote = self.quotes.quotes.get(book.instrument)
+            rate = self.quotes.rate(book.quote_ccy, acct.currency)
+            if quote is None or rate is None:
+                return False
+            mark = quote.bid if book.units > 0 else quote.ask
+            upl = (mark * book.units - book.cost) * rate
+            exposure = abs(book.units) * (quote.bid + quote.ask) / 2 * rate
+            margin = exposure * book.margin_rate
+        acct.upl += upl - book.upl
+        acct.margin += margin - book.margin
+        acct.exposure += exposure - book.exposure
+        book.upl, book.margin, book.exposure = upl, margin, exposure
+        return True
+
+    def on_quote(self, instrument: str) -> set[tuple[str, str]]:
+        """Re-mark every book whose price or conversion uses ``instrument``; returns their keys."""
+        keys = self._dependents.get(instrument)
+        if not keys:
+            return set()
+        for key in keys:
+            self.mark_book(self.books[key])
+        return keys
+
+    def revalue(self) -> None:
+        """Recompute every mark from scratch (bounds rounding drift from the incremental sums)."""
+        for acct in self.accounts.values():
+            acct.upl = acct.margin = acct.exposure = ZERO
+        for book in self.books.values():
+            book.upl = book.margin = book.exposure = ZERO
+            self.mark_book(book)
+
+    # views ----------------------------------------------------------------------------------
+
+    def account_state(self, account_id: str, working_orders: int) -> AccountState:
+        a = self.accounts[account_id]
+        return AccountState(
+            id=a.id,
+            currency=a.currency,
+            balance=a.balance,
+            unrealized_pl=money(a.upl),
+            realized_pl=a.realized,
+            margin_used=money(a.margin),
+            day_start_equity=a.day_start_equity,
+            gross_exposure=money(a.exposure),
+            trading_state=a.state,
+            state_reason=a.reason,
+            working_orders=working_orders,
+            daily_loss_limit=a.limits.daily_loss_limit,
+            max_leverage=a.limits.max_leverage,
+            daily_loss_breached=a.breached,
+        )
+
+    def position_view(self, key: tuple[str, str]) -> Position:
+        book = self.books[key]
+        trades = tuple(
+            Trade(
+                id=t.id,
+                account=book.account,
+                instrument=book.instrument,
+                units=t.units,
+                initial_units=t.initial_units,
+                price=t.price,
+                open_ts=t.open_ts,
+                take_profit_order_id=t.tp_id,
+                stop_loss_order_id=t.sl_id,
+                realized_pl=t.realized,
+            )
+            for t in book.trades
+        )
+        avg = (book.cost / book.units) if book.units else ZERO
+        inst = self.quotes.instruments[book.instrument]
+        return Position(
+            account=book.account,
+            instrument=book.instrument,
+            units=book.units,
+            avg_price=avg.quantize(Decimal(1).scaleb(-inst.display_precision - 1)),
+            trades=trades,
+            unrealized_pl=money(book.upl),
+            realized_pl=book.realized,
+            margin_used=money(book.margin),
+        )

@@ -1,0 +1,222 @@
+"""Pre-trade risk: flat guard clauses, each returning a reason code and a message, or None.
+
+A normal rejection is a value, never an exception. Orders that only reduce a position skip the
+exposure guards and pass HALTED / REDUCING, because a trader must always be able to get out.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.positions import TradingState
+from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine.book import QuoteBook
+from tmt_tui.engine.portfolio import Account, Portfolio
+
+Rejection = tuple[Reason, str]
+HUNDRED = Decimal(100)
+
+
+def reduces(order_units: int, position_units: int) -> bool:
+    """True when the order only shrinks the position (never flips or grows it)."""
+    return (
+        position_units != 0
+        and (order_units > 0) != (position_units > 0)
+        and abs(order_units) <= abs(position_units)
+    )
+
+
+class Throttle:
+    """At most ``limit`` orders in any one-second window, per account."""
+
+    def __init__(self) -> None:
+        self._stamps: dict[str, deque[float]] = {}
+
+    def allow(self, account: str, limit: int, now: float) -> bool:
+        stamps = self._stamps.setdefault(account, deque())
+        while stamps and now - stamps[0] >= 1.0:
+            stamps.popleft()
+        return len(stamps) < limit
+
+    def record(self, account: str, now: float) -> None:
+        self._stamps.setdefault(account, deque()).append(now)
+
+
+class RiskEngine:
+    """Runs every guard in order; the first failure is the answer."""
+
+    def __init__(self, book: QuoteBook, portfolio: Portfolio) -> None:
+        self.book = book
+        self.portfolio = portfolio
+        self.throttle = Throttle()
+
+    def check(
+        self, order: Order, working_orders: int, now: float, halt_pending: bool = False
+    ) -> Rejection | None:
+        acct = self.portfolio.accounts.get(order.account)
+        if acct is None:
+            return Reason.UNKNOWN_ACCOUNT, f"unknown account {order.account}"
+        inst = self.book.instruments.get(order.instrument)
+        if inst is None:
+            return Reason.UNKNOWN_INSTRUMENT, f"unknown instrument {order.instrument}"
+        position = self.portfolio.units(order.account, order.instrument)
+        reducing = reduces(order.units, position)
+        return (
+            self._state(acct, order, reducing, halt_pending)
+            or self._units(inst, acct, order)
+            or self._prices(inst, acct, order, now, reducing)
+            or self._exposure(inst, acct, order, position, reducing)
+            or self._working(acct, order, working_orders, reducing)
+            or (None if reducing else self._rate(acct, order, now))
+        )
+
+    # guards ---------------------------------------------------------------------------------
+
+    def _state(
+        self, acct: Account, order: Order, reducing: bool, halt_pending: bool
+    ) -> Rejection | None:
+        if reducing:
+            return None
+        if halt_pending or acct.state is TradingState.HALTED:
+            why = acct.reason or "kill switch engaged"
+            return Reason.TRADING_HALTED, f"{acct.id} is HALTED ({why}): only closing orders"
+        if acct.state is TradingState.REDUCING:
+            return Reason.REDUCE_ONLY, f"{acct.id} is REDUCING: only orders that reduce a position"
+        if order.reduce_only:
+            return Reason.REDUCE_ONLY, "reduce-only order would not reduce the position"
+        return None
+
+    def _units(self, inst: Instrument, acct: Account, order: Order) -> Rejection | None:
+        size = abs(order.units)
+        if size == 0:
+            return Reason.INVALID_UNITS, "units must not be zero"
+        if size < inst.min_units:
+            return Reason.UNITS_BELOW_MINIMUM, f"{inst.name} minimum is {inst.min_units} units"
+        if size > inst.max_units:
+            return Reason.UNITS_ABOVE_MAXIMUM, f"{inst.name} maximum is {inst.max_units:,} units"
+        if size > acct.limits.max_order_units:
+            return (
+                Reason.UNITS_ABOVE_MAXIMUM,
+                f"{size:,} units exceeds the order limit of {acct.limits.max_order_units:,}",
+            )
+        return None
+
+    def _prices(
+        self, inst: Instrument, acct: Account, order: Order, now: float, reducing: bool
+    ) -> Rejection | None:
+        quote = self.book.quotes.get(inst.name)
+        if quote is None:
+            return Reason.NO_QUOTE, f"no price for {inst.name} yet"
+        limits = acct.limits
+        for label, price in (
+            ("price", order.price),
+            ("take-profit", order.take_profit),
+            ("stop-loss", order.stop_loss),
+        ):
+            if price is None:
+                continue
+            if not price.is_finite() or price <= 0:
+                return Reason.INVALID_PRICE, f"{label} must be a positive number"
+            if not inst.is_on_tick(price):
+                return (
+                    Reason.PRICE_PRECISION_EXCEEDED,
+                    f"{label} {price} has more than {inst.display_precision} decimals",
+                )
+        mid = (quote.bid + quote.ask) / 2
+        if order.type is OrderType.MARKET:
+            if order.price is not None:
+                return Reason.INVALID_PRICE, "a market order takes no price"
+            age = now - quote.ts
+            if age > limits.max_quote_age_s and not reducing:
+                return Reason.STALE_QUOTE, f"{inst.name} quote is {age:.1f}s old"
+            reference = quote.ask if order.units > 0 else quote.bid
+        else:
+            if order.price is None:
+                return Reason.INVALID_PRICE, f"a {order.type.value.lower()} order needs a price"
+            if abs(order.price - mid) * HUNDRED > mid * limits.price_collar_pct:
+                return (
+                    Reason.PRICE_COLLAR,
+                    f"price {order.price} is more than {limits.price_collar_pct}% from mid "
+                    f"{mid.quantize(inst.tick)}",
+                )
+            reference = order.price
+        buy = order.units > 0
+        if order.take_profit is not None and (order.take_profit <= reference) == buy:
+            side = "above" if buy else "below"
+            return Reason.INVALID_PRICE, f"take-profit must be {side} the entry price {reference}"
+        if order.stop_loss is not None and (order.stop_loss >= reference) == buy:
+            side = "below" if buy else "above"
+            return Reason.INVALID_PRICE, f"stop-loss must be {side} the entry price {reference}"
+        return None
+
+    def _exposure(
+        self, inst: Instrument, acct: Account, order: Order, position: int, reducing: bool
+    ) -> Rejection | None:
+        if reducing:
+            return None
+        rate = self.book.rate(inst.quote, acct.currency)
+        if rate is None:
+            return (
+                Reason.NO_CONVERSION_RATE,
+                f"no rate to convert {inst.quote} into {acct.currency}",
+            )
+        quote = self.book.quotes[inst.name]
+        price = order.price if order.price is not None else (quote.bid + quote.ask) / 2
+        limits = acct.limits
+        notional = abs(order.units) * price * rate
+        if notional > limits.max_order_notional:
+            return (
+                Reason.NOTIONAL_ABOVE_MAXIMUM,
+                f"notional {notional:,.0f} {acct.currency} exceeds {limits.max_order_notional:,}",
+            )
+        after = position + order.units
+        if abs(after) > limits.max_position_units:
+            return (
+                Reason.POSITION_LIMIT_EXCEEDED,
+                f"{inst.name} position would be {after:,} units (limit "
+                f"{limits.max_position_units:,})",
+            )
+        added = (abs(after) - abs(position)) * price * rate
+        equity = acct.equity
+        if equity <= 0:
+            return Reason.INSUFFICIENT_MARGIN, f"{acct.id} equity is not positive"
+        leverage = (acct.exposure + added) / equity
+        if leverage > limits.max_leverage:
+            return (
+                Reason.LEVERAGE_LIMIT_EXCEEDED,
+                f"leverage would be {leverage:.1f}x (limit {limits.max_leverage}x)",
+            )
+        needed = added * inst.margin_rate
+        available = equity - acct.margin
+        if needed > available:
+            return (
+                Reason.INSUFFICIENT_MARGIN,
+                f"needs {needed:,.2f} {acct.currency} margin, {available:,.2f} available",
+            )
+        if acct.breached:
+            return Reason.DAILY_LOSS_LIMIT, f"{acct.id} breached its daily loss limit"
+        return None
+
+    def _working(
+        self, acct: Account, order: Order, working_orders: int, reducing: bool
+    ) -> Rejection | None:
+        if order.type is OrderType.MARKET or reducing:
+            return None
+        if working_orders >= acct.limits.max_working_orders:
+            return (
+                Reason.MAX_WORKING_ORDERS,
+                f"{acct.id} has {working_orders} working orders (limit "
+                f"{acct.limits.max_working_orders})",
+            )
+        return None
+
+    def _rate(self, acct: Account, order: Order, now: float) -> Rejection | None:
+        if not self.throttle.allow(acct.id, acct.limits.max_orders_per_second, now):
+            return (
+                Reason.RATE_LIMITED,
+                f"more than {acct.limits.max_orders_per_second} orders a second on {acct.id}",
+            )
+        return None

@@ -1,0 +1,339 @@
+"""The thin async runner around the core: its own thread and event loop, queues, timers, I/O.
+
+Commands arrive from any thread through ``call_soon_threadsafe`` and are applied in batches:
+everything a batch produced (including the sim broker's synchronous fills) is committed in one
+durable transaction, and only then are replies sent and subscribers told. The kill switch
+skips the queue: it flags the core at once from the caller's thread, then runs first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from tmt_tui.config import Settings
+from tmt_tui.domain.client import Reply
+from tmt_tui.domain.commands import Command, EngageKillSwitch
+from tmt_tui.domain.orders import OrderStatus
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine.bus import Bus, Mailbox
+from tmt_tui.engine.core import EngineCore
+from tmt_tui.store.journal import Journal
+from tmt_tui.venues.base import VenueEvent
+from tmt_tui.venues.sim.broker import SimBroker
+from tmt_tui.venues.sim.market import SimMarket
+
+log = logging.getLogger(__name__)
+
+ReplyCallback = Callable[[Reply], None]
+CHECKPOINT_EVERY = 100_000  # events: bounds replay even within one busy trading day
+REVALUE_EVERY_S = 1.0
+
+
+class EngineRunner:
+    """Owns the core, the journal and the venues on one engine thread."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.core: EngineCore | None = None
+        self.journal: Journal | None = None
+        self.bus = Bus()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._commands: deque[tuple[Command, ReplyCallback]] = deque()
+        self._inbox: deque[VenueEvent] = deque()
+        self._ticks: list[Quote] = []
+        self._drain_scheduled = False
+        self._stopping: asyncio.Event | None = None
+        self._since_checkpoint = 0
+        self.running = False
+
+    # lifecycle (any thread) -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine thread; returns once it trades, or raises why it could not start."""
+        self._thread = threading.Thread(target=self._thread_main, name="tmt-engine", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            self._thread.join()
+            raise self._startup_error
+
+    def stop(self) -> None:
+        """Stop gracefully: flush ticks, checkpoint, close the journal. Idempotent."""
+        loop, stopping = self.loop, self._stopping
+        if loop is not None and stopping is not None and self.running:
+            try:
+                loop.call_soon_threadsafe(stopping.set)
+            except RuntimeError:
+                pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def submit(self, command: Command, callback: ReplyCallback) -> None:
+        """Queue a command from any thread; ``callback`` runs on the engine thread with the reply."""
+        if isinstance(command, EngageKillSwitch):
+            self.kill(command, callback)
+            return
+        if not self._call(self._enqueue, command, callback):
+            callback(Reply(False, Reason.ENGINE_STOPPED.value, "the engine is not running"))
+
+    def kill(self, command: EngageKillSwitch, callback: ReplyCallback) -> None:
+        """Engage the kill switch, ahead of anything queued."""
+        core = self.core
+        if core is not None:
+            core.halt_pending = True  # seen by any command applied from now on
+        if not self._call(self._kill_now, command, callback):
+            callback(Reply(False, Reason.ENGINE_STOPPED.value, "the engine is not running"))
+
+    def add_subscriber(self, mailbox: Mailbox) -> bool:
+        return self._call(self._add_subscriber, mailbox)
+
+    def remove_subscriber(self, mailbox: Mailbox) -> None:
+        self._call(self.bus.remove, mailbox)
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> bool:
+        loop = self.loop
+        if loop is None or not self.running:
+            return False
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            return False
+        return True
+
+    # engine thread ------------------------------------------------------------------------------
+
+    def _thread_main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stopping = asyncio.Event()
+        try:
+            self._boot()
+        except BaseException as exc:  # reported to the starting thread
+            self._startup_error = exc
+            if self.journal is not None:
+                self.journal.close()
+            self._ready.set()
+            return
+        self.running = True
+        self._ready.set()
+        tasks = [
+            asyncio.create_task(self.market.run(self._on_quote), name="sim-market"),
+            asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
+            asyncio.create_task(self._every(self.settings.engine.tick_flush_ms, self._flush_ticks)),
+        ]
+        try:
+            await self._stopping.wait()
+        finally:
+            self.running = False
+            self.market.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._shutdown()
+
+    def _boot(self) -> None:
+        settings = self.settings
+        self.journal = journal = Journal(settings.journal_path())
+        self.market = SimMarket(
+            settings.sim.instruments,
+            seed=settings.sim.seed,
+            ticks_per_second=settings.sim.ticks_per_second,
+            volatility_scale=settings.sim.volatility_scale,
+            start_mids={q.instrument: q.mid for q in journal.last_quotes()},
+            clock=self.clock,
+        )
+        instruments = self.market.instruments()
+        self.core = core = EngineCore(settings, instruments, self.clock)
+        checkpoint = journal.latest_checkpoint()
+        if checkpoint is not None:
+            core.load_checkpoint(checkpoint)
+        replayed = 0
+        for event in journal.replay(core.seq):
+            core.evolve(event)
+            replayed += 1
+        core.seq = max(core.seq, journal.last_seq())
+        core.recent_events.extend(journal.recent_events(core.recent_events.maxlen or 0))
+        for quote in journal.last_quotes():
+            if quote.instrument in core.book.instruments:
+                core.book.update(quote)
+        core.portfolio.revalue()
+        self.broker = SimBroker(instruments, self.clock)
+        self.broker.connect(self._on_venue_event)
+        trades = [t for p in core.positions() for t in p.trades]
+        self.broker.restore(core.orders.open.values(), trades)
+        core.start()
+        self._since_checkpoint = replayed
+        self._commit([])
+        if replayed >= CHECKPOINT_EVERY or checkpoint is None:
+            self._checkpoint()
+        log.info("engine started at seq %d (replayed %d events)", core.seq, replayed)
+
+    def _shutdown(self) -> None:
+        assert self.journal is not None
+        self._drain()
+        self._flush_ticks()
+        self._checkpoint()
+        self.journal.close()
+
+    async def _every(self, interval_ms: int, fn: Callable[[], None]) -> None:
+        interval = interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                fn()
+            except Exception:
+                log.exception("engine timer %s failed", fn.__name__)
+
+    # the hot paths --------------------------------------------------------------------------
+
+    def _on_quote(self, quote: Quote) -> None:
+        assert self.core is not None
+        if self.core.on_quote(quote):
+            self._ticks.append(quote)
+            self.broker.on_quote(quote)
+            self.bus.quote(quote)
+
+    def _on_venue_event(self, event: VenueEvent) -> None:
+        self._inbox.append(event)
+        self._schedule()
+
+    def _enqueue(self, command: Command, callback: ReplyCallback) -> None:
+        self._commands.append((command, callback))
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._drain_scheduled and self.loop is not None:
+            self._drain_scheduled = True
+            self.loop.call_soon(self._drain)
+
+    def _drain(self) -> None:
+        """Apply every queued command and venue event, then commit once and reply."""
+        assert self.core is not None
+        self._drain_scheduled = False
+        replies: list[tuple[Reply, ReplyCallback]] = []
+        while self._commands:
+            command, callback = self._commands.popleft()
+            replies.append((self.core.handle(command), callback))
+            self._dispatch()
+        self._dispatch()
+        self._commit(replies)
+
+    def _kill_now(self, command: EngageKillSwitch, callback: ReplyCallback) -> None:
+        assert self.core is not None
+        reply = self.core.handle(command)
+        self._dispatch()
+        self._commit([(reply, callback)])
+
+    def _dispatch(self) -> None:
+        """Send the core's broker requests; apply what the venue answered, until both are quiet."""
+        assert self.core is not None
+        core, broker = self.core, self.broker
+        while True:
+            outbox = core.take_outbox()
+            if not outbox and not self._inbox:
+                return
+            for verb, *args in outbox:
+                getattr(broker, verb)(*args)
+            while self._inbox:
+                core.on_venue_event(self._inbox.popleft())
+
+    def _commit(self, replies: list[tuple[Reply, ReplyCallback]]) -> None:
+        """Journal (durably) what the core produced, then reply, then publish."""
+        core, journal = self.core, self.journal
+        assert core is not None and journal is not None
+        events = core.take_pending()
+        orders = list(core.touched_orders.values())
+        books = core.touched_books
+        positions = [core.portfolio.position_view(key) for key in books]
+        accounts = [core.account_view(a) for a in core.touched_accounts]
+        core.touched_orders = {}
+        core.touched_books = set()
+        core.touched_accounts = set()
+        if events:
+            journal.append(events, orders, positions)
+            self._since_checkpoint += len(events)
+        for reply, callback in replies:
+            callback(self._final(reply))
+        if events or orders or positions or accounts:
+            for mailbox in self.bus.publish(events, orders, positions, accounts):
+                mailbox.put_snapshot(core.snapshot(self.clock()))
+        if self._since_checkpoint >= CHECKPOINT_EVERY:
+            self._checkpoint()
+
+    def _final(self, reply: Reply) -> Reply:
+        """The reply with what became of its order within the same batch (filled, rejected)."""
+        assert self.core is not None
+        if not reply.ok or reply.order_id is None:
+            return reply
+        order = self.core.orders.get(reply.order_id)
+        if order is None:
+            order = next(
+                (o for o in reversed(self.core.orders.recent) if o.id == reply.order_id), None
+            )
+        if order is None:
+            return reply
+        if order.status is OrderStatus.REJECTED:
+            code, _, message = order.reason.partition(": ")
+            return Reply(False, code, message, order.id, self.core.seq)
+        if order.status is OrderStatus.FILLED:
+            text = f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price}"
+        else:
+            text = f"{order.status.value.lower()} {order.units:+,} {order.instrument}"
+        return Reply(True, "OK", text, order.id, self.core.seq)
+
+    def _marks(self) -> None:
+        """Periodic work: automatic limits, day rollover, marks to subscribers, equity rows."""
+        core = self.core
+        assert core is not None and self.journal is not None
+        now = self.clock()
+        if now - getattr(self, "_last_revalue", 0.0) >= REVALUE_EVERY_S:
+            core.portfolio.revalue()
+            self._last_revalue = now
+            core.marked_books |= set(core.portfolio.books)
+        core.check_limits()
+        rolled = core.roll_day()
+        self._dispatch()
+        self._commit([])
+        if rolled:
+            self._checkpoint()
+        marked = [core.portfolio.position_view(k) for k in core.marked_books]
+        core.marked_books = set()
+        accounts = [core.account_view(a) for a in core.portfolio.accounts]
+        self.bus.publish([], [], marked, accounts)
+        if now - getattr(self, "_last_equity", 0.0) >= self.settings.engine.equity_snapshot_s:
+            self._last_equity = now
+            self.journal.append_equity(now, accounts)
+
+    def _flush_ticks(self) -> None:
+        if self._ticks and self.journal is not None:
+            ticks, self._ticks = self._ticks, []
+            self.journal.append_ticks(ticks)
+
+    def _checkpoint(self) -> None:
+        core, journal = self.core, self.journal
+        assert core is not None and journal is not None
+        journal.checkpoint(core.seq, self.clock(), core.trading_day, core.to_checkpoint())
+        self._since_checkpoint = 0
+
+    def _add_subscriber(self, mailbox: Mailbox) -> None:
+        assert self.core is not None
+        self.bus.add(mailbox, self.core.snapshot(self.clock()))
+
+

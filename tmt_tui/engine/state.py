@@ -1,0 +1,296 @@
+"""Trading state as a fold over events: ``evolve(event)`` is the only place state changes.
+
+Live trading and replay run the same ``evolve``, so a restarted engine reaches exactly the state
+it had. A checkpoint is this state serialized; replay starts from the newest one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from tmt_tui.config import AccountSettings, RiskLimits, Settings
+from tmt_tui.domain.client import Snapshot
+from tmt_tui.domain.events import Event, EventKind
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.positions import AccountState, Position, TradingState
+from tmt_tui.engine.book import QuoteBook
+from tmt_tui.engine.oms import OrderBook
+from tmt_tui.engine.portfolio import OpenTrade, Portfolio
+
+RECENT_EVENTS = 200
+
+
+class EngineState:
+    """Quotes, orders, portfolio and trading state, changed only by ``evolve``."""
+
+    def __init__(self, settings: Settings, instruments: Iterable[Instrument]) -> None:
+        self.settings = settings
+        self.book = QuoteBook(instruments)
+        self.portfolio = Portfolio(self.book)
+        self.orders = OrderBook()
+        self.seq = 0
+        self.trading_day = ""
+        self.kill_engaged = False
+        self.kill_reason = ""
+        self.auto_reduced: set[str] = set()
+        self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        # what changed since the runner last published
+        self.touched_orders: dict[str, Order] = {}
+        self.touched_books: set[tuple[str, str]] = set()
+        self.touched_accounts: set[str] = set()
+        self._limits = {a.id: a.risk for a in settings.accounts}
+        self._evolvers: dict[EventKind, Callable[[Event], None]] = {
+            EventKind.ENGINE_STARTED: self._started,
+            EventKind.DAY_STARTED: self._day_started,
+            EventKind.ORDER_SUBMITTED: self._order_stored,
+            EventKind.PROTECTIVE_ORDER_CREATED: self._protective_created,
+            EventKind.ORDER_REJECTED: self._order_rejected,
+            EventKind.ORDER_ACCEPTED: self._order_accepted,
+            EventKind.ORDER_MODIFIED: self._order_modified,
+            EventKind.ORDER_CANCELLED: self._order_cancelled,
+            EventKind.ORDER_FILLED: self._order_filled,
+            EventKind.TRADING_STATE_CHANGED: self._state_changed,
+            EventKind.KILL_SWITCH_ENGAGED: self._kill_engaged,
+            EventKind.KILL_SWITCH_RESET: self._kill_reset,
+            EventKind.DAILY_LOSS_BREACHED: self._loss_breached,
+        }
+
+    # the fold -------------------------------------------------------------------------------
+
+    def evolve(self, event: Event) -> None:
+        self.seq = event.seq
+        handler = self._evolvers.get(event.kind)
+        if handler is not None:
+            handler(event)
+
+    def _started(self, event: Event) -> None:
+        for item in event.data.get("accounts", []):
+            limits = self._limits.get(item["id"], RiskLimits())
+            self.portfolio.open_account(
+                AccountSettings(item["id"], item["currency"], Decimal(item["balance"]), limits)
+            )
+            self.touched_accounts.add(item["id"])
+
+    def _day_started(self, event: Event) -> None:
+        data = event.data
+        acct = self.portfolio.accounts[data["account"]]
+        acct.day_start_equity = Decimal(data["start_equity"])
+        acct.breached = False
+        self.auto_reduced.discard(acct.id)
+        self.trading_day = data["trading_day"]
+        self.touched_accounts.add(acct.id)
+
+    def _store(self, order: Order) -> None:
+        self.orders.put(order)
+        self.touched_orders[order.id] = order
+        self.touched_accounts.add(order.account)
+
+    def _order_stored(self, event: Event) -> None:
+        self._store(Order.from_wire(event.data["order"]))
+
+    def _protective_created(self, event: Event) -> None:
+        order = Order.from_wire(event.data["order"])
+        self._store(order)
+        trade = self.portfolio.find_trade(order.account, order.instrument, order.trade_id or "")
+        if trade is not None:
+            if order.type is OrderType.TAKE_PROFIT:
+                trade.tp_id = order.id
+            else:
+                trade.sl_id = order.id
+            self.touched_books.add((order.account, order.instrument))
+
+    def _order_rejected(self, event: Event) -> None:
+        order = Order.from_wire(event.data["order"])
+        current = self.orders.get(order.id)
+        if current is not None:
+            order = current.moved_to(
+                OrderStatus.REJECTED, reason=order.reason, updated_ts=event.ts
+            )
+        self._store(order)
+
+    def _order_accepted(self, event: Event) -> None:
+        order = self.orders.open[event.data["order_id"]]
+        self._store(
+            order.moved_to(OrderStatus.WORKING, venue_id=event.data["venue_id"], updated_ts=event.ts)
+        )
+
+    def _order_modified(self, event: Event) -> None:
+        data = event.data
+        order = self.orders.open[data["order_id"]]
+        price = Decimal(data["price"]) if data.get("price") is not None else order.price
+        self._store(
+            order.moved_to(
+                order.status, price=price, units=int(data["units"]), updated_ts=event.ts
+            )
+        )
+
+    def _order_cancelled(self, event: Event) -> None:
+        order = self.orders.open[event.data["order_id"]]
+        self._store(
+            order.moved_to(OrderStatus.CANCELLED, reason=event.data["reason"], updated_ts=event.ts)
+        )
+        if order.trade_id is not None:
+            self._detach(order)
+
+    def _detach(self, order: Order) -> None:
+        trade = self.portfolio.find_trade(order.account, order.instrument, order.trade_id or "")
+        if trade is not None:
+            if trade.tp_id == order.id:
+                trade.tp_id = None
+            if trade.sl_id == order.id:
+                trade.sl_id = None
+            self.touched_books.add((order.account, order.instrument))
+
+    def _order_filled(self, event: Event) -> None:
+        data = event.data
+        order = self.orders.open[data["order_id"]]
+        units = int(data["units"])
+        price = Decimal(data["price"])
+        filled = order.filled_units + units
+        previous_value = (order.avg_fill_price or Decimal(0)) * order.filled_units
+        avg = (previous_value + price * units) / filled if filled else price
+        done = order.is_protective or abs(filled) >= abs(order.units)
+        self._store(
+            order.moved_to(
+                OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
+                filled_units=filled,
+                avg_fill_price=avg.quantize(price) if avg != price else price,
+                updated_ts=event.ts,
+            )
+        )
+        self.portfolio.apply_fill(
+            order.account,
+            order.instrument,
+            units,
+            price,
+            Decimal(data["conversion_rate"]),
+            data["fill_id"],
+            float(data["ts"]),
+            trade_id=order.trade_id,
+        )
+        self.touched_books.add((order.account, order.instrument))
+
+    def _state_changed(self, event: Event) -> None:
+        acct = self.portfolio.accounts[event.data["account"]]
+        acct.state = TradingState(event.data["state"])
+        acct.reason = event.data["reason"]
+        if acct.state is TradingState.REDUCING and event.origin == "auto":
+            self.auto_reduced.add(acct.id)
+        self.touched_accounts.add(acct.id)
+
+    def _kill_engaged(self, event: Event) -> None:
+        self.kill_engaged = True
+        self.kill_reason = event.data["reason"]
+
+    def _kill_reset(self, event: Event) -> None:
+        self.kill_engaged = False
+        self.kill_reason = ""
+
+    def _loss_breached(self, event: Event) -> None:
+        self.portfolio.accounts[event.data["account"]].breached = True
+        self.touched_accounts.add(event.data["account"])
+
+    # views ----------------------------------------------------------------------------------
+
+    def account_view(self, account_id: str) -> AccountState:
+        return self.portfolio.account_state(account_id, self.orders.count(account_id))
+
+    def positions(self) -> list[Position]:
+        return [
+            self.portfolio.position_view(key)
+            for key, book in self.portfolio.books.items()
+            if book.units != 0
+        ]
+
+    def snapshot(self, now: float) -> Snapshot:
+        orders = list(self.orders.open.values()) + list(self.orders.recent)[-100:]
+        return Snapshot(
+            seq=self.seq,
+            ts=now,
+            instruments=tuple(self.book.instruments.values()),
+            accounts=tuple(self.account_view(a) for a in self.portfolio.accounts),
+            positions=tuple(self.positions()),
+            orders=tuple(orders),
+            quotes=tuple(self.book.quotes.values()),
+            events=tuple(self.recent_events),
+            trading_day=self.trading_day,
+            kill_switch_engaged=self.kill_engaged,
+            kill_switch_reason=self.kill_reason,
+        )
+
+    # checkpoints ----------------------------------------------------------------------------
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        """Everything ``evolve`` has built, as plain data (quotes are not state: ticks are)."""
+        return {
+            "seq": self.seq,
+            "trading_day": self.trading_day,
+            "kill_engaged": self.kill_engaged,
+            "kill_reason": self.kill_reason,
+            "auto_reduced": sorted(self.auto_reduced),
+            "accounts": [
+                {
+                    "id": a.id,
+                    "currency": a.currency,
+                    "balance": str(a.balance),
+                    "realized": str(a.realized),
+                    "day_start_equity": str(a.day_start_equity),
+                    "state": a.state.value,
+                    "reason": a.reason,
+                    "breached": a.breached,
+                }
+                for a in self.portfolio.accounts.values()
+            ],
+            "books": [
+                {
+                    "account": b.account,
+                    "instrument": b.instrument,
+                    "realized": str(b.realized),
+                    "trades": [
+                        [t.id, t.units, t.initial_units, str(t.price), t.open_ts, t.tp_id,
+                         t.sl_id, str(t.realized)]  # fmt: skip
+                        for t in b.trades
+                    ],
+                }
+                for b in self.portfolio.books.values()
+                if b.trades or b.realized
+            ],
+            "orders": [o.to_wire() for o in self.orders.open.values()],
+            "recent": [o.to_wire() for o in self.orders.recent],
+        }
+
+    def load_checkpoint(self, data: dict[str, Any]) -> None:
+        self.seq = int(data["seq"])
+        self.trading_day = data["trading_day"]
+        self.kill_engaged = bool(data["kill_engaged"])
+        self.kill_reason = data["kill_reason"]
+        self.auto_reduced = set(data["auto_reduced"])
+        for item in data["accounts"]:
+            limits = self._limits.get(item["id"], RiskLimits())
+            self.portfolio.open_account(
+                AccountSettings(item["id"], item["currency"], Decimal(item["balance"]), limits)
+            )
+            acct = self.portfolio.accounts[item["id"]]
+            acct.balance = Decimal(item["balance"])
+            acct.realized = Decimal(item["realized"])
+            acct.day_start_equity = Decimal(item["day_start_equity"])
+            acct.state = TradingState(item["state"])
+            acct.reason = item["reason"]
+            acct.breached = bool(item["breached"])
+        for item in data["books"]:
+            book = self.portfolio.book_for(item["account"], item["instrument"])
+            book.realized = Decimal(item["realized"])
+            for tid, units, initial, price, open_ts, tp_id, sl_id, realized in item["trades"]:
+                trade = OpenTrade(tid, int(units), Decimal(price), float(open_ts))
+                trade.initial_units = int(initial)
+                trade.tp_id, trade.sl_id, trade.realized = tp_id, sl_id, Decimal(realized)
+                book.trades.append(trade)
+            book.recount()
+        for wire in data["recent"]:
+            self.orders.put(Order.from_wire(wire))
+        for wire in data["orders"]:
+            self.orders.put(Order.from_wire(wire))

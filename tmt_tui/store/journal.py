@@ -1,0 +1,296 @@
+"""An append-only SQLite journal (WAL) of every event, plus derived tables and batched ticks.
+
+Order-path transactions commit with ``synchronous=FULL`` so an acknowledged order survives a
+crash; ticks batch under ``NORMAL`` because losing the last quarter-second of quotes after a
+power cut costs nothing. One process owns a journal at a time (an advisory lock on a side
+file records its pid); a file that is not a tmt journal is refused and never written.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
+from tmt_tui.domain.orders import Order
+from tmt_tui.domain.positions import AccountState, Position
+from tmt_tui.domain.quotes import Quote
+
+APP_ID = "tmt-journal"
+SCHEMA_VERSION = "1"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class JournalError(Exception):
+    """The journal cannot be used; the message names the file."""
+
+
+class JournalLocked(JournalError):
+    def __init__(self, path: Path, pid: str) -> None:
+        super().__init__(f"{path} is in use by process {pid or 'unknown'}; refusing to open it")
+        self.pid = pid
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+class Journal:
+    """Owns one journal file and its lock for the life of an engine."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock_file = self._acquire_lock(path)
+        try:
+            self._check_file(path)
+            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db = sqlite_utils.Database(self.conn)
+            self._prepare()
+        except BaseException:
+            self._release_lock()
+            raise
+        self._sync = ""
+
+    # opening --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _acquire_lock(path: Path) -> Any:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = path.with_name(path.name + ".lock")
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the journal's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip()
+            handle.close()
+            raise JournalLocked(path, pid) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.seek(0)
+            self._lock_file.truncate()
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    @staticmethod
+    def _check_file(path: Path) -> None:
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        with open(path, "rb") as f:
+            head = f.read(16)
+        if head != _SQLITE_MAGIC:
+            raise JournalError(f"{path} is not a tmt journal (not an SQLite file); leaving it alone")
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                tables = {r[0] for r in conn.execute("select name from sqlite_master")}
+                if "meta" not in tables:
+                    raise JournalError(
+                        f"{path} is an SQLite file but not a tmt journal; leaving it alone"
+                    )
+                meta = dict(conn.execute("select key, value from meta").fetchall())
+                conn.execute("pragma quick_check").fetchall()
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{path} is corrupt ({exc}); leaving it alone") from None
+        if meta.get("app") != APP_ID:
+            raise JournalError(f"{path} is not a tmt journal (app={meta.get('app')!r})")
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise JournalError(
+                f"{path} has journal schema {meta.get('schema')}, this tmt reads {SCHEMA_VERSION}"
+            )
+
+    def _prepare(self) -> None:
+        c = self.conn
+        c.execute("pragma journal_mode=wal")
+        c.execute("pragma synchronous=full")
+        db = self.db
+        if "meta" not in db.table_names():
+            with c:
+                c.execute("begin")
+                db["meta"].create({"key": str, "value": str}, pk="key")
+                db["meta"].insert_all(
+                    [{"key": "app", "value": APP_ID}, {"key": "schema", "value": SCHEMA_VERSION}]
+                )
+                db["events"].create(
+                    {"seq": int, "ts": float, "kind": str, "origin": str, "data": str}, pk="seq"
+                )
+                db["events"].create_index(["kind"])
+                db["ticks"].create({"ts": float, "instrument": str, "bid": str, "ask": str})
+                db["last_quotes"].create(
+                    {"instrument": str, "ts": float, "bid": str, "ask": str}, pk="instrument"
+                )
+                db["checkpoints"].create(
+                    {"seq": int, "ts": float, "trading_day": str, "state": str}, pk="seq"
+                )
+                db["orders"].create(
+                    {"id": str, "account": str, "instrument": str, "units": int, "type": str,
+                     "status": str, "price": str, "take_profit": str, "stop_loss": str,
+                     "trade_id": str, "filled_units": int, "avg_fill_price": str, "reason": str,
+                     "origin": str, "created_ts": float, "updated_ts": float, "seq": int},
+                    pk="id",
+                )  # fmt: skip
+                db["positions"].create(
+                    {"key": str, "account": str, "instrument": str, "units": int,
+                     "avg_price": str, "realized_pl": str, "trades": str, "seq": int},
+                    pk="key",
+                )  # fmt: skip
+                db["equity"].create(
+                    {"ts": float, "account": str, "balance": str, "equity": str,
+                     "unrealized_pl": str, "margin_used": str, "trading_state": str},
+                )  # fmt: skip
+                db["equity"].create_index(["account", "ts"])
+
+    def close(self) -> None:
+        try:
+            self.conn.execute("pragma wal_checkpoint(truncate)")
+            self.conn.close()
+        finally:
+            self._release_lock()
+
+    # writing --------------------------------------------------------------------------------
+
+    def _synchronous(self, mode: str) -> None:
+        if self._sync != mode:
+            self.conn.execute(f"pragma synchronous={mode}")
+            self._sync = mode
+
+    def append(
+        self,
+        events: list[Event],
+        orders: Iterable[Order] = (),
+        positions: Iterable[Position] = (),
+    ) -> None:
+        """Commit events and the derived rows they changed in one durable (FULL) transaction."""
+        self._synchronous("full")
+        c = self.conn
+        seq = events[-1].seq if events else 0
+        c.execute("begin")
+        try:
+            c.executemany(
+                "insert into events (seq, ts, kind, origin, data) values (?, ?, ?, ?, ?)",
+                [(e.seq, e.ts, e.kind.value, e.origin, _dumps(e.data)) for e in events],
+            )
+            c.executemany(
+                "insert or replace into orders values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (o.id, o.account, o.instrument, o.units, o.type.value, o.status.value,
+                     _s(o.price), _s(o.take_profit), _s(o.stop_loss), o.trade_id, o.filled_units,
+                     _s(o.avg_fill_price), o.reason, o.origin, o.created_ts, o.updated_ts, seq)
+                    for o in orders
+                ],
+            )  # fmt: skip
+            c.executemany(
+                "insert or replace into positions values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (p.key, p.account, p.instrument, p.units, str(p.avg_price),
+                     str(p.realized_pl), _dumps([t.to_wire() for t in p.trades]), seq)
+                    for p in positions
+                ],
+            )  # fmt: skip
+        except BaseException:
+            c.execute("rollback")
+            raise
+        c.execute("commit")
+
+    def append_ticks(self, quotes: list[Quote]) -> None:
+        """Batch ticks (and each instrument's latest) under synchronous=NORMAL."""
+        if not quotes:
+            return
+        self._synchronous("normal")
+        c = self.conn
+        rows = [(q.ts, q.instrument, str(q.bid), str(q.ask)) for q in quotes]
+        c.execute("begin")
+        c.executemany("insert into ticks (ts, instrument, bid, ask) values (?, ?, ?, ?)", rows)
+        c.executemany(
+            "insert or replace into last_quotes (ts, instrument, bid, ask) values (?, ?, ?, ?)",
+            rows,
+        )
+        c.execute("commit")
+
+    def append_equity(self, ts: float, accounts: Iterable[AccountState]) -> None:
+        self._synchronous("normal")
+        with self.conn:
+            self.conn.execute("begin")
+            self.conn.executemany(
+                "insert into equity values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (ts, a.id, str(a.balance), str(a.equity), str(a.unrealized_pl),
+                     str(a.margin_used), a.trading_state.value)
+                    for a in accounts
+                ],
+            )  # fmt: skip
+
+    def checkpoint(self, seq: int, ts: float, trading_day: str, state: dict[str, Any]) -> None:
+        self._synchronous("full")
+        with self.conn:
+            self.conn.execute("begin")
+            self.conn.execute(
+                "insert or replace into checkpoints values (?, ?, ?, ?)",
+                (seq, ts, trading_day, _dumps(state)),
+            )
+
+    # reading --------------------------------------------------------------------------------
+
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "select state from checkpoints order by seq desc limit 1"
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def replay(self, after_seq: int) -> Iterator[Event]:
+        """Events after ``after_seq`` whose kind changes state, in order (the audit-only kinds are
+        skipped without being decoded, which is most of what keeps replay fast)."""
+        kinds = tuple(k.value for k in STATEFUL_KINDS) + (EventKind.ENGINE_STARTED.value,)
+        marks = ",".join("?" * len(kinds))
+        cursor = self.conn.execute(
+            f"select seq, ts, kind, origin, data from events where seq > ? and kind in ({marks}) "
+            "order by seq",
+            (after_seq, *kinds),
+        )
+        loads = json.loads
+        by_value = {k.value: k for k in EventKind}
+        for seq, ts, kind, origin, data in cursor:
+            yield Event(seq, ts, by_value[kind], origin, loads(data))
+
+    def last_seq(self) -> int:
+        row = self.conn.execute("select max(seq) from events").fetchone()
+        return int(row[0] or 0)
+
+    def recent_events(self, limit: int) -> list[Event]:
+        rows = self.conn.execute(
+            "select seq, ts, kind, origin, data from events order by seq desc limit ?", (limit,)
+        ).fetchall()
+        return [
+            Event(seq, ts, EventKind(kind), origin, json.loads(data))
+            for seq, ts, kind, origin, data in reversed(rows)
+        ]
+
+    def last_quotes(self) -> list[Quote]:
+        return [
+            Quote(instrument, Decimal(bid), Decimal(ask), ts)
+            for instrument, ts, bid, ask in self.conn.execute(
+                "select instrument, ts, bid, ask from last_quotes"
+            )
+        ]
+
+
+def _s(value: object) -> str | None:
+    return None if value is None else str(value)

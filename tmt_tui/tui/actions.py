@@ -1,0 +1,242 @@
+"""The one registry of keys: bindings, footer, help screen and command palette all come from here.
+
+Every entry has a stable kebab-case id, so users remap keys in `[ui.keymap]` (applied through
+`App.set_keymap`) and the help screen and palette show the keys actually in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Literal
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+Scope = Literal["app", "main", "ticket", "dialog"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """One user action: its binding id, default keys, Textual action and where it is bound.
+
+    `app` scope binds on the App (works on every screen, priority ones even inside an Input);
+    `main` scope binds on the main screen only, so dialogs keep their own keys; `ticket` and
+    `dialog` bind on the order ticket and on the small dialogs (confirm, modify, help).
+    """
+
+    id: str
+    keys: str
+    action: str
+    description: str
+    tooltip: str
+    scope: Scope = "main"
+    priority: bool = False
+    show: bool = True
+    palette: bool = True
+    key_display: str | None = None
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.description,
+            show=self.show,
+            key_display=self.key_display,
+            priority=self.priority,
+            tooltip=self.tooltip,
+            id=self.id,
+        )
+
+
+REGISTRY: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "kill-switch",
+        "ctrl+k,f12",
+        "kill_switch",
+        "KILL",
+        "Halt trading now: cancel every order that adds exposure and reject new ones.",
+        scope="app",
+        priority=True,
+    ),
+    ActionSpec(
+        "reset-kill-switch",
+        "ctrl+r",
+        "reset_kill_switch",
+        "Reset halt",
+        "Re-arm trading after a halt (asks for confirmation; refused while a loss breach holds).",
+        scope="app",
+        show=False,
+    ),
+    ActionSpec(
+        "reduce-only",
+        "ctrl+d",
+        "toggle_reducing",
+        "Reduce only",
+        "Toggle REDUCING for every account: only orders that reduce risk are accepted.",
+        scope="app",
+        show=False,
+    ),
+    ActionSpec("buy", "b", "buy", "Buy", "Open a buy ticket for the selected instrument."),
+    ActionSpec("sell", "s", "sell", "Sell", "Open a sell ticket for the selected instrument."),
+    ActionSpec(
+        "modify-order",
+        "m",
+        "modify_order",
+        "Modify",
+        "Change the price or units of the selected working order.",
+        show=False,
+    ),
+    ActionSpec("cancel-order", "c", "cancel_order", "Cancel", "Cancel the selected order."),
+    ActionSpec(
+        "close-position",
+        "x",
+        "close_position",
+        "Close",
+        "Close the selected position with a market order (allowed while halted).",
+    ),
+    ActionSpec(
+        "next-pane", "tab", "cycle_pane(1)", "Next pane", "Focus the next pane.", show=False
+    ),
+    ActionSpec(
+        "previous-pane",
+        "shift+tab",
+        "cycle_pane(-1)",
+        "Previous pane",
+        "Focus the previous pane.",
+        show=False,
+    ),
+    ActionSpec(
+        "focus-quotes", "1", "focus_pane('quotes')", "Quotes", "Focus the quote board.", show=False
+    ),
+    ActionSpec(
+        "focus-positions",
+        "2",
+        "focus_pane('positions')",
+        "Positions",
+        "Focus the positions table.",
+        show=False,
+    ),
+    ActionSpec(
+        "focus-orders", "3", "focus_pane('orders')", "Orders", "Focus the orders table.", show=False
+    ),
+    ActionSpec("focus-log", "4", "focus_pane('log')", "Log", "Focus the event log.", show=False),
+    ActionSpec(
+        "focus-risk", "5", "focus_pane('risk')", "Risk", "Focus the risk gauges.", show=False
+    ),
+    ActionSpec(
+        "help", "question_mark", "help", "Help", "List every key.", key_display="?", show=True
+    ),
+    ActionSpec(
+        "quit",
+        "q",
+        "app.quit",
+        "Quit",
+        "Leave the workstation (asks first when orders are working; they stay at the broker).",
+    ),
+    ActionSpec(
+        "ticket-submit",
+        "ctrl+s",
+        "submit",
+        "Send",
+        "Send the order in the ticket (enter in a field does the same).",
+        scope="ticket",
+        palette=False,
+    ),
+    ActionSpec(
+        "dialog-close",
+        "escape",
+        "close",
+        "Close",
+        "Close the ticket or dialog without doing anything (never the kill switch).",
+        scope="ticket",
+        palette=False,
+    ),
+    ActionSpec(
+        "dialog-apply",
+        "ctrl+s",
+        "apply",
+        "Apply",
+        "Apply the dialog (send the change, confirm).",
+        scope="dialog",
+        palette=False,
+    ),
+    ActionSpec(
+        "dialog-yes", "y", "answer(True)", "Yes", "Confirm.", scope="dialog", palette=False
+    ),
+    ActionSpec(
+        "dialog-no", "n", "answer(False)", "No", "Decline.", scope="dialog", palette=False
+    ),
+    ActionSpec(
+        "dialog-dismiss",
+        "escape",
+        "close",
+        "Close",
+        "Close the dialog without doing anything.",
+        scope="dialog",
+        palette=False,
+    ),
+)
+
+BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in REGISTRY}
+
+
+def bindings(scope: Scope) -> list[Binding]:
+    """The Textual bindings of one scope, in registry order."""
+    return [spec.binding() for spec in REGISTRY if spec.scope == scope]
+
+
+_KEY_NAMES = {"question_mark": "?"}
+
+
+def effective_keys(spec: ActionSpec, keymap: Mapping[str, str]) -> str:
+    """The keys in force for `spec` once the user's keymap is applied, as the user types them."""
+    keys = keymap.get(spec.id, spec.keys)
+    return ", ".join(_KEY_NAMES.get(key.strip(), key.strip()) for key in keys.split(","))
+
+
+def help_rows(keymap: Mapping[str, str]) -> Iterable[tuple[str, str, str]]:
+    """(keys, name, what it does) for every registered action, for the help screen."""
+    seen: set[tuple[str, str]] = set()
+    for spec in REGISTRY:
+        keys = effective_keys(spec, keymap)
+        if (keys, spec.description) not in seen:
+            seen.add((keys, spec.description))
+            yield keys, spec.description, spec.tooltip
+    yield "ctrl+p", "Palette", "Search every command (same actions as the keys)."
+
+
+class ActionCommands(Provider):
+    """Command palette entries for every registered action, run where their binding lives."""
+
+    def _run(self, spec: ActionSpec) -> None:
+        app: App[object] = self.app
+        target = app if spec.scope == "app" else _main_screen(app)
+        if target is not None:
+            app.call_later(app.run_action, spec.action, target)
+
+    async def discover(self) -> Hits:
+        for spec in REGISTRY:
+            if spec.palette:
+                yield DiscoveryHit(spec.description, partial(self._run, spec), help=spec.tooltip)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for spec in REGISTRY:
+            if not spec.palette:
+                continue
+            text = f"{spec.description} ({spec.id})"
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(self._run, spec), help=spec.tooltip)
+
+
+def _main_screen(app: App[object]) -> object | None:
+    for screen in reversed(app.screen_stack):
+        if getattr(screen, "is_main_screen", False):
+            return screen
+    return None

@@ -1,0 +1,68 @@
+"""How numbers look on screen: money, prices, units, pips and times.
+
+Display only: these turn the engine's exact values into text and never feed a value back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def money(value: Decimal | None) -> str:
+    """`1,234.56`; an em dash when unknown."""
+    if value is None:
+        return "—"
+    return f"{value:,.2f}"
+
+
+def signed_money(value: Decimal | None) -> str:
+    """`+1,234.56` / `-1,234.56`; zero has no sign."""
+    if value is None:
+        return "—"
+    return f"{value:+,.2f}" if value else "0.00"
+
+
+def compact_money(value: Decimal) -> str:
+    """Short money for narrow screens: `100.0k`, `1.25M`, `950.00`."""
+    magnitude = abs(value)
+    if magnitude >= 1_000_000:
+        return f"{value / 1_000_000:,.2f}M"
+    if magnitude >= 10_000:
+        return f"{value / 1_000:,.1f}k"
+    return f"{value:,.2f}"
+
+
+def price(value: Decimal | None, precision: int | None = None) -> str:
+    """A price with the instrument's decimals (as given when the precision is unknown)."""
+    if value is None:
+        return ""
+    if precision is None:
+        return str(value)
+    return f"{value:.{precision}f}"
+
+
+def units(value: int, signed: bool = True) -> str:
+    """`+10,000` / `-5,000` (or unsigned)."""
+    return f"{value:+,d}" if signed else f"{abs(value):,d}"
+
+
+def pips(distance: Decimal, pip_location: int) -> float:
+    """A price distance in pips for display (`pip_location` -4 means 0.0001 is one pip)."""
+    return float(distance.scaleb(-pip_location))
+
+
+def clock(ts: float, zone: ZoneInfo | None = None) -> str:
+    """`HH:MM:SS` of epoch second `ts` in UTC, or in `zone`."""
+    moment = datetime.fromtimestamp(ts, zone or UTC)
+    return moment.strftime("%H:%M:%S")
+
+
+def percent(numerator: Decimal, denominator: Decimal) -> float:
+    """`numerator / denominator` as a display fraction; zero when the denominator is not positive."""
+    if denominator <= 0:
+        return 0.0
+    return float(numerator / denominator)

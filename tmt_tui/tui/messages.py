@@ -1,0 +1,49 @@
+"""Messages between the UI's parts: small dataclasses, events in the past tense.
+
+Anything that can arrive faster than a frame sets `bubble=False` and `can_replace`, so a burst
+collapses to one handler call instead of a queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from tmt_tui.domain.client import Reply
+
+
+@dataclass
+class CommandReplied(Message):
+    """The engine answered a command the UI sent (`label` says which, for the user)."""
+
+    label: str
+    reply: Reply
+
+
+@dataclass
+class StreamStatusChanged(Message):
+    """The engine stream connected, ended or failed; `detail` says why for the user."""
+
+    connected: bool
+    detail: str = ""
+
+
+@dataclass
+class InstrumentSelected(Message, bubble=False):
+    """The quote board's cursor rests on `instrument` (posted on every move: key repeat is fast)."""
+
+    instrument: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, InstrumentSelected)
+
+
+@dataclass
+class FrameRendered(Message, bubble=False):
+    """The frame pump pushed changes to the widgets at stream sequence `seq` (for tests and tools)."""
+
+    seq: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FrameRendered)

@@ -1,0 +1,221 @@
+"""The UI's view model: the engine's latest state folded from the stream, plus what changed.
+
+Plain dicts keyed the way the engine keys things (order id, `account:instrument`, account id,
+instrument name). It holds what the engine sent and nothing it did not: equity, P&L, margin and
+trading state are the engine's numbers. The frame pump reads the dirty parts once a frame.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tmt_tui.domain.client import Snapshot, StreamItem, Update
+from tmt_tui.domain.events import Event, EventKind
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order
+from tmt_tui.domain.positions import AccountState, Position, TradingState
+from tmt_tui.domain.quotes import Quote
+
+#: Terminal orders kept for the orders table (the newest); open orders are always kept.
+TERMINAL_ORDERS_KEPT = 200
+#: Terminal orders shown under the working ones.
+TERMINAL_ORDERS_SHOWN = 50
+#: Events kept for the log pane.
+EVENTS_KEPT = 500
+
+
+@dataclass(slots=True)
+class QuoteRow:
+    """One instrument on the quote board: its latest quote and how it moved on the last tick."""
+
+    instrument: Instrument
+    quote: Quote | None = None
+    first_mid: Decimal | None = None
+    bid_move: int = 0  # sign of the last bid change
+    ask_move: int = 0  # sign of the last ask change
+    direction: int = 0  # sign of the last mid change
+    changed_at: float = 0.0  # monotonic time of the last change
+
+
+@dataclass(slots=True)
+class Dirty:
+    """What changed since the frame pump last looked."""
+
+    reset: bool = False  # a snapshot replaced everything
+    quotes: set[str] = field(default_factory=set)
+    accounts: bool = False
+    positions: bool = False
+    orders: bool = False
+    events: list[Event] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.reset
+            or self.quotes
+            or self.accounts
+            or self.positions
+            or self.orders
+            or self.events
+        )
+
+
+class ViewModel:
+    """The latest state the engine published, keyed for diffing, with a dirty set per frame."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self.seq = 0
+        self.snapshots = 0
+        self.instruments: dict[str, Instrument] = {}
+        self.quotes: dict[str, QuoteRow] = {}
+        self.accounts: dict[str, AccountState] = {}
+        self.positions: dict[str, Position] = {}
+        self.orders: dict[str, Order] = {}
+        self.events: deque[Event] = deque(maxlen=EVENTS_KEPT)
+        self.trading_day = ""
+        self.kill_switch_engaged = False
+        self.kill_switch_reason = ""
+        self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
+        self._dirty = Dirty()
+
+    # -- folding the stream -------------------------------------------------------------
+
+    def apply(self, item: StreamItem) -> None:
+        """Fold one stream item: a Snapshot replaces everything, an Update upserts by key."""
+        if isinstance(item, Snapshot):
+            self._apply_snapshot(item)
+        else:
+            self._apply_update(item)
+
+    def _apply_snapshot(self, snap: Snapshot) -> None:
+        self.snapshots += 1
+        self.seq = snap.seq
+        self.trading_day = snap.trading_day
+        self.kill_switch_engaged = snap.kill_switch_engaged
+        self.kill_switch_reason = snap.kill_switch_reason
+        self.instruments = {i.name: i for i in snap.instruments}
+        self.quotes = {name: QuoteRow(inst) for name, inst in self.instruments.items()}
+        self.accounts = {a.id: a for a in snap.accounts}
+        self.positions = {p.key: p for p in snap.positions if p.units != 0}
+        self.orders = {}
+        self._upsert_orders(snap.orders)
+        self.events.clear()
+        self.events.extend(snap.events)
+        self._dirty = Dirty(reset=True, events=list(snap.events))
+        self._upsert_quotes(snap.quotes)
+        self._dirty.quotes = set(self.quotes)
+        self._dirty.accounts = self._dirty.positions = self._dirty.orders = True
+
+    def _apply_update(self, update: Update) -> None:
+        self.seq = update.seq
+        dirty = self._dirty
+        if update.quotes:
+            self._upsert_quotes(update.quotes)
+        if update.accounts:
+            for account in update.accounts:
+                self.accounts[account.id] = account
+            dirty.accounts = True
+        if update.positions:
+            for position in update.positions:
+                if position.units == 0:
+                    self.positions.pop(position.key, None)
+                else:
+                    self.positions[position.key] = position
+            dirty.positions = True
+        if update.orders:
+            self._upsert_orders(update.orders)
+            dirty.orders = True
+        if update.events:
+            for event in update.events:
+                self._note_event(event)
+            self.events.extend(update.events)
+            dirty.events.extend(update.events)
+
+    def _note_event(self, event: Event) -> None:
+        if event.kind is EventKind.KILL_SWITCH_ENGAGED:
+            self.kill_switch_engaged = True
+            self.kill_switch_reason = str(event.data.get("reason", ""))
+        elif event.kind is EventKind.KILL_SWITCH_RESET:
+            self.kill_switch_engaged = False
+            self.kill_switch_reason = ""
+
+    def _upsert_quotes(self, quotes: Iterable[Quote]) -> None:
+        now = self._monotonic()
+        for quote in quotes:
+            row = self.quotes.get(quote.instrument)
+            if row is None:
+                continue  # not an instrument of this snapshot
+            previous = row.quote
+            first = self._first_mid.setdefault(quote.instrument, quote.mid)
+            row.first_mid = first
+            if previous is not None:
+                row.bid_move = _sign(quote.bid - previous.bid)
+                row.ask_move = _sign(quote.ask - previous.ask)
+                row.direction = _sign(quote.mid - previous.mid) or row.direction
+            row.quote = quote
+            row.changed_at = now
+            self._dirty.quotes.add(quote.instrument)
+
+    def _upsert_orders(self, orders: Iterable[Order]) -> None:
+        for order in orders:
+            self.orders[order.id] = order
+        terminal = [o for o in self.orders.values() if o.status.is_terminal]
+        if len(terminal) > TERMINAL_ORDERS_KEPT:
+            terminal.sort(key=lambda o: (o.updated_ts, o.created_ts))
+            for order in terminal[: len(terminal) - TERMINAL_ORDERS_KEPT]:
+                del self.orders[order.id]
+
+    def take_dirty(self) -> Dirty:
+        """What changed since the last call; the model starts a fresh dirty set."""
+        dirty, self._dirty = self._dirty, Dirty()
+        return dirty
+
+    # -- views the widgets render --------------------------------------------------------
+
+    def orders_for_display(self) -> list[Order]:
+        """Live orders (oldest first), then the newest terminal ones (newest first)."""
+        open_orders = sorted(
+            (o for o in self.orders.values() if not o.status.is_terminal),
+            key=lambda o: (o.created_ts, o.id),
+        )
+        terminal = sorted(
+            (o for o in self.orders.values() if o.status.is_terminal),
+            key=lambda o: (o.updated_ts, o.created_ts, o.id),
+            reverse=True,
+        )
+        return open_orders + terminal[:TERMINAL_ORDERS_SHOWN]
+
+    def working_orders(self) -> list[Order]:
+        """Orders that can still fill (SUBMITTED, WORKING, PARTIALLY_FILLED)."""
+        return [o for o in self.orders.values() if o.status.is_open]
+
+    def states(self) -> set[TradingState]:
+        return {a.trading_state for a in self.accounts.values()}
+
+    @property
+    def halted(self) -> bool:
+        return TradingState.HALTED in self.states()
+
+    @property
+    def reducing(self) -> bool:
+        return TradingState.REDUCING in self.states()
+
+    def state_reason(self, state: TradingState) -> str:
+        """The reason the engine gave for `state`, from the first account in it."""
+        reasons = [a.state_reason for a in self.accounts.values() if a.trading_state is state]
+        reason = next((r for r in reasons if r), "")
+        if not reason and state is TradingState.HALTED:
+            reason = self.kill_switch_reason
+        return reason
+
+    def order_instrument(self, order_id: str) -> str:
+        order = self.orders.get(order_id)
+        return order.instrument if order else ""
+
+
+def _sign(value: Decimal) -> int:
+    return (value > 0) - (value < 0)

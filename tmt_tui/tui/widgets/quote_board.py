@@ -1,0 +1,277 @@
+"""The live quote board: one line per instrument, painted through Textual's Line API.
+
+Quotes are the hottest data on screen, so each row is rendered once into a cached `Strip` and
+only rows that ticked (or whose flash ended) are re-rendered and refreshed by region. A
+`DataTable` would repaint everything on every tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tmt_tui.tui.formatting import pips, price
+from tmt_tui.tui.messages import InstrumentSelected
+from tmt_tui.tui.state import QuoteRow
+from tmt_tui.tui.themes import Palette, TRADING_VARIABLE_DEFAULTS
+
+#: How long a changed bid/ask cell stays highlighted.
+FLASH_SECONDS = 0.35
+
+_NAME_W, _PRICE_W, _SPREAD_W, _CHANGE_W = 8, 10, 5, 7
+
+
+class QuoteBoard(Widget, can_focus=True):
+    """Bid, ask, spread and change per instrument, with a cursor that picks what `b`/`s` trade.
+
+    Rows flash in the theme's bid/ask colours when those prices change and show an arrow for
+    the last move of the mid; the cursor row is highlighted.
+    """
+
+    COMPONENT_CLASSES = {
+        "quote-board--header",
+        "quote-board--cursor",
+        "quote-board--cursor-blurred",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `quote-board--header` | The column titles. |
+    | `quote-board--cursor` | The selected row while the board has focus. |
+    | `quote-board--cursor-blurred` | The selected row while focus is elsewhere. |
+    """
+
+    DEFAULT_CSS = """
+    QuoteBoard {
+        height: 1fr;
+        min-height: 3;
+    }
+    QuoteBoard > .quote-board--header {
+        color: $text-muted;
+        text-style: bold;
+    }
+    QuoteBoard > .quote-board--cursor {
+        background: $accent 35%;
+        text-style: bold;
+    }
+    QuoteBoard > .quote-board--cursor-blurred {
+        background: $panel-lighten-2;
+    }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="quotes-up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="quotes-down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="quotes-page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="quotes-page-down"),
+        Binding("home", "jump(0)", "First", show=False, id="quotes-first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="quotes-last"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._rows: list[QuoteRow] = []
+        self._index: dict[str, int] = {}
+        self._strips: dict[int, Strip] = {}
+        self._header: Strip | None = None
+        self._flash_until: dict[int, float] = {}
+        self._top = 0
+        self._cursor = 0
+        self._palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+        self.rows_rendered = 0  # rows painted since mount: lets tests see the cache work
+
+    # -- data in ---------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> str | None:
+        """The instrument under the cursor, or None while the board is empty."""
+        if not self._rows:
+            return None
+        return self._rows[self._cursor].instrument.name
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    def set_rows(self, rows: Sequence[QuoteRow]) -> None:
+        """Show these rows (after a snapshot); the cursor stays on its instrument when it can."""
+        selected = self.selected
+        self._rows = list(rows)
+        self._index = {row.instrument.name: i for i, row in enumerate(self._rows)}
+        self._cursor = self._index.get(selected or "", min(self._cursor, len(self._rows) - 1))
+        self._cursor = max(self._cursor, 0)
+        self._flash_until.clear()
+        self._invalidate_all()
+        self._scroll_to_cursor()
+        self._announce()
+
+    def rows_changed(self, names: Iterable[str], now: float) -> None:
+        """Re-render the rows of `names` (they ticked at monotonic time `now`) and flash them."""
+        until = now + FLASH_SECONDS
+        for name in names:
+            index = self._index.get(name)
+            if index is None:
+                continue
+            self._flash_until[index] = until
+            self._invalidate_row(index)
+
+    def expire_flashes(self, now: float) -> None:
+        """Repaint rows whose flash has run out."""
+        done = [index for index, until in self._flash_until.items() if until <= now]
+        for index in done:
+            del self._flash_until[index]
+            self._invalidate_row(index)
+
+    def set_palette(self, palette: Palette) -> None:
+        """New theme colours: every row renders again."""
+        self._palette = palette
+        self._invalidate_all()
+
+    # -- cursor ----------------------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(self._cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(self._cursor + direction * max(self._body_height() - 1, 1))
+
+    def action_jump(self, where: int) -> None:
+        self.move_cursor(len(self._rows) - 1 if where < 0 else where)
+
+    def move_cursor(self, index: int) -> None:
+        """Put the cursor on row `index` (clamped) and keep it in view."""
+        if not self._rows:
+            return
+        index = max(0, min(index, len(self._rows) - 1))
+        if index == self._cursor:
+            return
+        old, self._cursor = self._cursor, index
+        self._invalidate_row(old)
+        self._invalidate_row(index)
+        self._scroll_to_cursor()
+        self._announce()
+
+    def select(self, instrument: str) -> None:
+        """Move the cursor to `instrument` if the board shows it."""
+        index = self._index.get(instrument)
+        if index is not None:
+            self.move_cursor(index)
+
+    def _announce(self) -> None:
+        selected = self.selected
+        if selected is not None and self.is_attached:
+            self.screen.post_message(InstrumentSelected(selected))
+
+    def _body_height(self) -> int:
+        return max(self.size.height - 1, 1)
+
+    def _scroll_to_cursor(self) -> None:
+        height = self._body_height()
+        top = self._top
+        if self._cursor < top:
+            top = self._cursor
+        elif self._cursor >= top + height:
+            top = self._cursor - height + 1
+        top = max(0, min(top, max(len(self._rows) - height, 0)))
+        if top != self._top:
+            self._top = top
+            self.refresh()
+
+    # -- painting --------------------------------------------------------------------------
+
+    def _invalidate_all(self) -> None:
+        self._strips.clear()
+        self._header = None
+        self.refresh()
+
+    def _invalidate_row(self, index: int) -> None:
+        self._strips.pop(index, None)
+        y = index - self._top + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._invalidate_all()
+        self._scroll_to_cursor()
+
+    def on_focus(self) -> None:
+        self._invalidate_row(self._cursor)
+
+    def on_blur(self) -> None:
+        self._invalidate_row(self._cursor)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.move_cursor(self._top + event.y - 1)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            if self._header is None:
+                self._header = self._render_header(width)
+            return self._header
+        index = self._top + y - 1
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        strip = self._strips.get(index)
+        if strip is None:
+            strip = self._strips[index] = self._render_row(index, width)
+        return strip
+
+    def _show_change(self, width: int) -> bool:
+        return width >= _NAME_W + 2 * _PRICE_W + _SPREAD_W + _CHANGE_W + 4
+
+    def _render_header(self, width: int) -> Strip:
+        style = self.get_component_rich_style("quote-board--header")
+        text = f"{'Pair':<{_NAME_W}}{'Bid':>{_PRICE_W}}{'Ask':>{_PRICE_W}}{'Spr':>{_SPREAD_W + 1}}"
+        if self._show_change(width):
+            text += f"{'Chg':>{_CHANGE_W + 1}}"
+        return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+
+    def _render_row(self, index: int, width: int) -> Strip:
+        self.rows_rendered += 1
+        row = self._rows[index]
+        palette = self._palette
+        instrument = row.instrument
+        quote = row.quote
+        flashing = index in self._flash_until
+        if index == self._cursor:
+            cursor_class = "quote-board--cursor" if self.has_focus else "quote-board--cursor-blurred"
+            base = self.get_component_rich_style(cursor_class)
+        else:
+            base = Style()
+        segments = [Segment(f"{instrument.name:<{_NAME_W}}", base)]
+        if quote is None:
+            segments.append(Segment(f"{'—':>{_PRICE_W}}{'—':>{_PRICE_W}}", base + palette.muted))
+            return Strip(segments).adjust_cell_length(width, base)
+        precision = instrument.display_precision
+        bid_style = palette.bid_flash if flashing and row.bid_move else palette.bid
+        ask_style = palette.ask_flash if flashing and row.ask_move else palette.ask
+        spread = pips(quote.spread, instrument.pip_location)
+        segments += [
+            Segment(f"{price(quote.bid, precision):>{_PRICE_W}}", base + bid_style),
+            Segment(f"{price(quote.ask, precision):>{_PRICE_W}}", base + ask_style),
+            Segment(f"{spread:>{_SPREAD_W + 1}.1f}", base),
+        ]
+        if self._show_change(width):
+            change = pips(quote.mid - (row.first_mid or quote.mid), instrument.pip_location)
+            change_style = palette.signed(change)
+            segments.append(Segment(f"{change:>+{_CHANGE_W + 1}.1f}", base + change_style))
+        if row.direction > 0:
+            segments.append(Segment(" ▲", base + palette.profit))
+        elif row.direction < 0:
+            segments.append(Segment(" ▼", base + palette.loss))
+        return Strip(segments).adjust_cell_length(width, base)

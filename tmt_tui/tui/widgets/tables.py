@@ -1,0 +1,212 @@
+"""Positions and orders as DataTables, updated by key and by diff a few times a second.
+
+Both are low-churn next to quotes, so a `DataTable` is fine here, provided updates come
+inside `batch_update()`, touch only cells that changed, and never re-measure widths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.positions import Position
+from tmt_tui.tui.formatting import money, price, signed_money, units
+from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
+
+Cells = tuple[Text, ...]
+
+_TYPE_SHORT = {
+    OrderType.MARKET: "MKT",
+    OrderType.LIMIT: "LMT",
+    OrderType.STOP: "STP",
+    OrderType.TAKE_PROFIT: "TP",
+    OrderType.STOP_LOSS: "SL",
+}
+
+
+class KeyedTable(DataTable[Text]):
+    """A DataTable kept equal to a list of keyed rows by adding, updating and removing only diffs.
+
+    When only cell values change, just those cells are updated; when the order of keys changes
+    the rows are rebuilt, keeping the cursor on the same key.
+    """
+
+    DEFAULT_CSS = """
+    KeyedTable {
+        height: 1fr;
+    }
+    """
+
+    COLUMNS: tuple[tuple[str, str, int], ...] = ()  # (key, label, width)
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self._shown: dict[str, Cells] = {}
+        self._order: list[str] = []
+        self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+
+    def on_mount(self) -> None:
+        for key, label, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, or None for an empty table."""
+        if not self._order:
+            return None
+        row = min(max(self.cursor_row, 0), len(self._order) - 1)
+        return self._order[row]
+
+    def set_palette(self, palette: Palette) -> None:
+        """New theme colours: the next sync repaints every cell."""
+        self.palette = palette
+        self._shown = {key: () for key in self._shown}
+
+    def sync(self, rows: Sequence[tuple[str, Cells]]) -> None:
+        """Make the table show `rows` (key, cells) in this order, by the smallest change."""
+        keys = [key for key, _ in rows]
+        if keys != self._order:
+            self._rebuild(rows)
+            return
+        columns = [column for column, _, _ in self.COLUMNS]
+        for key, cells in rows:
+            old = self._shown.get(key, ())
+            changed = _changed_columns(old, cells)
+            for i in changed:
+                self.update_cell(key, columns[i], cells[i], update_width=False)
+            if changed:
+                self._shown[key] = cells
+
+    def _rebuild(self, rows: Sequence[tuple[str, Cells]]) -> None:
+        selected = self.selected_key
+        wanted = {key for key, _ in rows}
+        for key in [k for k in self._order if k not in wanted]:
+            try:
+                self.remove_row(key)
+            except RowDoesNotExist:
+                pass
+        keep_order = [k for k in self._order if k in wanted]
+        prefix_ok = keep_order == [key for key, _ in rows][: len(keep_order)]
+        if not prefix_ok:
+            self.clear()
+            keep_order = []
+        existing = set(keep_order)
+        columns = [column for column, _, _ in self.COLUMNS]
+        for key, cells in rows:
+            if key in existing:
+                for i in _changed_columns(self._shown.get(key, ()), cells):
+                    self.update_cell(key, columns[i], cells[i], update_width=False)
+            else:
+                self.add_row(*cells, key=key)
+        self._order = [key for key, _ in rows]
+        self._shown = dict(rows)
+        if selected in self._shown:
+            self.move_cursor(row=self._order.index(selected), animate=False)
+        elif self._order:
+            self.move_cursor(row=min(self.cursor_row, len(self._order) - 1), animate=False)
+
+
+class PositionsTable(KeyedTable):
+    """Open positions per account and instrument, with the engine's P&L and margin."""
+
+    COLUMNS = (
+        ("account", "Account", 8),
+        ("instrument", "Pair", 8),
+        ("units", "Units", 11),
+        ("avg", "Avg", 9),
+        ("upl", "uP&L", 11),
+        ("realized", "Real.", 10),
+        ("margin", "Margin", 10),
+    )
+
+    def show(self, positions: Mapping[str, Position], instruments: Mapping[str, Instrument]) -> None:
+        palette = self.palette
+        rows: list[tuple[str, Cells]] = []
+        for key, pos in sorted(positions.items()):
+            instrument = instruments.get(pos.instrument)
+            precision = instrument.display_precision if instrument else None
+            cells = (
+                Text(pos.account),
+                Text(pos.instrument),
+                Text(units(pos.units), palette.signed(pos.units), justify="right"),
+                Text(price(pos.avg_price, precision), justify="right"),
+                Text(
+                    signed_money(pos.unrealized_pl),
+                    palette.signed(pos.unrealized_pl),
+                    justify="right",
+                ),
+                Text(
+                    signed_money(pos.realized_pl), palette.signed(pos.realized_pl), justify="right"
+                ),
+                Text(money(pos.margin_used), justify="right"),
+            )
+            rows.append((key, cells))
+        self.sync(rows)
+
+
+class OrdersTable(KeyedTable):
+    """Working orders first, then the latest finished ones, with status and reject reason."""
+
+    COLUMNS = (
+        ("id", "Id", 8),
+        ("account", "Account", 8),
+        ("instrument", "Pair", 8),
+        ("side", "Side", 4),
+        ("units", "Units", 10),
+        ("type", "Type", 4),
+        ("price", "Price", 9),
+        ("tp", "TP", 9),
+        ("sl", "SL", 9),
+        ("status", "Status", 9),
+        ("reason", "Reason", 24),
+    )
+
+    def show(self, orders: Sequence[Order], instruments: Mapping[str, Instrument]) -> None:
+        palette = self.palette
+        rows: list[tuple[str, Cells]] = []
+        for order in orders:
+            instrument = instruments.get(order.instrument)
+            precision = instrument.display_precision if instrument else None
+            live = not order.status.is_terminal
+            dim = palette.muted if not live else None
+            status_style = {
+                OrderStatus.REJECTED: palette.loss,
+                OrderStatus.FILLED: palette.profit,
+            }.get(order.status, dim)
+            cells = (
+                Text(order.id, dim or ""),
+                Text(order.account, dim or ""),
+                Text(order.instrument, dim or ""),
+                Text(order.side, palette.bid if order.units > 0 else palette.ask),
+                Text(units(order.units, signed=False), dim or "", justify="right"),
+                Text(_TYPE_SHORT.get(order.type, order.type.value), dim or ""),
+                Text(price(order.price, precision), dim or "", justify="right"),
+                Text(price(order.take_profit, precision), dim or "", justify="right"),
+                Text(price(order.stop_loss, precision), dim or "", justify="right"),
+                Text(_status_label(order.status), status_style or ""),
+                Text(order.reason, palette.loss if order.status is OrderStatus.REJECTED else ""),
+            )
+            rows.append((order.id, cells))
+        self.sync(rows)
+
+    def selected_order(self, orders: Mapping[str, Order]) -> Order | None:
+        key = self.selected_key
+        return orders.get(key) if key else None
+
+
+def _changed_columns(old: Cells, new: Cells) -> list[int]:
+    """Indexes of cells whose text or style differ (Rich's Text equality ignores the style)."""
+    return [
+        i
+        for i, cell in enumerate(new)
+        if i >= len(old) or old[i].plain != cell.plain or old[i].style != cell.style
+    ]
+
+
+def _status_label(status: OrderStatus) -> str:
+    return "PARTIAL" if status is OrderStatus.PARTIALLY_FILLED else status.value

@@ -1,0 +1,1 @@
+"""Market data feeds and brokers, each behind the small protocols in ``base``."""

@@ -1,0 +1,104 @@
+"""The two small protocols every venue implements, and the events a broker reports.
+
+A broker takes requests synchronously (it may queue them for I/O) and reports outcomes through
+one sink callback that the engine runner gives it. The sim broker calls the sink at once; a
+network broker calls it when the venue answers. The engine never waits on a venue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order
+from tmt_tui.domain.positions import Trade
+from tmt_tui.domain.quotes import Quote
+
+
+@dataclass(frozen=True, slots=True)
+class VenueAccepted:
+    order_id: str
+    venue_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRejected:
+    order_id: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFilled:
+    """``fill_id`` doubles as the id of the trade the fill opens (OANDA's convention)."""
+
+    order_id: str
+    fill_id: str
+    units: int
+    price: Decimal
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class VenueCancelled:
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueModified:
+    order_id: str
+    price: Decimal | None
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class VenueProtectiveCreated:
+    """A take-profit or stop-loss the venue attached to a trade after a fill."""
+
+    order: Order
+
+
+VenueEvent = (
+    VenueAccepted
+    | VenueRejected
+    | VenueFilled
+    | VenueCancelled
+    | VenueModified
+    | VenueProtectiveCreated
+)
+VenueSink = Callable[[VenueEvent], None]
+QuoteSink = Callable[[Quote], None]
+
+
+class Broker(Protocol):
+    """Executes orders; every outcome arrives later (or at once) through the sink."""
+
+    def connect(self, sink: VenueSink) -> None: ...
+
+    def restore(self, open_orders: Iterable[Order], trades: Iterable[Trade]) -> None:
+        """Take the engine's recovered orders and trades as the venue's starting book."""
+        ...
+
+    def submit(self, order: Order) -> None: ...
+
+    def modify(self, order: Order, price: Decimal | None, units: int) -> None: ...
+
+    def cancel(self, order: Order) -> None: ...
+
+    def on_quote(self, quote: Quote) -> None:
+        """Prices move: a paper broker triggers resting orders here; a real one ignores it."""
+        ...
+
+
+class MarketDataFeed(Protocol):
+    """Pushes quotes for its instruments into a sink until stopped."""
+
+    def instruments(self) -> tuple[Instrument, ...]: ...
+
+    async def run(self, sink: QuoteSink) -> None: ...
+
+    def stop(self) -> None: ...

@@ -1,0 +1,1 @@
+"""The built-in simulated market and paper broker: the default venue, so tmt runs anywhere."""

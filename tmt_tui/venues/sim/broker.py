@@ -1,0 +1,247 @@
+"""A paper broker that behaves like a netting FX broker: fills at the touch, resting limit and
+stop orders, take-profit / stop-loss attached to the trade a fill opens, and broker-style rejects.
+
+It keeps its own book (resting orders, open trades per account and instrument) because a real
+broker does: the engine's portfolio and this ledger must agree, and reconciliation checks it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from decimal import Decimal
+
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.positions import Trade
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.domain.reasons import Reason
+from tmt_tui.venues.base import (
+    VenueAccepted,
+    VenueCancelled,
+    VenueEvent,
+    VenueFilled,
+    VenueModified,
+    VenueProtectiveCreated,
+    VenueRejected,
+    VenueSink,
+)
+
+
+def _drop(_: VenueEvent) -> None:
+    return None
+
+
+class SimBroker:
+    """Executes against the latest quote it was shown; reports through the sink synchronously."""
+
+    def __init__(
+        self, instruments: Iterable[Instrument], clock: Callable[[], float] = time.time
+    ) -> None:
+        self._instruments = {i.name: i for i in instruments}
+        self._clock = clock
+        self._sink: VenueSink = _drop
+        self._quotes: dict[str, Quote] = {}
+        self._resting: dict[str, dict[str, Order]] = {}  # instrument -> order id -> order
+        self._where: dict[str, str] = {}  # order id -> instrument
+        self._trades: dict[tuple[str, str], list[list[object]]] = {}  # [trade id, units]
+        self._linked: dict[str, list[str]] = {}  # trade id -> protective order ids
+        self._fills: dict[str, int] = {}  # order id -> fills so far (ids stay unique)
+
+    def connect(self, sink: VenueSink) -> None:
+        self._sink = sink
+
+    def restore(self, open_orders: Iterable[Order], trades: Iterable[Trade]) -> None:
+        for trade in trades:
+            self._trades.setdefault((trade.account, trade.instrument), []).append(
+                [trade.id, trade.units]
+            )
+        for order in open_orders:
+            self._rest(order)
+            if order.trade_id:
+                self._linked.setdefault(order.trade_id, []).append(order.id)
+
+    # requests -------------------------------------------------------------------------------
+
+    def submit(self, order: Order) -> None:
+        inst = self._instruments.get(order.instrument)
+        if inst is None:
+            self._reject(order, Reason.UNKNOWN_INSTRUMENT, f"unknown instrument {order.instrument}")
+            return
+        if abs(order.units) < inst.min_units:
+            self._reject(
+                order, Reason.UNITS_BELOW_MINIMUM, f"minimum is {inst.min_units} units"
+            )
+            return
+        for label, price in (
+            ("price", order.price),
+            ("take-profit", order.take_profit),
+            ("stop-loss", order.stop_loss),
+        ):
+            if price is not None and not inst.is_on_tick(price):
+                self._reject(
+                    order,
+                    Reason.PRICE_PRECISION_EXCEEDED,
+                    f"{label} {price} has more than {inst.display_precision} decimals",
+                )
+                return
+        quote = self._quotes.get(order.instrument)
+        if order.type is OrderType.MARKET:
+            if quote is None:
+                self._reject(order, Reason.NO_QUOTE, f"no price for {order.instrument}")
+                return
+            self._fill(order, order.units, quote.ask if order.units > 0 else quote.bid)
+            return
+        self._sink(VenueAccepted(order.id, f"S-{order.id}"))
+        self._rest(order)
+        if quote is not None:
+            self._trigger(quote, (order,))
+
+    def modify(self, order: Order, price: Decimal | None, units: int) -> None:
+        resting = self._resting.get(self._where.get(order.id, ""), {}).get(order.id)
+        if resting is None:
+            self._sink(VenueRejected(order.id, Reason.UNKNOWN_ORDER.value, "order is not working"))
+            return
+        inst = self._instruments[order.instrument]
+        if price is not None and not inst.is_on_tick(price):
+            self._sink(
+                VenueRejected(
+                    order.id,
+                    Reason.PRICE_PRECISION_EXCEEDED.value,
+                    f"price {price} has more than {inst.display_precision} decimals",
+                )
+            )
+            return
+        updated = replace(resting, price=price if price is not None else resting.price, units=units)
+        self._resting[order.instrument][order.id] = updated
+        self._sink(VenueModified(order.id, updated.price, units))
+        quote = self._quotes.get(order.instrument)
+        if quote is not None:
+            self._trigger(quote, (updated,))
+
+    def cancel(self, order: Order) -> None:
+        if self._unrest(order.id) is None:
+            self._sink(VenueRejected(order.id, Reason.UNKNOWN_ORDER.value, "order is not working"))
+            return
+        self._sink(VenueCancelled(order.id, "CLIENT_REQUEST"))
+
+    def on_quote(self, quote: Quote) -> None:
+        self._quotes[quote.instrument] = quote
+        resting = self._resting.get(quote.instrument)
+        if resting:
+            self._trigger(quote, tuple(resting.values()))
+
+    # internals ------------------------------------------------------------------------------
+
+    def _reject(self, order: Order, code: Reason, message: str) -> None:
+        self._sink(VenueRejected(order.id, code.value, message))
+
+    def _rest(self, order: Order) -> None:
+        self._resting.setdefault(order.instrument, {})[order.id] = order
+        self._where[order.id] = order.instrument
+
+    def _unrest(self, order_id: str) -> Order | None:
+        instrument = self._where.pop(order_id, None)
+        if instrument is None:
+            return None
+        return self._resting[instrument].pop(order_id, None)
+
+    def _trigger(self, quote: Quote, orders: tuple[Order, ...]) -> None:
+        for order in orders:
+            if order.id not in self._where or order.price is None:
+                continue
+            buy = order.units > 0
+            touch = quote.ask if buy else quote.bid
+            limit_like = order.type in (OrderType.LIMIT, OrderType.TAKE_PROFIT)
+            if limit_like:
+                hit = touch <= order.price if buy else touch >= order.price
+            else:
+                hit = touch >= order.price if buy else touch <= order.price
+            if not hit:
+                continue
+            self._unrest(order.id)
+            units = order.units
+            if order.trade_id is not None:
+                remaining = self._trade_units(order.account, order.instrument, order.trade_id)
+                if remaining == 0:
+                    self._sink(VenueCancelled(order.id, "LINKED_TRADE_CLOSED"))
+                    continue
+                units = -remaining
+            self._fill(order, units, touch)
+
+    def _trade_units(self, account: str, instrument: str, trade_id: str) -> int:
+        for tid, units in self._trades.get((account, instrument), []):
+            if tid == trade_id:
+                return int(units)  # type: ignore[call-overload]
+        return 0
+
+    def _fill(self, order: Order, units: int, price: Decimal) -> None:
+        count = self._fills.get(order.id, 0) + 1
+        self._fills[order.id] = count
+        fill_id = f"{order.id}.{count}"
+        closed = self._book_trades(order, units, fill_id)
+        self._sink(VenueFilled(order.id, fill_id, units, price, self._clock()))
+        for trade_id in closed:
+            for linked in self._linked.pop(trade_id, []):
+                if self._unrest(linked) is not None:
+                    self._sink(VenueCancelled(linked, "LINKED_TRADE_CLOSED"))
+        opened = any(t[0] == fill_id for t in self._trades.get((order.account, order.instrument), []))
+        if opened and order.type is not OrderType.TAKE_PROFIT and order.type is not OrderType.STOP_LOSS:
+            self._attach_protection(order, fill_id, units)
+
+    def _book_trades(self, order: Order, units: int, fill_id: str) -> list[str]:
+        """FIFO netting (the named trade first for TP/SL); returns the ids of trades closed."""
+        trades = self._trades.setdefault((order.account, order.instrument), [])
+        if order.trade_id is not None:
+            trades.sort(key=lambda t: t[0] != order.trade_id)
+        closed: list[str] = []
+        remaining = units
+        while remaining and trades and (int(trades[0][1]) > 0) != (remaining > 0):  # type: ignore[call-overload]
+            trade = trades[0]
+            open_units = int(trade[1])  # type: ignore[call-overload]
+            take = min(abs(remaining), abs(open_units))
+            step = take if open_units < 0 else -take  # units that reduce this trade
+            trade[1] = open_units + step
+            remaining -= step
+            if trade[1] == 0:
+                closed.append(str(trade[0]))
+                trades.pop(0)
+        if remaining:
+            trades.append([fill_id, remaining])
+        return closed
+
+    def _attach_protection(self, order: Order, trade_id: str, units: int) -> None:
+        now = self._clock()
+        for suffix, kind, price in (
+            ("tp", OrderType.TAKE_PROFIT, order.take_profit),
+            ("sl", OrderType.STOP_LOSS, order.stop_loss),
+        ):
+            if price is None:
+                continue
+            protective = Order(
+                id=f"{trade_id}.{suffix}",
+                account=order.account,
+                instrument=order.instrument,
+                units=-units,
+                type=kind,
+                status=OrderStatus.WORKING,
+                price=price,
+                trade_id=trade_id,
+                reduce_only=True,
+                venue_id=f"S-{trade_id}.{suffix}",
+                origin="auto",
+                created_ts=now,
+                updated_ts=now,
+            )
+            self._rest(protective)
+            self._linked.setdefault(trade_id, []).append(protective.id)
+            self._sink(VenueProtectiveCreated(protective))
+        quote = self._quotes.get(order.instrument)
+        if quote is not None:
+            protective_orders = [
+                self._resting[order.instrument][oid]
+                for oid in self._linked.get(trade_id, [])
+                if oid in self._where
+            ]
+            self._trigger(quote, tuple(protective_orders))

@@ -1,0 +1,95 @@
+"""A seeded synthetic FX market: a random walk per pair, a few ticks a second, 24/7.
+
+Moves scale with each pair's annual volatility, measured over active trading hours (about
+eight a day), so a major moves a fraction of a pip per tick, as a real one does in a quiet hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.venues.base import QuoteSink
+from tmt_tui.venues.sim.universe import SPECS, instruments
+
+_ACTIVE_SECONDS_PER_YEAR = 252 * 8 * 3600
+
+
+class SimMarket:
+    """Generates quotes for its instruments; continues from ``start_mids`` after a restart."""
+
+    def __init__(
+        self,
+        names: tuple[str, ...] = (),
+        *,
+        seed: int = 7,
+        ticks_per_second: float = 4.0,
+        volatility_scale: float = 1.0,
+        start_mids: Mapping[str, Decimal] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._instruments = instruments(names)
+        self._rng = random.Random(seed)
+        self._rate = ticks_per_second
+        self._clock = clock
+        self._running = True
+        start = start_mids or {}
+        self._mid: dict[str, float] = {}
+        self._sigma: dict[str, float] = {}
+        self._half_spread: dict[str, float] = {}
+        self._scale: dict[str, int] = {}
+        for inst in self._instruments:
+            spec = SPECS[inst.name]
+            self._mid[inst.name] = float(start.get(inst.name, spec.mid))
+            per_tick = spec.annual_vol / math.sqrt(_ACTIVE_SECONDS_PER_YEAR * ticks_per_second)
+            self._sigma[inst.name] = per_tick * volatility_scale
+            self._half_spread[inst.name] = spec.spread_pips * 10.0**inst.pip_location / 2
+            self._scale[inst.name] = 10**inst.display_precision
+        self._names = [i.name for i in self._instruments]
+
+    def instruments(self) -> tuple[Instrument, ...]:
+        return self._instruments
+
+    def quote(self, name: str) -> Quote:
+        """The current quote of ``name`` without moving the market."""
+        return self._make(name, self._mid[name])
+
+    def step(self, name: str) -> Quote:
+        """Move ``name`` one tick and return its new quote."""
+        mid = self._mid[name] * math.exp(self._sigma[name] * self._rng.gauss(0.0, 1.0))
+        self._mid[name] = mid
+        return self._make(name, mid)
+
+    def _make(self, name: str, mid: float) -> Quote:
+        scale = self._scale[name]
+        half = self._half_spread[name] * (0.8 + 0.4 * self._rng.random())
+        bid = math.floor((mid - half) * scale)
+        ask = max(math.ceil((mid + half) * scale), bid + 1)
+        exponent = -len(str(scale)) + 1
+        return Quote(name, Decimal(bid).scaleb(exponent), Decimal(ask).scaleb(exponent), self._clock())
+
+    async def run(self, sink: QuoteSink) -> None:
+        """Emit every pair's quote once, then ticks at ``ticks_per_second`` per pair until stopped."""
+        for name in self._names:
+            sink(self.quote(name))
+        total_rate = self._rate * len(self._names)
+        wake = min(0.05, 1.0 / total_rate)
+        owed = 0.0
+        last = time.monotonic()
+        while self._running:
+            await asyncio.sleep(wake)
+            now = time.monotonic()
+            owed += (now - last) * total_rate
+            last = now
+            while owed >= 1.0 and self._running:
+                owed -= 1.0
+                sink(self.step(self._rng.choice(self._names)))
+
+    def stop(self) -> None:
+        self._running = False
