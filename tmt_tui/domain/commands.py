@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -120,7 +120,8 @@ def _plain(value: Any) -> Any:
 
 def command_to_wire(command: Command) -> dict[str, Any]:
     """Plain JSON-able form: ``{"command": "SubmitOrder", ...fields}`` with Decimals as strings."""
-    return {"command": type(command).__name__, **{k: _plain(v) for k, v in asdict(command).items()}}
+    fields = command.__dataclass_fields__
+    return {"command": type(command).__name__, **{k: _plain(getattr(command, k)) for k in fields}}
 
 
 _DECIMAL_FIELDS = frozenset({"price", "take_profit", "stop_loss", "trailing_stop_distance"})

@@ -76,9 +76,15 @@ class EngineCore(EngineState):
 
     # plumbing -------------------------------------------------------------------------------
 
-    def emit(self, kind: EventKind, origin: str, data: dict[str, Any]) -> Event:
+    def emit(
+        self, kind: EventKind, origin: str, data: dict[str, Any], carry: Order | None = None
+    ) -> Event:
         event = Event(self.seq + 1, self.clock(), kind, origin, data)
-        self.evolve(event)
+        self.carry = carry
+        try:
+            self.evolve(event)
+        finally:
+            self.carry = None
         self.pending.append(event)
         self.recent_events.append(event)
         return event
@@ -176,7 +182,9 @@ class EngineCore(EngineState):
             return self._reject_order(order, *rejection)
         self.risk.throttle.record(order.account, now)
         submitted = order.moved_to(OrderStatus.SUBMITTED)
-        self.emit(EventKind.ORDER_SUBMITTED, order.origin, {"order": submitted.to_wire()})
+        self.emit(
+            EventKind.ORDER_SUBMITTED, order.origin, {"order": submitted.to_wire()}, submitted
+        )
         self.outbox.append(("submit", submitted))
         return Reply(True, "OK", "submitted", submitted.id, self.seq)
 

@@ -43,7 +43,7 @@ class Book:
 
     __slots__ = (
         "account", "instrument", "quote_ccy", "base_ccy", "margin_rate", "trades",
-        "units", "cost", "realized", "upl", "margin", "exposure",
+        "units", "cost", "realized", "upl", "margin", "exposure", "trades_view",
     )  # fmt: skip
 
     def __init__(
@@ -61,8 +61,10 @@ class Book:
         self.upl = ZERO
         self.margin = ZERO
         self.exposure = ZERO
+        self.trades_view: tuple[Trade, ...] | None = None  # published form, until trades change
 
     def recount(self) -> None:
+        self.trades_view = None
         self.units = sum(t.units for t in self.trades)
         self.cost = sum((t.price * t.units for t in self.trades), ZERO)
 
@@ -240,7 +242,25 @@ class Portfolio:
 
     def position_view(self, key: tuple[str, str]) -> Position:
         book = self.books[key]
-        trades = tuple(
+        trades = book.trades_view
+        if trades is None:
+            trades = book.trades_view = self._trades_view(book)
+        avg = (book.cost / book.units) if book.units else ZERO
+        inst = self.quotes.instruments[book.instrument]
+        return Position(
+            account=book.account,
+            instrument=book.instrument,
+            units=book.units,
+            avg_price=avg.quantize(Decimal(1).scaleb(-inst.display_precision - 1)),
+            trades=trades,
+            unrealized_pl=money(book.upl),
+            realized_pl=book.realized,
+            margin_used=money(book.margin),
+        )
+
+    @staticmethod
+    def _trades_view(book: Book) -> tuple[Trade, ...]:
+        return tuple(
             Trade(
                 id=t.id,
                 account=book.account,
@@ -254,16 +274,4 @@ class Portfolio:
                 realized_pl=t.realized,
             )
             for t in book.trades
-        )
-        avg = (book.cost / book.units) if book.units else ZERO
-        inst = self.quotes.instruments[book.instrument]
-        return Position(
-            account=book.account,
-            instrument=book.instrument,
-            units=book.units,
-            avg_price=avg.quantize(Decimal(1).scaleb(-inst.display_precision - 1)),
-            trades=trades,
-            unrealized_pl=money(book.upl),
-            realized_pl=book.realized,
-            margin_used=money(book.margin),
         )

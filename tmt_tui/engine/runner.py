@@ -52,6 +52,7 @@ class EngineRunner:
         self._commands: deque[tuple[Command, ReplyCallback]] = deque()
         self._inbox: deque[VenueEvent] = deque()
         self._ticks: list[Quote] = []
+        self._dirty_books: set[tuple[str, str]] = set()
         self._drain_scheduled = False
         self._stopping: asyncio.Event | None = None
         self._since_checkpoint = 0
@@ -255,24 +256,28 @@ class EngineRunner:
                 core.on_venue_event(self._inbox.popleft())
 
     def _commit(self, replies: list[tuple[Reply, ReplyCallback]]) -> None:
-        """Journal (durably) what the core produced, then reply, then publish."""
+        """Journal (durably) what the core produced, then reply, then publish the events.
+
+        Positions and account marks touched here go out with the next marks publication
+        (at most ``marks_interval_ms`` later); derived journal tables with the next flush.
+        """
         core, journal = self.core, self.journal
         assert core is not None and journal is not None
         events = core.take_pending()
         orders = list(core.touched_orders.values())
-        books = core.touched_books
-        positions = [core.portfolio.position_view(key) for key in books]
-        accounts = [core.account_view(a) for a in core.touched_accounts]
         core.touched_orders = {}
+        self._dirty_books |= core.touched_books
+        core.marked_books |= core.touched_books
         core.touched_books = set()
-        core.touched_accounts = set()
         if events:
-            journal.append(events, orders, positions)
+            journal.append(events, orders)
             self._since_checkpoint += len(events)
         for reply, callback in replies:
             callback(self._final(reply))
-        if events or orders or positions or accounts:
-            for mailbox in self.bus.publish(events, orders, positions, accounts):
+        if events or orders:
+            accounts = [core.account_view(a) for a in core.touched_accounts]
+            core.touched_accounts = set()
+            for mailbox in self.bus.publish(events, orders, [], accounts):
                 mailbox.put_snapshot(core.snapshot(self.clock()))
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint()
@@ -313,18 +318,27 @@ class EngineRunner:
         self._commit([])
         if rolled:
             self._checkpoint()
-        marked = [core.portfolio.position_view(k) for k in core.marked_books]
-        core.marked_books = set()
         accounts = [core.account_view(a) for a in core.portfolio.accounts]
-        self.bus.publish([], [], marked, accounts)
+        if self.bus.mailboxes:
+            marked = [core.portfolio.position_view(k) for k in core.marked_books]
+            self.bus.publish([], [], marked, accounts)
+        core.marked_books = set()
         if now - getattr(self, "_last_equity", 0.0) >= self.settings.engine.equity_snapshot_s:
             self._last_equity = now
             self.journal.append_equity(now, accounts)
 
     def _flush_ticks(self) -> None:
-        if self._ticks and self.journal is not None:
+        """Batch writes that gate nothing: ticks and the derived positions rows."""
+        core, journal = self.core, self.journal
+        if core is None or journal is None:
+            return
+        if self._ticks:
             ticks, self._ticks = self._ticks, []
-            self.journal.append_ticks(ticks)
+            journal.append_ticks(ticks)
+        if self._dirty_books:
+            positions = [core.portfolio.position_view(k) for k in self._dirty_books]
+            journal.append_positions(core.seq, positions)
+            self._dirty_books = set()
 
     def _checkpoint(self) -> None:
         core, journal = self.core, self.journal

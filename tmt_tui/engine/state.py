@@ -38,6 +38,7 @@ class EngineState:
         self.kill_reason = ""
         self.auto_reduced: set[str] = set()
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self.carry: Order | None = None  # the live order behind an event's wire form (no re-parse)
         # what changed since the runner last published
         self.touched_orders: dict[str, Order] = {}
         self.touched_books: set[tuple[str, str]] = set()
@@ -90,7 +91,8 @@ class EngineState:
         self.touched_accounts.add(order.account)
 
     def _order_stored(self, event: Event) -> None:
-        self._store(Order.from_wire(event.data["order"]))
+        carried = self.carry
+        self._store(carried if carried is not None else Order.from_wire(event.data["order"]))
 
     def _protective_created(self, event: Event) -> None:
         order = Order.from_wire(event.data["order"])
@@ -101,6 +103,7 @@ class EngineState:
                 trade.tp_id = order.id
             else:
                 trade.sl_id = order.id
+            self.portfolio.book_for(order.account, order.instrument).trades_view = None
             self.touched_books.add((order.account, order.instrument))
 
     def _order_rejected(self, event: Event) -> None:
@@ -143,6 +146,7 @@ class EngineState:
                 trade.tp_id = None
             if trade.sl_id == order.id:
                 trade.sl_id = None
+            self.portfolio.book_for(order.account, order.instrument).trades_view = None
             self.touched_books.add((order.account, order.instrument))
 
     def _order_filled(self, event: Event) -> None:

@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,9 @@ from tmt_tui.domain.quotes import Quote
 APP_ID = "tmt-journal"
 SCHEMA_VERSION = "1"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+# Checkpoints fsync the database file and disturb the WAL fsyncs that gate acks: do them
+# rarely and off the engine thread.
+WAL_CHECKPOINT_S = 5.0
 
 
 class JournalError(Exception):
@@ -58,6 +62,11 @@ class Journal:
             self._release_lock()
             raise
         self._sync = ""
+        self._stop_checkpointer = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_wal, name="tmt-wal-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
 
     # opening --------------------------------------------------------------------------------
 
@@ -120,6 +129,7 @@ class Journal:
         c = self.conn
         c.execute("pragma journal_mode=wal")
         c.execute("pragma synchronous=full")
+        c.execute("pragma wal_autocheckpoint=0")  # a background thread checkpoints instead
         db = self.db
         if "meta" not in db.table_names():
             with c:
@@ -157,7 +167,21 @@ class Journal:
                 )  # fmt: skip
                 db["equity"].create_index(["account", "ts"])
 
+    def _checkpoint_wal(self) -> None:
+        """Fold the WAL into the database off the engine thread, so no commit pays for it."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop_checkpointer.wait(WAL_CHECKPOINT_S):
+                try:
+                    conn.execute("pragma wal_checkpoint(passive)")
+                except sqlite3.Error:  # busy: try again next second
+                    continue
+        finally:
+            conn.close()
+
     def close(self) -> None:
+        self._stop_checkpointer.set()
+        self._checkpointer.join()
         try:
             self.conn.execute("pragma wal_checkpoint(truncate)")
             self.conn.close()
@@ -171,13 +195,9 @@ class Journal:
             self.conn.execute(f"pragma synchronous={mode}")
             self._sync = mode
 
-    def append(
-        self,
-        events: list[Event],
-        orders: Iterable[Order] = (),
-        positions: Iterable[Position] = (),
-    ) -> None:
-        """Commit events and the derived rows they changed in one durable (FULL) transaction."""
+    def append(self, events: list[Event], orders: Iterable[Order] = ()) -> None:
+        """Commit events (and the orders rows they changed) in one durable (synchronous=FULL)
+        transaction: the acknowledgement waits on this."""
         self._synchronous("full")
         c = self.conn
         seq = events[-1].seq if events else 0
@@ -187,7 +207,14 @@ class Journal:
                 "insert into events (seq, ts, kind, origin, data) values (?, ?, ?, ?, ?)",
                 [(e.seq, e.ts, e.kind.value, e.origin, _dumps(e.data)) for e in events],
             )
-            c.executemany(
+            self._upsert_orders(seq, orders)
+        except BaseException:
+            c.execute("rollback")
+            raise
+        c.execute("commit")
+
+    def _upsert_orders(self, seq: int, orders: Iterable[Order]) -> None:
+        self.conn.executemany(
                 "insert or replace into orders values "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -197,6 +224,14 @@ class Journal:
                     for o in orders
                 ],
             )  # fmt: skip
+
+    def append_positions(self, seq: int, positions: Iterable[Position]) -> None:
+        """Upsert the derived positions rows (synchronous=NORMAL, batched): a view rebuilt from
+        events, never the source of truth, so it need not hold up an acknowledgement."""
+        self._synchronous("normal")
+        c = self.conn
+        c.execute("begin")
+        try:
             c.executemany(
                 "insert or replace into positions values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [

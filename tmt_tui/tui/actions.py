@@ -17,7 +17,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 if TYPE_CHECKING:
     from textual.app import App
 
-Scope = Literal["app", "main", "ticket", "dialog"]
+Scope = Literal["app", "main", "ticket", "dialog", "confirm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,8 @@ class ActionSpec:
 
     `app` scope binds on the App (works on every screen, priority ones even inside an Input);
     `main` scope binds on the main screen only, so dialogs keep their own keys; `ticket` and
-    `dialog` bind on the order ticket and on the small dialogs (confirm, modify, help).
+    `dialog` bind on the order ticket and on the small dialogs (modify, help), `confirm` on
+    yes/no questions only.
     """
 
     id: str
@@ -166,11 +167,9 @@ REGISTRY: tuple[ActionSpec, ...] = (
         palette=False,
     ),
     ActionSpec(
-        "dialog-yes", "y", "answer(True)", "Yes", "Confirm.", scope="dialog", palette=False
+        "dialog-yes", "y", "answer(True)", "Yes", "Confirm.", scope="confirm", palette=False
     ),
-    ActionSpec(
-        "dialog-no", "n", "answer(False)", "No", "Decline.", scope="dialog", palette=False
-    ),
+    ActionSpec("dialog-no", "n", "answer(False)", "No", "Decline.", scope="confirm", palette=False),
     ActionSpec(
         "dialog-dismiss",
         "escape",
@@ -232,7 +231,9 @@ class ActionCommands(Provider):
             text = f"{spec.description} ({spec.id})"
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self._run, spec), help=spec.tooltip)
+                yield Hit(
+                    score, matcher.highlight(text), partial(self._run, spec), help=spec.tooltip
+                )
 
 
 def _main_screen(app: App[object]) -> object | None:

@@ -74,7 +74,9 @@ def describe(event: Event, lookup: OrderLookup, palette: Palette) -> tuple[str, 
         return f"FILL {data.get('order_id')} {pair} {units(filled)} @ {data.get('price')}", style
     if kind is EventKind.ORDER_REJECTED:
         order = data.get("order") or {}
-        what = f"{order.get('id', '')} {order.get('instrument', '')} {units(_int(order.get('units')))}"
+        what = (
+            f"{order.get('id', '')} {order.get('instrument', '')} {units(_int(order.get('units')))}"
+        )
         return f"REJECT {what}: {data.get('code')}: {data.get('message')}", palette.loss
     if kind is EventKind.COMMAND_REJECTED:
         command = data.get("command") or {}

@@ -36,6 +36,11 @@ class TradingBanner(Static):
     }
     """
 
+    def on_mount(self) -> None:
+        style_screen = getattr(self.app, "style_screen", None)
+        if style_screen is not None:
+            style_screen(self.screen)
+
 
 class AccountHeader(Widget):
     """One line per account (equity, balance, margin, day P&L, state) under a status line.
@@ -53,9 +58,7 @@ class AccountHeader(Widget):
     }
     """
 
-    def __init__(
-        self, clock_fn: Callable[[], float] = time.time, *, id: str | None = None
-    ) -> None:
+    def __init__(self, clock_fn: Callable[[], float] = time.time, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock_fn
         self._accounts: tuple[AccountState, ...] = ()
@@ -109,7 +112,9 @@ class AccountHeader(Widget):
         line.append(f"UTC {clock(now)}  NY {clock(now, NEW_YORK)}")
         line.append(f"  pos {self._positions}  working {self._working}", palette.muted)
         if wide or self._status != "live":
-            line.append(f"  {self._status}", palette.muted if self._status == "live" else palette.warning)
+            line.append(
+                f"  {self._status}", palette.muted if self._status == "live" else palette.warning
+            )
         return line
 
     def _account_line(self, account: AccountState, wide: bool) -> Text:

@@ -20,7 +20,7 @@ from textual.widget import Widget
 from tmt_tui.tui.formatting import pips, price
 from tmt_tui.tui.messages import InstrumentSelected
 from tmt_tui.tui.state import QuoteRow
-from tmt_tui.tui.themes import Palette, TRADING_VARIABLE_DEFAULTS
+from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
 
 #: How long a changed bid/ask cell stays highlighted.
 FLASH_SECONDS = 0.35
@@ -249,7 +249,9 @@ class QuoteBoard(Widget, can_focus=True):
         quote = row.quote
         flashing = index in self._flash_until
         if index == self._cursor:
-            cursor_class = "quote-board--cursor" if self.has_focus else "quote-board--cursor-blurred"
+            cursor_class = (
+                "quote-board--cursor" if self.has_focus else "quote-board--cursor-blurred"
+            )
             base = self.get_component_rich_style(cursor_class)
         else:
             base = Style()

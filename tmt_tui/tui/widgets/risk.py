@@ -16,6 +16,8 @@ from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
 
 #: Share of a limit at which a gauge turns to the warning colour, and to the loss colour.
 WARN_AT, ALARM_AT = 0.5, 0.8
+#: Cells in a gauge line besides the bar and the figures: label column and percentage.
+_FIXED = 9 + 8
 
 
 class RiskGauges(Widget, can_focus=True):
@@ -49,32 +51,37 @@ class RiskGauges(Widget, can_focus=True):
     def render(self) -> RenderableType:
         if not self._accounts:
             return Text("no accounts yet", self.palette.muted)
-        width = max(self.size.width, 30)
+        width = max(self.content_size.width - 1, 30)
+        per_account = [(account, self._gauges(account)) for account in self._accounts]
+        widest = max(len(figures) for _, gauges in per_account for _, _, figures in gauges)
+        bar_width = max(width - _FIXED - widest, 5)
         lines: list[Text] = []
-        for account in self._accounts:
+        for account, gauges in per_account:
             lines.append(self._title(account))
-            loss = max(-account.daily_pl, Decimal(0))
-            lines += [
-                self._gauge(
-                    "Margin",
-                    percent(account.margin_used, account.equity),
-                    f"{money(account.margin_used)}/{money(account.equity)}",
-                    width,
-                ),
-                self._gauge(
-                    "Lever.",
-                    percent(account.leverage, account.max_leverage),
-                    f"{account.leverage:.2f}x/{account.max_leverage:.0f}x",
-                    width,
-                ),
-                self._gauge(
-                    "DayLoss",
-                    percent(loss, account.daily_loss_limit),
-                    f"{money(loss)}/{money(account.daily_loss_limit)}",
-                    width,
-                ),
-            ]
+            lines += [self._gauge(*gauge, bar_width) for gauge in gauges]
         return Group(*lines)
+
+    @staticmethod
+    def _gauges(account: AccountState) -> tuple[tuple[str, float, str], ...]:
+        """(label, share of the limit, figures) for margin, leverage and day loss."""
+        loss = max(-account.daily_pl, Decimal(0))
+        return (
+            (
+                "Margin",
+                percent(account.margin_used, account.equity),
+                f"{money(account.margin_used)}/{money(account.equity)}",
+            ),
+            (
+                "Lever.",
+                percent(account.leverage, account.max_leverage),
+                f"{account.leverage:.2f}x/{account.max_leverage:.0f}x",
+            ),
+            (
+                "DayLoss",
+                percent(loss, account.daily_loss_limit),
+                f"{money(loss)}/{money(account.daily_loss_limit)}",
+            ),
+        )
 
     def _title(self, account: AccountState) -> Text:
         state = account.trading_state
@@ -87,8 +94,7 @@ class RiskGauges(Widget, can_focus=True):
             title.append("  daily loss breached", self.palette.loss)
         return title
 
-    def _gauge(self, label: str, fraction: float, figures: str, width: int) -> Text:
-        bar_width = max(width - len(label) - len(figures) - 9, 5)
+    def _gauge(self, label: str, fraction: float, figures: str, bar_width: int) -> Text:
         clamped = min(max(fraction, 0.0), 1.0)
         filled = round(clamped * bar_width)
         style = self._level(fraction)
@@ -96,8 +102,10 @@ class RiskGauges(Widget, can_focus=True):
             f" {label:<7} ",
             ("█" * filled, style),
             ("░" * (bar_width - filled), self.palette.muted),
-            (f" {fraction * 100:4.0f}% ", style),
+            (f" {fraction * 100:5.1f}% ", style),
             (figures, self.palette.muted),
+            no_wrap=True,
+            overflow="crop",
         )
 
     def _level(self, fraction: float) -> Style:

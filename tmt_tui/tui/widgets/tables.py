@@ -6,6 +6,7 @@ inside `batch_update()`, touch only cells that changed, and never re-measure wid
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
@@ -86,10 +87,8 @@ class KeyedTable(DataTable[Text]):
         selected = self.selected_key
         wanted = {key for key, _ in rows}
         for key in [k for k in self._order if k not in wanted]:
-            try:
+            with contextlib.suppress(RowDoesNotExist):
                 self.remove_row(key)
-            except RowDoesNotExist:
-                pass
         keep_order = [k for k in self._order if k in wanted]
         prefix_ok = keep_order == [key for key, _ in rows][: len(keep_order)]
         if not prefix_ok:
@@ -115,16 +114,18 @@ class PositionsTable(KeyedTable):
     """Open positions per account and instrument, with the engine's P&L and margin."""
 
     COLUMNS = (
-        ("account", "Account", 8),
-        ("instrument", "Pair", 8),
-        ("units", "Units", 11),
-        ("avg", "Avg", 9),
-        ("upl", "uP&L", 11),
-        ("realized", "Real.", 10),
-        ("margin", "Margin", 10),
+        ("account", "Account", 7),
+        ("instrument", "Pair", 7),
+        ("units", "Units", 10),
+        ("avg", "Avg", 8),
+        ("upl", "uP&L", 10),
+        ("realized", "Real.", 9),
+        ("margin", "Margin", 9),
     )
 
-    def show(self, positions: Mapping[str, Position], instruments: Mapping[str, Instrument]) -> None:
+    def show(
+        self, positions: Mapping[str, Position], instruments: Mapping[str, Instrument]
+    ) -> None:
         palette = self.palette
         rows: list[tuple[str, Cells]] = []
         for key, pos in sorted(positions.items()):
@@ -150,20 +151,23 @@ class PositionsTable(KeyedTable):
 
 
 class OrdersTable(KeyedTable):
-    """Working orders first, then the latest finished ones, with status and reject reason."""
+    """Working orders first, then the latest finished ones, with status and reject reason.
+
+    Status sits before TP/SL so it is on screen at 80 columns without scrolling sideways.
+    """
 
     COLUMNS = (
-        ("id", "Id", 8),
-        ("account", "Account", 8),
-        ("instrument", "Pair", 8),
+        ("id", "Id", 6),
+        ("account", "Account", 7),
+        ("instrument", "Pair", 7),
         ("side", "Side", 4),
-        ("units", "Units", 10),
+        ("units", "Units", 9),
         ("type", "Type", 4),
-        ("price", "Price", 9),
-        ("tp", "TP", 9),
-        ("sl", "SL", 9),
+        ("price", "Price", 8),
         ("status", "Status", 9),
-        ("reason", "Reason", 24),
+        ("tp", "TP", 8),
+        ("sl", "SL", 8),
+        ("reason", "Reason", 30),
     )
 
     def show(self, orders: Sequence[Order], instruments: Mapping[str, Instrument]) -> None:
@@ -186,9 +190,9 @@ class OrdersTable(KeyedTable):
                 Text(units(order.units, signed=False), dim or "", justify="right"),
                 Text(_TYPE_SHORT.get(order.type, order.type.value), dim or ""),
                 Text(price(order.price, precision), dim or "", justify="right"),
+                Text(_status_label(order.status), status_style or ""),
                 Text(price(order.take_profit, precision), dim or "", justify="right"),
                 Text(price(order.stop_loss, precision), dim or "", justify="right"),
-                Text(_status_label(order.status), status_style or ""),
                 Text(order.reason, palette.loss if order.status is OrderStatus.REJECTED else ""),
             )
             rows.append((order.id, cells))

@@ -1,0 +1,128 @@
+"""The book every bench runs against: 2 accounts, 20 positions (a JPY pair and crosses that need
+conversion through USD among them), 50 working orders, journaling on, quotes flowing.
+
+Not a bench itself (its name starts with no verb `make bench` runs: see the Makefile glob).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tmt_tui.config import Settings, load_settings
+from tmt_tui.domain.commands import Origin, SubmitOrder
+from tmt_tui.domain.orders import OrderType
+
+# Ten positions per account; SIM-EUR's AUD_CAD and NZD_JPY convert through USD.
+POSITIONS = {
+    "SIM-USD": ["EUR_USD", "GBP_USD", "USD_JPY", "AUD_USD", "USD_CAD", "EUR_JPY", "GBP_JPY",
+                "EUR_GBP", "AUD_CAD", "CHF_JPY"],
+    "SIM-EUR": ["EUR_USD", "USD_JPY", "AUD_CAD", "NZD_JPY", "GBP_CHF", "EUR_AUD", "CAD_JPY",
+                "AUD_NZD", "GBP_AUD", "USD_CHF"],
+}  # fmt: skip
+
+
+def bench_settings(journal: Path, ticks_per_second: float = 20.0) -> Settings:
+    """Default config with the order throttle opened up (a bench sends thousands a second)."""
+    base = load_settings()
+    accounts = tuple(
+        dataclasses.replace(
+            a,
+            balance=Decimal("10000000"),
+            risk=dataclasses.replace(
+                a.risk,
+                max_orders_per_second=1_000_000,
+                max_working_orders=10_000,
+                daily_loss_limit=Decimal("1000000"),
+            ),
+        )
+        for a in base.accounts
+    )
+    return dataclasses.replace(
+        base,
+        accounts=accounts,
+        engine=dataclasses.replace(base.engine, journal_path=str(journal)),
+        sim=dataclasses.replace(base.sim, ticks_per_second=ticks_per_second),
+    )
+
+
+def temp_journal() -> Path:
+    return Path(tempfile.mkdtemp(prefix="tmt-bench-")) / "journal.db"
+
+
+def opening_orders() -> list[SubmitOrder]:
+    orders = []
+    for account, names in POSITIONS.items():
+        for i, name in enumerate(names):
+            units = 10_000 * (1 + i % 3) * (1 if i % 2 == 0 else -1)
+            orders.append(SubmitOrder(account, name, units, origin=Origin.CLI))
+    return orders
+
+
+def working_orders(mids: dict[str, Decimal], count: int = 50) -> list[SubmitOrder]:
+    """Limit orders 3% away from the market: they rest, as most working orders do."""
+    orders = []
+    names = POSITIONS["SIM-USD"]
+    for i in range(count):
+        name = names[i % len(names)]
+        account = "SIM-USD" if i % 2 == 0 else "SIM-EUR"
+        precision = 3 if name.endswith("JPY") else 5
+        buy = i % 4 < 2
+        price = (mids[name] * Decimal("0.97" if buy else "1.03")).quantize(
+            Decimal(1).scaleb(-precision)
+        )
+        orders.append(
+            SubmitOrder(account, name, 1000 if buy else -1000, OrderType.LIMIT, price, origin=Origin.CLI)
+        )
+    return orders
+
+
+async def seed_book(client: Any, mids: dict[str, Decimal]) -> None:
+    for command in opening_orders() + working_orders(mids):
+        reply = await client.submit(command)
+        if not reply.ok:
+            raise RuntimeError(f"seeding failed: {command} -> {reply}")
+
+
+async def current_mids(client: Any) -> dict[str, Decimal]:
+    stream = client.subscribe()
+    snapshot = await stream.__anext__()
+    await stream.aclose()
+    return {q.instrument: q.mid for q in snapshot.quotes}
+
+
+def percentiles(samples_ns: list[int], unit: str = "us") -> dict[str, float]:
+    scale = {"us": 1e3, "ms": 1e6}[unit]
+    ordered = sorted(samples_ns)
+    n = len(ordered)
+
+    def at(p: float) -> float:
+        return round(ordered[min(n - 1, int(p * n))] / scale, 2)
+
+    return {
+        f"p50_{unit}": at(0.50),
+        f"p95_{unit}": at(0.95),
+        f"p99_{unit}": at(0.99),
+        f"max_{unit}": round(ordered[-1] / scale, 2),
+        f"mean_{unit}": round(statistics.fmean(ordered) / scale, 2),
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    """The one JSON line `make bench` reads: always the last line a bench prints."""
+    print(json.dumps(result))
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def now_ns() -> int:
+    return time.perf_counter_ns()

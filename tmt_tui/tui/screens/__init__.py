@@ -1,0 +1,1 @@
+"""Screens: the main trading screen, the order ticket and small dialogs."""

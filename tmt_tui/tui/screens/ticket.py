@@ -1,0 +1,300 @@
+"""The order ticket: a modal form that checks its fields, sends one SubmitOrder and shows the reply.
+
+It validates only what a form can know (numbers that are not numbers, zero, negative or absurd
+sizes, missing prices); every trading rule is the engine's, and its refusal is shown here with
+the code and message while the ticket stays open for a fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from tmt_tui.config import AccountSettings
+from tmt_tui.domain.client import EngineClient, Reply
+from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.tui.actions import bindings
+from tmt_tui.tui.formatting import price
+from tmt_tui.tui.widgets.header import TradingBanner
+
+#: Sizes above this are a typo, not an order.
+ABSURD_UNITS = 1_000_000_000
+ABSURD_PRICE = Decimal(1_000_000_000)
+_SUFFIXES = {"k": 1_000, "m": 1_000_000}
+_TICKET_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP))
+
+
+class TicketError(ValueError):
+    """A field the ticket will not send, with a message for the user."""
+
+
+def parse_units(text: str) -> int:
+    """Whole positive units from what the user typed (`10000`, `10,000`, `10k`, `1.5m`)."""
+    raw = text.strip().lower().replace(",", "").replace("_", "")
+    if not raw:
+        raise TicketError("Units: enter how many units to trade")
+    factor = 1
+    if raw[-1] in _SUFFIXES:
+        factor, raw = _SUFFIXES[raw[-1]], raw[:-1]
+    try:
+        value = Decimal(raw) * factor
+    except InvalidOperation:
+        raise TicketError(f"Units: {text.strip()!r} is not a number") from None
+    if not value.is_finite():
+        raise TicketError("Units: must be a finite number")
+    if value <= 0:
+        raise TicketError("Units: must be positive (the side comes from the ticket)")
+    if value != value.to_integral_value():
+        raise TicketError("Units: must be a whole number")
+    if value > ABSURD_UNITS:
+        raise TicketError(f"Units: {value:,.0f} is more than {ABSURD_UNITS:,} (a typo?)")
+    return int(value)
+
+
+def parse_price(text: str, label: str, *, required: bool) -> Decimal | None:
+    """A positive, finite price, or None when the field is empty and not `required`."""
+    raw = text.strip().replace(",", "")
+    if not raw:
+        if required:
+            raise TicketError(f"{label}: required for this order type")
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise TicketError(f"{label}: {text.strip()!r} is not a number") from None
+    if not value.is_finite():
+        raise TicketError(f"{label}: must be a finite number")
+    if value <= 0:
+        raise TicketError(f"{label}: must be positive")
+    if value > ABSURD_PRICE:
+        raise TicketError(f"{label}: {value} is not a plausible price")
+    return value
+
+
+class OrderTicketScreen(ModalScreen[Reply | None]):
+    """Buy or sell one instrument: account, type, units, price, optional take-profit and stop-loss."""
+
+    BINDINGS = bindings("ticket")
+
+    DEFAULT_CSS = """
+    OrderTicketScreen {
+        align: center middle;
+    }
+    OrderTicketScreen #ticket {
+        width: 60;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        padding: 0 1;
+        background: $surface;
+        border: thick $bid;
+        border-title-style: bold;
+    }
+    OrderTicketScreen.-sell #ticket {
+        border: thick $ask;
+    }
+    OrderTicketScreen .field {
+        height: 1;
+        margin-top: 1;
+    }
+    OrderTicketScreen .field Label {
+        width: 13;
+    }
+    OrderTicketScreen .field Input, OrderTicketScreen .field Select {
+        width: 1fr;
+    }
+    OrderTicketScreen #ticket-quote {
+        height: 1;
+        color: $text-muted;
+    }
+    OrderTicketScreen #ticket-message {
+        height: auto;
+        margin-top: 1;
+    }
+    OrderTicketScreen #ticket-message.-error {
+        color: $error;
+        text-style: bold;
+    }
+    OrderTicketScreen #ticket-buttons {
+        height: 1;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    OrderTicketScreen #ticket-buttons Button {
+        margin-left: 2;
+    }
+    """
+
+    def __init__(
+        self,
+        client: EngineClient,
+        instrument: Instrument,
+        side: int,
+        accounts: Sequence[AccountSettings],
+        quote: Callable[[], Quote | None],
+        account: str | None = None,
+    ) -> None:
+        super().__init__(classes="-buy" if side > 0 else "-sell")
+        self.client = client
+        self.instrument = instrument
+        self.side = 1 if side > 0 else -1
+        self._accounts = tuple(accounts)
+        self._quote = quote
+        self._account = account or (self._accounts[0].id if self._accounts else "")
+        self._busy = False
+        self.sent: list[SubmitOrder] = []  # what this ticket sent: the reply shows what came of it
+
+    @property
+    def side_label(self) -> str:
+        return "BUY" if self.side > 0 else "SELL"
+
+    def compose(self) -> ComposeResult:
+        yield TradingBanner()
+        with Vertical(id="ticket") as box:
+            box.border_title = f"{self.side_label} {self.instrument.name}"
+            box.border_subtitle = "ctrl+s send · esc close"
+            yield Static(id="ticket-quote")
+            with Horizontal(classes="field"):
+                yield Label("Account")
+                yield Select(
+                    [(f"{a.id} ({a.currency})", a.id) for a in self._accounts],
+                    value=self._account,
+                    allow_blank=False,
+                    compact=True,
+                    id="account",
+                )
+            with Horizontal(classes="field"):
+                yield Label("Type")
+                yield Select(
+                    [(label, kind.value) for label, kind in _TICKET_TYPES],
+                    value=OrderType.MARKET.value,
+                    allow_blank=False,
+                    compact=True,
+                    id="type",
+                )
+            with Horizontal(classes="field"):
+                yield Label("Units")
+                yield Input(placeholder="e.g. 10000 or 10k", compact=True, id="units")
+            with Horizontal(classes="field"):
+                yield Label("Price")
+                yield Input(placeholder="limit/stop only", compact=True, id="price", disabled=True)
+            with Horizontal(classes="field"):
+                yield Label("Take profit")
+                yield Input(placeholder="optional", compact=True, id="take-profit")
+            with Horizontal(classes="field"):
+                yield Label("Stop loss")
+                yield Input(placeholder="optional", compact=True, id="stop-loss")
+            yield Static(id="ticket-message")
+            with Horizontal(id="ticket-buttons"):
+                yield Button(
+                    self.side_label,
+                    id="send",
+                    variant="success" if self.side > 0 else "error",
+                    compact=True,
+                )
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#units", Input).focus()
+        self._show_quote()
+        self.set_interval(0.25, self._show_quote)
+
+    def _show_quote(self) -> None:
+        quote = self._quote()
+        precision = self.instrument.display_precision
+        text = (
+            f"Bid {price(quote.bid, precision)}   Ask {price(quote.ask, precision)}"
+            if quote
+            else "no quote yet"
+        )
+        self.query_one("#ticket-quote", Static).update(text)
+
+    @property
+    def order_type(self) -> OrderType:
+        value = self.query_one("#type", Select).value
+        return OrderType(value) if isinstance(value, str) else OrderType.MARKET
+
+    @on(Select.Changed, "#type")
+    def _type_changed(self) -> None:
+        self.query_one("#price", Input).disabled = self.order_type is OrderType.MARKET
+
+    @on(Input.Submitted)
+    def _field_submitted(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#send")
+    def _send_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_close()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def build_command(self) -> SubmitOrder:
+        """The SubmitOrder the fields describe; raises TicketError naming the first bad field."""
+        account = self.query_one("#account", Select).value
+        if not isinstance(account, str):
+            raise TicketError("Account: choose an account")
+        kind = self.order_type
+        size = parse_units(self.query_one("#units", Input).value)
+        limit = None
+        if kind is not OrderType.MARKET:
+            limit = parse_price(self.query_one("#price", Input).value, "Price", required=True)
+        take_profit = parse_price(
+            self.query_one("#take-profit", Input).value, "Take profit", required=False
+        )
+        stop_loss = parse_price(
+            self.query_one("#stop-loss", Input).value, "Stop loss", required=False
+        )
+        return SubmitOrder(
+            account=account,
+            instrument=self.instrument.name,
+            units=self.side * size,
+            type=kind,
+            price=limit,
+            take_profit=take_profit,
+            stop_loss=stop_loss,
+        )
+
+    def show_message(self, text: str, *, error: bool) -> None:
+        message = self.query_one("#ticket-message", Static)
+        message.update(text)
+        message.set_class(error, "-error")
+
+    def action_submit(self) -> None:
+        if self._busy:
+            return
+        try:
+            command = self.build_command()
+        except TicketError as problem:
+            self.show_message(str(problem), error=True)
+            return
+        self._busy = True
+        self.show_message("sending…", error=False)
+        self.run_worker(self._send(command), group="ticket-send", exit_on_error=False)
+
+    async def _send(self, command: SubmitOrder) -> None:
+        self.sent.append(command)
+        try:
+            reply = await self.client.submit(command)
+        except Exception as exc:  # a broken connection is a reply the user must see
+            reply = Reply(False, "CLIENT_ERROR", str(exc) or type(exc).__name__)
+        self._busy = False
+        if reply.ok and self.app.screen is self:
+            self.dismiss(reply)
+        elif reply.ok:
+            self.show_message(f"sent: {reply.order_id or 'OK'}", error=False)
+        else:
+            self.show_message(f"{reply.code}: {reply.message}", error=True)

@@ -1,0 +1,1 @@
+"""Widgets that render engine state: quote board, header, tables, log and risk gauges."""
