@@ -126,3 +126,31 @@ def run(coro: Any) -> Any:
 
 def now_ns() -> int:
     return time.perf_counter_ns()
+
+
+def booted_runner(ticks_per_second: float = 20.0, journal: Path | None = None) -> Any:
+    """A runner booted on this thread (no engine thread), holding the realistic book.
+
+    For benches that time the synchronous core itself: they call the runner's own hot paths
+    (``_on_quote``, ``_drain``) directly, so no thread hop blurs the figure.
+    """
+    from tmt_tui.engine.runner import EngineRunner
+
+    runner = EngineRunner(bench_settings(journal or temp_journal(), ticks_per_second))
+    runner.loop = asyncio.new_event_loop()
+    runner._boot()
+    for inst in runner.market.instruments():
+        runner._on_quote(runner.market.quote(inst.name))
+    mids = {q.instrument: q.mid for q in runner.core.book.quotes.values()}
+    for command in opening_orders() + working_orders(mids):
+        drain(runner, [command])
+    return runner
+
+
+def drain(runner: Any, commands: list[Any]) -> list[Any]:
+    """Apply commands through the runner's batch path (one durable commit); return the replies."""
+    replies: list[Any] = []
+    for command in commands:
+        runner._commands.append((command, replies.append))
+    runner._drain()
+    return replies

@@ -20,6 +20,9 @@ class QuoteBook:
     def __init__(self, instruments: Iterable[Instrument]) -> None:
         self.instruments: dict[str, Instrument] = {i.name: i for i in instruments}
         self.quotes: dict[str, Quote] = {}
+        # float mirrors of bid / ask for marks and risk arithmetic (prices stay Decimal in quotes)
+        self.fbid: dict[str, float] = {}
+        self.fask: dict[str, float] = {}
         self._paths: dict[tuple[str, str], Path | None] = {}
 
     def __getitem__(self, instrument: str) -> Quote:
@@ -29,7 +32,10 @@ class QuoteBook:
         return self.quotes.get(instrument)
 
     def update(self, quote: Quote) -> None:
-        self.quotes[quote.instrument] = quote
+        name = quote.instrument
+        self.quotes[name] = quote
+        self.fbid[name] = float(quote.bid)
+        self.fask[name] = float(quote.ask)
 
     def path(self, from_ccy: str, to_ccy: str) -> Path | None:
         """How to convert ``from_ccy`` into ``to_ccy`` with the pairs we quote, or None."""
@@ -67,6 +73,21 @@ class QuoteBook:
             if quote is None:
                 return None
             mid = (quote.bid + quote.ask) / 2
+            rate = rate / mid if invert else rate * mid
+        return rate
+
+    def frate(self, from_ccy: str, to_ccy: str) -> float | None:
+        """``rate`` in floats: for marks and limits, never for booked money."""
+        path = self.path(from_ccy, to_ccy)
+        if path is None:
+            return None
+        rate = 1.0
+        fbid, fask = self.fbid, self.fask
+        for instrument, invert in path:
+            bid = fbid.get(instrument)
+            if bid is None:
+                return None
+            mid = (bid + fask[instrument]) * 0.5
             rate = rate / mid if invert else rate * mid
         return rate
 

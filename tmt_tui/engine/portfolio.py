@@ -3,7 +3,9 @@
 Balances and realized P&L are Decimal, rounded to 4 places of the account currency per closed
 piece (as OANDA books them). Unrealized P&L, margin and exposure are marks: long positions at
 the bid, shorts at the ask, converted at current mids; they are recomputed whenever a quote
-they depend on ticks, so risk checks read them in O(1).
+they depend on ticks, so risk checks read them in O(1). Marks are floats (a mark is an
+estimate, and Decimal arithmetic on every tick cost 3x the quote budget); they become Decimal,
+rounded to 4 places, when published, and a full revaluation bounds any drift of the sums.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class Book:
 
     __slots__ = (
         "account", "instrument", "quote_ccy", "base_ccy", "margin_rate", "trades",
-        "units", "cost", "realized", "upl", "margin", "exposure", "trades_view",
+        "units", "cost", "fcost", "fmargin_rate", "realized", "upl", "margin", "exposure",
+        "trades_view",
     )  # fmt: skip
 
     def __init__(
@@ -57,16 +60,19 @@ class Book:
         self.trades: list[OpenTrade] = []
         self.units = 0
         self.cost = ZERO  # sum of price x units over open trades, in quote currency
+        self.fcost = 0.0
+        self.fmargin_rate = float(margin_rate)
         self.realized = ZERO
-        self.upl = ZERO
-        self.margin = ZERO
-        self.exposure = ZERO
+        self.upl = 0.0  # marks, in the account currency
+        self.margin = 0.0
+        self.exposure = 0.0
         self.trades_view: tuple[Trade, ...] | None = None  # published form, until trades change
 
     def recount(self) -> None:
         self.trades_view = None
         self.units = sum(t.units for t in self.trades)
         self.cost = sum((t.price * t.units for t in self.trades), ZERO)
+        self.fcost = float(self.cost)
 
 
 class Account:
@@ -86,14 +92,19 @@ class Account:
         self.state = TradingState.ACTIVE
         self.reason = ""
         self.breached = False
-        self.upl = ZERO
-        self.margin = ZERO
-        self.exposure = ZERO
+        self.upl = 0.0  # marks (floats), in the account currency
+        self.margin = 0.0
+        self.exposure = 0.0
         self.limits: RiskLimits = settings.risk
 
     @property
     def equity(self) -> Decimal:
-        return self.balance + self.upl
+        """Balance plus unrealized P&L, rounded to 4 places."""
+        return self.balance + money(Decimal(self.upl))
+
+    @property
+    def fequity(self) -> float:
+        return float(self.balance) + self.upl
 
 
 class Portfolio:
@@ -185,17 +196,19 @@ class Portfolio:
     def mark_book(self, book: Book) -> bool:
         """Recompute one book's marks and fold the change into its account; False without prices."""
         acct = self.accounts[book.account]
-        if book.units == 0:
-            upl = margin = exposure = ZERO
+        units = book.units
+        if units == 0:
+            upl = margin = exposure = 0.0
         else:
-            quote = self.quotes.quotes.get(book.instrument)
-            rate = self.quotes.rate(book.quote_ccy, acct.currency)
-            if quote is None or rate is None:
+            quotes = self.quotes
+            bid = quotes.fbid.get(book.instrument)
+            rate = quotes.frate(book.quote_ccy, acct.currency)
+            if bid is None or rate is None:
                 return False
-            mark = quote.bid if book.units > 0 else quote.ask
-            upl = (mark * book.units - book.cost) * rate
-            exposure = abs(book.units) * (quote.bid + quote.ask) / 2 * rate
-            margin = exposure * book.margin_rate
+            ask = quotes.fask[book.instrument]
+            upl = ((bid if units > 0 else ask) * units - book.fcost) * rate
+            exposure = abs(units) * (bid + ask) * 0.5 * rate
+            margin = exposure * book.fmargin_rate
         acct.upl += upl - book.upl
         acct.margin += margin - book.margin
         acct.exposure += exposure - book.exposure
@@ -214,9 +227,9 @@ class Portfolio:
     def revalue(self) -> None:
         """Recompute every mark from scratch (bounds rounding drift from the incremental sums)."""
         for acct in self.accounts.values():
-            acct.upl = acct.margin = acct.exposure = ZERO
+            acct.upl = acct.margin = acct.exposure = 0.0
         for book in self.books.values():
-            book.upl = book.margin = book.exposure = ZERO
+            book.upl = book.margin = book.exposure = 0.0
             self.mark_book(book)
 
     # views ----------------------------------------------------------------------------------
@@ -227,11 +240,11 @@ class Portfolio:
             id=a.id,
             currency=a.currency,
             balance=a.balance,
-            unrealized_pl=money(a.upl),
+            unrealized_pl=money(Decimal(a.upl)),
             realized_pl=a.realized,
-            margin_used=money(a.margin),
+            margin_used=money(Decimal(a.margin)),
             day_start_equity=a.day_start_equity,
-            gross_exposure=money(a.exposure),
+            gross_exposure=money(Decimal(a.exposure)),
             trading_state=a.state,
             state_reason=a.reason,
             working_orders=working_orders,
@@ -253,9 +266,9 @@ class Portfolio:
             units=book.units,
             avg_price=avg.quantize(Decimal(1).scaleb(-inst.display_precision - 1)),
             trades=trades,
-            unrealized_pl=money(book.upl),
+            unrealized_pl=money(Decimal(book.upl)),
             realized_pl=book.realized,
-            margin_used=money(book.margin),
+            margin_used=money(Decimal(book.margin)),
         )
 
     @staticmethod

@@ -155,16 +155,22 @@ class RiskEngine:
     def _exposure(
         self, inst: Instrument, acct: Account, order: Order, position: int, reducing: bool
     ) -> Rejection | None:
+        """Notional, position size, leverage and margin after the order (floats: limits are
+        coarse, and this guard runs on every order with marks that move on every tick)."""
         if reducing:
             return None
-        rate = self.book.rate(inst.quote, acct.currency)
+        rate = self.book.frate(inst.quote, acct.currency)
         if rate is None:
             return (
                 Reason.NO_CONVERSION_RATE,
                 f"no rate to convert {inst.quote} into {acct.currency}",
             )
-        quote = self.book.quotes[inst.name]
-        price = order.price if order.price is not None else (quote.bid + quote.ask) / 2
+        name = inst.name
+        price = (
+            float(order.price)
+            if order.price is not None
+            else (self.book.fbid[name] + self.book.fask[name]) * 0.5
+        )
         limits = acct.limits
         notional = abs(order.units) * price * rate
         if notional > limits.max_order_notional:
@@ -176,11 +182,10 @@ class RiskEngine:
         if abs(after) > limits.max_position_units:
             return (
                 Reason.POSITION_LIMIT_EXCEEDED,
-                f"{inst.name} position would be {after:,} units (limit "
-                f"{limits.max_position_units:,})",
+                f"{name} position would be {after:,} units (limit {limits.max_position_units:,})",
             )
         added = (abs(after) - abs(position)) * price * rate
-        equity = acct.equity
+        equity = acct.fequity
         if equity <= 0:
             return Reason.INSUFFICIENT_MARGIN, f"{acct.id} equity is not positive"
         leverage = (acct.exposure + added) / equity
@@ -189,7 +194,7 @@ class RiskEngine:
                 Reason.LEVERAGE_LIMIT_EXCEEDED,
                 f"leverage would be {leverage:.1f}x (limit {limits.max_leverage}x)",
             )
-        needed = added * inst.margin_rate
+        needed = added * float(inst.margin_rate)
         available = equity - acct.margin
         if needed > available:
             return (

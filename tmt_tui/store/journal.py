@@ -113,7 +113,6 @@ class Journal:
                         f"{path} is an SQLite file but not a tmt journal; leaving it alone"
                     )
                 meta = dict(conn.execute("select key, value from meta").fetchall())
-                conn.execute("pragma quick_check").fetchall()
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:

@@ -48,6 +48,9 @@ class SimBroker:
         self._trades: dict[tuple[str, str], list[list[object]]] = {}  # [trade id, units]
         self._linked: dict[str, list[str]] = {}  # trade id -> protective order ids
         self._fills: dict[str, int] = {}  # order id -> fills so far (ids stay unique)
+        # per instrument: (highest buy limit, lowest sell limit, lowest buy stop, highest sell
+        # stop), so a quote that touches nothing costs four comparisons
+        self._bounds: dict[str, tuple[float, float, float, float]] = {}
 
     def connect(self, sink: VenueSink) -> None:
         self._sink = sink
@@ -114,7 +117,7 @@ class SimBroker:
             )
             return
         updated = replace(resting, price=price if price is not None else resting.price, units=units)
-        self._resting[order.instrument][order.id] = updated
+        self._rest(updated)
         self._sink(VenueModified(order.id, updated.price, units))
         quote = self._quotes.get(order.instrument)
         if quote is not None:
@@ -127,10 +130,37 @@ class SimBroker:
         self._sink(VenueCancelled(order.id, "CLIENT_REQUEST"))
 
     def on_quote(self, quote: Quote) -> None:
-        self._quotes[quote.instrument] = quote
-        resting = self._resting.get(quote.instrument)
-        if resting:
-            self._trigger(quote, tuple(resting.values()))
+        name = quote.instrument
+        self._quotes[name] = quote
+        bounds = self._bounds.get(name)
+        if bounds is None:
+            return
+        bid, ask = float(quote.bid), float(quote.ask)
+        buy_limit, sell_limit, buy_stop, sell_stop = bounds
+        if ask <= buy_limit or bid >= sell_limit or ask >= buy_stop or bid <= sell_stop:
+            self._trigger(quote, tuple(self._resting[name].values()))
+
+    def _rebound(self, instrument: str) -> None:
+        orders = self._resting.get(instrument)
+        if not orders:
+            self._bounds.pop(instrument, None)
+            return
+        inf = float("inf")
+        buy_limit, sell_limit, buy_stop, sell_stop = -inf, inf, inf, -inf
+        for order in orders.values():
+            if order.price is None:
+                continue
+            price = float(order.price)
+            if order.type in (OrderType.LIMIT, OrderType.TAKE_PROFIT):
+                if order.units > 0:
+                    buy_limit = max(buy_limit, price)
+                else:
+                    sell_limit = min(sell_limit, price)
+            elif order.units > 0:
+                buy_stop = min(buy_stop, price)
+            else:
+                sell_stop = max(sell_stop, price)
+        self._bounds[instrument] = (buy_limit, sell_limit, buy_stop, sell_stop)
 
     # internals ------------------------------------------------------------------------------
 
@@ -140,12 +170,15 @@ class SimBroker:
     def _rest(self, order: Order) -> None:
         self._resting.setdefault(order.instrument, {})[order.id] = order
         self._where[order.id] = order.instrument
+        self._rebound(order.instrument)
 
     def _unrest(self, order_id: str) -> Order | None:
         instrument = self._where.pop(order_id, None)
         if instrument is None:
             return None
-        return self._resting[instrument].pop(order_id, None)
+        order = self._resting[instrument].pop(order_id, None)
+        self._rebound(instrument)
+        return order
 
     def _trigger(self, quote: Quote, orders: tuple[Order, ...]) -> None:
         for order in orders:

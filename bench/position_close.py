@@ -1,0 +1,53 @@
+"""Close -> fill -> position gone, through EngineClient.close_position() on the sim broker.
+
+The reply comes after the close's fill is durable and the position is flat in engine state.
+Realistic book around it, quotes flowing. Budget p99 <= 1 ms.
+"""
+
+from __future__ import annotations
+
+from realistic_book import (
+    bench_settings,
+    current_mids,
+    now_ns,
+    percentiles,
+    report,
+    run,
+    seed_book,
+    temp_journal,
+)
+
+from tmt_tui.domain.commands import ClosePosition, Origin, SubmitOrder
+from tmt_tui.engine.embedded import start_embedded
+
+N = 3000
+
+
+async def main() -> None:
+    client = start_embedded(bench_settings(temp_journal()))
+    try:
+        await seed_book(client, await current_mids(client))
+        samples = []
+        for i in range(N + 100):
+            opened = await client.submit(
+                SubmitOrder("SIM-USD", "NZD_USD", 10_000, origin=Origin.CLI)
+            )
+            if not opened.ok:
+                raise RuntimeError(opened)
+            start = now_ns()
+            reply = await client.close_position(
+                ClosePosition("SIM-USD", "NZD_USD", origin=Origin.CLI)
+            )
+            elapsed = now_ns() - start
+            if not reply.ok or "filled" not in reply.message:
+                raise RuntimeError(reply)
+            if i >= 100:
+                samples.append(elapsed)
+        runner = client.runner
+        assert runner.core.portfolio.units("SIM-USD", "NZD_USD") == 0
+    finally:
+        await client.close()
+    report({"bench": "position_close", "n": N, **percentiles(samples), "budget_p99_us": 1000})
+
+
+run(main())

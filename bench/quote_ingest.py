@@ -1,0 +1,43 @@
+"""Quotes per second into engine state: validation, quote book, marks and unrealized P&L of the
+books that depend on the instrument (directly or through a conversion rate), the paper broker's
+trigger check, the tick journal buffer (its flush included) and one subscriber's conflating
+mailbox. Realistic book. Budget >= 100k quotes/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from realistic_book import booted_runner, report
+
+from tmt_tui.engine.bus import Mailbox
+
+N = 300_000
+
+
+def main() -> None:
+    runner = booted_runner()
+    market = runner.market
+    names = [i.name for i in market.instruments()]
+    quotes = [market.step(names[i % len(names)]) for i in range(N)]
+    runner.bus.add(Mailbox(asyncio.new_event_loop()), runner.core.snapshot(time.time()))
+    on_quote = runner._on_quote
+    start = time.perf_counter()
+    for quote in quotes:
+        on_quote(quote)
+    runner._flush_ticks()
+    elapsed = time.perf_counter() - start
+    runner.journal.close()
+    report(
+        {
+            "bench": "quote_ingest",
+            "n": N,
+            "per_s": round(N / elapsed),
+            "us_per_quote": round(elapsed / N * 1e6, 2),
+            "budget_per_s": 100_000,
+        }
+    )
+
+
+main()
