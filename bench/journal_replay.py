@@ -15,7 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from realistic_book import bench_settings, booted_runner, drain, report, temp_journal
+from _realistic_book import bench_settings, booted_runner, drain, report, temp_journal
 
 from tmt_tui.domain.commands import CancelOrder, Origin, SubmitOrder
 from tmt_tui.domain.orders import OrderType

@@ -7,7 +7,7 @@ resets, re-places 100 working orders, and engages again. Budget <= 10 ms.
 
 from __future__ import annotations
 
-from realistic_book import (
+from _realistic_book import (
     bench_settings,
     current_mids,
     now_ns,

@@ -6,7 +6,7 @@ measures risk + OMS + broker + an fsync'd SQLite commit + two thread hops. Budge
 
 from __future__ import annotations
 
-from realistic_book import (
+from _realistic_book import (
     bench_settings,
     current_mids,
     now_ns,

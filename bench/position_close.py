@@ -6,7 +6,7 @@ Realistic book around it, quotes flowing. Budget p99 <= 1 ms.
 
 from __future__ import annotations
 
-from realistic_book import (
+from _realistic_book import (
     bench_settings,
     current_mids,
     now_ns,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from realistic_book import booted_runner, report
+from _realistic_book import booted_runner, report
 
 from tmt_tui.engine.bus import Mailbox
 

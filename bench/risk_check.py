@@ -6,7 +6,7 @@ P&L converts through USD), so conversion paths are exercised. Budget p99 <= 20 u
 
 from __future__ import annotations
 
-from realistic_book import booted_runner, percentiles, report
+from _realistic_book import booted_runner, percentiles, report
 
 from tmt_tui.domain.orders import Order, OrderType
 

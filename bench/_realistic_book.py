@@ -1,7 +1,7 @@
 """The book every bench runs against: 2 accounts, 20 positions (a JPY pair and crosses that need
 conversion through USD among them), 50 working orders, journaling on, quotes flowing.
 
-Not a bench itself (its name starts with no verb `make bench` runs: see the Makefile glob).
+Not a bench itself: `make bench` runs only files that do not start with an underscore.
 """
 
 from __future__ import annotations
