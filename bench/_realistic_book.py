@@ -79,7 +79,9 @@ def working_orders(mids: dict[str, Decimal], count: int = 50) -> list[SubmitOrde
             Decimal(1).scaleb(-precision)
         )
         orders.append(
-            SubmitOrder(account, name, 1000 if buy else -1000, OrderType.LIMIT, price, origin=Origin.CLI)
+            SubmitOrder(
+                account, name, 1000 if buy else -1000, OrderType.LIMIT, price, origin=Origin.CLI
+            )
         )
     return orders
 

@@ -30,7 +30,9 @@ async def main() -> None:
         await seed_book(client, await current_mids(client))
         samples = []
         for i in range(WARMUP + N):
-            command = SubmitOrder("SIM-USD", "EUR_USD", 1000 if i % 2 == 0 else -1000, origin=Origin.CLI)
+            command = SubmitOrder(
+                "SIM-USD", "EUR_USD", 1000 if i % 2 == 0 else -1000, origin=Origin.CLI
+            )
             start = now_ns()
             reply = await client.submit(command)
             elapsed = now_ns() - start

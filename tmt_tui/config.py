@@ -127,11 +127,15 @@ def _type_name(tp: Any) -> str:
 
 
 def _convert(value: Any, tp: Any, where: str, source: str) -> Any:
-    """Check ``value`` against the annotation ``tp`` and convert it; raise ConfigError naming ``where``."""
+    """Check ``value`` against the annotation ``tp`` and convert it.
+
+    Raises ConfigError naming the key ``where`` and the expected type.
+    """
 
     def bad() -> ConfigError:
         return ConfigError(
-            f"{source}: key '{where}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
+            f"{source}: key '{where}' must be {_type_name(tp)}, "
+            f"got {type(value).__name__} {value!r}"
         )
 
     origin = typing.get_origin(tp)
@@ -219,7 +223,9 @@ def _validate(settings: Settings) -> None:
     seen: set[str] = set()
     for i, account in enumerate(settings.accounts):
         if not account.id or account.id in seen:
-            raise ConfigError(f"{source}: key 'accounts[{i}].id' must be a unique, non-empty string")
+            raise ConfigError(
+                f"{source}: key 'accounts[{i}].id' must be a unique, non-empty string"
+            )
         seen.add(account.id)
         if len(account.currency) != 3 or not account.currency.isalpha():
             raise ConfigError(f"{source}: key 'accounts[{i}].currency' must be a 3-letter code")

@@ -53,7 +53,7 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The whole picture at sequence ``seq``: what a subscriber starts from, and restarts from on a gap."""
+    """The whole picture at sequence ``seq``: where a subscriber starts, and restarts on a gap."""
 
     seq: int
     ts: float

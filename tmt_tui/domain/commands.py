@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from tmt_tui.domain.orders import OrderType, TimeInForce
 
 
-class Origin(str, Enum):
-    """Who asked: the workstation, the command line, the control API, a signal, or an engine rule."""
+class Origin(StrEnum):
+    """Who asked: the workstation, the CLI, the control API, a signal, or an engine rule."""
 
     UI = "ui"
     CLI = "cli"

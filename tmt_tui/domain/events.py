@@ -7,11 +7,11 @@ value is a journal row, a wire message and the input to replay.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     """Every kind of fact, with the keys its ``data`` carries."""
 
     ENGINE_STARTED = "engine.started"  # config, version
@@ -24,7 +24,9 @@ class EventKind(str, Enum):
     ORDER_MODIFIED = "order.modified"  # order_id, price, units
     ORDER_CANCELLED = "order.cancelled"  # order_id, reason
     ORDER_FILLED = "order.filled"  # order_id, fill_id, units, price, conversion_rate, ts
-    PROTECTIVE_ORDER_CREATED = "order.protective"  # order (wire): a TP/SL the venue attached to a trade
+    PROTECTIVE_ORDER_CREATED = (
+        "order.protective"  # order (wire): a TP/SL the venue attached to a trade
+    )
     TRADING_STATE_CHANGED = "trading_state.changed"  # account, state, reason
     KILL_SWITCH_ENGAGED = "kill_switch.engaged"  # reason, flatten
     KILL_SWITCH_RESET = "kill_switch.reset"  # (nothing)

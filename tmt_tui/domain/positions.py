@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class TradingState(str, Enum):
-    """ACTIVE trades freely; REDUCING accepts only risk-reducing orders; HALTED is the kill switch."""
+class TradingState(StrEnum):
+    """ACTIVE trades freely; REDUCING takes only risk-reducing orders; HALTED is the kill switch."""
 
     ACTIVE = "ACTIVE"
     REDUCING = "REDUCING"
@@ -18,7 +18,10 @@ class TradingState(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """Units of an order done at one price. ``conversion_rate`` turns quote currency into account currency."""
+    """Units of an order done at one price.
+
+    ``conversion_rate`` turns quote currency into account currency.
+    """
 
     id: str
     order_id: str
@@ -32,7 +35,10 @@ class Fill:
 
 @dataclass(frozen=True, slots=True)
 class Trade:
-    """An open lot: units opened at one price, with its protective orders (OANDA attaches TP/SL to trades)."""
+    """An open lot: units opened at one price, with its protective orders.
+
+    OANDA attaches take-profit and stop-loss orders to trades, so they live here too.
+    """
 
     id: str
     account: str

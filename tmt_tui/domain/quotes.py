@@ -34,7 +34,7 @@ class Quote:
 
 
 def quote_problem(bid: Decimal, ask: Decimal) -> str | None:
-    """Why a quote cannot be used (NaN, infinite, non-positive, crossed), or None when it is sane."""
+    """Why a quote is unusable (NaN, infinite, non-positive, crossed), or None when sane."""
     if not (bid.is_finite() and ask.is_finite()):
         return "price is not a finite number"
     if bid <= 0 or ask <= 0:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Reject codes shared by risk, the OMS and the venues (OANDA-style upper snake case)."""
 
     TRADING_HALTED = "TRADING_HALTED"

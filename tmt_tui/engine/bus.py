@@ -21,9 +21,11 @@ MAX_PENDING_EVENTS = 20_000
 
 
 class Mailbox:
-    """One subscriber's pending stream items; written by the engine, read on the subscriber's loop."""
+    """One subscriber's pending items: written by the engine, read on the subscriber's loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, max_events: int = MAX_PENDING_EVENTS) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, max_events: int = MAX_PENDING_EVENTS
+    ) -> None:
         self._loop = loop
         self._wake = asyncio.Event()
         self._lock = threading.Lock()
@@ -101,7 +103,9 @@ class Mailbox:
                     if self.quotes:  # quotes that arrived after the snapshot
                         self._signal()
                     return item
-                if not (self.events or self.orders or self.positions or self.accounts or self.quotes):
+                if not (
+                    self.events or self.orders or self.positions or self.accounts or self.quotes
+                ):
                     continue
                 item = Update(
                     seq=self.seq,

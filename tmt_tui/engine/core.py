@@ -24,7 +24,6 @@ from tmt_tui.domain.commands import (
     Command,
     EngageKillSwitch,
     ModifyOrder,
-    Origin,
     ResetKillSwitch,
     SetReducing,
     SubmitOrder,
@@ -175,9 +174,7 @@ class EngineCore(EngineState):
     def _send(self, order: Order, now: float) -> Reply:
         if order.type not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP):
             return self._reject_order(order, Reason.INVALID_PRICE, "only market, limit and stop")
-        rejection = self.risk.check(
-            order, self.orders.count(order.account), now, self.halt_pending
-        )
+        rejection = self.risk.check(order, self.orders.count(order.account), now, self.halt_pending)
         if rejection is not None:
             return self._reject_order(order, *rejection)
         self.risk.throttle.record(order.account, now)
@@ -207,7 +204,7 @@ class EngineCore(EngineState):
             )
         units = order.units if cmd.units is None else cmd.units
         if isinstance(units, bool) or not isinstance(units, int) or units == 0:
-            return self._refuse(cmd, Reason.INVALID_UNITS, f"units must be a non-zero whole number")
+            return self._refuse(cmd, Reason.INVALID_UNITS, "units must be a non-zero whole number")
         if (units > 0) != (order.units > 0):
             units = -units  # the ticket speaks in sizes; the side stays the order's
         inst = self.book.instruments[order.instrument]
@@ -322,9 +319,7 @@ class EngineCore(EngineState):
         )
 
     def _reset(self, cmd: ResetKillSwitch) -> Reply:
-        halted = [
-            a for a in self.portfolio.accounts.values() if a.state is TradingState.HALTED
-        ]
+        halted = [a for a in self.portfolio.accounts.values() if a.state is TradingState.HALTED]
         if not halted and not self.kill_engaged:
             return self._refuse(cmd, Reason.NOT_HALTED, "nothing is halted")
         breached = [a.id for a in halted if a.breached]
@@ -385,7 +380,9 @@ class EngineCore(EngineState):
             ):
                 self.outbox.append(("cancel", self.orders.open[order.id]))
         elif isinstance(ve, VenueCancelled):
-            self.emit(EventKind.ORDER_CANCELLED, "venue", {"order_id": order.id, "reason": ve.reason})
+            self.emit(
+                EventKind.ORDER_CANCELLED, "venue", {"order_id": order.id, "reason": ve.reason}
+            )
         elif isinstance(ve, VenueModified):
             self.emit(
                 EventKind.ORDER_MODIFIED,
@@ -499,4 +496,3 @@ class EngineCore(EngineState):
                 self._set_state(
                     acct.id, TradingState.REDUCING, f"daily loss at {share:.0f}% of limit", "auto"
                 )
-

@@ -10,9 +10,7 @@ from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.engine.runner import EngineRunner
 
 
-def start_embedded(
-    settings: Settings, clock: Callable[[], float] = time.time
-) -> LocalEngineClient:
+def start_embedded(settings: Settings, clock: Callable[[], float] = time.time) -> LocalEngineClient:
     """Start the engine thread (journal, replay, venues) and return a client that owns it."""
     runner = EngineRunner(settings, clock)
     runner.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from tmt_tui.domain.client import Reply, StreamItem
@@ -39,10 +40,8 @@ class LocalEngineClient:
         future: asyncio.Future[Reply] = loop.create_future()
 
         def done(reply: Reply) -> None:
-            try:
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_resolve, future, reply)
-            except RuntimeError:
-                pass  # the caller's loop has gone away
 
         self.runner.submit(command, done)
         return await future

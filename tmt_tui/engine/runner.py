@@ -9,6 +9,7 @@ skips the queue: it flags the core at once from the caller's thread, then runs f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -73,15 +74,13 @@ class EngineRunner:
         """Stop gracefully: flush ticks, checkpoint, close the journal. Idempotent."""
         loop, stopping = self.loop, self._stopping
         if loop is not None and stopping is not None and self.running:
-            try:
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(stopping.set)
-            except RuntimeError:
-                pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
 
     def submit(self, command: Command, callback: ReplyCallback) -> None:
-        """Queue a command from any thread; ``callback`` runs on the engine thread with the reply."""
+        """Queue a command from any thread; ``callback`` gets the reply on the engine thread."""
         if isinstance(command, EngageKillSwitch):
             self.kill(command, callback)
             return
@@ -349,5 +348,3 @@ class EngineRunner:
     def _add_subscriber(self, mailbox: Mailbox) -> None:
         assert self.core is not None
         self.bus.add(mailbox, self.core.snapshot(self.clock()))
-
-

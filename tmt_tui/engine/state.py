@@ -110,15 +110,15 @@ class EngineState:
         order = Order.from_wire(event.data["order"])
         current = self.orders.get(order.id)
         if current is not None:
-            order = current.moved_to(
-                OrderStatus.REJECTED, reason=order.reason, updated_ts=event.ts
-            )
+            order = current.moved_to(OrderStatus.REJECTED, reason=order.reason, updated_ts=event.ts)
         self._store(order)
 
     def _order_accepted(self, event: Event) -> None:
         order = self.orders.open[event.data["order_id"]]
         self._store(
-            order.moved_to(OrderStatus.WORKING, venue_id=event.data["venue_id"], updated_ts=event.ts)
+            order.moved_to(
+                OrderStatus.WORKING, venue_id=event.data["venue_id"], updated_ts=event.ts
+            )
         )
 
     def _order_modified(self, event: Event) -> None:
@@ -126,9 +126,7 @@ class EngineState:
         order = self.orders.open[data["order_id"]]
         price = Decimal(data["price"]) if data.get("price") is not None else order.price
         self._store(
-            order.moved_to(
-                order.status, price=price, units=int(data["units"]), updated_ts=event.ts
-            )
+            order.moved_to(order.status, price=price, units=int(data["units"]), updated_ts=event.ts)
         )
 
     def _order_cancelled(self, event: Event) -> None:
@@ -255,8 +253,16 @@ class EngineState:
                     "instrument": b.instrument,
                     "realized": str(b.realized),
                     "trades": [
-                        [t.id, t.units, t.initial_units, str(t.price), t.open_ts, t.tp_id,
-                         t.sl_id, str(t.realized)]  # fmt: skip
+                        [
+                            t.id,
+                            t.units,
+                            t.initial_units,
+                            str(t.price),
+                            t.open_ts,
+                            t.tp_id,
+                            t.sl_id,
+                            str(t.realized),
+                        ]  # fmt: skip
                         for t in b.trades
                     ],
                 }

@@ -103,7 +103,9 @@ class Journal:
         with open(path, "rb") as f:
             head = f.read(16)
         if head != _SQLITE_MAGIC:
-            raise JournalError(f"{path} is not a tmt journal (not an SQLite file); leaving it alone")
+            raise JournalError(
+                f"{path} is not a tmt journal (not an SQLite file); leaving it alone"
+            )
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
@@ -133,38 +135,38 @@ class Journal:
         if "meta" not in db.table_names():
             with c:
                 c.execute("begin")
-                db["meta"].create({"key": str, "value": str}, pk="key")
-                db["meta"].insert_all(
+                db.table("meta").create({"key": str, "value": str}, pk="key")
+                db.table("meta").insert_all(
                     [{"key": "app", "value": APP_ID}, {"key": "schema", "value": SCHEMA_VERSION}]
                 )
-                db["events"].create(
+                db.table("events").create(
                     {"seq": int, "ts": float, "kind": str, "origin": str, "data": str}, pk="seq"
                 )
-                db["events"].create_index(["kind"])
-                db["ticks"].create({"ts": float, "instrument": str, "bid": str, "ask": str})
-                db["last_quotes"].create(
+                db.table("events").create_index(["kind"])
+                db.table("ticks").create({"ts": float, "instrument": str, "bid": str, "ask": str})
+                db.table("last_quotes").create(
                     {"instrument": str, "ts": float, "bid": str, "ask": str}, pk="instrument"
                 )
-                db["checkpoints"].create(
+                db.table("checkpoints").create(
                     {"seq": int, "ts": float, "trading_day": str, "state": str}, pk="seq"
                 )
-                db["orders"].create(
+                db.table("orders").create(
                     {"id": str, "account": str, "instrument": str, "units": int, "type": str,
                      "status": str, "price": str, "take_profit": str, "stop_loss": str,
                      "trade_id": str, "filled_units": int, "avg_fill_price": str, "reason": str,
                      "origin": str, "created_ts": float, "updated_ts": float, "seq": int},
                     pk="id",
                 )  # fmt: skip
-                db["positions"].create(
+                db.table("positions").create(
                     {"key": str, "account": str, "instrument": str, "units": int,
                      "avg_price": str, "realized_pl": str, "trades": str, "seq": int},
                     pk="key",
                 )  # fmt: skip
-                db["equity"].create(
+                db.table("equity").create(
                     {"ts": float, "account": str, "balance": str, "equity": str,
                      "unrealized_pl": str, "margin_used": str, "trading_state": str},
                 )  # fmt: skip
-                db["equity"].create_index(["account", "ts"])
+                db.table("equity").create_index(["account", "ts"])
 
     def _checkpoint_wal(self) -> None:
         """Fold the WAL into the database off the engine thread, so no commit pays for it."""

@@ -33,6 +33,16 @@ def _drop(_: VenueEvent) -> None:
     return None
 
 
+class _Lot:
+    """An open trade in the broker's own ledger."""
+
+    __slots__ = ("id", "units")
+
+    def __init__(self, trade_id: str, units: int) -> None:
+        self.id = trade_id
+        self.units = units
+
+
 class SimBroker:
     """Executes against the latest quote it was shown; reports through the sink synchronously."""
 
@@ -45,7 +55,7 @@ class SimBroker:
         self._quotes: dict[str, Quote] = {}
         self._resting: dict[str, dict[str, Order]] = {}  # instrument -> order id -> order
         self._where: dict[str, str] = {}  # order id -> instrument
-        self._trades: dict[tuple[str, str], list[list[object]]] = {}  # [trade id, units]
+        self._trades: dict[tuple[str, str], list[_Lot]] = {}
         self._linked: dict[str, list[str]] = {}  # trade id -> protective order ids
         self._fills: dict[str, int] = {}  # order id -> fills so far (ids stay unique)
         # per instrument: (highest buy limit, lowest sell limit, lowest buy stop, highest sell
@@ -58,7 +68,7 @@ class SimBroker:
     def restore(self, open_orders: Iterable[Order], trades: Iterable[Trade]) -> None:
         for trade in trades:
             self._trades.setdefault((trade.account, trade.instrument), []).append(
-                [trade.id, trade.units]
+                _Lot(trade.id, trade.units)
             )
         for order in open_orders:
             self._rest(order)
@@ -73,9 +83,7 @@ class SimBroker:
             self._reject(order, Reason.UNKNOWN_INSTRUMENT, f"unknown instrument {order.instrument}")
             return
         if abs(order.units) < inst.min_units:
-            self._reject(
-                order, Reason.UNITS_BELOW_MINIMUM, f"minimum is {inst.min_units} units"
-            )
+            self._reject(order, Reason.UNITS_BELOW_MINIMUM, f"minimum is {inst.min_units} units")
             return
         for label, price in (
             ("price", order.price),
@@ -204,9 +212,9 @@ class SimBroker:
             self._fill(order, units, touch)
 
     def _trade_units(self, account: str, instrument: str, trade_id: str) -> int:
-        for tid, units in self._trades.get((account, instrument), []):
-            if tid == trade_id:
-                return int(units)  # type: ignore[call-overload]
+        for lot in self._trades.get((account, instrument), []):
+            if lot.id == trade_id:
+                return lot.units
         return 0
 
     def _fill(self, order: Order, units: int, price: Decimal) -> None:
@@ -219,29 +227,34 @@ class SimBroker:
             for linked in self._linked.pop(trade_id, []):
                 if self._unrest(linked) is not None:
                     self._sink(VenueCancelled(linked, "LINKED_TRADE_CLOSED"))
-        opened = any(t[0] == fill_id for t in self._trades.get((order.account, order.instrument), []))
-        if opened and order.type is not OrderType.TAKE_PROFIT and order.type is not OrderType.STOP_LOSS:
+        opened = any(
+            lot.id == fill_id for lot in self._trades.get((order.account, order.instrument), [])
+        )
+        if (
+            opened
+            and order.type is not OrderType.TAKE_PROFIT
+            and order.type is not OrderType.STOP_LOSS
+        ):
             self._attach_protection(order, fill_id, units)
 
     def _book_trades(self, order: Order, units: int, fill_id: str) -> list[str]:
         """FIFO netting (the named trade first for TP/SL); returns the ids of trades closed."""
-        trades = self._trades.setdefault((order.account, order.instrument), [])
+        lots = self._trades.setdefault((order.account, order.instrument), [])
         if order.trade_id is not None:
-            trades.sort(key=lambda t: t[0] != order.trade_id)
+            lots.sort(key=lambda lot: lot.id != order.trade_id)
         closed: list[str] = []
         remaining = units
-        while remaining and trades and (int(trades[0][1]) > 0) != (remaining > 0):  # type: ignore[call-overload]
-            trade = trades[0]
-            open_units = int(trade[1])  # type: ignore[call-overload]
-            take = min(abs(remaining), abs(open_units))
-            step = take if open_units < 0 else -take  # units that reduce this trade
-            trade[1] = open_units + step
+        while remaining and lots and (lots[0].units > 0) != (remaining > 0):
+            lot = lots[0]
+            take = min(abs(remaining), abs(lot.units))
+            step = take if lot.units < 0 else -take  # units that reduce this trade
+            lot.units += step
             remaining -= step
-            if trade[1] == 0:
-                closed.append(str(trade[0]))
-                trades.pop(0)
+            if lot.units == 0:
+                closed.append(lot.id)
+                lots.pop(0)
         if remaining:
-            trades.append([fill_id, remaining])
+            lots.append(_Lot(fill_id, remaining))
         return closed
 
     def _attach_protection(self, order: Order, trade_id: str, units: int) -> None:

@@ -72,10 +72,12 @@ class SimMarket:
         bid = math.floor((mid - half) * scale)
         ask = max(math.ceil((mid + half) * scale), bid + 1)
         exponent = -len(str(scale)) + 1
-        return Quote(name, Decimal(bid).scaleb(exponent), Decimal(ask).scaleb(exponent), self._clock())
+        return Quote(
+            name, Decimal(bid).scaleb(exponent), Decimal(ask).scaleb(exponent), self._clock()
+        )
 
     async def run(self, sink: QuoteSink) -> None:
-        """Emit every pair's quote once, then ticks at ``ticks_per_second`` per pair until stopped."""
+        """Emit each pair's quote once, then ``ticks_per_second`` per pair until stopped."""
         for name in self._names:
             sink(self.quote(name))
         total_rate = self._rate * len(self._names)
