@@ -191,6 +191,27 @@ class Portfolio:
                 return trade
         return None
 
+    def margin_shortfall(
+        self, account: str, instrument: str, units: int, price: Decimal
+    ) -> str | None:
+        """Why ``account`` cannot carry ``units`` more at ``price``; None if it can."""
+        acct = self.accounts.get(account)
+        if acct is None:
+            return f"unknown account {account}"
+        position = self.units(account, instrument)
+        added_units = abs(position + units) - abs(position)
+        if added_units <= 0:
+            return None
+        inst = self.quotes.instruments[instrument]
+        rate = self.quotes.frate(inst.quote, acct.currency)
+        if rate is None:
+            return f"no rate to convert {inst.quote} into {acct.currency}"
+        needed = added_units * float(price) * rate * float(inst.margin_rate)
+        available = acct.fequity - acct.margin
+        if needed > available:
+            return f"needs {needed:,.2f} {acct.currency} margin, {available:,.2f} available"
+        return None
+
     # marks ----------------------------------------------------------------------------------
 
     def mark_book(self, book: Book) -> bool:

@@ -174,7 +174,7 @@ class EngineRunner:
             if quote.instrument in core.book.instruments:
                 core.book.update(quote)
         core.portfolio.revalue()
-        self.broker = SimBroker(instruments, self.clock)
+        self.broker = SimBroker(instruments, self.clock, core.portfolio.margin_shortfall)
         self.broker.connect(self._on_venue_event)
         trades = [t for p in core.positions() for t in p.trades]
         self.broker.restore(core.orders.open.values(), trades)

@@ -28,6 +28,9 @@ from tmt_tui.venues.base import (
     VenueSink,
 )
 
+# (account, instrument, units, price) -> why the account cannot carry it, or None
+MarginProbe = Callable[[str, str, int, Decimal], str | None]
+
 
 def _drop(_: VenueEvent) -> None:
     return None
@@ -47,10 +50,14 @@ class SimBroker:
     """Executes against the latest quote it was shown; reports through the sink synchronously."""
 
     def __init__(
-        self, instruments: Iterable[Instrument], clock: Callable[[], float] = time.time
+        self,
+        instruments: Iterable[Instrument],
+        clock: Callable[[], float] = time.time,
+        margin_probe: MarginProbe | None = None,
     ) -> None:
         self._instruments = {i.name: i for i in instruments}
         self._clock = clock
+        self._margin_probe = margin_probe
         self._sink: VenueSink = _drop
         self._quotes: dict[str, Quote] = {}
         self._resting: dict[str, dict[str, Order]] = {}  # instrument -> order id -> order
@@ -102,7 +109,12 @@ class SimBroker:
             if quote is None:
                 self._reject(order, Reason.NO_QUOTE, f"no price for {order.instrument}")
                 return
-            self._fill(order, order.units, quote.ask if order.units > 0 else quote.bid)
+            price = quote.ask if order.units > 0 else quote.bid
+            shortfall = self._shortfall(order, order.units, price)
+            if shortfall is not None:
+                self._reject(order, Reason.INSUFFICIENT_MARGIN, shortfall)
+                return
+            self._fill(order, order.units, price)
             return
         self._sink(VenueAccepted(order.id, f"S-{order.id}"))
         self._rest(order)
@@ -209,7 +221,16 @@ class SimBroker:
                     self._sink(VenueCancelled(order.id, "LINKED_TRADE_CLOSED"))
                     continue
                 units = -remaining
+            elif self._shortfall(order, units, touch) is not None:
+                self._sink(VenueCancelled(order.id, Reason.INSUFFICIENT_MARGIN.value))
+                continue
             self._fill(order, units, touch)
+
+    def _shortfall(self, order: Order, units: int, price: Decimal) -> str | None:
+        """Why the account cannot carry this fill (a broker checks margin when it fills)."""
+        if self._margin_probe is None:
+            return None
+        return self._margin_probe(order.account, order.instrument, units, price)
 
     def _trade_units(self, account: str, instrument: str, trade_id: str) -> int:
         for lot in self._trades.get((account, instrument), []):
