@@ -34,7 +34,7 @@ def main() -> None:
             "bench": "quote_ingest",
             "n": N,
             "per_s": round(N / elapsed),
-            "us_per_quote": round(elapsed / N * 1e6, 2),
+            "mean_us": round(elapsed / N * 1e6, 2),
             "budget_per_s": 100_000,
         }
     )

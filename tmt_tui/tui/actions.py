@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
 Scope = Literal["app", "main", "ticket", "dialog", "confirm"]
 
@@ -184,7 +185,7 @@ REGISTRY: tuple[ActionSpec, ...] = (
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in REGISTRY}
 
 
-def bindings(scope: Scope) -> list[Binding]:
+def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, in registry order."""
     return [spec.binding() for spec in REGISTRY if spec.scope == scope]
 
@@ -236,8 +237,10 @@ class ActionCommands(Provider):
                 )
 
 
-def _main_screen(app: App[object]) -> object | None:
+def _main_screen(app: App[object]) -> Screen[object] | None:
+    """The main screen (it marks itself `is_main_screen`; importing it here would be circular)."""
     for screen in reversed(app.screen_stack):
-        if getattr(screen, "is_main_screen", False):
-            return screen
+        if getattr(screen, "is_main_screen", False) is True:
+            found: Screen[object] = screen
+            return found
     return None

@@ -1,4 +1,4 @@
-"""The Textual app: built by `create_app(settings, client)`, it owns the frame pump and nothing more.
+"""The Textual app, built by `create_app(settings, client)`: it owns the frame pump, little else.
 
 One task consumes `client.subscribe()` and folds every item into the view model (cheap dict
 upserts on the UI loop, no widget touched); a timer at `settings.ui.fps` pushes what changed
@@ -20,6 +20,7 @@ from tmt_tui.config import Settings
 from tmt_tui.domain.client import EngineClient, Reply
 from tmt_tui.domain.commands import EngageKillSwitch, ResetKillSwitch, SetReducing
 from tmt_tui.domain.positions import TradingState
+from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import ActionCommands, bindings
 from tmt_tui.tui.formatting import units
 from tmt_tui.tui.messages import CommandReplied, StreamStatusChanged
@@ -34,11 +35,13 @@ from tmt_tui.tui.widgets.header import TradingBanner
 SLOW_INTERVAL = 0.25
 #: Wait before subscribing again after the stream ends or fails.
 RESUBSCRIBE_SECONDS = 1.0
+#: With no stream item for this long the header says the picture is stale.
+STALE_SECONDS = 5.0
 KILL_REASON = "kill switch (UI)"
 
 
 class TmtApp(App[None]):
-    """The trading workstation on one `EngineClient`: the same app for embedded and remote engines."""
+    """The workstation on one `EngineClient`: the same app for embedded and remote engines."""
 
     CSS_PATH = "tmt.tcss"
     TITLE = "tmt"
@@ -85,7 +88,7 @@ class TmtApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._theme_changed(self.current_theme)
         self.set_interval(1 / self.settings.ui.fps, self._frame, name="frame-pump")
-        self.set_interval(1.0, self.main_screen.tick_clock, name="clock")
+        self.set_interval(1.0, self._tick_clock, name="clock")
         self.run_worker(
             self._consume(),
             name="engine-stream",
@@ -111,6 +114,16 @@ class TmtApp(App[None]):
             self.stream_status = "disconnected"
             self.post_message(StreamStatusChanged(False, detail))
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+    def _tick_clock(self) -> None:
+        """Once a second: the clocks, and whether the engine has gone quiet."""
+        age = time.monotonic() - self.model.last_item_at
+        if self.stream_status == "live" or self.stream_status.startswith("stale"):
+            status = f"stale: nothing from the engine for {age:.0f}s"
+            if age > STALE_SECONDS and status != self.stream_status:
+                self.stream_status = status
+                self._slow_pending = True
+        self.main_screen.tick_clock()
 
     # -- the frame pump -----------------------------------------------------------------------
 
@@ -213,7 +226,7 @@ class TmtApp(App[None]):
             self.notify(f"Unknown instrument {instrument_name}", severity="warning")
             return
 
-        def quote() -> object:
+        def quote() -> Quote | None:
             row = self.model.quotes.get(instrument_name)
             return row.quote if row else None
 
@@ -222,7 +235,7 @@ class TmtApp(App[None]):
             instrument,
             side,
             self.settings.accounts,
-            quote,  # type: ignore[arg-type]
+            quote,
             account=self._last_account,
         )
 

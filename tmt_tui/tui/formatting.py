@@ -62,7 +62,7 @@ def clock(ts: float, zone: ZoneInfo | None = None) -> str:
 
 
 def percent(numerator: Decimal, denominator: Decimal) -> float:
-    """`numerator / denominator` as a display fraction; zero when the denominator is not positive."""
+    """`numerator / denominator` for display; zero when the denominator is not positive."""
     if denominator <= 0:
         return 0.0
     return float(numerator / denominator)

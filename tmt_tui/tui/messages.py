@@ -37,13 +37,3 @@ class InstrumentSelected(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, InstrumentSelected)
-
-
-@dataclass
-class FrameRendered(Message, bubble=False):
-    """The frame pump pushed changes to the widgets at stream sequence `seq` (for tests and tools)."""
-
-    seq: int
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, FrameRendered)

@@ -79,6 +79,7 @@ class ViewModel:
         self.trading_day = ""
         self.kill_switch_engaged = False
         self.kill_switch_reason = ""
+        self.last_item_at = 0.0  # monotonic time the last stream item arrived
         self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
         self._dirty = Dirty()
 
@@ -86,6 +87,7 @@ class ViewModel:
 
     def apply(self, item: StreamItem) -> None:
         """Fold one stream item: a Snapshot replaces everything, an Update upserts by key."""
+        self.last_item_at = self._monotonic()
         if isinstance(item, Snapshot):
             self._apply_snapshot(item)
         else:

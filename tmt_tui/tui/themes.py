@@ -1,4 +1,4 @@
-"""Themes from `resources/themes/*.toml` as Textual `Theme`s, and their trading colours as Rich styles.
+"""Themes from `resources/themes/*.toml` as Textual `Theme`s, and trading colours as Rich styles.
 
 Trading colours (bid, ask, profit, loss, halted, reducing) are theme variables so `.tcss` can say
 `$profit`; Line-API widgets paint Rich styles, so `Palette` resolves the same variables for them.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 
 from rich.style import Style
@@ -66,11 +67,21 @@ def parse_theme(text: str, source: str) -> Theme:
             Color.parse(str(value))
         except ColorParseError:
             raise ThemeFileError(f"{source}: key '{key}' is not a colour: {value!r}") from None
+    colours = {k: str(table[k]) if k in table else None for k in _COLOUR_KEYS}
     return Theme(
         name=table["name"],
+        primary=str(table["primary"]),
+        secondary=colours["secondary"],
+        accent=colours["accent"],
+        background=colours["background"],
+        surface=colours["surface"],
+        panel=colours["panel"],
+        warning=colours["warning"],
+        error=colours["error"],
+        success=colours["success"],
+        foreground=colours["foreground"],
         dark=bool(table.get("dark", True)),
         variables={str(k): str(v) for k, v in variables.items()},
-        **{k: str(table[k]) for k in _COLOUR_KEYS if k in table},
     )
 
 
@@ -134,7 +145,7 @@ class Palette:
             error=Style(color=colour("error", "#f85149").rich_color),
         )
 
-    def signed(self, value: float) -> Style:
+    def signed(self, value: float | Decimal) -> Style:
         """Profit colour above zero, loss colour below, plain at zero."""
         if value > 0:
             return self.profit

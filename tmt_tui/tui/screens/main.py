@@ -1,4 +1,4 @@
-"""The main screen: header, quote board, positions, orders, log and risk, in a layout that collapses.
+"""The main screen: header, quotes, positions, orders, log and risk, in a layout that collapses.
 
 Wide (at least 120x36) shows every pane in a grid. Compact (80x24 and up) shows the quote board
 over one other pane; `tab`, `shift+tab` and `1`-`5` bring any pane into view and focus, so every
@@ -141,6 +141,7 @@ class MainScreen(Screen[None]):
     @on(InstrumentSelected)
     def _instrument_selected(self, message: InstrumentSelected) -> None:
         self.selected_instrument = message.instrument
+        self.board.border_subtitle = f"{message.instrument}: b buy · s sell"
 
     # -- rendering (called by the app's frame pump) -----------------------------------------
 

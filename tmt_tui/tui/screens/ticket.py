@@ -81,7 +81,7 @@ def parse_price(text: str, label: str, *, required: bool) -> Decimal | None:
 
 
 class OrderTicketScreen(ModalScreen[Reply | None]):
-    """Buy or sell one instrument: account, type, units, price, optional take-profit and stop-loss."""
+    """Buy or sell one instrument: account, type, units, price, optional take-profit, stop-loss."""
 
     BINDINGS = bindings("ticket")
 

@@ -73,21 +73,19 @@ def describe(event: Event, lookup: OrderLookup, palette: Palette) -> tuple[str, 
         style = palette.bid if filled > 0 else palette.ask
         return f"FILL {data.get('order_id')} {pair} {units(filled)} @ {data.get('price')}", style
     if kind is EventKind.ORDER_REJECTED:
-        order = data.get("order") or {}
-        what = (
-            f"{order.get('id', '')} {order.get('instrument', '')} {units(_int(order.get('units')))}"
-        )
+        wire = data.get("order") or {}
+        what = f"{wire.get('id', '')} {wire.get('instrument', '')} {units(_int(wire.get('units')))}"
         return f"REJECT {what}: {data.get('code')}: {data.get('message')}", palette.loss
     if kind is EventKind.COMMAND_REJECTED:
         command = data.get("command") or {}
         name = command.get("command", "command") if isinstance(command, dict) else "command"
         return f"REFUSED {name}: {data.get('code')}: {data.get('message')}", palette.loss
     if kind is EventKind.ORDER_SUBMITTED:
-        order = data.get("order") or {}
+        wire = data.get("order") or {}
         return (
-            f"SUBMIT {order.get('id')} {order.get('account')} {order.get('type')} "
-            f"{order.get('instrument')} {units(_int(order.get('units')))}"
-            + (f" @ {order['price']}" if order.get("price") else ""),
+            f"SUBMIT {wire.get('id')} {wire.get('account')} {wire.get('type')} "
+            f"{wire.get('instrument')} {units(_int(wire.get('units')))}"
+            + (f" @ {wire['price']}" if wire.get("price") else ""),
             Style(),
         )
     if kind is EventKind.ORDER_ACCEPTED:
@@ -100,10 +98,10 @@ def describe(event: Event, lookup: OrderLookup, palette: Palette) -> tuple[str, 
     if kind is EventKind.ORDER_CANCELLED:
         return f"CANCEL {data.get('order_id')} ({data.get('reason', '')})", palette.warning
     if kind is EventKind.PROTECTIVE_ORDER_CREATED:
-        order = data.get("order") or {}
+        wire = data.get("order") or {}
         return (
-            f"PROTECT {order.get('id')} {order.get('type')} {order.get('instrument')} "
-            f"@ {order.get('price')}",
+            f"PROTECT {wire.get('id')} {wire.get('type')} {wire.get('instrument')} "
+            f"@ {wire.get('price')}",
             palette.muted,
         )
     if kind is EventKind.TRADING_STATE_CHANGED:

@@ -76,11 +76,12 @@ class AccountHeader(Widget):
         status: str,
     ) -> None:
         """Show these accounts and counts (the engine's latest), and the stream status."""
+        resized = len(accounts) != len(self._accounts)
         self._accounts = tuple(accounts)
         self._positions = positions
         self._working = working
         self._status = status
-        self.refresh(layout=True)
+        self.refresh(layout=resized)
 
     def set_palette(self, palette: Palette) -> None:
         self._palette = palette

@@ -115,19 +115,17 @@ class QuoteBoard(Widget, can_focus=True):
     def rows_changed(self, names: Iterable[str], now: float) -> None:
         """Re-render the rows of `names` (they ticked at monotonic time `now`) and flash them."""
         until = now + FLASH_SECONDS
-        for name in names:
-            index = self._index.get(name)
-            if index is None:
-                continue
+        rows = [index for name in names if (index := self._index.get(name)) is not None]
+        for index in rows:
             self._flash_until[index] = until
-            self._invalidate_row(index)
+        self._invalidate_rows(rows)
 
     def expire_flashes(self, now: float) -> None:
         """Repaint rows whose flash has run out."""
         done = [index for index, until in self._flash_until.items() if until <= now]
         for index in done:
             del self._flash_until[index]
-            self._invalidate_row(index)
+        self._invalidate_rows(done)
 
     def set_palette(self, palette: Palette) -> None:
         """New theme colours: every row renders again."""
@@ -192,10 +190,19 @@ class QuoteBoard(Widget, can_focus=True):
         self.refresh()
 
     def _invalidate_row(self, index: int) -> None:
-        self._strips.pop(index, None)
-        y = index - self._top + 1
-        if 1 <= y < self.size.height:
-            self.refresh(Region(0, y, self.size.width, 1))
+        self._invalidate_rows((index,))
+
+    def _invalidate_rows(self, rows: Iterable[int]) -> None:
+        """Drop the cached strips of `rows` and repaint the visible ones, in one refresh."""
+        width, height, top = self.size.width, self.size.height, self._top
+        regions = []
+        for index in rows:
+            self._strips.pop(index, None)
+            y = index - top + 1
+            if 1 <= y < height:
+                regions.append(Region(0, y, width, 1))
+        if regions:
+            self.refresh(*regions)
 
     def on_resize(self, event: events.Resize) -> None:
         self._invalidate_all()

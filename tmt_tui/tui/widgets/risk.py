@@ -41,8 +41,9 @@ class RiskGauges(Widget, can_focus=True):
         self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
 
     def show(self, accounts: Sequence[AccountState]) -> None:
+        resized = len(accounts) != len(self._accounts)
         self._accounts = tuple(accounts)
-        self.refresh(layout=True)
+        self.refresh(layout=resized)
 
     def set_palette(self, palette: Palette) -> None:
         self.palette = palette
