@@ -31,7 +31,7 @@ class EventKind(StrEnum):
     KILL_SWITCH_ENGAGED = "kill_switch.engaged"  # reason, flatten
     KILL_SWITCH_RESET = "kill_switch.reset"  # (nothing)
     DAILY_LOSS_BREACHED = "daily_loss.breached"  # account, daily_pl, limit
-    FEED_PROBLEM = "feed.problem"  # instrument, problem, count: bad quotes, once per burst
+    FEED_PROBLEM = "feed.problem"  # instrument, problem, bid, ask: first bad quote of a burst
 
 
 #: Kinds that change trading state on replay; the rest are the audit trail.

@@ -104,6 +104,11 @@ class SimBroker:
                     f"{label} {price} has more than {inst.display_precision} decimals",
                 )
                 return
+        if order.trailing_stop_distance is not None:
+            self._reject(
+                order, Reason.BROKER_REJECT, "the sim broker does not offer trailing stops yet"
+            )
+            return
         quote = self._quotes.get(order.instrument)
         if order.type is OrderType.MARKET:
             if quote is None:
