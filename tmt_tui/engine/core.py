@@ -446,11 +446,21 @@ class EngineCore(EngineState):
             self.bad_quotes += 1
             burst = self._bad_burst.get(quote.instrument, 0)
             self._bad_burst[quote.instrument] = burst + 1
-            if burst == 0:
+            if burst == 0:  # once per burst: the log and the journal, not every bad tick
                 log.warning(
                     "dropped quote for %s: %s (bid=%s ask=%s)",
                     quote.instrument, problem, quote.bid, quote.ask,
                 )  # fmt: skip
+                self.emit(
+                    EventKind.FEED_PROBLEM,
+                    "venue",
+                    {
+                        "instrument": quote.instrument,
+                        "problem": problem,
+                        "bid": str(quote.bid),
+                        "ask": str(quote.ask),
+                    },
+                )
             return False
         if self._bad_burst:
             self._bad_burst.pop(quote.instrument, None)
