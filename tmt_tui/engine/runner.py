@@ -230,16 +230,32 @@ class EngineRunner:
         replies: list[tuple[Reply, ReplyCallback]] = []
         while self._commands:
             command, callback = self._commands.popleft()
-            replies.append((self.core.handle(command), callback))
-            self._dispatch()
-        self._dispatch()
+            replies.append((self._apply(command), callback))
+        self._guarded(self._dispatch)
         self._commit(replies)
 
     def _kill_now(self, command: EngageKillSwitch, callback: ReplyCallback) -> None:
-        assert self.core is not None
-        reply = self.core.handle(command)
-        self._dispatch()
+        reply = self._apply(command)
         self._commit([(reply, callback)])
+
+    def _apply(self, command: Command) -> Reply:
+        """One command and what the venue answered; a bug becomes an error reply, not a hang."""
+        assert self.core is not None
+        try:
+            reply = self.core.handle(command)
+            self._dispatch()
+        except Exception as exc:
+            log.exception("engine error applying %r", command)
+            return Reply(
+                False, Reason.ENGINE_ERROR.value, f"{type(exc).__name__}: {exc}", seq=self.core.seq
+            )
+        return reply
+
+    def _guarded(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception:
+            log.exception("engine error in %s", getattr(fn, "__name__", fn))
 
     def _dispatch(self) -> None:
         """Send the core's broker requests; apply what the venue answered, until both are quiet."""
@@ -269,7 +285,11 @@ class EngineRunner:
         core.marked_books |= core.touched_books
         core.touched_books = set()
         if events:
-            journal.append(events, orders)
+            try:
+                journal.append(events, orders)
+            except Exception as exc:
+                self._journal_failed(exc, replies)
+                return
             self._since_checkpoint += len(events)
         for reply, callback in replies:
             callback(self._final(reply))
@@ -280,6 +300,25 @@ class EngineRunner:
                 mailbox.put_snapshot(core.snapshot(self.clock()))
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint()
+
+    def _journal_failed(self, exc: Exception, replies: list[tuple[Reply, ReplyCallback]]) -> None:
+        """Nothing is acknowledged that is not durable: refuse the batch and stop new orders.
+
+        The in-memory state is now ahead of the journal, so the engine halts new exposure
+        (closing stays possible) until it is restarted from the journal.
+        """
+        assert self.core is not None
+        log.critical("journal write failed, halting new orders: %s", exc)
+        self.core.halt_pending = True
+        for _, callback in replies:
+            callback(
+                Reply(
+                    False,
+                    Reason.JOURNAL_ERROR.value,
+                    f"journal write failed: {exc}",
+                    seq=self.core.seq,
+                )
+            )
 
     def _final(self, reply: Reply) -> Reply:
         """The reply with what became of its order within the same batch (filled, rejected)."""
