@@ -60,10 +60,8 @@ class TmtApp(App[None]):
         self.client = client
         self.model = ViewModel()
         self.stream_status = "connecting…"
-        self.banner_text = ""
         self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
         self.frames = 0  # frames that pushed something to the widgets
-        self._clock = clock
         self._last_slow = 0.0
         self._slow_pending = True
         self._trading_flags = (False, False, "")
@@ -162,7 +160,6 @@ class TmtApp(App[None]):
         if flags == self._trading_flags:
             return
         self._trading_flags = flags
-        self.banner_text = text
         self.set_class(halted, "-halted")
         self.set_class(reducing, "-reducing")
         for screen in self.screen_stack:

@@ -12,7 +12,7 @@ from textual.widgets import RichLog
 
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.orders import Order
-from tmt_tui.tui.formatting import clock, units
+from tmt_tui.tui.formatting import clock, money, units
 from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
 
 #: Lines kept on screen; the oldest scroll away.
@@ -116,24 +116,29 @@ def describe(event: Event, lookup: OrderLookup, palette: Palette) -> tuple[str, 
         return "KILL SWITCH RESET: trading re-armed", palette.profit
     if kind is EventKind.DAILY_LOSS_BREACHED:
         return (
-            f"DAILY LOSS LIMIT {data.get('account')}: {data.get('daily_pl')} "
-            f"(limit {data.get('limit')})",
+            f"DAILY LOSS LIMIT {data.get('account')}: {_money(data.get('daily_pl'))} "
+            f"(limit {_money(data.get('limit'))})",
             palette.loss,
         )
     if kind is EventKind.FEED_PROBLEM:
-        return (
-            f"FEED {data.get('instrument')}: {data.get('problem')} x{data.get('count', 1)}",
-            palette.warning,
-        )
+        quote = f" ({data['bid']}/{data['ask']})" if "bid" in data and "ask" in data else ""
+        return f"FEED {data.get('instrument')}: {data.get('problem')}{quote}", palette.warning
     if kind is EventKind.DAY_STARTED:
         return (
             f"DAY {data.get('account')} {data.get('trading_day')} "
-            f"start equity {data.get('start_equity')}",
+            f"start equity {_money(data.get('start_equity'))}",
             palette.muted,
         )
     if kind is EventKind.ENGINE_STARTED:
         return f"ENGINE STARTED {data.get('version', '')}".rstrip(), palette.muted
     return f"{kind.value} {data}", palette.muted
+
+
+def _money(value: Any) -> str:
+    try:
+        return money(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def _int(value: Any) -> int:

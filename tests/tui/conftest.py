@@ -1,0 +1,104 @@
+"""Fixtures for UI tests: the real app on a real embedded engine, with its journal in tmp_path.
+
+Tests wait for conditions with `eventually` (polling `pilot.pause`), never with fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from textual.pilot import Pilot
+
+from tmt_tui.config import Settings, load_settings
+from tmt_tui.engine.embedded import start_embedded
+from tmt_tui.engine.local_client import LocalEngineClient
+from tmt_tui.tui.app import TmtApp, create_app
+
+Eventually = Callable[..., Awaitable[None]]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run every coroutine test here on asyncio, whatever the project's `asyncio_mode`."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and inspect.iscoroutinefunction(function):
+            item.add_marker(pytest.mark.asyncio)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The packaged default config (two accounts, the sim), journaling under `tmp_path`."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    base = load_settings()
+    return dataclasses.replace(
+        base, engine=dataclasses.replace(base.engine, journal_path=str(tmp_path / "j.db"))
+    )
+
+
+@pytest_asyncio.fixture
+async def client(settings: Settings) -> AsyncIterator[LocalEngineClient]:
+    """A running embedded engine on the sim market, stopped after the test."""
+    engine = start_embedded(settings)
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+@pytest.fixture
+def app(settings: Settings, client: LocalEngineClient) -> TmtApp:
+    return create_app(settings, client)
+
+
+@pytest.fixture
+def eventually() -> Eventually:
+    """`await eventually(pilot, condition, what)`: poll until `condition()` holds, or fail."""
+
+    async def wait(
+        pilot: Pilot[Any], condition: Callable[[], object], what: str = "", within: float = 5.0
+    ) -> None:
+        deadline = time.monotonic() + within
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {within:.0f}s: {what or condition}")
+            await pilot.pause(0.05)
+
+    return wait
+
+
+def screen_text(app: TmtApp) -> str:
+    """What the terminal shows right now, as plain text lines."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+@pytest.fixture
+def visible() -> Callable[[TmtApp], str]:
+    return screen_text
+
+
+@pytest.fixture
+def ready(eventually: Eventually) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """`await ready(pilot)`: until the board shows a quote for every instrument of the snapshot."""
+
+    async def wait(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, TmtApp)
+        await eventually(
+            pilot,
+            lambda: (
+                app.model.quotes
+                and all(row.quote is not None for row in app.model.quotes.values())
+                and app.main_screen.board.selected is not None
+            ),
+            "a quote for every instrument",
+        )
+
+    return wait

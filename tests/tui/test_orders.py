@@ -1,0 +1,87 @@
+"""Working orders from the orders pane: cancel with `c`, modify with `m`, and what quitting asks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from textual.widgets import Input
+
+from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.orders import OrderStatus, OrderType
+from tmt_tui.tui.app import TmtApp
+from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
+
+
+async def place_resting_limit(app: TmtApp, client) -> tuple[str, Decimal]:
+    """A buy limit 1% under the market (inside the price collar), so it rests; returns id, price."""
+    row = app.model.quotes["EUR_USD"]
+    assert row.quote is not None
+    limit = (row.quote.bid * Decimal("0.99")).quantize(Decimal("0.00001"))
+    reply = await client.submit(
+        SubmitOrder("SIM-USD", "EUR_USD", 5_000, type=OrderType.LIMIT, price=limit)
+    )
+    assert reply.ok, reply
+    assert reply.order_id is not None
+    return reply.order_id, limit
+
+
+async def test_c_cancels_the_selected_working_order(app: TmtApp, client, ready, eventually) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        order_id, _ = await place_resting_limit(app, client)
+        await eventually(pilot, lambda: app.main_screen.orders.selected_key == order_id, "the row")
+
+        await pilot.press("3", "c")
+
+        await eventually(
+            pilot,
+            lambda: app.model.orders[order_id].status is OrderStatus.CANCELLED,
+            "the order cancelled",
+        )
+        assert app.main_screen.orders.has_focus
+
+
+async def test_m_modifies_the_selected_working_order(
+    app: TmtApp, client, ready, eventually
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        order_id, limit = await place_resting_limit(app, client)
+        await eventually(pilot, lambda: app.main_screen.orders.selected_key == order_id, "the row")
+
+        await pilot.press("3", "m")
+        await eventually(pilot, lambda: isinstance(app.screen, ModifyOrderScreen), "the dialog")
+        new_price = limit - Decimal("0.00010")
+        app.screen.query_one("#price", Input).value = str(new_price)
+        await pilot.press("ctrl+s")
+
+        await eventually(pilot, lambda: app.screen is app.main_screen, "the dialog closed")
+        await eventually(
+            pilot, lambda: app.model.orders[order_id].price == new_price, "the new price"
+        )
+        assert app.model.orders[order_id].status.is_open
+
+
+async def test_quit_with_working_orders_asks_first(app: TmtApp, client, ready, eventually) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        order_id, _ = await place_resting_limit(app, client)
+        await eventually(pilot, lambda: order_id in app.model.orders, "the order")
+
+        await pilot.press("q")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a question")
+        await pilot.press("n")
+        await eventually(pilot, lambda: app.screen is app.main_screen, "the question gone")
+        assert app.is_running
+
+        await pilot.press("q")
+        await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a question")
+        await pilot.press("y")
+        await eventually(pilot, lambda: not app.is_running, "the app to exit")
+
+
+async def test_quit_without_working_orders_exits_at_once(app: TmtApp, ready, eventually) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("q")
+        await eventually(pilot, lambda: not app.is_running, "the app to exit")

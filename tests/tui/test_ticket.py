@@ -1,0 +1,125 @@
+"""The order ticket: what it sends, what it refuses to send, and how it shows the engine's reply."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from textual.widgets import Input, Select, Static
+
+from tmt_tui.domain.orders import OrderType
+from tmt_tui.tui.app import TmtApp
+from tmt_tui.tui.screens.ticket import OrderTicketScreen, TicketError, parse_price, parse_units
+
+
+async def test_buy_from_ticket_opens_position_and_updates_header(
+    app: TmtApp, ready, eventually, visible
+) -> None:
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        await pilot.press("home", "b")
+        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        instrument = app.screen.instrument.name
+
+        await pilot.press(*"10000", "enter")
+
+        await eventually(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        key = f"SIM-USD:{instrument}"
+        await eventually(pilot, lambda: key in app.model.positions, "the position")
+        assert app.model.positions[key].units == 10_000
+        await eventually(
+            pilot,
+            lambda: re.search(rf"SIM-USD\s.*{instrument}\s+\+10,000", visible(app)),
+            "the position row on screen",
+        )
+        await eventually(
+            pilot,
+            lambda: re.search(r"SIM-USD .*Margin (?!0\.00/)[\d,.]+/", visible(app)),
+            "margin used in the SIM-USD header line",
+        )
+
+
+async def test_junk_in_the_ticket_shows_a_message_and_sends_nothing(
+    app: TmtApp, ready, eventually
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("b")
+        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        ticket = app.screen
+        assert isinstance(ticket, OrderTicketScreen)
+        units = ticket.query_one("#units", Input)
+        message = ticket.query_one("#ticket-message", Static)
+
+        await pilot.press(*"abc", "enter")
+        assert "Units: 'abc' is not a number" in str(message.render())
+        for junk in ["0", "-5", "2000000000", "1.5", "nan", ""]:
+            units.value = junk
+            await pilot.press("enter")
+            assert "Units" in str(message.render()), junk
+            assert message.has_class("-error")
+
+        units.value = "1000"
+        ticket.query_one("#type", Select).value = OrderType.LIMIT.value
+        await pilot.pause()
+        await pilot.press("enter")
+        assert "Price: required" in str(message.render())
+        for bad_price in ["nan", "inf", "-1", "0", "x1"]:
+            ticket.query_one("#price", Input).value = bad_price
+            await pilot.press("enter")
+            assert "Price" in str(message.render()), bad_price
+
+        assert app.screen is ticket
+        assert ticket.sent == []
+        assert app.model.orders == {}
+
+
+async def test_engine_refusal_shows_code_and_keeps_ticket_open(
+    app: TmtApp, ready, eventually
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("b")
+        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        app.screen.query_one("#units", Input).value = "50000000"
+        await pilot.press("enter")
+
+        ticket = app.screen
+        assert isinstance(ticket, OrderTicketScreen)
+        message = ticket.query_one("#ticket-message", Static)
+        await eventually(
+            pilot, lambda: re.match(r"[A-Z_]+: \S", str(message.render())), "a `CODE: message`"
+        )
+        assert message.has_class("-error")
+        assert app.screen is ticket
+
+
+async def test_escape_closes_the_ticket_without_sending(app: TmtApp, ready, eventually) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("b", *"1000", "escape")
+        await eventually(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        assert app.model.orders == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "units"), [("10000", 10_000), ("10,000", 10_000), ("10k", 10_000), ("1.5m", 1_500_000)]
+)
+def test_units_accept_the_usual_spellings(text: str, units: int) -> None:
+    assert parse_units(text) == units
+
+
+@pytest.mark.parametrize("text", ["", "abc", "0", "-1", "1.5", "inf", "1e10", "2000000000"])
+def test_units_refuse_junk(text: str) -> None:
+    with pytest.raises(TicketError, match="Units"):
+        parse_units(text)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "0", "-1.1", "abc", "1e12"])
+def test_prices_refuse_junk(text: str) -> None:
+    with pytest.raises(TicketError, match="Price"):
+        parse_price(text, "Price", required=False)
+
+
+def test_an_optional_price_may_be_empty() -> None:
+    assert parse_price("  ", "Take profit", required=False) is None

@@ -1,0 +1,74 @@
+"""The view model folds the engine stream: snapshots replace, updates upsert, flat rows leave."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tmt_tui.domain.client import Snapshot, Update
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.positions import Position
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.tui.state import TERMINAL_ORDERS_SHOWN, ViewModel
+
+EUR_USD = Instrument("EUR_USD", 5, -4, Decimal("0.0333"))
+
+
+def snapshot(seq: int, *, positions=(), orders=(), quotes=()) -> Snapshot:
+    return Snapshot(seq, 0.0, (EUR_USD,), (), tuple(positions), tuple(orders), tuple(quotes), (),
+                    "2026-11-27", False, "")  # fmt: skip
+
+
+def position(units: int) -> Position:
+    return Position("A", "EUR_USD", units, Decimal("1.1"), (), Decimal(0), Decimal(0), Decimal(0))
+
+
+def order(order_id: str, status: OrderStatus, ts: float) -> Order:
+    return Order(order_id, "A", "EUR_USD", 1000, OrderType.LIMIT, status, Decimal("1.0"),
+                 created_ts=ts, updated_ts=ts)  # fmt: skip
+
+
+def test_a_flat_position_leaves_and_a_new_snapshot_replaces_everything() -> None:
+    model = ViewModel()
+    model.apply(
+        snapshot(1, positions=[position(1000)], orders=[order("o1", OrderStatus.WORKING, 1)])
+    )
+    assert set(model.positions) == {"A:EUR_USD"}
+
+    model.apply(Update(2, positions=(position(0),)))
+    assert model.positions == {}
+
+    model.apply(snapshot(9, orders=[order("o2", OrderStatus.WORKING, 2)]))
+    assert set(model.orders) == {"o2"} and model.seq == 9
+    assert model.take_dirty().reset
+
+
+def test_change_since_first_seen_survives_a_snapshot() -> None:
+    model = ViewModel()
+    model.apply(snapshot(1, quotes=[Quote("EUR_USD", Decimal("1.1000"), Decimal("1.1002"), 0)]))
+    model.apply(snapshot(5, quotes=[Quote("EUR_USD", Decimal("1.1010"), Decimal("1.1012"), 1)]))
+    row = model.quotes["EUR_USD"]
+    assert row.first_mid == Decimal("1.1001")
+
+
+def test_quotes_between_frames_coalesce_into_one_dirty_row() -> None:
+    model = ViewModel()
+    model.apply(snapshot(1))
+    model.take_dirty()
+    for i in range(50):
+        bid = Decimal("1.1000") + Decimal(i) / 10_000
+        model.apply(Update(2 + i, quotes=(Quote("EUR_USD", bid, bid + Decimal("0.0002"), i),)))
+    dirty = model.take_dirty()
+    assert dirty.quotes == {"EUR_USD"}
+    assert model.quotes["EUR_USD"].direction == 1
+
+
+def test_orders_show_working_first_then_the_latest_finished() -> None:
+    model = ViewModel()
+    finished = [order(f"f{i}", OrderStatus.CANCELLED, float(i)) for i in range(80)]
+    working = [order("w1", OrderStatus.WORKING, 100.0)]
+    model.apply(snapshot(1, orders=[*finished, *working]))
+    shown = model.orders_for_display()
+    assert shown[0].id == "w1"
+    assert len(shown) == 1 + TERMINAL_ORDERS_SHOWN
+    assert shown[1].id == "f79"
