@@ -54,6 +54,7 @@ class EngineSettings:
     tick_flush_ms: int = 250  # ticks are journaled in batches this often
     marks_interval_ms: int = 50  # full revaluation and publication of marks
     equity_snapshot_s: float = 60.0  # equity rows in the derived table
+    report_currency: str = "USD"  # the header's total across accounts is shown in this currency
 
 
 @dataclass(frozen=True)

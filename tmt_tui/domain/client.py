@@ -23,7 +23,7 @@ from tmt_tui.domain.commands import (
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
-from tmt_tui.domain.positions import AccountState, Position
+from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
 from tmt_tui.domain.quotes import Quote
 
 
@@ -66,6 +66,7 @@ class Snapshot:
     trading_day: str
     kill_switch_engaged: bool
     kill_switch_reason: str
+    totals: PortfolioTotals | None = None
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,7 @@ class Snapshot:
             "trading_day": self.trading_day,
             "kill_switch_engaged": self.kill_switch_engaged,
             "kill_switch_reason": self.kill_switch_reason,
+            "totals": None if self.totals is None else self.totals.to_wire(),
         }
 
     @classmethod
@@ -97,6 +99,7 @@ class Snapshot:
             trading_day=d["trading_day"],
             kill_switch_engaged=bool(d["kill_switch_engaged"]),
             kill_switch_reason=d["kill_switch_reason"],
+            totals=_totals(d.get("totals")),
         )
 
 
@@ -115,6 +118,7 @@ class Update:
     positions: tuple[Position, ...] = ()
     accounts: tuple[AccountState, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    totals: PortfolioTotals | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_wire(self) -> dict[str, Any]:
@@ -126,6 +130,7 @@ class Update:
             "positions": [p.to_wire() for p in self.positions],
             "accounts": [a.to_wire() for a in self.accounts],
             "quotes": [q.to_wire() for q in self.quotes],
+            "totals": None if self.totals is None else self.totals.to_wire(),
             "extra": self.extra,
         }
 
@@ -138,8 +143,13 @@ class Update:
             positions=tuple(Position.from_wire(p) for p in d["positions"]),
             accounts=tuple(AccountState.from_wire(a) for a in d["accounts"]),
             quotes=tuple(Quote.from_wire(q) for q in d["quotes"]),
+            totals=_totals(d.get("totals")),
             extra=dict(d.get("extra", {})),
         )
+
+
+def _totals(data: dict[str, Any] | None) -> PortfolioTotals | None:
+    return None if data is None else PortfolioTotals.from_wire(data)
 
 
 StreamItem = Snapshot | Update

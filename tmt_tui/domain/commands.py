@@ -36,6 +36,9 @@ class SubmitOrder:
 
 @dataclass(frozen=True, slots=True)
 class ModifyOrder:
+    """New price and / or size of a working order. ``units`` is a size: the order keeps its side
+    whatever the sign (a ticket speaks in sizes, and a modify must never flip an order)."""
+
     order_id: str
     price: Decimal | None = None
     units: int | None = None

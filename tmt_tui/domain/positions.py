@@ -201,3 +201,36 @@ class AccountState:
             max_leverage=Decimal(d["max_leverage"]),
             daily_loss_breached=bool(d["daily_loss_breached"]),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioTotals:
+    """Every account summed in one reporting currency, converted by the engine at current mids."""
+
+    currency: str
+    equity: Decimal
+    balance: Decimal
+    unrealized_pl: Decimal
+    margin_used: Decimal
+    daily_pl: Decimal
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "equity": str(self.equity),
+            "balance": str(self.balance),
+            "unrealized_pl": str(self.unrealized_pl),
+            "margin_used": str(self.margin_used),
+            "daily_pl": str(self.daily_pl),
+        }
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> PortfolioTotals:
+        return cls(
+            currency=d["currency"],
+            equity=Decimal(d["equity"]),
+            balance=Decimal(d["balance"]),
+            unrealized_pl=Decimal(d["unrealized_pl"]),
+            margin_used=Decimal(d["margin_used"]),
+            daily_pl=Decimal(d["daily_pl"]),
+        )

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from tmt_tui.domain.client import Snapshot, StreamItem, Update
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.orders import Order
-from tmt_tui.domain.positions import AccountState, Position
+from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
 from tmt_tui.domain.quotes import Quote
 
 MAX_PENDING_EVENTS = 20_000
@@ -37,8 +37,10 @@ class Mailbox:
         self.positions: dict[str, Position] = {}
         self.accounts: dict[str, AccountState] = {}
         self.quotes: dict[str, Quote] = {}
+        self.totals: PortfolioTotals | None = None
         self.seq = 0
-        self.closed = False
+        self.closed = False  # no more items will come (the engine stopped)
+        self.gone = False  # the reader's loop is gone: stop writing to it
 
     # engine side ----------------------------------------------------------------------------
 
@@ -48,7 +50,7 @@ class Mailbox:
             try:
                 self._loop.call_soon_threadsafe(self._wake.set)
             except RuntimeError:  # the subscriber's loop is gone
-                self.closed = True
+                self.gone = True
 
     def put_snapshot(self, snapshot: Snapshot) -> None:
         with self._lock:
@@ -58,6 +60,7 @@ class Mailbox:
             self.positions.clear()
             self.accounts.clear()
             self.quotes.clear()
+            self.totals = None
             self.seq = snapshot.seq
             self._signal()
 
@@ -67,9 +70,12 @@ class Mailbox:
         orders: Iterable[Order],
         positions: Iterable[Position],
         accounts: Iterable[AccountState],
+        totals: PortfolioTotals | None = None,
     ) -> bool:
         """Queue a batch; False when the reader fell too far behind and needs a snapshot."""
         with self._lock:
+            if totals is not None:
+                self.totals = totals
             if len(self.events) + len(events) > self._max_events:
                 return False
             self.events.extend(events)
@@ -83,6 +89,13 @@ class Mailbox:
                 self.accounts[a.id] = a
             self._signal()
         return True
+
+    def close(self) -> None:
+        """The engine is stopping: the reader gets what is pending, then ConnectionError."""
+        with self._lock:
+            self.closed = True
+            self._signalled = False
+            self._signal()
 
     def put_quote(self, quote: Quote) -> None:
         with self._lock:
@@ -103,9 +116,12 @@ class Mailbox:
                     if self.quotes:  # quotes that arrived after the snapshot
                         self._signal()
                     return item
-                if not (
+                pending = (
                     self.events or self.orders or self.positions or self.accounts or self.quotes
-                ):
+                )
+                if not pending and self.totals is None:
+                    if self.closed:
+                        raise ConnectionError("ENGINE_STOPPED: the engine stopped")
                     continue
                 item = Update(
                     seq=self.seq,
@@ -114,7 +130,9 @@ class Mailbox:
                     positions=tuple(self.positions.values()),
                     accounts=tuple(self.accounts.values()),
                     quotes=tuple(self.quotes.values()),
+                    totals=self.totals,
                 )
+                self.totals = None
                 self.events.clear()
                 self.orders.clear()
                 self.positions.clear()
@@ -143,15 +161,21 @@ class Bus:
         orders: list[Order],
         positions: list[Position],
         accounts: list[AccountState],
+        totals: PortfolioTotals | None = None,
     ) -> list[Mailbox]:
         """Deliver a batch; returns the mailboxes that overflowed (they need a snapshot)."""
         behind = []
         for mailbox in list(self.mailboxes):
-            if mailbox.closed:
+            if mailbox.gone:
                 self.mailboxes.remove(mailbox)
-            elif not mailbox.put(events, orders, positions, accounts):
+            elif not mailbox.put(events, orders, positions, accounts, totals):
                 behind.append(mailbox)
         return behind
+
+    def close(self) -> None:
+        for mailbox in self.mailboxes:
+            mailbox.close()
+        self.mailboxes.clear()
 
     def quote(self, quote: Quote) -> None:
         for mailbox in self.mailboxes:

@@ -425,6 +425,8 @@ class EngineCore(EngineState):
             "venue",
             {
                 "order_id": order.id,
+                "account": order.account,
+                "instrument": order.instrument,
                 "fill_id": ve.fill_id,
                 "units": ve.units,
                 "price": str(ve.price),

@@ -191,6 +191,7 @@ class EngineRunner:
         self._flush_ticks()
         self._checkpoint()
         self.journal.close()
+        self.bus.close()
 
     async def _every(self, interval_ms: int, fn: Callable[[], None]) -> None:
         interval = interval_ms / 1000
@@ -359,7 +360,7 @@ class EngineRunner:
         accounts = [core.account_view(a) for a in core.portfolio.accounts]
         if self.bus.mailboxes:
             marked = [core.portfolio.position_view(k) for k in core.marked_books]
-            self.bus.publish([], [], marked, accounts)
+            self.bus.publish([], [], marked, accounts, core.totals())
         core.marked_books = set()
         if now - getattr(self, "_last_equity", 0.0) >= self.settings.engine.equity_snapshot_s:
             self._last_equity = now

@@ -16,7 +16,7 @@ from tmt_tui.domain.client import Snapshot
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
-from tmt_tui.domain.positions import AccountState, Position, TradingState
+from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
 from tmt_tui.engine.book import QuoteBook
 from tmt_tui.engine.oms import OrderBook
 from tmt_tui.engine.portfolio import OpenTrade, Portfolio
@@ -208,6 +208,22 @@ class EngineState:
             if book.units != 0
         ]
 
+    def totals(self) -> PortfolioTotals | None:
+        """All accounts in the reporting currency at current mids; None until rates exist."""
+        currency = self.settings.engine.report_currency
+        sums = [Decimal(0)] * 5
+        for account_id in self.portfolio.accounts:
+            view = self.account_view(account_id)
+            rate = self.book.rate(view.currency, currency)
+            if rate is None:
+                return None
+            parts = (view.equity, view.balance, view.unrealized_pl, view.margin_used, view.daily_pl)
+            for i, part in enumerate(parts):
+                sums[i] += part * rate
+        cents = Decimal("0.01")
+        equity, balance, upl, margin, daily = (s.quantize(cents) for s in sums)
+        return PortfolioTotals(currency, equity, balance, upl, margin, daily)
+
     def snapshot(self, now: float) -> Snapshot:
         orders = list(self.orders.open.values()) + list(self.orders.recent)[-100:]
         return Snapshot(
@@ -222,6 +238,7 @@ class EngineState:
             trading_day=self.trading_day,
             kill_switch_engaged=self.kill_engaged,
             kill_switch_reason=self.kill_reason,
+            totals=self.totals(),
         )
 
     # checkpoints ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from tmt_tui.domain.client import Snapshot, StreamItem, Update
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
-from tmt_tui.domain.positions import AccountState, Position, TradingState
+from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
 from tmt_tui.domain.quotes import Quote
 
 #: Terminal orders kept for the orders table (the newest); open orders are always kept.
@@ -79,6 +79,7 @@ class ViewModel:
         self.trading_day = ""
         self.kill_switch_engaged = False
         self.kill_switch_reason = ""
+        self.totals: PortfolioTotals | None = None  # all accounts in the reporting currency
         self.last_item_at = 0.0  # monotonic time the last stream item arrived
         self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
         self._dirty = Dirty()
@@ -102,6 +103,7 @@ class ViewModel:
         self.instruments = {i.name: i for i in snap.instruments}
         self.quotes = {name: QuoteRow(inst) for name, inst in self.instruments.items()}
         self.accounts = {a.id: a for a in snap.accounts}
+        self.totals = snap.totals
         self.positions = {p.key: p for p in snap.positions if p.units != 0}
         self.orders = {}
         self._upsert_orders(snap.orders)
@@ -120,6 +122,9 @@ class ViewModel:
         if update.accounts:
             for account in update.accounts:
                 self.accounts[account.id] = account
+            dirty.accounts = True
+        if update.totals is not None:
+            self.totals = update.totals
             dirty.accounts = True
         if update.positions:
             for position in update.positions:

@@ -166,6 +166,7 @@ class MainScreen(Screen[None]):
             positions=len(model.positions),
             working=len(model.working_orders()),
             status=self.tmt.stream_status,
+            totals=model.totals,
         )
         self.risk.show(accounts)
         self.positions.show(model.positions, model.instruments)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tmt_tui.domain.positions import AccountState, TradingState
+from tmt_tui.domain.positions import AccountState, PortfolioTotals, TradingState
 from tmt_tui.tui.formatting import NEW_YORK, clock, compact_money, money, signed_money
 from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
 
@@ -45,9 +45,8 @@ class TradingBanner(Static):
 class AccountHeader(Widget):
     """One line per account (equity, balance, margin, day P&L, state) under a status line.
 
-    Every number is the engine's (from `AccountState`); the header only formats them. Accounts
-    have different currencies, so there is no cross-account money total, only counts and the
-    worst trading state.
+    Every number is the engine's (from `AccountState` and `PortfolioTotals`, which the engine
+    converts into the reporting currency); the header only formats them.
     """
 
     DEFAULT_CSS = """
@@ -65,6 +64,7 @@ class AccountHeader(Widget):
         self._positions = 0
         self._working = 0
         self._status = "connecting…"
+        self._totals: PortfolioTotals | None = None
         self._palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
 
     def show(
@@ -74,9 +74,11 @@ class AccountHeader(Widget):
         positions: int,
         working: int,
         status: str,
+        totals: PortfolioTotals | None = None,
     ) -> None:
         """Show these accounts and counts (the engine's latest), and the stream status."""
         resized = len(accounts) != len(self._accounts)
+        self._totals = totals
         self._accounts = tuple(accounts)
         self._positions = positions
         self._working = working
@@ -111,6 +113,10 @@ class AccountHeader(Widget):
             state = Text("—", palette.muted)
         line = Text.assemble(("tmt ", "bold"), state, "  ")
         line.append(f"UTC {clock(now)}  NY {clock(now, NEW_YORK)}")
+        totals = self._totals
+        if totals is not None:
+            line.append(f"  Total Eq {money(totals.equity)} {totals.currency} Day ")
+            line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
         line.append(f"  pos {self._positions}  working {self._working}", palette.muted)
         if wide or self._status != "live":
             line.append(
