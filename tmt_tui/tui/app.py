@@ -201,7 +201,8 @@ class TmtApp(App[None]):
         if reply is None:
             return
         if reply.ok:
-            text = f"{label}: OK" + (f" ({reply.order_id})" if reply.order_id else "")
+            detail = reply.message or "OK"
+            text = f"{label}: {detail}" + (f" ({reply.order_id})" if reply.order_id else "")
             self.notify(text, timeout=3)
         else:
             text = f"{label}: {reply.code}: {reply.message}"

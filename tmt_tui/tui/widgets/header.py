@@ -112,12 +112,20 @@ class AccountHeader(Widget):
         else:
             state = Text("—", palette.muted)
         line = Text.assemble(("tmt ", "bold"), state, "  ")
-        line.append(f"UTC {clock(now)}  NY {clock(now, NEW_YORK)}")
+        line.no_wrap, line.overflow = True, "ellipsis"
         totals = self._totals
-        if totals is not None:
-            line.append(f"  Total Eq {money(totals.equity)} {totals.currency} Day ")
-            line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
-        line.append(f"  pos {self._positions}  working {self._working}", palette.muted)
+        if wide:
+            line.append(f"UTC {clock(now)}  NY {clock(now, NEW_YORK)}")
+            if totals is not None:
+                line.append(f"  Total Eq {money(totals.equity)} {totals.currency}  Day ")
+                line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
+            line.append(f"  pos {self._positions}  working {self._working}", palette.muted)
+        else:
+            line.append(f"{clock(now)} UTC")
+            if totals is not None:
+                line.append(f"  Tot {compact_money(totals.equity)} {totals.currency} Day ")
+                line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
+            line.append(f"  pos {self._positions} wrk {self._working}", palette.muted)
         if wide or self._status != "live":
             line.append(
                 f"  {self._status}", palette.muted if self._status == "live" else palette.warning
