@@ -236,6 +236,12 @@ def _validate(settings: Settings) -> None:
         for name in ("max_order_units", "max_position_units", "max_working_orders"):
             if getattr(risk, name) <= 0:
                 raise ConfigError(f"{source}: key 'accounts[{i}].risk.{name}' must be positive")
+        for name in (
+            "max_order_notional", "max_leverage", "daily_loss_limit", "price_collar_pct",
+            "max_quote_age_s", "max_orders_per_second",
+        ):  # fmt: skip
+            if getattr(risk, name) < 0:
+                raise ConfigError(f"{source}: key 'accounts[{i}].risk.{name}' must not be negative")
         if not Decimal(0) < risk.reduce_at_loss_fraction <= Decimal(1):
             raise ConfigError(
                 f"{source}: key 'accounts[{i}].risk.reduce_at_loss_fraction' must be in (0, 1]"

@@ -50,6 +50,11 @@ from tmt_tui.venues.base import (
 
 log = logging.getLogger(__name__)
 
+#: What a re-price alone is checked for (it adds no size, so exposure guards do not apply).
+_PRICE_REASONS = frozenset(
+    {Reason.INVALID_PRICE, Reason.PRICE_PRECISION_EXCEEDED, Reason.PRICE_COLLAR}
+)
+
 # A broker request: ("submit", order) | ("cancel", order) | ("modify", order, price, units)
 Request = tuple[Any, ...]
 
@@ -208,7 +213,6 @@ class EngineCore(EngineState):
         if (units > 0) != (order.units > 0):
             units = -units  # the ticket speaks in sizes; the side stays the order's
         inst = self.book.instruments[order.instrument]
-        acct = self.portfolio.accounts[order.account]
         if cmd.price is not None:
             if not cmd.price.is_finite() or cmd.price <= 0:
                 return self._refuse(cmd, Reason.INVALID_PRICE, "price must be a positive number")
@@ -218,18 +222,16 @@ class EngineCore(EngineState):
                     Reason.PRICE_PRECISION_EXCEEDED,
                     f"price {cmd.price} has more than {inst.display_precision} decimals",
                 )
-        if abs(units) > abs(order.units) and not order.is_protective:
-            if acct.state is not TradingState.ACTIVE or self.halt_pending:
-                return self._refuse(
-                    cmd, Reason.TRADING_HALTED, f"{acct.id} is {acct.state.value}: cannot add size"
-                )
-            if abs(units) > acct.limits.max_order_units:
-                return self._refuse(
-                    cmd,
-                    Reason.UNITS_ABOVE_MAXIMUM,
-                    f"{abs(units):,} units exceeds the order limit of "
-                    f"{acct.limits.max_order_units:,}",
-                )
+        grows = abs(units) > abs(order.units)
+        if not order.is_protective and (grows or cmd.price is not None):
+            # the changed order must pass what a new one would (itself not counted as working)
+            price = cmd.price if cmd.price is not None else order.price
+            candidate = order.with_changes({"units": units, "price": price})
+            rejection = self.risk.check(
+                candidate, self.orders.count(order.account) - 1, self.clock(), self.halt_pending
+            )
+            if rejection is not None and (grows or rejection[0] in _PRICE_REASONS):
+                return self._refuse(cmd, *rejection)
         self.outbox.append(("modify", order, cmd.price, units))
         return Reply(True, "OK", "modify sent", order.id, self.seq)
 
@@ -394,7 +396,7 @@ class EngineCore(EngineState):
                 },
             )
         elif isinstance(ve, VenueRejected):
-            if order.status is OrderStatus.SUBMITTED:
+            if order.status is OrderStatus.SUBMITTED and ve.request == "submit":
                 rejected = replace(order, reason=f"{ve.code}: {ve.message}")
                 self.emit(
                     EventKind.ORDER_REJECTED,

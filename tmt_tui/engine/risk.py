@@ -144,10 +144,11 @@ class RiskEngine:
                 )
             reference = order.price
         buy = order.units > 0
-        if order.take_profit is not None and (order.take_profit <= reference) == buy:
+        tp, sl = order.take_profit, order.stop_loss
+        if tp is not None and (tp <= reference if buy else tp >= reference):
             side = "above" if buy else "below"
             return Reason.INVALID_PRICE, f"take-profit must be {side} the entry price {reference}"
-        if order.stop_loss is not None and (order.stop_loss >= reference) == buy:
+        if sl is not None and (sl >= reference if buy else sl <= reference):
             side = "below" if buy else "above"
             return Reason.INVALID_PRICE, f"stop-loss must be {side} the entry price {reference}"
         return None
@@ -157,14 +158,14 @@ class RiskEngine:
     ) -> Rejection | None:
         """Notional, position size, leverage and margin after the order (floats: limits are
         coarse, and this guard runs on every order with marks that move on every tick)."""
-        if reducing:
-            return None
         rate = self.book.frate(inst.quote, acct.currency)
-        if rate is None:
+        if rate is None:  # even a close needs it: its P&L is booked in the account currency
             return (
                 Reason.NO_CONVERSION_RATE,
                 f"no rate to convert {inst.quote} into {acct.currency}",
             )
+        if reducing:
+            return None
         name = inst.name
         price = (
             float(order.price)

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from tmt_tui.config import Settings
+from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import Command, EngageKillSwitch
 from tmt_tui.domain.orders import OrderStatus
@@ -29,6 +29,7 @@ from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import VenueEvent
 from tmt_tui.venues.sim.broker import SimBroker
 from tmt_tui.venues.sim.market import SimMarket
+from tmt_tui.venues.sim.universe import SPECS
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,12 @@ class EngineRunner:
 
     def _boot(self) -> None:
         settings = self.settings
+        unknown = [n for n in settings.sim.instruments if n not in SPECS]
+        if unknown:
+            raise ConfigError(
+                f"{settings.source}: key 'sim.instruments' names unknown instruments "
+                f"{', '.join(unknown)} (expected some of: {', '.join(sorted(SPECS))})"
+            )
         self.journal = journal = Journal(settings.journal_path())
         self.market = SimMarket(
             settings.sim.instruments,

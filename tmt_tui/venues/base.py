@@ -29,6 +29,7 @@ class VenueRejected:
     order_id: str
     code: str
     message: str
+    request: str = "submit"  # "submit" | "cancel" | "modify": only a submit reject kills an order
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,7 +129,11 @@ class SimBroker:
     def modify(self, order: Order, price: Decimal | None, units: int) -> None:
         resting = self._resting.get(self._where.get(order.id, ""), {}).get(order.id)
         if resting is None:
-            self._sink(VenueRejected(order.id, Reason.UNKNOWN_ORDER.value, "order is not working"))
+            self._sink(
+                VenueRejected(
+                    order.id, Reason.UNKNOWN_ORDER.value, "order is not working", "modify"
+                )
+            )
             return
         inst = self._instruments[order.instrument]
         if price is not None and not inst.is_on_tick(price):
@@ -138,6 +142,7 @@ class SimBroker:
                     order.id,
                     Reason.PRICE_PRECISION_EXCEEDED.value,
                     f"price {price} has more than {inst.display_precision} decimals",
+                    "modify",
                 )
             )
             return
@@ -150,7 +155,11 @@ class SimBroker:
 
     def cancel(self, order: Order) -> None:
         if self._unrest(order.id) is None:
-            self._sink(VenueRejected(order.id, Reason.UNKNOWN_ORDER.value, "order is not working"))
+            self._sink(
+                VenueRejected(
+                    order.id, Reason.UNKNOWN_ORDER.value, "order is not working", "cancel"
+                )
+            )
             return
         self._sink(VenueCancelled(order.id, "CLIENT_REQUEST"))
 
@@ -253,15 +262,14 @@ class SimBroker:
             for linked in self._linked.pop(trade_id, []):
                 if self._unrest(linked) is not None:
                     self._sink(VenueCancelled(linked, "LINKED_TRADE_CLOSED"))
-        opened = any(
-            lot.id == fill_id for lot in self._trades.get((order.account, order.instrument), [])
-        )
+        lots = self._trades.get((order.account, order.instrument), [])
+        opened = next((lot.units for lot in lots if lot.id == fill_id), 0)  # the new trade only
         if (
             opened
             and order.type is not OrderType.TAKE_PROFIT
             and order.type is not OrderType.STOP_LOSS
         ):
-            self._attach_protection(order, fill_id, units)
+            self._attach_protection(order, fill_id, opened)
 
     def _book_trades(self, order: Order, units: int, fill_id: str) -> list[str]:
         """FIFO netting (the named trade first for TP/SL); returns the ids of trades closed."""

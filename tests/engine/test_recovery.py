@@ -1,0 +1,201 @@
+"""A restarted engine is the engine that stopped: same orders, trades, money, states and sequence.
+
+These run the real EngineRunner (thread, journal, sim venue) on a journal in a tmp dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tmt_tui.domain.client import Snapshot
+from tmt_tui.domain.commands import (
+    ClosePosition,
+    EngageKillSwitch,
+    ResetKillSwitch,
+    SetReducing,
+    SubmitOrder,
+)
+from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.orders import OrderStatus, OrderType
+from tmt_tui.domain.positions import TradingState
+from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine.local_client import LocalEngineClient
+
+from .engines import engine_settings, running, snapshot
+from .harness import with_risk
+from .waiting import eventually
+
+D = Decimal
+TESTS_DIR = Path(__file__).resolve().parents[1]
+REPO = TESTS_DIR.parent
+
+
+def lasting_state(snap: Snapshot) -> dict[str, Any]:
+    """Everything a restart must restore; marks (unrealized, margin) move with the market."""
+    return {
+        "seq": snap.seq,
+        "trading_day": snap.trading_day,
+        "kill": (snap.kill_switch_engaged, snap.kill_switch_reason),
+        "orders": {o.id: o for o in snap.orders},
+        "positions": {
+            p.key: dataclasses.replace(p, unrealized_pl=D(0), margin_used=D(0))
+            for p in snap.positions
+        },
+        "accounts": {
+            a.id: dataclasses.replace(a, unrealized_pl=D(0), margin_used=D(0), gross_exposure=D(0))
+            for a in snap.accounts
+        },
+    }
+
+
+async def trade_a_little(client: LocalEngineClient) -> dict[str, str]:
+    """A protected market buy, a resting limit, a partial close and a position in EUR."""
+    quotes = client.runner.core.book.quotes  # type: ignore[union-attr]
+    market = await client.submit(
+        SubmitOrder("SIM-USD", "EUR_USD", 10_000, take_profit=D("2.00000"), stop_loss=D("0.50000"))
+    )
+    resting_price = (quotes["GBP_USD"].bid * D("0.97")).quantize(D("0.00001"))
+    resting = await client.submit(
+        SubmitOrder("SIM-USD", "GBP_USD", 5_000, OrderType.LIMIT, resting_price)
+    )
+    closed = await client.close_position(ClosePosition("SIM-USD", "EUR_USD", units=4_000))
+    euro = await client.submit(SubmitOrder("SIM-EUR", "USD_JPY", -20_000))
+    for reply in (market, resting, closed, euro):
+        assert reply.ok, reply
+    return {"market": market.order_id or "", "resting": resting.order_id or ""}
+
+
+async def test_clean_restart_restores_the_full_picture(journal_path: Path) -> None:
+    settings = engine_settings(journal_path)
+    async with running(settings) as client:
+        await trade_a_little(client)
+        await client.set_reducing(SetReducing(on=True, account="SIM-EUR"))
+        before = await snapshot(client)
+
+    async with running(settings) as client:
+        after = await snapshot(client)
+
+    assert after.seq == before.seq + 1  # the restart's own ENGINE_STARTED, nothing else
+    assert after.events[-1].kind is EventKind.ENGINE_STARTED
+    assert lasting_state(after) == {**lasting_state(before), "seq": after.seq}
+
+
+async def test_clean_restart_keeps_the_resting_order_and_protection_working(
+    journal_path: Path,
+) -> None:
+    settings = engine_settings(journal_path)
+    async with running(settings) as client:
+        ids = await trade_a_little(client)
+
+    async with running(settings) as client:
+        after = await snapshot(client)
+
+    working = {o.id: o.status for o in after.orders if o.status is OrderStatus.WORKING}
+    trade_id = f"{ids['market']}.1"
+    assert working == {
+        ids["resting"]: OrderStatus.WORKING,
+        f"{trade_id}.tp": OrderStatus.WORKING,
+        f"{trade_id}.sl": OrderStatus.WORKING,
+    }
+    (eur_usd,) = [p for p in after.positions if p.instrument == "EUR_USD"]
+    assert [(t.id, t.units, t.initial_units) for t in eur_usd.trades] == [(trade_id, 6_000, 10_000)]
+
+
+async def test_restored_engine_can_close_the_recovered_position(journal_path: Path) -> None:
+    settings = engine_settings(journal_path)
+    async with running(settings) as client:
+        await trade_a_little(client)
+
+    async with running(settings) as client:
+        reply = await client.close_position(ClosePosition("SIM-USD", "EUR_USD"))
+        after = await snapshot(client)
+
+    assert reply.ok, reply
+    assert "EUR_USD" not in {p.instrument for p in after.positions if p.account == "SIM-USD"}
+    assert not [o for o in after.orders if o.status is OrderStatus.WORKING and o.trade_id]
+
+
+async def test_kill_switch_halt_is_latched_across_restart(journal_path: Path) -> None:
+    settings = engine_settings(journal_path)
+    async with running(settings) as client:
+        await trade_a_little(client)
+        await client.engage_kill_switch(EngageKillSwitch("end of day"))
+        before = await snapshot(client)
+
+    async with running(settings) as client:
+        after = await snapshot(client)
+        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+
+    assert (after.kill_switch_engaged, after.kill_switch_reason) == (True, "end of day")
+    assert {a.id: a.trading_state for a in after.accounts} == {
+        "SIM-USD": TradingState.HALTED,
+        "SIM-EUR": TradingState.HALTED,
+    }
+    assert lasting_state(after) == {**lasting_state(before), "seq": after.seq}
+    assert (reply.ok, reply.code) == (False, Reason.TRADING_HALTED.value)
+
+
+async def test_daily_loss_breach_is_latched_across_restart(journal_path: Path) -> None:
+    # a 0.01 USD limit: the spread paid on any market order breaches it at the next marks tick
+    settings = with_risk(engine_settings(journal_path), daily_loss_limit=D("0.01"))
+    async with running(settings) as client:
+        await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 10_000))
+        usd = client.runner.core.portfolio.accounts["SIM-USD"]  # type: ignore[union-attr]
+        await eventually(lambda: usd.breached)
+
+    async with running(settings) as client:
+        after = await snapshot(client)
+        reply = await client.reset_kill_switch(ResetKillSwitch())
+
+    accounts = {a.id: a for a in after.accounts}
+    assert accounts["SIM-USD"].daily_loss_breached
+    assert accounts["SIM-USD"].trading_state is TradingState.HALTED
+    assert accounts["SIM-EUR"].trading_state is TradingState.ACTIVE
+    assert (reply.ok, reply.code) == (False, Reason.DAILY_LOSS_BREACH_HOLDS.value)
+
+
+def ack_then_sigkill(journal: Path) -> dict[str, Any]:
+    """Run tests/engine/crash_engine.py on ``journal``; SIGKILL it the moment its reply is read."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(TESTS_DIR)])}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "engine.crash_engine", str(journal)],
+        cwd=TESTS_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = child.stdout.readline()  # type: ignore[union-attr]
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        _, err = child.communicate()
+    assert line, f"the engine script printed no reply: {err}"
+    ack: dict[str, Any] = json.loads(line)
+    return ack
+
+
+async def test_acknowledged_order_survives_a_sigkill_right_after_the_ack(
+    journal_path: Path,
+) -> None:
+    ack = await asyncio.to_thread(ack_then_sigkill, journal_path)
+    assert ack["ok"], ack
+
+    async with running(engine_settings(journal_path)) as client:
+        after = await snapshot(client)
+
+    orders = {o.id: o for o in after.orders}
+    assert orders[ack["order_id"]].status is OrderStatus.FILLED
+    assert orders[ack["order_id"]].filled_units == 10_000
+    (position,) = after.positions
+    assert (position.instrument, position.units) == ("EUR_USD", 10_000)
+    trade_id = f"{ack['order_id']}.1"
+    assert orders[f"{trade_id}.tp"].status is OrderStatus.WORKING
+    assert orders[f"{trade_id}.sl"].status is OrderStatus.WORKING
+    assert after.seq > ack["seq"]

@@ -1,0 +1,169 @@
+"""The runner around the core: replies only after the journal has the events, the kill switch's
+halt and cancels land together, and one journal has one engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tmt_tui.config import ConfigError
+from tmt_tui.domain.client import Reply
+from tmt_tui.domain.commands import EngageKillSwitch, SubmitOrder
+from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine.embedded import start_embedded
+from tmt_tui.engine.local_client import LocalEngineClient
+from tmt_tui.store.journal import Journal, JournalLocked
+
+from .engines import engine_settings, events_of, fixed_clock, journal_rows, running
+
+D = Decimal
+
+
+async def rest_limits(client: LocalEngineClient, count: int) -> list[str]:
+    quotes = client.runner.core.book.quotes  # type: ignore[union-attr]
+    ids = []
+    for i in range(count):
+        price = (quotes["EUR_USD"].bid * D("0.97") - D("0.00010") * i).quantize(D("0.00001"))
+        reply = await client.submit(
+            SubmitOrder("SIM-USD", "EUR_USD", 1_000, OrderType.LIMIT, price)
+        )
+        assert reply.ok, reply
+        ids.append(reply.order_id or "")
+    return ids
+
+
+async def test_order_reply_comes_after_its_events_are_in_the_journal(journal_path: Path) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+
+        submitted = events_of(journal_path, "order.submitted")
+        filled = events_of(journal_path, "order.filled")
+
+    assert reply.ok and reply.message.startswith("filled +1,000 EUR_USD @ ")
+    assert [data["order"]["id"] for _, data in submitted] == [reply.order_id]
+    assert [(seq <= reply.seq, data["order_id"]) for seq, data in filled] == [
+        (True, reply.order_id)
+    ]
+
+
+async def test_rejected_order_reply_carries_the_reason_code(journal_path: Path) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 0))
+
+    assert (reply.ok, reply.code) == (False, Reason.INVALID_UNITS.value)
+    assert reply.message == "units must not be zero"
+
+
+async def test_kill_switch_halt_and_its_cancels_are_journaled_before_the_reply(
+    journal_path: Path,
+) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        ids = await rest_limits(client, 3)
+
+        reply = await client.engage_kill_switch(EngageKillSwitch("panic"))
+
+        engaged = events_of(journal_path, "kill_switch.engaged")
+        halted = events_of(journal_path, "trading_state.changed")
+        cancelled = events_of(journal_path, "order.cancelled")
+        order_rows = journal_rows(
+            journal_path, "select id, status, seq from orders where status = 'CANCELLED'"
+        )
+
+    assert reply.ok, reply
+    assert [data["reason"] for _, data in engaged] == ["panic"]
+    assert [(d["account"], d["state"]) for _, d in halted] == [
+        ("SIM-USD", "HALTED"),
+        ("SIM-EUR", "HALTED"),
+    ]
+    assert sorted(data["order_id"] for _, data in cancelled) == sorted(ids)
+    # one append wrote them: the derived rows all carry that transaction's last sequence
+    last_seq = max(seq for seq, _ in cancelled)
+    assert sorted(order_rows) == sorted((i, "CANCELLED", last_seq) for i in ids)
+    assert engaged[0][0] < min(seq for seq, _ in cancelled)
+
+
+async def test_second_engine_on_the_same_journal_is_refused_with_the_pid(
+    journal_path: Path,
+) -> None:
+    settings = engine_settings(journal_path)
+    async with running(settings):
+        with pytest.raises(JournalLocked) as caught:
+            start_embedded(settings, clock=fixed_clock)
+
+    assert f"in use by process {os.getpid()}" in str(caught.value)
+    assert str(journal_path) in str(caught.value)
+
+
+async def test_command_after_stop_is_answered_engine_stopped(journal_path: Path) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        runner = client.runner
+    replies: list[Reply] = []
+
+    runner.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000), replies.append)
+
+    assert [r.code for r in replies] == [Reason.ENGINE_STOPPED.value]
+
+
+def test_unknown_sim_instrument_fails_the_start_as_a_config_error(journal_path: Path) -> None:
+    settings = engine_settings(journal_path)
+    settings = dataclasses.replace(
+        settings, sim=dataclasses.replace(settings.sim, instruments=("EURUSD",))
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        start_embedded(settings, clock=fixed_clock)
+
+    assert "'sim.instruments'" in str(caught.value)
+    assert "EURUSD" in str(caught.value)
+
+
+def test_failed_start_releases_the_journal(journal_path: Path) -> None:
+    settings = engine_settings(journal_path)
+    broken = dataclasses.replace(
+        settings, sim=dataclasses.replace(settings.sim, instruments=("EURUSD",))
+    )
+    with pytest.raises(Exception):  # noqa: B017 - whatever the reason, the lock must go
+        start_embedded(broken, clock=fixed_clock)
+
+    Journal(journal_path).close()
+
+
+def fail_next_append(journal: Journal) -> None:
+    """Make the journal's next durable write fail as a full disk would, then work again."""
+    real = journal.append
+
+    def append(events: Any, orders: Any = ()) -> None:
+        journal.append = real  # type: ignore[method-assign]
+        raise sqlite3.OperationalError("database or disk is full")
+
+    journal.append = append  # type: ignore[method-assign]
+
+
+async def test_order_whose_events_cannot_be_journaled_is_answered_journal_error(
+    journal_path: Path,
+) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        fail_next_append(client.runner.journal)  # type: ignore[arg-type]
+
+        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+
+    assert (reply.ok, reply.code) == (False, Reason.JOURNAL_ERROR.value)
+    assert "disk is full" in reply.message
+
+
+async def test_after_a_failed_journal_write_new_exposure_is_refused(journal_path: Path) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        fail_next_append(client.runner.journal)  # type: ignore[arg-type]
+        await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+
+        reply = await client.submit(SubmitOrder("SIM-EUR", "USD_JPY", 1_000))
+
+    assert (reply.ok, reply.code) == (False, Reason.TRADING_HALTED.value)
