@@ -59,7 +59,9 @@ async def test_close_position_works_while_halted(app: TmtApp, client, ready, eve
         await eventually(pilot, lambda: "SIM-EUR:EUR_USD" not in app.model.positions, "flat")
         await eventually(
             pilot,
-            lambda: any("close SIM-EUR EUR_USD: filled" in t for t in app.main_screen.log_pane.texts),
+            lambda: any(
+                "close SIM-EUR EUR_USD: filled" in t for t in app.main_screen.log_pane.texts
+            ),
             "the close reply in the log",
         )
         assert app.model.halted
