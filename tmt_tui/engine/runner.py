@@ -381,6 +381,7 @@ class EngineRunner:
         if self._ticks:
             ticks, self._ticks = self._ticks, []
             journal.append_ticks(ticks)
+        journal.checkpoint_wal()
         if self._dirty_books:
             positions = [core.portfolio.position_view(k) for k in self._dirty_books]
             journal.append_positions(core.seq, positions)
