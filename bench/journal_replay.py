@@ -53,7 +53,9 @@ def write_journal(path: Path) -> int:
         drain(runner, cancels)
         if i % 20_000 < BATCH:
             runner._flush_ticks()
-    runner._shutdown()
+    runner._flush_ticks()
+    runner.journal.conn.close()  # a crash: no final checkpoint, so restart must replay
+    runner.journal._release_lock()
     return core.seq
 
 
