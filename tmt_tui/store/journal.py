@@ -246,9 +246,10 @@ class Journal:
         rows = [(q.ts, q.instrument, str(q.bid), str(q.ask)) for q in quotes]
         c.execute("begin")
         c.executemany("insert into ticks (ts, instrument, bid, ask) values (?, ?, ?, ?)", rows)
+        latest = {row[1]: row for row in rows}  # only each instrument's newest survives
         c.executemany(
             "insert or replace into last_quotes (ts, instrument, bid, ask) values (?, ?, ?, ?)",
-            rows,
+            latest.values(),
         )
         c.execute("commit")
 
