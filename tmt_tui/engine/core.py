@@ -8,6 +8,7 @@ inputs, same events, which is what makes replay and tests exact.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
@@ -75,6 +76,8 @@ class EngineCore(EngineState):
         self.outbox: list[Request] = []
         self.halt_pending = False  # set from any thread the moment a kill switch is asked for
         self.bad_quotes = 0
+        # called with (seconds, rejection code or None) after every full pre-trade check
+        self.on_risk_check: Callable[[float, str | None], None] | None = None
         self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish
         self._bad_burst: dict[str, int] = {}
 
@@ -179,7 +182,12 @@ class EngineCore(EngineState):
     def _send(self, order: Order, now: float) -> Reply:
         if order.type not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP):
             return self._reject_order(order, Reason.INVALID_PRICE, "only market, limit and stop")
+        started = time.perf_counter()
         rejection = self.risk.check(order, self.orders.count(order.account), now, self.halt_pending)
+        if self.on_risk_check is not None:
+            self.on_risk_check(
+                time.perf_counter() - started, None if rejection is None else rejection[0].value
+            )
         if rejection is not None:
             return self._reject_order(order, *rejection)
         self.risk.throttle.record(order.account, now)

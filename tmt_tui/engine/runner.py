@@ -25,6 +25,7 @@ from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
+from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import VenueEvent
 from tmt_tui.venues.sim.broker import SimBroker
@@ -34,6 +35,7 @@ from tmt_tui.venues.sim.universe import SPECS
 log = logging.getLogger(__name__)
 
 ReplyCallback = Callable[[Reply], None]
+Pending = tuple[Reply, ReplyCallback]
 CHECKPOINT_EVERY = 100_000  # events: bounds replay even within one busy trading day
 REVALUE_EVERY_S = 1.0
 
@@ -41,9 +43,15 @@ REVALUE_EVERY_S = 1.0
 class EngineRunner:
     """Owns the core, the journal and the venues on one engine thread."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        observer: EngineObserver | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.observer: EngineObserver = observer or NullObserver()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.core: EngineCore | None = None
         self.journal: Journal | None = None
@@ -51,7 +59,7 @@ class EngineRunner:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
-        self._commands: deque[tuple[Command, ReplyCallback]] = deque()
+        self._commands: deque[tuple[Command, ReplyCallback, float]] = deque()
         self._inbox: deque[VenueEvent] = deque()
         self._ticks: list[Quote] = []
         self._dirty_books: set[tuple[str, str]] = set()
@@ -168,6 +176,7 @@ class EngineRunner:
         )
         instruments = self.market.instruments()
         self.core = core = EngineCore(settings, instruments, self.clock)
+        core.on_risk_check = self.observer.risk_checked
         checkpoint = journal.latest_checkpoint()
         if checkpoint is not None:
             core.load_checkpoint(checkpoint)
@@ -213,17 +222,19 @@ class EngineRunner:
 
     def _on_quote(self, quote: Quote) -> None:
         assert self.core is not None
-        if self.core.on_quote(quote):
+        accepted = self.core.on_quote(quote)
+        if accepted:
             self._ticks.append(quote)
             self.broker.on_quote(quote)
             self.bus.quote(quote)
+        self.observer.quote(quote, self.clock() - quote.ts, accepted)
 
     def _on_venue_event(self, event: VenueEvent) -> None:
         self._inbox.append(event)
         self._schedule()
 
     def _enqueue(self, command: Command, callback: ReplyCallback) -> None:
-        self._commands.append((command, callback))
+        self._commands.append((command, callback, time.perf_counter()))
         self._schedule()
 
     def _schedule(self) -> None:
@@ -235,16 +246,28 @@ class EngineRunner:
         """Apply every queued command and venue event, then commit once and reply."""
         assert self.core is not None
         self._drain_scheduled = False
-        replies: list[tuple[Reply, ReplyCallback]] = []
+        replies: list[Pending] = []
         while self._commands:
-            command, callback = self._commands.popleft()
-            replies.append((self._apply(command), callback))
+            command, callback, arrived = self._commands.popleft()
+            replies.append((self._apply(command), self._timed(command, callback, arrived)))
         self._guarded(self._dispatch)
         self._commit(replies)
 
     def _kill_now(self, command: EngageKillSwitch, callback: ReplyCallback) -> None:
+        arrived = time.perf_counter()
         reply = self._apply(command)
-        self._commit([(reply, callback)])
+        self._commit([(reply, self._timed(command, callback, arrived))])
+
+    def _timed(self, command: Command, callback: ReplyCallback, arrived: float) -> ReplyCallback:
+        """The callback, telling the observer how long the command took to a durable reply."""
+        observer = self.observer
+        name = type(command).__name__
+
+        def reply(answer: Reply) -> None:
+            observer.replied(name, answer, time.perf_counter() - arrived)
+            callback(answer)
+
+        return reply
 
     def _apply(self, command: Command) -> Reply:
         """One command and what the venue answered; a bug becomes an error reply, not a hang."""
@@ -278,7 +301,7 @@ class EngineRunner:
             while self._inbox:
                 core.on_venue_event(self._inbox.popleft())
 
-    def _commit(self, replies: list[tuple[Reply, ReplyCallback]]) -> None:
+    def _commit(self, replies: list[Pending]) -> None:
         """Journal (durably) what the core produced, then reply, then publish the events.
 
         Positions and account marks touched here go out with the next marks publication
@@ -293,11 +316,13 @@ class EngineRunner:
         core.marked_books |= core.touched_books
         core.touched_books = set()
         if events:
+            started = time.perf_counter()
             try:
                 journal.append(events, orders)
             except Exception as exc:
                 self._journal_failed(exc, replies)
                 return
+            self.observer.committed(events, time.perf_counter() - started)
             self._since_checkpoint += len(events)
         for reply, callback in replies:
             callback(self._final(reply))
@@ -309,7 +334,7 @@ class EngineRunner:
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint()
 
-    def _journal_failed(self, exc: Exception, replies: list[tuple[Reply, ReplyCallback]]) -> None:
+    def _journal_failed(self, exc: Exception, replies: list[Pending]) -> None:
         """Nothing is acknowledged that is not durable: refuse the batch and stop new orders.
 
         The in-memory state is now ahead of the journal, so the engine halts new exposure
@@ -365,6 +390,8 @@ class EngineRunner:
         if rolled:
             self._checkpoint()
         accounts = [core.account_view(a) for a in core.portfolio.accounts]
+        oldest_tick = self._ticks[0].ts if self._ticks else now
+        self.observer.marks(accounts, now, max(0.0, now - oldest_tick))
         if self.bus.mailboxes:
             marked = [core.portfolio.position_view(k) for k in core.marked_books]
             self.bus.publish([], [], marked, accounts, core.totals())

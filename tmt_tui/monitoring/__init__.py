@@ -1,0 +1,1 @@
+"""Metrics and alert rules: what an operator watches. Imports nothing above domain."""
