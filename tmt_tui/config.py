@@ -55,6 +55,7 @@ class EngineSettings:
     marks_interval_ms: int = 50  # full revaluation and publication of marks
     equity_snapshot_s: float = 60.0  # equity rows in the derived table
     report_currency: str = "USD"  # the header's total across accounts is shown in this currency
+    on_shutdown: str = "leave"  # graceful stop: "leave" working orders at the venue, or "cancel"
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,26 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """The control API that `tmt attach`, the CLI and scripts use (token from TMT_API_TOKEN or
+    the state dir's api.token; never from this file)."""
+
+    enabled: bool = True
+    socket_path: str = ""  # empty: $XDG_RUNTIME_DIR/tmt/engine.sock, else ~/.local/state/tmt/
+    tcp_port: int = 0  # 0: no TCP listener
+    tcp_host: str = "127.0.0.1"
+    allow_remote: bool = False  # a non-loopback tcp_host needs this and TLS
+    tls_cert: str = ""
+    tls_key: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sim: SimSettings = field(default_factory=SimSettings)
     kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
     accounts: tuple[AccountSettings, ...] = ()
     source: str = "<defaults>"
 
@@ -250,6 +266,21 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"{source}: keys 'engine.market_data' and 'engine.broker' support only \"sim\" so far"
         )
+    if settings.engine.on_shutdown not in ("leave", "cancel"):
+        raise ConfigError(f'{source}: key \'engine.on_shutdown\' must be "leave" or "cancel"')
+    api = settings.api
+    if not 0 <= api.tcp_port <= 65535:
+        raise ConfigError(f"{source}: key 'api.tcp_port' must be between 0 and 65535")
+    if api.tcp_port and api.tcp_host not in ("127.0.0.1", "::1", "localhost"):
+        if not api.allow_remote:
+            raise ConfigError(
+                f"{source}: key 'api.tcp_host' is not loopback: set api.allow_remote = true "
+                "(and TLS) to listen beyond this machine"
+            )
+        if not (api.tls_cert and api.tls_key):
+            raise ConfigError(
+                f"{source}: keys 'api.tls_cert' and 'api.tls_key' are required for a remote bind"
+            )
     if not 1 <= settings.ui.fps <= 120:
         raise ConfigError(f"{source}: key 'ui.fps' must be between 1 and 120")
     if settings.sim.ticks_per_second <= 0:

@@ -7,9 +7,10 @@ import re
 import pytest
 from textual.widgets import Input, Select, Static
 
+from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp
-from tmt_tui.tui.screens.ticket import OrderTicketScreen, TicketError, parse_price, parse_units
+from tmt_tui.tui.screens.ticket import OrderTicketScreen
 
 
 async def test_buy_from_ticket_opens_position_and_updates_header(
@@ -111,13 +112,13 @@ def test_units_accept_the_usual_spellings(text: str, units: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "0", "-1", "1.5", "inf", "1e10", "2000000000"])
 def test_units_refuse_junk(text: str) -> None:
-    with pytest.raises(TicketError, match="Units"):
+    with pytest.raises(EntryError, match="Units"):
         parse_units(text)
 
 
 @pytest.mark.parametrize("text", ["nan", "inf", "-inf", "0", "-1.1", "abc", "1e12"])
 def test_prices_refuse_junk(text: str) -> None:
-    with pytest.raises(TicketError, match="Price"):
+    with pytest.raises(EntryError, match="Price"):
         parse_price(text, "Price", required=False)
 
 

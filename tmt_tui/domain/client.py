@@ -18,6 +18,7 @@ from tmt_tui.domain.commands import (
     ModifyOrder,
     ResetKillSwitch,
     SetReducing,
+    StopEngine,
     SubmitOrder,
 )
 from tmt_tui.domain.events import Event
@@ -173,6 +174,10 @@ class EngineClient(Protocol):
     async def reset_kill_switch(self, command: ResetKillSwitch) -> Reply: ...
 
     async def set_reducing(self, command: SetReducing) -> Reply: ...
+
+    async def stop_engine(self, command: StopEngine) -> Reply:
+        """Ask the engine to stop gracefully; the reply comes before it goes."""
+        ...
 
     def subscribe(self) -> AsyncIterator[StreamItem]:
         """Yield a Snapshot at sequence N, then Updates after N; a gap yields a fresh Snapshot."""

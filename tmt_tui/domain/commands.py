@@ -87,6 +87,14 @@ class SetReducing:
     origin: Origin = Origin.UI
 
 
+@dataclass(frozen=True, slots=True)
+class StopEngine:
+    """Stop the engine gracefully (journal flushed; working orders left or cancelled per
+    ``engine.on_shutdown``). Attached screens see it disconnect."""
+
+    origin: Origin = Origin.CLI
+
+
 Command = (
     SubmitOrder
     | ModifyOrder
@@ -96,6 +104,7 @@ Command = (
     | EngageKillSwitch
     | ResetKillSwitch
     | SetReducing
+    | StopEngine
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -109,6 +118,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         EngageKillSwitch,
         ResetKillSwitch,
         SetReducing,
+        StopEngine,
     )
 }
 

@@ -27,6 +27,7 @@ from tmt_tui.domain.commands import (
     ModifyOrder,
     ResetKillSwitch,
     SetReducing,
+    StopEngine,
     SubmitOrder,
     command_to_wire,
 )
@@ -140,6 +141,8 @@ class EngineCore(EngineState):
             return self.engage_kill_switch(command)
         if isinstance(command, ResetKillSwitch):
             return self._reset(command)
+        if isinstance(command, StopEngine):
+            return Reply(True, "OK", "stopping", seq=self.seq)
         return self._reducing(command)
 
     def _refuse(self, command: Command, code: Reason, message: str) -> Reply:

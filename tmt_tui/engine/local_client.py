@@ -16,6 +16,7 @@ from tmt_tui.domain.commands import (
     ModifyOrder,
     ResetKillSwitch,
     SetReducing,
+    StopEngine,
     SubmitOrder,
 )
 from tmt_tui.domain.reasons import Reason
@@ -68,6 +69,9 @@ class LocalEngineClient:
         return await self._call(command)
 
     async def set_reducing(self, command: SetReducing) -> Reply:
+        return await self._call(command)
+
+    async def stop_engine(self, command: StopEngine) -> Reply:
         return await self._call(command)
 
     async def subscribe(self) -> AsyncIterator[StreamItem]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.client import Reply
-from tmt_tui.domain.commands import Command, EngageKillSwitch
+from tmt_tui.domain.commands import CancelAll, Command, EngageKillSwitch, Origin, StopEngine
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
@@ -38,6 +38,10 @@ ReplyCallback = Callable[[Reply], None]
 Pending = tuple[Reply, ReplyCallback]
 CHECKPOINT_EVERY = 100_000  # events: bounds replay even within one busy trading day
 REVALUE_EVERY_S = 1.0
+
+
+def _ignore(_: Reply) -> None:
+    return None
 
 
 class EngineRunner:
@@ -78,6 +82,13 @@ class EngineRunner:
         if self._startup_error is not None:
             self._thread.join()
             raise self._startup_error
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the engine thread to end (a StopEngine command, or stop()); True if it did."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def stop(self) -> None:
         """Stop gracefully: flush ticks, checkpoint, close the journal. Idempotent."""
@@ -202,8 +213,11 @@ class EngineRunner:
         log.info("engine started at seq %d (replayed %d events)", core.seq, replayed)
 
     def _shutdown(self) -> None:
-        assert self.journal is not None
+        assert self.journal is not None and self.core is not None
         self._drain()
+        if self.settings.engine.on_shutdown == "cancel":
+            self._commands.append((CancelAll(origin=Origin.AUTO), _ignore, time.perf_counter()))
+            self._drain()
         self._flush_ticks()
         self._checkpoint()
         self.journal.close()
@@ -247,11 +261,15 @@ class EngineRunner:
         assert self.core is not None
         self._drain_scheduled = False
         replies: list[Pending] = []
+        stop = False
         while self._commands:
             command, callback, arrived = self._commands.popleft()
             replies.append((self._apply(command), self._timed(command, callback, arrived)))
+            stop = stop or isinstance(command, StopEngine)
         self._guarded(self._dispatch)
         self._commit(replies)
+        if stop and self._stopping is not None:
+            self._stopping.set()
 
     def _kill_now(self, command: EngageKillSwitch, callback: ReplyCallback) -> None:
         arrived = time.perf_counter()

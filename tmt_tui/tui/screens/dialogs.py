@@ -12,11 +12,11 @@ from textual.widgets import Button, Input, Label, Static
 
 from tmt_tui.domain.client import EngineClient, Reply
 from tmt_tui.domain.commands import ModifyOrder
+from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
 from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.formatting import price, units
-from tmt_tui.tui.screens.ticket import TicketError, parse_price, parse_units
 from tmt_tui.tui.widgets.header import TradingBanner
 
 DIALOG_CSS = """
@@ -142,7 +142,7 @@ class ModifyOrderScreen(ModalScreen[Reply | None]):
         self.query_one("#price", Input).focus()
 
     def build_command(self) -> ModifyOrder | None:
-        """The ModifyOrder for what changed (None when nothing did); raises TicketError."""
+        """The ModifyOrder for what changed (None when nothing did); raises EntryError."""
         order = self.order
         new_price = parse_price(self.query_one("#price", Input).value, "Price", required=False)
         size = parse_units(self.query_one("#units", Input).value)
@@ -165,7 +165,7 @@ class ModifyOrderScreen(ModalScreen[Reply | None]):
             return
         try:
             command = self.build_command()
-        except TicketError as problem:
+        except EntryError as problem:
             self._message(str(problem), error=True)
             return
         if command is None:

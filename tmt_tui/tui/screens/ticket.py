@@ -8,7 +8,6 @@ the code and message while the ticket stays open for a fix.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,6 +18,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from tmt_tui.config import AccountSettings
 from tmt_tui.domain.client import EngineClient, Reply
 from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.domain.quotes import Quote
@@ -26,58 +26,7 @@ from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.formatting import price
 from tmt_tui.tui.widgets.header import TradingBanner
 
-#: Sizes above this are a typo, not an order.
-ABSURD_UNITS = 1_000_000_000
-ABSURD_PRICE = Decimal(1_000_000_000)
-_SUFFIXES = {"k": 1_000, "m": 1_000_000}
 _TICKET_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP))
-
-
-class TicketError(ValueError):
-    """A field the ticket will not send, with a message for the user."""
-
-
-def parse_units(text: str) -> int:
-    """Whole positive units from what the user typed (`10000`, `10,000`, `10k`, `1.5m`)."""
-    raw = text.strip().lower().replace(",", "").replace("_", "")
-    if not raw:
-        raise TicketError("Units: enter how many units to trade")
-    factor = 1
-    if raw[-1] in _SUFFIXES:
-        factor, raw = _SUFFIXES[raw[-1]], raw[:-1]
-    try:
-        value = Decimal(raw) * factor
-    except InvalidOperation:
-        raise TicketError(f"Units: {text.strip()!r} is not a number") from None
-    if not value.is_finite():
-        raise TicketError("Units: must be a finite number")
-    if value <= 0:
-        raise TicketError("Units: must be positive (the side comes from the ticket)")
-    if value != value.to_integral_value():
-        raise TicketError("Units: must be a whole number")
-    if value > ABSURD_UNITS:
-        raise TicketError(f"Units: {value:,.0f} is more than {ABSURD_UNITS:,} (a typo?)")
-    return int(value)
-
-
-def parse_price(text: str, label: str, *, required: bool) -> Decimal | None:
-    """A positive, finite price, or None when the field is empty and not `required`."""
-    raw = text.strip().replace(",", "")
-    if not raw:
-        if required:
-            raise TicketError(f"{label}: required for this order type")
-        return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise TicketError(f"{label}: {text.strip()!r} is not a number") from None
-    if not value.is_finite():
-        raise TicketError(f"{label}: must be a finite number")
-    if value <= 0:
-        raise TicketError(f"{label}: must be positive")
-    if value > ABSURD_PRICE:
-        raise TicketError(f"{label}: {value} is not a plausible price")
-    return value
 
 
 class OrderTicketScreen(ModalScreen[Reply | None]):
@@ -243,10 +192,10 @@ class OrderTicketScreen(ModalScreen[Reply | None]):
         self.dismiss(None)
 
     def build_command(self) -> SubmitOrder:
-        """The SubmitOrder the fields describe; raises TicketError naming the first bad field."""
+        """The SubmitOrder the fields describe; raises EntryError naming the first bad field."""
         account = self.query_one("#account", Select).value
         if not isinstance(account, str):
-            raise TicketError("Account: choose an account")
+            raise EntryError("Account: choose an account")
         kind = self.order_type
         size = parse_units(self.query_one("#units", Input).value)
         limit = None
@@ -278,7 +227,7 @@ class OrderTicketScreen(ModalScreen[Reply | None]):
             return
         try:
             command = self.build_command()
-        except TicketError as problem:
+        except EntryError as problem:
             self.show_message(str(problem), error=True)
             return
         self._busy = True
