@@ -1,0 +1,38 @@
+"""The `tmt` command: wires config -> engine -> faces (workstation, control API, metrics).
+
+Nothing trades here; each subcommand is a thin adapter over the engine or the EngineClient.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tmt_tui.cli.parser import build_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command
+    if command is None:
+        from tmt_tui.cli.workstation import run_workstation
+
+        return run_workstation(args)
+    if command == "engine":
+        from tmt_tui.cli.host import run_engine
+
+        return run_engine(args)
+    if command == "attach":
+        from tmt_tui.cli.workstation import run_attach
+
+        return run_attach(args)
+    if command == "config":
+        from tmt_tui.cli.oneshot import config_check
+
+        return config_check(args)
+    from tmt_tui.cli.oneshot import run_oneshot
+
+    return run_oneshot(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""An engine with what operators reach it by: the control API and /metrics, plus signals.
+
+`tmt engine` runs one headless; the plain `tmt` runs one under the workstation. Either way
+`tmt kill`, `tmt status` and `tmt attach` from another shell reach it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from tmt_tui import __version__
+from tmt_tui.config import ConfigError, Settings, load_settings
+from tmt_tui.domain.client import Reply
+from tmt_tui.domain.commands import EngageKillSwitch, Origin
+from tmt_tui.engine.local_client import LocalEngineClient
+from tmt_tui.engine.runner import EngineRunner
+from tmt_tui.store.journal import JournalError
+
+log = logging.getLogger(__name__)
+
+
+def socket_path_for(settings: Settings, override: str | None = None) -> Path:
+    from tmt_tui.api.paths import default_socket_path
+
+    if override:
+        return Path(override).expanduser()
+    if settings.api.socket_path:
+        return Path(settings.api.socket_path).expanduser()
+    return default_socket_path()
+
+
+class EngineHost:
+    """Starts and stops an engine together with its control API server and metrics endpoint."""
+
+    def __init__(self, settings: Settings, socket_override: str | None = None) -> None:
+        self.settings = settings
+        self.socket_path = socket_path_for(settings, socket_override)
+        self.runner: EngineRunner | None = None
+        self.client: LocalEngineClient | None = None
+        self._server: Any = None
+        self._metrics: Any = None
+
+    def start(self) -> LocalEngineClient:
+        """Engine first (it owns the journal lock), then the API; raises with a clear message."""
+        observer = self._monitoring()
+        self.runner = runner = EngineRunner(self.settings, observer=observer)
+        runner.start()
+        self.client = client = LocalEngineClient(runner, owns_engine=True)
+        try:
+            self._start_api(client)
+            if self._metrics is not None:
+                self._metrics.start()
+        except BaseException:
+            self.stop()
+            raise
+        return client
+
+    def _monitoring(self) -> Any:
+        """The metrics observer and endpoint, when monitoring is available and configured."""
+        try:
+            from tmt_tui.monitoring.wiring import build_monitoring
+        except ImportError:
+            return None
+        observer, server = build_monitoring(self.settings, self._api_counters)
+        self._metrics = server
+        return observer
+
+    def _api_counters(self) -> tuple[int, int]:
+        server = self._server
+        if server is None:
+            return 0, 0
+        return int(getattr(server, "auth_failures", 0)), int(getattr(server, "clients", 0))
+
+    def _start_api(self, client: LocalEngineClient) -> None:
+        if not self.settings.api.enabled:
+            return
+        try:
+            from tmt_tui.api.paths import load_or_create_token
+            from tmt_tui.api.server import ServerThread
+        except ImportError:  # a build without the control API: the workstation still runs
+            log.warning("control API not available; serving no socket")
+            return
+
+        api = self.settings.api
+        self._server = ServerThread(
+            client,
+            load_or_create_token(),
+            self.socket_path,
+            tcp_port=api.tcp_port or None,
+            version=__version__,
+        )
+        self._server.start()
+
+    def kill_from_signal(self, reason: str) -> None:
+        """SIGUSR1: the kill switch, straight to the engine (no API hop, no UI needed)."""
+        runner = self.runner
+        if runner is not None:
+            runner.kill(EngageKillSwitch(reason, Origin.SIGNAL), _log_reply)
+
+    def stop(self) -> None:
+        """API first (no new commands), then metrics, then the engine's graceful stop."""
+        for part in (self._server, self._metrics):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:
+                    log.exception("stopping %s failed", type(part).__name__)
+        self._server = self._metrics = None
+        if self.runner is not None:
+            self.runner.stop()
+
+
+def _log_reply(reply: Reply) -> None:
+    log.warning("kill switch by signal: %s %s", reply.code, reply.message)
+
+
+def install_signals(on_stop: Callable[[], None], on_kill: Callable[[], None]) -> dict[int, Any]:
+    """SIGTERM / SIGINT / SIGHUP stop gracefully (an SSH session dropping is never a silent
+    death); SIGUSR1 engages the kill switch. Returns the previous handlers."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s: stopping gracefully", signal.Signals(signum).name)
+        on_stop()
+
+    def kill(signum: int, frame: FrameType | None) -> None:
+        on_kill()
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        previous[signum] = signal.signal(signum, stop)
+    previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, kill)
+    return previous
+
+
+def restore_signals(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def run_engine(args: argparse.Namespace) -> int:
+    """`tmt engine`: trade with no screen until stopped."""
+    from tmt_tui.cli.workstation import setup_logging
+
+    setup_logging(args.verbose, also_stderr=True)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"tmt: {exc}", file=sys.stderr)
+        return 2
+    host = EngineHost(settings, args.socket)
+    try:
+        host.start()
+    except (JournalError, OSError, RuntimeError) as exc:
+        print(f"tmt: cannot start the engine: {exc}", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+    previous = install_signals(stopping.set, lambda: host.kill_from_signal("SIGUSR1"))
+    print(f"tmt engine: running; control API on {host.socket_path}", file=sys.stderr, flush=True)
+    try:
+        runner = host.runner
+        assert runner is not None
+        while not stopping.wait(0.25):
+            if runner.join(0):  # stopped by `tmt stop`
+                break
+    finally:
+        host.stop()
+        restore_signals(previous)
+    print("tmt engine: stopped", file=sys.stderr, flush=True)
+    return 0

@@ -1,0 +1,418 @@
+"""One-shot commands against a running engine: look (status, positions, orders, quote, events)
+and act (buy, sell, modify, cancel, close, flatten, kill, reduce, reset-kill, stop).
+
+Exit codes scripts can trust: 0 ok, 1 a check failed, 2 engine unreachable or authentication
+failed, 3 rejected by the engine (the reason on one line; with --json, the reply).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from tmt_tui.config import ConfigError, load_settings
+from tmt_tui.domain.client import Reply, Snapshot, StreamItem, Update
+from tmt_tui.domain.commands import (
+    CancelAll,
+    CancelOrder,
+    ClosePosition,
+    EngageKillSwitch,
+    ModifyOrder,
+    Origin,
+    ResetKillSwitch,
+    SetReducing,
+    StopEngine,
+    SubmitOrder,
+)
+from tmt_tui.domain.entry import EntryError, parse_price, parse_units
+from tmt_tui.domain.events import Event
+from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.positions import TradingState
+
+OK, CHECK_FAILED, UNREACHABLE, REJECTED = 0, 1, 2, 3
+STALE_AFTER_S = 10.0  # status --check: no quote newer than this means the feed is stale
+WAIT_FILL_S = 30.0
+
+
+class Exit(Exception):
+    """Leave with this code after printing ``message`` (stderr) or ``payload`` (--json)."""
+
+    def __init__(self, code: int, message: str = "", payload: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.payload = payload
+
+
+def client_token() -> str | None:
+    """The API token: TMT_API_TOKEN, else the engine's state-dir file (never printed)."""
+    token = os.environ.get("TMT_API_TOKEN")
+    if token:
+        return token
+    from tmt_tui.api.paths import token_path
+
+    path = token_path()
+    try:
+        return path.read_text("utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def config_check(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.path)
+    except ConfigError as exc:
+        print(f"tmt: {exc}", file=sys.stderr)
+        return UNREACHABLE
+    print(f"{settings.source}: ok ({len(settings.accounts)} accounts)")
+    return OK
+
+
+def run_oneshot(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"tmt: {exc}", file=sys.stderr)
+        return UNREACHABLE
+    from tmt_tui.api.remote import ApiError, RemoteEngineClient
+    from tmt_tui.cli.host import socket_path_for
+
+    socket = socket_path_for(settings, args.socket)
+    client = RemoteEngineClient(socket, token=client_token(), client_name="tmt cli")
+    as_json = getattr(args, "json", False)
+    try:
+        asyncio.run(_run(args, client))
+    except Exit as exc:
+        if as_json and exc.payload is not None:
+            print(json.dumps(exc.payload))
+        elif exc.message:
+            print(exc.message, file=sys.stderr if exc.code else sys.stdout)
+        return exc.code
+    except (ApiError, ConnectionError, OSError) as exc:
+        message = f"tmt: engine unreachable at {socket}: {exc}"
+        if as_json:
+            print(json.dumps({"ok": False, "code": "UNREACHABLE", "message": message}))
+        else:
+            print(message, file=sys.stderr)
+        return UNREACHABLE
+    except KeyboardInterrupt:
+        return OK
+    return OK
+
+
+async def _run(args: argparse.Namespace, client: Any) -> None:
+    try:
+        await client.connect()
+        await COMMANDS[args.command](args, client)
+    finally:
+        await client.close()
+
+
+# looking ------------------------------------------------------------------------------------
+
+
+async def _snapshot(client: Any) -> Snapshot:
+    stream: AsyncIterator[StreamItem] = client.subscribe()
+    try:
+        item = await stream.__anext__()
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert isinstance(item, Snapshot)
+    return item
+
+
+def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
+    print(json.dumps(payload) if args.json else text, flush=True)
+
+
+async def status(args: argparse.Namespace, client: Any) -> None:
+    snap = await _snapshot(client)
+    now = time.time()
+    newest = max((q.ts for q in snap.quotes), default=0.0)
+    age = now - newest if newest else float("inf")
+    halted = [a.id for a in snap.accounts if a.trading_state is TradingState.HALTED]
+    stale = age > STALE_AFTER_S
+    payload = {
+        "seq": snap.seq,
+        "trading_day": snap.trading_day,
+        "kill_switch_engaged": snap.kill_switch_engaged,
+        "kill_switch_reason": snap.kill_switch_reason,
+        "quote_age_s": None if newest == 0 else round(age, 3),
+        "accounts": [a.to_wire() for a in snap.accounts],
+        "totals": None if snap.totals is None else snap.totals.to_wire(),
+        "halted": halted,
+        "stale": stale,
+    }
+    lines = [
+        f"engine seq {snap.seq}  trading day {snap.trading_day}  "
+        f"newest quote {'-' if newest == 0 else f'{age:.1f}s'} ago" + ("  STALE" if stale else "")
+    ]
+    if snap.kill_switch_engaged:
+        lines.append(f"KILL SWITCH ENGAGED: {snap.kill_switch_reason}")
+    for a in snap.accounts:
+        reason = f" ({a.state_reason})" if a.state_reason else ""
+        lines.append(
+            f"{a.id:<10} {a.trading_state.value:<8}{reason}  equity {a.equity:,.2f} {a.currency}  "
+            f"balance {a.balance:,.2f}  margin {a.margin_used:,.2f}  day P&L {a.daily_pl:+,.2f}  "
+            f"working {a.working_orders}"
+        )
+    if snap.totals is not None:
+        t = snap.totals
+        lines.append(f"total      equity {t.equity:,.2f} {t.currency}  day P&L {t.daily_pl:+,.2f}")
+    _emit(args, payload, "\n".join(lines))
+    if args.check and (halted or stale):
+        why = ", ".join(
+            ([f"HALTED: {', '.join(halted)}"] if halted else [])
+            + ([f"stale feed ({age:.1f}s)"] if stale else [])
+        )
+        raise Exit(CHECK_FAILED, f"tmt: check failed: {why}")
+
+
+async def positions(args: argparse.Namespace, client: Any) -> None:
+    snap = await _snapshot(client)
+    rows = [p for p in snap.positions if p.units]
+    lines = [
+        f"{'ACCOUNT':<10} {'INSTRUMENT':<10} {'UNITS':>12} {'AVG':>12} {'UPL':>12} {'REAL':>12}"
+    ]
+    lines += [
+        f"{p.account:<10} {p.instrument:<10} {p.units:>+12,} {p.avg_price:>12} "
+        f"{p.unrealized_pl:>12,.2f} {p.realized_pl:>12,.2f}"
+        for p in rows
+    ]
+    _emit(args, [p.to_wire() for p in rows], "\n".join(lines) if rows else "no open positions")
+
+
+def _order_line(o: Order) -> str:
+    price = "" if o.price is None else str(o.price)
+    return (
+        f"{o.id:<14} {o.account:<10} {o.instrument:<8} {o.side:<4} {abs(o.units):>10,} "
+        f"{o.type.value:<11} {price:>10} {o.status.value:<16} {o.reason}"
+    )
+
+
+async def orders(args: argparse.Namespace, client: Any) -> None:
+    snap = await _snapshot(client)
+    lines = [_order_line(o) for o in snap.orders]
+    _emit(args, [o.to_wire() for o in snap.orders], "\n".join(lines) if lines else "no orders")
+
+
+async def quote(args: argparse.Namespace, client: Any) -> None:
+    name = args.instrument.upper()
+    stream: AsyncIterator[StreamItem] = client.subscribe()
+    try:
+        async for item in stream:
+            quotes = item.quotes
+            if isinstance(item, Snapshot) and name not in {i.name for i in item.instruments}:
+                raise Exit(REJECTED, f"tmt: unknown instrument {name}")
+            for q in quotes:
+                if q.instrument == name:
+                    _emit(
+                        args, q.to_wire(), f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}"
+                    )
+                    if not args.watch:
+                        return
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+def _event_line(e: Event) -> str:
+    stamp = time.strftime("%H:%M:%S", time.localtime(e.ts))
+    detail = " ".join(f"{k}={v}" for k, v in e.data.items() if k not in ("order", "config"))
+    if "order" in e.data:
+        o = e.data["order"]
+        detail = f"{o['id']} {o['account']} {o['type']} {o['instrument']} {o['units']:+} {detail}"
+    return f"{e.seq:>8} {stamp} {e.origin:<6} {e.kind.value:<22} {detail}".rstrip()
+
+
+async def events(args: argparse.Namespace, client: Any) -> None:
+    stream: AsyncIterator[StreamItem] = client.subscribe()
+    try:
+        async for item in stream:
+            for e in item.events:
+                _emit(args, e.to_wire(), _event_line(e))
+            if not args.follow:
+                return
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+# acting -------------------------------------------------------------------------------------
+
+
+def _answer(args: argparse.Namespace, reply: Reply) -> None:
+    """Print a reply; a refusal leaves with code 3 and the reason on one line."""
+    if not reply.ok:
+        raise Exit(REJECTED, f"tmt: rejected: {reply.code}: {reply.message}", reply.to_wire())
+    text = reply.message + (f" ({reply.order_id})" if reply.order_id else "")
+    _emit(args, reply.to_wire(), text)
+
+
+def _entry(parse: Callable[[], Any]) -> Any:
+    try:
+        return parse()
+    except EntryError as exc:
+        raise Exit(
+            REJECTED, f"tmt: {exc}", {"ok": False, "code": "INVALID_INPUT", "message": str(exc)}
+        ) from None
+
+
+async def _default_account(client: Any, account: str | None) -> str:
+    if account:
+        return account
+    snap = await _snapshot(client)
+    if not snap.accounts:
+        raise Exit(REJECTED, "tmt: the engine has no accounts")
+    return snap.accounts[0].id
+
+
+async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
+    size = _entry(lambda: parse_units(args.units))
+    limit = _entry(lambda: parse_price(args.limit or "", "--limit", required=False))
+    stop = _entry(lambda: parse_price(args.stop or "", "--stop", required=False))
+    tp = _entry(lambda: parse_price(args.tp or "", "--tp", required=False))
+    sl = _entry(lambda: parse_price(args.sl or "", "--sl", required=False))
+    kind = OrderType.LIMIT if limit else OrderType.STOP if stop else OrderType.MARKET
+    account = await _default_account(client, args.account)
+    command = SubmitOrder(
+        account, args.instrument.upper(), side * size, kind, limit or stop,
+        take_profit=tp, stop_loss=sl, origin=Origin.CLI,
+    )  # fmt: skip
+    if args.wait != "fill":
+        _answer(args, await client.submit(command))
+        return
+    stream: AsyncIterator[StreamItem] = client.subscribe()
+    try:
+        await stream.__anext__()  # subscribed before the order goes, so no fill is missed
+        reply = await client.submit(command)
+        if not reply.ok or "filled" in reply.message:
+            _answer(args, reply)
+            return
+        order = await asyncio.wait_for(_until_done(stream, reply.order_id or ""), WAIT_FILL_S)
+    except TimeoutError:
+        raise Exit(REJECTED, f"tmt: not filled within {WAIT_FILL_S:.0f}s: still working") from None
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    if order.status.value != "FILLED":
+        raise Exit(
+            REJECTED, f"tmt: {order.id} {order.status.value}: {order.reason}", order.to_wire()
+        )
+    text = (
+        f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price} ({order.id})"
+    )
+    _emit(args, order.to_wire(), text)
+
+
+async def _until_done(stream: AsyncIterator[StreamItem], order_id: str) -> Order:
+    async for item in stream:
+        orders = item.orders if isinstance(item, (Update, Snapshot)) else ()
+        for order in orders:
+            if order.id == order_id and order.status.is_terminal:
+                return order
+    raise ConnectionError("the engine stream ended")
+
+
+async def buy(args: argparse.Namespace, client: Any) -> None:
+    await _place(args, client, +1)
+
+
+async def sell(args: argparse.Namespace, client: Any) -> None:
+    await _place(args, client, -1)
+
+
+async def modify(args: argparse.Namespace, client: Any) -> None:
+    price = _entry(lambda: parse_price(args.price or "", "--price", required=False))
+    units = _entry(lambda: parse_units(args.units)) if args.units else None
+    if price is None and units is None:
+        raise Exit(REJECTED, "tmt: give --price and/or --units")
+    _answer(args, await client.modify(ModifyOrder(args.order_id, price, units, Origin.CLI)))
+
+
+async def cancel(args: argparse.Namespace, client: Any) -> None:
+    if args.all:
+        _answer(args, await client.cancel_all(CancelAll(args.account, Origin.CLI)))
+    elif args.order_id:
+        _answer(args, await client.cancel(CancelOrder(args.order_id, Origin.CLI)))
+    else:
+        raise Exit(REJECTED, "tmt: give an order ID or --all")
+
+
+async def close(args: argparse.Namespace, client: Any) -> None:
+    units = _entry(lambda: parse_units(args.units)) if args.units else None
+    name = args.instrument.upper()
+    accounts = [args.account] if args.account else None
+    if accounts is None:
+        snap = await _snapshot(client)
+        accounts = [p.account for p in snap.positions if p.instrument == name and p.units]
+        if not accounts:
+            raise Exit(REJECTED, f"tmt: rejected: NO_POSITION: no open {name} position")
+    for account in accounts:
+        _answer(args, await client.close_position(ClosePosition(account, name, units, Origin.CLI)))
+
+
+async def flatten(args: argparse.Namespace, client: Any) -> None:
+    if not args.yes:
+        raise Exit(REJECTED, "tmt: flatten closes every position: add --yes")
+    snap = await _snapshot(client)
+    held = [p for p in snap.positions if p.units]
+    if not held:
+        _emit(args, [], "already flat")
+        return
+    for p in held:
+        _answer(
+            args,
+            await client.close_position(ClosePosition(p.account, p.instrument, None, Origin.CLI)),
+        )
+
+
+async def kill(args: argparse.Namespace, client: Any) -> None:
+    reply = await client.engage_kill_switch(EngageKillSwitch("tmt kill (CLI)", Origin.CLI))
+    if not reply.ok:
+        _answer(args, reply)
+    snap = await _snapshot(client)  # the reply came after the halt was durable: confirm it
+    states = {a.id: a.trading_state.value for a in snap.accounts}
+    if any(state != TradingState.HALTED.value for state in states.values()):
+        raise Exit(CHECK_FAILED, f"tmt: not every account is HALTED: {states}", states)
+    _emit(
+        args,
+        {**reply.to_wire(), "accounts": states},
+        f"{reply.message}; {len(states)} accounts HALTED",
+    )
+
+
+async def reduce(args: argparse.Namespace, client: Any) -> None:
+    _answer(args, await client.set_reducing(SetReducing(not args.off, args.account, Origin.CLI)))
+
+
+async def reset_kill(args: argparse.Namespace, client: Any) -> None:
+    if not args.yes:
+        raise Exit(REJECTED, "tmt: reset-kill re-arms trading: add --yes")
+    _answer(args, await client.reset_kill_switch(ResetKillSwitch(Origin.CLI)))
+
+
+async def stop(args: argparse.Namespace, client: Any) -> None:
+    _answer(args, await client.stop_engine(StopEngine(Origin.CLI)))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[None]]] = {
+    "status": status,
+    "positions": positions,
+    "orders": orders,
+    "quote": quote,
+    "events": events,
+    "buy": buy,
+    "sell": sell,
+    "modify": modify,
+    "cancel": cancel,
+    "close": close,
+    "flatten": flatten,
+    "kill": kill,
+    "reduce": reduce,
+    "reset-kill": reset_kill,
+    "stop": stop,
+}

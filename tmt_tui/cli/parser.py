@@ -1,0 +1,121 @@
+"""Every `tmt` subcommand and option, with help text complete enough to use without the README."""
+
+from __future__ import annotations
+
+import argparse
+
+from tmt_tui import __version__
+
+EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable or authentication failed, 3 rejected by the
+engine (the reason on one line; with --json, the reply), 1 a check failed (status --check)"""
+
+
+def _json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _order_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("instrument", help="e.g. EUR_USD")
+    parser.add_argument(
+        "units", help="size, e.g. 10000 or 10k (always positive; the verb sets the side)"
+    )
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--limit", metavar="P", help="a limit order at price P")
+    kind.add_argument("--stop", metavar="P", help="a stop order at price P")
+    parser.add_argument("--tp", metavar="P", help="take-profit price, attached on fill")
+    parser.add_argument("--sl", metavar="P", help="stop-loss price, attached on fill")
+    parser.add_argument("--account", metavar="A", help="account id (default: the first account)")
+    parser.add_argument(
+        "--wait", choices=["fill"], help="wait until the order fills (or is cancelled / rejected)"
+    )
+    _json(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tmt",
+        description="tmt: a terminal trading workstation. With no command, opens the workstation "
+        "on an embedded engine (the simulated market by default), or attaches to the engine that "
+        "already holds the journal.",
+        epilog=EXIT_CODES,
+    )
+    parser.add_argument("--version", action="version", version=f"tmt {__version__}")
+    parser.add_argument(
+        "--config", metavar="PATH", help="TOML config (default: the packaged config/default.toml)"
+    )
+    parser.add_argument(
+        "--socket", metavar="PATH", help="control API socket (default: from config, else "
+        "$XDG_RUNTIME_DIR/tmt/engine.sock or ~/.local/state/tmt/engine.sock)",
+    )  # fmt: skip
+    parser.add_argument("--verbose", action="store_true", help="debug logging to the log file")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser(
+        "engine",
+        help="run the engine headless: journal, risk, venues, control API, /metrics",
+        description="Run the engine with no screen. Stop it with `tmt stop`, SIGTERM, SIGINT or "
+        "SIGHUP (graceful); SIGUSR1 engages the kill switch. Attach screens with `tmt attach`.",
+    )
+    attach = sub.add_parser(
+        "attach",
+        help="the full workstation on a running engine",
+        description="Open the workstation on a running engine over its control API. Quitting "
+        "leaves the engine and its orders untouched.",
+    )
+    attach.add_argument("target", nargs="?", metavar="SOCKET", help="socket path (or --socket)")
+    attach.add_argument(
+        "--read-only", action="store_true", help="a viewer: the server refuses its orders"
+    )
+
+    status = sub.add_parser("status", help="trading state, accounts, connection")
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if halted or stale (2 if unreachable): for cron",
+    )
+    _json(status)
+    for name, text in (("positions", "open positions"), ("orders", "working and recent orders")):
+        _json(sub.add_parser(name, help=text))
+    quote = sub.add_parser("quote", help="the latest quote of an instrument")
+    quote.add_argument("instrument")
+    quote.add_argument("--watch", action="store_true", help="keep printing as it ticks")
+    _json(quote)
+    events = sub.add_parser("events", help="recent events (the journal's audit trail)")
+    events.add_argument("--follow", action="store_true", help="keep printing new events")
+    _json(events)
+
+    _order_options(sub.add_parser("buy", help="place a buy order"))
+    _order_options(sub.add_parser("sell", help="place a sell order"))
+    modify = sub.add_parser("modify", help="change a working order's price and/or units")
+    modify.add_argument("order_id", metavar="ID")
+    modify.add_argument("--price", metavar="P")
+    modify.add_argument("--units", metavar="N")
+    _json(modify)
+    cancel = sub.add_parser("cancel", help="cancel an order, or every working order with --all")
+    cancel.add_argument("order_id", nargs="?", metavar="ID")
+    cancel.add_argument("--all", action="store_true", help="every working (non-protective) order")
+    cancel.add_argument("--account", metavar="A", help="with --all: only this account")
+    _json(cancel)
+    close = sub.add_parser("close", help="close a position (all of it, or --units)")
+    close.add_argument("instrument")
+    close.add_argument("--units", metavar="N")
+    close.add_argument("--account", metavar="A", help="default: every account holding it")
+    _json(close)
+    flatten = sub.add_parser("flatten", help="close every position in every account")
+    flatten.add_argument("--yes", action="store_true", help="required: this closes everything")
+    _json(flatten)
+    _json(sub.add_parser("kill", help="engage the kill switch; waits until HALTED"))
+    reduce = sub.add_parser("reduce", help="REDUCING: only risk-reducing orders (--off to leave)")
+    reduce.add_argument("--off", action="store_true")
+    reduce.add_argument("--account", metavar="A")
+    _json(reduce)
+    reset = sub.add_parser("reset-kill", help="re-arm trading after a halt")
+    reset.add_argument("--yes", action="store_true", help="required: trading resumes")
+    _json(reset)
+    _json(sub.add_parser("stop", help="stop the engine gracefully"))
+
+    config = sub.add_parser("config", help="config tools")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = config_sub.add_parser("check", help="validate a config file without starting anything")
+    check.add_argument("path", metavar="PATH")
+    return parser

@@ -1,0 +1,133 @@
+"""The workstation: on an embedded engine (`tmt`), or attached to a running one (`tmt attach`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from tmt_tui.config import ConfigError, Settings, load_settings
+from tmt_tui.store.journal import JournalError, JournalLocked
+
+log = logging.getLogger(__name__)
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(base) / "tmt"
+
+
+def setup_logging(verbose: bool, also_stderr: bool = False) -> Path:
+    """Log to a file (the terminal belongs to the workstation); headless also to stderr."""
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "tmt.log"
+    handlers: list[logging.Handler] = [logging.FileHandler(path)]
+    if also_stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    return path
+
+
+def _settings(args: argparse.Namespace) -> Settings | None:
+    try:
+        return load_settings(args.config)
+    except ConfigError as exc:
+        print(f"tmt: {exc}", file=sys.stderr)
+        return None
+
+
+def run_workstation(args: argparse.Namespace) -> int:
+    """`tmt`: the workstation on an embedded engine that also serves the control API.
+
+    If another process already holds the journal, attach to its engine instead of failing.
+    """
+    setup_logging(args.verbose)
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    from tmt_tui.cli.host import EngineHost, install_signals, restore_signals
+
+    host = EngineHost(settings, args.socket)
+    try:
+        client = host.start()
+    except JournalLocked as exc:
+        print(f"tmt: {exc}; attaching to that engine", file=sys.stderr)
+        return _attach(settings, str(host.socket_path), read_only=False)
+    except (JournalError, OSError, RuntimeError) as exc:
+        print(f"tmt: cannot start the engine: {exc}", file=sys.stderr)
+        return 2
+    from tmt_tui.tui.app import create_app
+
+    app = create_app(settings, client)
+
+    def end_ui() -> None:
+        loop = getattr(app, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(app.exit)
+
+    def watch_engine() -> None:  # `tmt stop` from another shell ends this workstation too
+        runner = host.runner
+        if runner is not None and runner.join():
+            end_ui()
+
+    threading.Thread(target=watch_engine, name="tmt-engine-watch", daemon=True).start()
+    previous = install_signals(end_ui, lambda: host.kill_from_signal("SIGUSR1"))
+    try:
+        app.run()
+    finally:
+        restore_signals(previous)
+        host.stop()
+    return app.return_code or 0
+
+
+def run_attach(args: argparse.Namespace) -> int:
+    """`tmt attach`: the same workstation over the control API; quitting leaves the engine be."""
+    setup_logging(args.verbose)
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    from tmt_tui.cli.host import socket_path_for
+
+    socket = str(socket_path_for(settings, args.target or args.socket))
+    return _attach(settings, socket, read_only=args.read_only)
+
+
+def _attach(settings: Settings, socket: str, read_only: bool) -> int:
+    from tmt_tui.api.remote import ApiError, RemoteEngineClient
+    from tmt_tui.cli.oneshot import client_token
+
+    def make() -> Any:
+        return RemoteEngineClient(
+            Path(socket), token=client_token(), read_only=read_only, client_name="tmt attach"
+        )
+
+    async def probe() -> None:  # fail here, with a message, rather than inside the screen
+        client = make()
+        try:
+            await client.connect()
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(probe())
+    except (ApiError, OSError) as exc:
+        print(f"tmt: cannot attach to {socket}: {exc}", file=sys.stderr)
+        return 2
+    from tmt_tui.tui.app import create_app
+
+    client = make()  # connects on the workstation's own loop
+
+    app = create_app(settings, client)
+    app.run()
+    return app.return_code or 0
