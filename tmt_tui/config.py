@@ -7,6 +7,7 @@ because a typo in a risk limit must never silently fall back to a default.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -93,12 +94,74 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    """Metrics endpoint, health thresholds and alert rule thresholds (defaults documented here)."""
+
+    metrics_enabled: bool = True  # serve /metrics and /healthz (embedded and headless engines)
+    metrics_host: str = "127.0.0.1"  # loopback only unless allow_remote
+    metrics_port: int = 9464  # 0: any free port (tests)
+    allow_remote: bool = False  # a non-loopback metrics_host needs this (metrics carry balances)
+    health_heartbeat_s: float = 2.0  # /healthz 503 when the engine loop is silent this long
+    health_feed_stale_s: float = 10.0  # /healthz 503 when the newest accepted quote is this old
+    stale_quote_s: float = 10.0  # alert: one instrument without an accepted quote this long
+    daily_loss_alert_fraction: Decimal = Decimal("0.8")  # alert: daily loss >= this x the limit
+    margin_alert_fraction: Decimal = Decimal("0.5")  # alert: margin used / equity above this
+    reject_burst_count: int = 10  # alert: this many order rejects ...
+    reject_burst_window_s: float = 60.0  # ... within this many seconds
+    ack_latency_alert_s: float = 0.05  # alert: order ack latency quantile above this ...
+    ack_latency_quantile: float = 0.99  # ... at this quantile ...
+    ack_latency_window_s: float = 60.0  # ... over the replies of this many seconds ...
+    ack_latency_min_samples: int = 10  # ... once at least this many replies are in the window
+    alert_clear_s: float = 5.0  # a raised alert clears after its condition held false this long
+
+    def validate(self, source: str = "<monitoring>") -> None:
+        """Raise ValueError naming the first key that cannot be used."""
+
+        def bad(key: str, expected: str) -> ValueError:
+            return ValueError(f"{source}: key 'monitoring.{key}' must be {expected}")
+
+        if not 0 <= self.metrics_port <= 65535:
+            raise bad("metrics_port", "between 0 and 65535")
+        if not self.allow_remote and not is_loopback(self.metrics_host):
+            raise bad("metrics_host", "a loopback address unless monitoring.allow_remote = true")
+        positive = (
+            "health_heartbeat_s", "health_feed_stale_s", "stale_quote_s",
+            "reject_burst_window_s", "ack_latency_alert_s", "ack_latency_window_s",
+        )  # fmt: skip
+        for key in positive:
+            if not getattr(self, key) > 0:
+                raise bad(key, "positive")
+        if self.alert_clear_s < 0:
+            raise bad("alert_clear_s", "zero or positive")
+        for key in ("reject_burst_count", "ack_latency_min_samples"):
+            if getattr(self, key) < 1:
+                raise bad(key, "at least 1")
+        if not 0 < self.ack_latency_quantile <= 1:
+            raise bad("ack_latency_quantile", "in (0, 1]")
+        if not Decimal(0) < self.daily_loss_alert_fraction <= Decimal(1):
+            raise bad("daily_loss_alert_fraction", "in (0, 1]")
+        if not self.margin_alert_fraction > 0:
+            raise bad("margin_alert_fraction", "positive")
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sim: SimSettings = field(default_factory=SimSettings)
     kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     accounts: tuple[AccountSettings, ...] = ()
     source: str = "<defaults>"
 
@@ -271,7 +334,7 @@ def _validate(settings: Settings) -> None:
     api = settings.api
     if not 0 <= api.tcp_port <= 65535:
         raise ConfigError(f"{source}: key 'api.tcp_port' must be between 0 and 65535")
-    if api.tcp_port and api.tcp_host not in ("127.0.0.1", "::1", "localhost"):
+    if api.tcp_port and not is_loopback(api.tcp_host):
         if not api.allow_remote:
             raise ConfigError(
                 f"{source}: key 'api.tcp_host' is not loopback: set api.allow_remote = true "
@@ -281,6 +344,10 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(
                 f"{source}: keys 'api.tls_cert' and 'api.tls_key' are required for a remote bind"
             )
+    try:
+        settings.monitoring.validate(source)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if not 1 <= settings.ui.fps <= 120:
         raise ConfigError(f"{source}: key 'ui.fps' must be between 1 and 120")
     if settings.sim.ticks_per_second <= 0:

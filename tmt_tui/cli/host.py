@@ -46,32 +46,38 @@ class EngineHost:
         self.runner: EngineRunner | None = None
         self.client: LocalEngineClient | None = None
         self._server: Any = None
-        self._metrics: Any = None
+        self.monitoring: Any = None
+        self.metrics_server: Any = None
+        self.metrics_required = False  # headless: a metrics port in use stops the start
 
     def start(self) -> LocalEngineClient:
-        """Engine first (it owns the journal lock), then the API; raises with a clear message."""
-        observer = self._monitoring()
-        self.runner = runner = EngineRunner(self.settings, observer=observer)
+        """Engine first (it owns the journal lock), then the API and /metrics."""
+        from tmt_tui.monitoring.service import Monitoring
+
+        settings = self.settings
+        self.monitoring = monitoring = Monitoring(
+            settings.monitoring, instruments=settings.sim.instruments
+        )
+        self.runner = runner = EngineRunner(settings, observer=monitoring.observer)
+        monitoring.add_alert_sink(runner.on_alert)
         runner.start()
         self.client = client = LocalEngineClient(runner, owns_engine=True)
         try:
             self._start_api(client)
-            if self._metrics is not None:
-                self._metrics.start()
+            monitoring.watch_api(self._api_counters)
+            self._serve_metrics(lambda: runner.running)
         except BaseException:
             self.stop()
             raise
         return client
 
-    def _monitoring(self) -> Any:
-        """The metrics observer and endpoint, when monitoring is available and configured."""
+    def _serve_metrics(self, engine_running: Callable[[], bool]) -> None:
         try:
-            from tmt_tui.monitoring.wiring import build_monitoring
-        except ImportError:
-            return None
-        observer, server = build_monitoring(self.settings, self._api_counters)
-        self._metrics = server
-        return observer
+            self.metrics_server = self.monitoring.serve(engine_running=engine_running)
+        except OSError as exc:
+            if self.metrics_required:
+                raise
+            log.warning("no /metrics: %s", exc)
 
     def _api_counters(self) -> tuple[int, int]:
         server = self._server
@@ -107,15 +113,17 @@ class EngineHost:
 
     def stop(self) -> None:
         """API first (no new commands), then metrics, then the engine's graceful stop."""
-        for part in (self._server, self._metrics):
-            if part is not None:
-                try:
-                    part.stop()
-                except Exception:
-                    log.exception("stopping %s failed", type(part).__name__)
-        self._server = self._metrics = None
+        if self._server is not None:
+            try:
+                self._server.stop()
+            except Exception:
+                log.exception("stopping the control API failed")
+            self._server = None
         if self.runner is not None:
             self.runner.stop()
+        if self.monitoring is not None:
+            self.monitoring.close()
+            self.monitoring = None
 
 
 def _log_reply(reply: Reply) -> None:
@@ -156,6 +164,7 @@ def run_engine(args: argparse.Namespace) -> int:
         print(f"tmt: {exc}", file=sys.stderr)
         return 2
     host = EngineHost(settings, args.socket)
+    host.metrics_required = True
     try:
         host.start()
     except (JournalError, OSError, RuntimeError) as exc:
@@ -163,7 +172,9 @@ def run_engine(args: argparse.Namespace) -> int:
         return 2
     stopping = threading.Event()
     previous = install_signals(stopping.set, lambda: host.kill_from_signal("SIGUSR1"))
-    print(f"tmt engine: running; control API on {host.socket_path}", file=sys.stderr, flush=True)
+    metrics = host.metrics_server
+    where = f"; metrics on {metrics.url}" if metrics is not None else ""
+    print(f"tmt engine: running; control API on {host.socket_path}{where}", file=sys.stderr)
     try:
         runner = host.runner
         assert runner is not None

@@ -31,6 +31,8 @@ class EventKind(StrEnum):
     KILL_SWITCH_ENGAGED = "kill_switch.engaged"  # reason, flatten
     KILL_SWITCH_RESET = "kill_switch.reset"  # (nothing)
     DAILY_LOSS_BREACHED = "daily_loss.breached"  # account, daily_pl, limit
+    ALERT_RAISED = "alert.raised"  # key (rule or rule:subject), message
+    ALERT_CLEARED = "alert.cleared"  # key, message
     FEED_PROBLEM = "feed.problem"  # instrument, problem, bid, ask: first bad quote of a burst
 
 

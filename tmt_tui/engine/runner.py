@@ -20,6 +20,7 @@ from typing import Any
 from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelAll, Command, EngageKillSwitch, Origin, StopEngine
+from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
@@ -437,6 +438,14 @@ class EngineRunner:
         assert core is not None and journal is not None
         journal.checkpoint(core.seq, self.clock(), core.trading_day, core.to_checkpoint())
         self._since_checkpoint = 0
+
+    def on_alert(self, key: str, active: bool, message: str) -> None:
+        """An alert rule raised or cleared (called on the engine thread): journal and publish it
+        with the next commit, like any other event."""
+        if self.core is None:
+            return
+        kind = EventKind.ALERT_RAISED if active else EventKind.ALERT_CLEARED
+        self.core.emit(kind, "auto", {"key": key, "message": message})
 
     def _add_subscriber(self, mailbox: Mailbox) -> None:
         assert self.core is not None

@@ -1,0 +1,90 @@
+"""A real engine (EngineRunner thread, sim venue, tmp journal) watched by a real Monitoring."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tmt_tui.config import Settings, load_settings
+from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.orders import OrderType
+from tmt_tui.engine.local_client import LocalEngineClient
+from tmt_tui.engine.runner import EngineRunner
+from tmt_tui.monitoring.alerts import AlertSink
+from tmt_tui.monitoring.service import Monitoring
+from tmt_tui.monitoring.settings import MonitoringSettings
+
+from .helpers import eventually
+
+INSTRUMENTS = ("EUR_USD", "GBP_USD", "USD_JPY")
+#: A quiet Wednesday noon in London: no trading-day rollover in the middle of a test.
+T0 = datetime(2026, 6, 10, 12, 0, tzinfo=UTC).timestamp()
+
+
+def fixed_clock() -> float:
+    return T0
+
+
+def engine_settings(journal: Path, **sim: Any) -> Settings:
+    base = load_settings()
+    return dataclasses.replace(
+        base,
+        engine=dataclasses.replace(base.engine, journal_path=str(journal)),
+        sim=dataclasses.replace(base.sim, instruments=INSTRUMENTS, **sim),
+    )
+
+
+@dataclass
+class Watched:
+    runner: EngineRunner
+    client: LocalEngineClient
+    monitoring: Monitoring
+
+    @property
+    def url(self) -> str:
+        assert self.monitoring.server is not None
+        return self.monitoring.server.url
+
+
+@contextlib.asynccontextmanager
+async def watched_engine(
+    settings: Settings,
+    monitoring: MonitoringSettings | None = None,
+    on_alert: AlertSink | None = None,
+    engine_running: bool = True,
+) -> AsyncIterator[Watched]:
+    """An engine with its metrics served on a free loopback port, as the CLI wires it."""
+    watch = Monitoring(
+        monitoring or MonitoringSettings(metrics_port=0), on_alert, instruments=INSTRUMENTS
+    )
+    runner = EngineRunner(settings, fixed_clock, observer=watch.observer)
+    runner.start()
+    client = LocalEngineClient(runner)
+    try:
+        watch.serve(engine_running=(lambda: runner.running) if engine_running else None)
+        book = runner.core.book  # type: ignore[union-attr]
+        await eventually(lambda: all(name in book.quotes for name in INSTRUMENTS))
+        yield Watched(runner, client, watch)
+    finally:
+        await client.close()
+        watch.close()
+
+
+async def trade(client: LocalEngineClient, fills: int) -> dict[str, int]:
+    """``fills`` filled market orders, a resting limit and a rejected order; counts by outcome."""
+    for _ in range(fills):
+        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        assert reply.ok and reply.message.startswith("filled"), reply
+    bid = client.runner.core.book.quotes["EUR_USD"].bid  # type: ignore[union-attr]
+    far = (bid * Decimal("0.97")).quantize(Decimal("0.00001"))
+    resting = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000, OrderType.LIMIT, far))
+    assert resting.ok, resting
+    refused = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 0))
+    assert (refused.ok, refused.code) == (False, "INVALID_UNITS"), refused
+    return {"MARKET": fills, "LIMIT": 1, "INVALID_UNITS": 1}
