@@ -72,3 +72,18 @@ def test_orders_show_working_first_then_the_latest_finished() -> None:
     assert shown[0].id == "w1"
     assert len(shown) == 1 + TERMINAL_ORDERS_SHOWN
     assert shown[1].id == "f79"
+
+
+def test_alert_events_update_the_active_alerts() -> None:
+    from tmt_tui.domain.client import Update
+    from tmt_tui.domain.events import Event, EventKind
+    from tmt_tui.tui.state import ViewModel
+
+    model = ViewModel()
+    raised = Event(1, 0.0, EventKind.ALERT_RAISED, "auto", {"key": "reject_burst", "message": "m"})
+    cleared = Event(2, 0.0, EventKind.ALERT_CLEARED, "auto", {"key": "reject_burst", "message": ""})
+
+    model.apply(Update(seq=1, events=(raised,)))
+    assert model.alerts == {"reject_burst": "m"}
+    model.apply(Update(seq=2, events=(cleared,)))
+    assert model.alerts == {}

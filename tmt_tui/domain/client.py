@@ -68,6 +68,7 @@ class Snapshot:
     kill_switch_engaged: bool
     kill_switch_reason: str
     totals: PortfolioTotals | None = None
+    alerts: dict[str, str] = field(default_factory=dict)  # active alert key -> message
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -84,6 +85,7 @@ class Snapshot:
             "kill_switch_engaged": self.kill_switch_engaged,
             "kill_switch_reason": self.kill_switch_reason,
             "totals": None if self.totals is None else self.totals.to_wire(),
+            "alerts": dict(self.alerts),
         }
 
     @classmethod
@@ -101,6 +103,7 @@ class Snapshot:
             kill_switch_engaged=bool(d["kill_switch_engaged"]),
             kill_switch_reason=d["kill_switch_reason"],
             totals=_totals(d.get("totals")),
+            alerts=dict(d.get("alerts") or {}),
         )
 
 

@@ -37,6 +37,7 @@ class EngineState:
         self.kill_engaged = False
         self.kill_reason = ""
         self.auto_reduced: set[str] = set()
+        self.alerts: dict[str, str] = {}  # active alerts (not replayed: rules re-evaluate)
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.carry: Order | None = None  # the live order behind an event's wire form (no re-parse)
         # what changed since the runner last published
@@ -58,6 +59,8 @@ class EngineState:
             EventKind.KILL_SWITCH_ENGAGED: self._kill_engaged,
             EventKind.KILL_SWITCH_RESET: self._kill_reset,
             EventKind.DAILY_LOSS_BREACHED: self._loss_breached,
+            EventKind.ALERT_RAISED: self._alert,
+            EventKind.ALERT_CLEARED: self._alert,
         }
 
     # the fold -------------------------------------------------------------------------------
@@ -196,6 +199,12 @@ class EngineState:
         self.portfolio.accounts[event.data["account"]].breached = True
         self.touched_accounts.add(event.data["account"])
 
+    def _alert(self, event: Event) -> None:
+        if event.kind is EventKind.ALERT_RAISED:
+            self.alerts[event.data["key"]] = event.data["message"]
+        else:
+            self.alerts.pop(event.data["key"], None)
+
     # views ----------------------------------------------------------------------------------
 
     def account_view(self, account_id: str) -> AccountState:
@@ -239,6 +248,7 @@ class EngineState:
             kill_switch_engaged=self.kill_engaged,
             kill_switch_reason=self.kill_reason,
             totals=self.totals(),
+            alerts=dict(self.alerts),
         )
 
     # checkpoints ----------------------------------------------------------------------------

@@ -80,6 +80,7 @@ class ViewModel:
         self.kill_switch_engaged = False
         self.kill_switch_reason = ""
         self.totals: PortfolioTotals | None = None  # all accounts in the reporting currency
+        self.alerts: dict[str, str] = {}  # active alert key -> message, as the engine raised them
         self.last_item_at = 0.0  # monotonic time the last stream item arrived
         self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
         self._dirty = Dirty()
@@ -104,6 +105,7 @@ class ViewModel:
         self.quotes = {name: QuoteRow(inst) for name, inst in self.instruments.items()}
         self.accounts = {a.id: a for a in snap.accounts}
         self.totals = snap.totals
+        self.alerts = dict(snap.alerts)
         self.positions = {p.key: p for p in snap.positions if p.units != 0}
         self.orders = {}
         self._upsert_orders(snap.orders)
@@ -149,6 +151,12 @@ class ViewModel:
         elif event.kind is EventKind.KILL_SWITCH_RESET:
             self.kill_switch_engaged = False
             self.kill_switch_reason = ""
+        elif event.kind is EventKind.ALERT_RAISED:
+            self.alerts[str(event.data.get("key"))] = str(event.data.get("message", ""))
+            self._dirty.accounts = True
+        elif event.kind is EventKind.ALERT_CLEARED:
+            self.alerts.pop(str(event.data.get("key")), None)
+            self._dirty.accounts = True
 
     def _upsert_quotes(self, quotes: Iterable[Quote]) -> None:
         now = self._monotonic()

@@ -168,7 +168,7 @@ class MainScreen(Screen[None]):
             status=self.tmt.stream_status,
             totals=model.totals,
         )
-        self.risk.show(accounts)
+        self.risk.show(accounts, model.alerts)
         self.positions.show(model.positions, model.instruments)
         self.orders.show(model.orders_for_display(), model.instruments)
 

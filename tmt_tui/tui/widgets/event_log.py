@@ -120,6 +120,10 @@ def describe(event: Event, lookup: OrderLookup, palette: Palette) -> tuple[str, 
             f"(limit {_money(data.get('limit'))})",
             palette.loss,
         )
+    if kind is EventKind.ALERT_RAISED:
+        return f"ALERT {data.get('key')}: {data.get('message', '')}", palette.warning
+    if kind is EventKind.ALERT_CLEARED:
+        return f"ALERT CLEARED {data.get('key')}: {data.get('message', '')}", palette.muted
     if kind is EventKind.FEED_PROBLEM:
         quote = f" ({data['bid']}/{data['ask']})" if "bid" in data and "ask" in data else ""
         return f"FEED {data.get('instrument')}: {data.get('problem')}{quote}", palette.warning

@@ -38,11 +38,15 @@ class RiskGauges(Widget, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._accounts: tuple[AccountState, ...] = ()
+        self._alerts: tuple[tuple[str, str], ...] = ()
         self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
 
-    def show(self, accounts: Sequence[AccountState]) -> None:
-        resized = len(accounts) != len(self._accounts)
+    def show(self, accounts: Sequence[AccountState], alerts: dict[str, str] | None = None) -> None:
+        """The engine's account states and its active alerts (key -> message)."""
+        shown = tuple(sorted((alerts or {}).items()))
+        resized = len(accounts) != len(self._accounts) or len(shown) != len(self._alerts)
         self._accounts = tuple(accounts)
+        self._alerts = shown
         self.refresh(layout=resized)
 
     def set_palette(self, palette: Palette) -> None:
@@ -60,6 +64,11 @@ class RiskGauges(Widget, can_focus=True):
         for account, gauges in per_account:
             lines.append(self._title(account))
             lines += [self._gauge(*gauge, bar_width) for gauge in gauges]
+        if self._alerts:
+            lines.append(Text(f"ALERTS ({len(self._alerts)})", self.palette.warning))
+            lines += [
+                Text(f" {key}: {message}", self.palette.warning) for key, message in self._alerts
+            ]
         return Group(*lines)
 
     @staticmethod
