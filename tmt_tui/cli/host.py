@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
@@ -16,7 +17,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tmt_tui import __version__
 from tmt_tui.config import ConfigError, Settings, load_settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import EngageKillSwitch, Origin
@@ -89,20 +89,14 @@ class EngineHost:
         if not self.settings.api.enabled:
             return
         try:
-            from tmt_tui.api.paths import load_or_create_token
             from tmt_tui.api.server import ServerThread
         except ImportError:  # a build without the control API: the workstation still runs
             log.warning("control API not available; serving no socket")
             return
 
-        api = self.settings.api
-        self._server = ServerThread(
-            client,
-            load_or_create_token(),
-            self.socket_path,
-            tcp_port=api.tcp_port or None,
-            version=__version__,
-        )
+        settings = self.settings  # with --socket, if given, as the socket to serve
+        api = dataclasses.replace(settings.api, socket_path=str(self.socket_path))
+        self._server = ServerThread.from_settings(dataclasses.replace(settings, api=api), client)
         self._server.start()
 
     def kill_from_signal(self, reason: str) -> None:

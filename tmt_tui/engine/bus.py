@@ -105,40 +105,46 @@ class Mailbox:
     # subscriber side ------------------------------------------------------------------------
 
     async def get(self) -> StreamItem:
+        """The next item; ConnectionError once the engine has stopped and nothing is pending."""
         while True:
             await self._wake.wait()
             self._wake.clear()
             with self._lock:
                 self._signalled = False
-                if self.snapshot is not None:
-                    item: StreamItem = self.snapshot
-                    self.snapshot = None
-                    if self.quotes:  # quotes that arrived after the snapshot
-                        self._signal()
-                    return item
-                pending = (
-                    self.events or self.orders or self.positions or self.accounts or self.quotes
-                )
-                if not pending and self.totals is None:
+                item = self._take()
+                if item is None:
                     if self.closed:
                         raise ConnectionError("ENGINE_STOPPED: the engine stopped")
                     continue
-                item = Update(
-                    seq=self.seq,
-                    events=tuple(self.events),
-                    orders=tuple(self.orders.values()),
-                    positions=tuple(self.positions.values()),
-                    accounts=tuple(self.accounts.values()),
-                    quotes=tuple(self.quotes.values()),
-                    totals=self.totals,
-                )
-                self.totals = None
-                self.events.clear()
-                self.orders.clear()
-                self.positions.clear()
-                self.accounts.clear()
-                self.quotes.clear()
+                if self.closed or self.quotes:  # more to say: the rest, or the end
+                    self._signal()
                 return item
+
+    def _take(self) -> StreamItem | None:
+        """Everything pending as one item (a snapshot goes first, alone); None when empty."""
+        if self.snapshot is not None:
+            snapshot: StreamItem = self.snapshot
+            self.snapshot = None
+            return snapshot
+        pending = self.events or self.orders or self.positions or self.accounts or self.quotes
+        if not pending and self.totals is None:
+            return None
+        item = Update(
+            seq=self.seq,
+            events=tuple(self.events),
+            orders=tuple(self.orders.values()),
+            positions=tuple(self.positions.values()),
+            accounts=tuple(self.accounts.values()),
+            quotes=tuple(self.quotes.values()),
+            totals=self.totals,
+        )
+        self.totals = None
+        self.events.clear()
+        self.orders.clear()
+        self.positions.clear()
+        self.accounts.clear()
+        self.quotes.clear()
+        return item
 
 
 class Bus:

@@ -1,0 +1,94 @@
+"""`tmt attach`: the very same app, built by the same factory, on a remote engine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tmt_tui.api.paths import Secret
+from tmt_tui.api.remote import RemoteEngineClient
+from tmt_tui.api.server import ServerThread
+from tmt_tui.config import Settings
+from tmt_tui.domain.client import Snapshot
+from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.engine.local_client import LocalEngineClient
+from tmt_tui.tui.app import TmtApp, create_app
+from tmt_tui.tui.screens.ticket import OrderTicketScreen
+
+from .support import eventually, journal_events, make_settings
+
+TIMEOUT_S = 15.0
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str) -> None:
+    """Let the app run until ``condition()`` holds, or fail naming ``what``."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {TIMEOUT_S:.0f}s: {what}")
+        await pilot.pause(0.05)
+
+
+async def engine_snapshot(engine: LocalEngineClient) -> Snapshot:
+    stream = engine.subscribe()
+    try:
+        item = await anext(stream)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    assert isinstance(item, Snapshot)
+    return item
+
+
+@pytest.fixture
+def settings(journal: Path) -> Settings:
+    """A calm market: Pilot waits for the process to go idle after each key press."""
+    return make_settings(journal, ticks_per_second=1.0)
+
+
+async def test_an_order_from_the_attached_ui_stays_with_the_engine_after_it_quits(
+    settings: Settings,
+    server: ServerThread,
+    engine: LocalEngineClient,
+    token: Secret,
+    journal: Path,
+) -> None:
+    client = RemoteEngineClient(server.socket_path, token=token)
+    app = create_app(settings, client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app, TmtApp)
+        await until(
+            pilot,
+            lambda: (
+                app.model.quotes
+                and all(row.quote is not None for row in app.model.quotes.values())
+                and app.main_screen.board.selected is not None
+            ),
+            "a quote for every instrument",
+        )
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        instrument = app.screen.instrument.name  # type: ignore[attr-defined]
+
+        await pilot.press(*"10000", "enter")
+
+        key = f"SIM-USD:{instrument}"
+        await until(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        await until(pilot, lambda: key in app.model.positions, "the position on screen")
+        assert app.model.positions[key].units == 10_000
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, "the app to exit")
+    await client.close()
+
+    after = await engine_snapshot(engine)
+    positions = {f"{p.account}:{p.instrument}": p.units for p in after.positions}
+    assert positions.get(key) == 10_000
+    await eventually(lambda: server.clients == 0, "the server to see the UI leave")
+    submitted = journal_events(journal, "order.submitted")
+    assert [e["origin"] for e in submitted] == ["api"]
+    still_trading = await engine.submit(SubmitOrder("SIM-USD", instrument, -10_000))
+    assert still_trading.ok, still_trading

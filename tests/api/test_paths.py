@@ -1,0 +1,112 @@
+"""Where the socket and the token live, with which modes, and a token type that never shows."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import secrets
+import stat
+import traceback
+from pathlib import Path
+
+import pytest
+
+from tmt_tui.api.paths import (
+    Secret,
+    check_socket_path,
+    default_socket_path,
+    load_or_create_token,
+    read_token,
+    state_dir,
+    token_path,
+)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_socket_goes_in_the_runtime_dir_when_there_is_one(xdg: Path) -> None:
+    assert default_socket_path() == xdg / "run" / "tmt" / "engine.sock"
+
+
+def test_socket_falls_back_to_the_state_dir_without_a_runtime_dir(
+    xdg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+
+    assert default_socket_path() == xdg / "state" / "tmt" / "engine.sock"
+
+
+def test_state_dir_defaults_to_local_state_under_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", "/home/trader")
+
+    assert state_dir() == Path("/home/trader/.local/state/tmt")
+
+
+def test_a_socket_path_over_107_bytes_is_refused_with_the_limit_named() -> None:
+    long = Path("/tmp") / ("x" * 120) / "engine.sock"
+
+    with pytest.raises(ValueError, match="107-byte limit"):
+        check_socket_path(long)
+
+
+def test_first_start_creates_a_0600_token_in_a_0700_dir(xdg: Path) -> None:
+    token = load_or_create_token()
+
+    path = token_path()
+    assert path == xdg / "state" / "tmt" / "api.token"
+    assert mode(path) == 0o600
+    assert mode(path.parent) == 0o700
+    assert path.read_text().strip() == token.reveal()
+    assert len(token.reveal()) >= 43  # token_urlsafe(32)
+
+
+def test_the_token_file_is_reused_and_narrowed_to_0600(xdg: Path) -> None:
+    first = load_or_create_token()
+    os.chmod(token_path(), 0o644)
+
+    again = load_or_create_token()
+
+    assert again == first
+    assert mode(token_path()) == 0o600
+
+
+def test_the_environment_token_wins_over_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    load_or_create_token()
+    monkeypatch.setenv("TMT_API_TOKEN", "from-env")
+
+    assert load_or_create_token().reveal() == "from-env"
+    assert read_token() == Secret("from-env")
+
+
+def test_a_client_without_env_or_file_has_no_token() -> None:
+    assert read_token() is None
+
+
+def test_a_secret_never_shows_its_value() -> None:
+    secret = Secret("hunter2-value")
+
+    shown = [repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret]  # noqa: UP031
+
+    assert all(text == "Secret('***')" for text in shown)
+    assert secret.reveal() == "hunter2-value"
+    assert secret.matches("hunter2-value") and not secret.matches("hunter2")
+    with pytest.raises(TypeError):
+        pickle.dumps(secret)
+
+
+def test_a_secret_in_a_failing_frame_stays_hidden_in_the_traceback() -> None:
+    def fail(token: Secret) -> None:
+        raise RuntimeError(f"could not use {token}")
+
+    secret = Secret(secrets.token_urlsafe(16))  # no frame holds the plain value
+    try:
+        fail(secret)
+    except RuntimeError as exc:
+        frames = traceback.TracebackException.from_exception(exc, capture_locals=True)
+        text = "".join(frames.format())
+
+    assert secret.reveal() not in text
+    assert "token = Secret('***')" in text

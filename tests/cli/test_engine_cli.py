@@ -1,0 +1,163 @@
+"""`tmt engine` headless, driven by the trader's CLI as a script would: real processes only."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from tests.cli.conftest import Engine, start_engine, write_config
+
+
+def wait_for(predicate, what: str, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:.0f}s: {what}")
+        time.sleep(0.1)
+
+
+def test_status_reports_accounts_and_a_fresh_feed(engine: Engine) -> None:
+    status = engine.json("status")
+
+    assert [a["id"] for a in status["accounts"]] == ["SIM-USD", "SIM-EUR"]
+    assert status["stale"] is False and status["halted"] == []
+
+
+def test_buy_waits_for_the_fill_and_the_position_shows(engine: Engine) -> None:
+    result = engine.tmt("buy", "EUR_USD", "10k", "--wait", "fill")
+
+    assert result.returncode == 0, result.stderr
+    assert "filled +10,000 EUR_USD" in result.stdout
+    positions = engine.json("positions")
+    assert [(p["instrument"], p["units"]) for p in positions] == [("EUR_USD", 10000)]
+
+
+def test_a_rejected_order_exits_3_with_the_reason_on_one_line(engine: Engine) -> None:
+    result = engine.tmt("buy", "EUR_USD", "10k", "--limit", "0.5")
+
+    assert result.returncode == 3
+    assert result.stderr.strip().count("\n") == 0
+    assert "PRICE_COLLAR" in result.stderr
+
+
+def test_bad_input_is_refused_before_anything_is_sent(engine: Engine) -> None:
+    for units in ("abc", "-5", "0", "nan"):
+        result = engine.tmt("buy", "EUR_USD", units)
+        assert result.returncode == 3, (units, result.stderr)
+        assert "Units" in result.stderr
+    assert engine.json("orders") == []
+
+
+def test_limit_order_is_modified_then_cancelled(engine: Engine) -> None:
+    quote = engine.json("quote", "EUR_USD")
+    price = f"{float(quote[1]) * 0.99:.5f}"
+    placed = engine.json("buy", "EUR_USD", "1000", "--limit", price)
+    order_id = placed["order_id"]
+
+    new_price = f"{float(quote[1]) * 0.985:.5f}"
+    assert engine.tmt("modify", order_id, "--price", new_price).returncode == 0
+    assert engine.tmt("cancel", order_id).returncode == 0
+
+    orders = {o["id"]: o for o in engine.json("orders")}
+    assert orders[order_id]["status"] == "CANCELLED"
+    assert orders[order_id]["price"] == new_price
+
+
+def test_kill_halts_every_account_and_check_fails_until_reset(engine: Engine) -> None:
+    killed = engine.tmt("kill")
+    assert killed.returncode == 0, killed.stderr
+    assert "HALTED" in killed.stdout
+
+    assert engine.tmt("status", "--check").returncode == 1
+    assert engine.tmt("buy", "EUR_USD", "1000").returncode == 3
+    assert engine.tmt("reset-kill").returncode == 3  # needs --yes
+    assert engine.tmt("reset-kill", "--yes").returncode == 0
+    assert engine.tmt("status", "--check").returncode == 0
+
+
+def test_sigusr1_engages_the_kill_switch(engine: Engine) -> None:
+    engine.proc.send_signal(signal.SIGUSR1)
+
+    wait_for(lambda: engine.json("status")["halted"] == ["SIM-USD", "SIM-EUR"], "HALTED")
+
+
+def test_close_and_flatten_leave_no_position(engine: Engine) -> None:
+    engine.tmt("buy", "EUR_USD", "5000")
+    engine.tmt("sell", "USD_JPY", "3000", "--account", "SIM-EUR")
+
+    assert engine.tmt("close", "EUR_USD").returncode == 0
+    assert engine.tmt("flatten").returncode == 3  # needs --yes
+    assert engine.tmt("flatten", "--yes").returncode == 0
+    assert engine.json("positions") == []
+
+
+def test_stop_ends_the_engine_gracefully(engine: Engine) -> None:
+    assert engine.tmt("stop").returncode == 0
+
+    engine.proc.wait(20)
+    assert engine.proc.returncode == 0
+
+
+def test_unreachable_engine_exits_2(engine: Engine) -> None:
+    engine.stop()
+
+    result = engine.tmt("status")
+    assert result.returncode == 2
+    assert "unreachable" in result.stderr
+
+
+def test_sigterm_stops_gracefully_and_cancels_when_configured(home) -> None:  # type: ignore[no-untyped-def]
+    config = write_config(home)
+    config.write_text(config.read_text().replace('on_shutdown = "leave"', 'on_shutdown = "cancel"'))
+    engine = start_engine(home, config)
+    quote = engine.json("quote", "EUR_USD")
+    placed = engine.json("buy", "EUR_USD", "1000", "--limit", f"{float(quote[1]) * 0.99:.5f}")
+
+    assert engine.stop() == 0
+
+    again = start_engine(home, config)
+    try:
+        orders = {o["id"]: o for o in again.json("orders")}
+        assert orders[placed["order_id"]]["status"] == "CANCELLED"
+    finally:
+        again.stop()
+
+
+def test_config_check_names_the_key(home) -> None:  # type: ignore[no-untyped-def]
+    bad = home / "bad.toml"
+    bad.write_text('[ui]\nfps = "fast"\n[[accounts]]\nid = "A"\n')
+    engine = Engine(None, {}, home, bad)  # type: ignore[arg-type]
+    from tests.cli.conftest import engine_env
+
+    engine.env = engine_env(home)
+    result = engine.tmt("config", "check", str(bad))
+
+    assert result.returncode == 2
+    assert "ui.fps" in result.stderr and "integer" in result.stderr
+
+
+def test_the_engine_serves_metrics_and_health(engine: Engine) -> None:
+    import re
+    import urllib.request
+
+    engine.tmt("buy", "EUR_USD", "1000")
+    url = re.search(r"metrics on (http://127\.0\.0\.1:\d+)", engine.stderr())
+    assert url, engine.stderr()
+
+    metrics = urllib.request.urlopen(f"{url.group(1)}/metrics", timeout=5).read().decode()
+    health = urllib.request.urlopen(f"{url.group(1)}/healthz", timeout=5)
+
+    assert "tmt_fills_total 1.0" in metrics
+    assert health.status == 200
+
+
+def test_the_token_never_reaches_the_log_or_the_journal(engine: Engine) -> None:
+    engine.tmt("buy", "EUR_USD", "1000")
+    engine.tmt("kill")
+    token = (engine.home / "state" / "tmt" / "api.token").read_text().strip()
+    engine.stop()
+
+    journal = (engine.home / "data" / "tmt" / "journal.db").read_bytes()
+    assert token.encode() not in journal
+    assert token not in engine.stderr()
+    assert token not in (engine.home / "state" / "tmt" / "tmt.log").read_text()
