@@ -130,6 +130,23 @@ def now_ns() -> int:
     return time.perf_counter_ns()
 
 
+def monitoring() -> Any:
+    """Metrics and alert rules as production runs them (`tmt` and `tmt engine` have them on)."""
+    from tmt_tui.monitoring.service import Monitoring
+
+    return Monitoring()
+
+
+def start_engine(settings: Settings) -> Any:
+    """The embedded engine with monitoring attached, and a client to it."""
+    from tmt_tui.engine.local_client import LocalEngineClient
+    from tmt_tui.engine.runner import EngineRunner
+
+    runner = EngineRunner(settings, observer=monitoring().observer)
+    runner.start()
+    return LocalEngineClient(runner)
+
+
 def booted_runner(ticks_per_second: float = 20.0, journal: Path | None = None) -> Any:
     """A runner booted on this thread (no engine thread), holding the realistic book.
 
@@ -138,7 +155,8 @@ def booted_runner(ticks_per_second: float = 20.0, journal: Path | None = None) -
     """
     from tmt_tui.engine.runner import EngineRunner
 
-    runner = EngineRunner(bench_settings(journal or temp_journal(), ticks_per_second))
+    settings = bench_settings(journal or temp_journal(), ticks_per_second)
+    runner = EngineRunner(settings, observer=monitoring().observer)
     runner.loop = asyncio.new_event_loop()
     runner._boot()
     for inst in runner.market.instruments():
@@ -153,6 +171,6 @@ def drain(runner: Any, commands: list[Any]) -> list[Any]:
     """Apply commands through the runner's batch path (one durable commit); return the replies."""
     replies: list[Any] = []
     for command in commands:
-        runner._commands.append((command, replies.append))
+        runner._commands.append((command, replies.append, time.perf_counter()))
     runner._drain()
     return replies

@@ -15,19 +15,19 @@ from _realistic_book import (
     report,
     run,
     seed_book,
+    start_engine,
     temp_journal,
     working_orders,
 )
 
 from tmt_tui.domain.commands import EngageKillSwitch, Origin, ResetKillSwitch
 from tmt_tui.domain.positions import TradingState
-from tmt_tui.engine.embedded import start_embedded
 
 ROUNDS = 30
 
 
 async def main() -> None:
-    client = start_embedded(bench_settings(temp_journal()))
+    client = start_engine(bench_settings(temp_journal()))
     try:
         mids = await current_mids(client)
         await seed_book(client, mids)

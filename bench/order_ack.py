@@ -1,7 +1,8 @@
 """EngineClient.submit() -> durable ack across the thread hop, sim broker, realistic book.
 
 The reply is sent only after the order's events are committed with synchronous=FULL, so this
-measures risk + OMS + broker + an fsync'd SQLite commit + two thread hops. Budget p99 <= 1 ms.
+measures risk + OMS + broker + an fsync'd SQLite commit + two thread hops, with metrics and
+alert rules on (as `tmt` runs). Budget p99 <= 1 ms.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ from _realistic_book import (
     report,
     run,
     seed_book,
+    start_engine,
     temp_journal,
 )
 
 from tmt_tui.domain.commands import Origin, SubmitOrder
-from tmt_tui.engine.embedded import start_embedded
 
 N = 20000
 WARMUP = 200
 
 
 async def main() -> None:
-    client = start_embedded(bench_settings(temp_journal()))
+    client = start_engine(bench_settings(temp_journal()))
     try:
         await seed_book(client, await current_mids(client))
         samples = []

@@ -14,17 +14,17 @@ from _realistic_book import (
     report,
     run,
     seed_book,
+    start_engine,
     temp_journal,
 )
 
 from tmt_tui.domain.commands import ClosePosition, Origin, SubmitOrder
-from tmt_tui.engine.embedded import start_embedded
 
 N = 3000
 
 
 async def main() -> None:
-    client = start_embedded(bench_settings(temp_journal()))
+    client = start_engine(bench_settings(temp_journal()))
     try:
         await seed_book(client, await current_mids(client))
         samples = []

@@ -1,7 +1,8 @@
 """p50 / p99 of a full pre-trade check (all guards) on the realistic book, quotes flowing.
 
 Orders alternate between a USD account buying EUR_USD and a EUR account trading AUD_CAD (whose
-P&L converts through USD), so conversion paths are exercised. Budget p99 <= 20 us.
+P&L converts through USD), so conversion paths are exercised. Metrics are on, as in
+production: the figure includes the risk-check histogram's observe. Budget p99 <= 20 us.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main() -> None:
         Order("B3", "SIM-EUR", "USD_JPY", 3000, OrderType.MARKET),
     ]
     check = core.risk.check
+    observe = core.on_risk_check  # the metrics hook the engine calls after every check
     clock = core.clock
     samples = []
     from time import perf_counter_ns
@@ -33,6 +35,7 @@ def main() -> None:
         now = clock()
         start = perf_counter_ns()
         rejection = check(order, core.orders.count(order.account), now)
+        observe(1e-6, None if rejection is None else rejection[0].value)
         samples.append(perf_counter_ns() - start)
         if rejection is not None:
             raise RuntimeError(rejection)

@@ -170,6 +170,7 @@ def test_orders_that_never_fill_are_forgotten_oldest_first() -> None:
 def test_reply_and_risk_check_times_are_observed(metrics: EngineMetrics) -> None:
     metrics.risk_checked(0.000004, None)
     metrics.risk_checked(0.000015, "INSUFFICIENT_MARGIN")
+    metrics.marks((), 0.0, 0.0)  # risk check times reach the histogram at the next marks
     metrics.replied("SubmitOrder", Reply(True), 0.0004)
     metrics.replied("CancelOrder", Reply(True), 0.0002)
     metrics.replied("CancelOrder", Reply(False, "UNKNOWN_ORDER"), 0.0001)

@@ -151,6 +151,8 @@ class EngineMetrics:
         self._journal_lag_s = 0.0
         self._api_source: ApiSource | None = None
         self._api_counts = (0, 0)
+        # risk check times noted on the order path (a list append), observed at marks() time
+        self._pending_risk: list[float] = []
         self._events = {
             EventKind.ORDER_SUBMITTED: self._on_submitted,
             EventKind.ORDER_REJECTED: self._on_rejected,
@@ -177,7 +179,8 @@ class EngineMetrics:
         self._quote_seen[quote.instrument] = now
 
     def risk_checked(self, seconds: float, code: str | None) -> None:
-        self._risk.observe(seconds)
+        # on the order path: only note it; marks() folds the notes into the histogram
+        self._pending_risk.append(seconds)
 
     def committed(self, events: Sequence[Event], seconds: float) -> None:
         self._commit.observe(seconds)
@@ -198,6 +201,11 @@ class EngineMetrics:
                 self._observe_fill(*done)
 
     def marks(self, accounts: Sequence[AccountState], now: float, journal_lag_s: float) -> None:
+        if self._pending_risk:
+            pending, self._pending_risk = self._pending_risk, []
+            observe = self._risk.observe
+            for seconds in pending:
+                observe(seconds)
         self._accounts = accounts
         self._journal_lag_s = journal_lag_s
         self._heartbeat_wall = self._wall()
