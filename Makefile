@@ -22,7 +22,7 @@ test: $(STAMP)
 
 lint: test
 	$(BIN)/ruff format --check tmt_tui tests bench
-	$(BIN)/mypy tmt_tui/domain tmt_tui/engine tmt_tui/store
+	$(BIN)/mypy tmt_tui
 
 bench: $(STAMP)
 	@for f in bench/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

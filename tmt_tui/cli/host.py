@@ -135,7 +135,7 @@ def install_signals(on_stop: Callable[[], None], on_kill: Callable[[], None]) ->
     def kill(signum: int, frame: FrameType | None) -> None:
         on_kill()
 
-    previous = {}
+    previous: dict[int, Any] = {}
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         previous[signum] = signal.signal(signum, stop)
     previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, kill)

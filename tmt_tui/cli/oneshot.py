@@ -80,7 +80,8 @@ def run_oneshot(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"tmt: {exc}", file=sys.stderr)
         return UNREACHABLE
-    from tmt_tui.api.remote import ApiError, RemoteEngineClient
+    from tmt_tui.api.protocol import ApiError
+    from tmt_tui.api.remote import RemoteEngineClient
     from tmt_tui.cli.host import socket_path_for
 
     socket = socket_path_for(settings, args.socket)

@@ -104,7 +104,8 @@ def run_attach(args: argparse.Namespace) -> int:
 
 
 def _attach(settings: Settings, socket: str, read_only: bool) -> int:
-    from tmt_tui.api.remote import ApiError, RemoteEngineClient
+    from tmt_tui.api.protocol import ApiError
+    from tmt_tui.api.remote import RemoteEngineClient
     from tmt_tui.cli.oneshot import client_token
 
     def make() -> Any:
