@@ -7,8 +7,10 @@ Not a bench itself: `make bench` runs only files that do not start with an under
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -54,7 +56,10 @@ def bench_settings(journal: Path, ticks_per_second: float = 20.0) -> Settings:
 
 
 def temp_journal() -> Path:
-    return Path(tempfile.mkdtemp(prefix="tmt-bench-")) / "journal.db"
+    """A journal in a fresh temp dir, removed when the bench exits."""
+    directory = tempfile.mkdtemp(prefix="tmt-bench-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return Path(directory) / "journal.db"
 
 
 def opening_orders() -> list[SubmitOrder]:
