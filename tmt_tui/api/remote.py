@@ -31,18 +31,9 @@ from tmt_tui.api.paths import (
     token_path,
 )
 from tmt_tui.api.protocol import ApiError, AuthError, Close
-from tmt_tui.domain.client import Reply, StreamItem
+from tmt_tui.domain.client import CommandMethods, Reply, StreamItem
 from tmt_tui.domain.commands import (
-    CancelAll,
-    CancelOrder,
-    ClosePosition,
     Command,
-    EngageKillSwitch,
-    ModifyOrder,
-    ResetKillSwitch,
-    SetReducing,
-    StopEngine,
-    SubmitOrder,
     command_to_wire,
 )
 
@@ -88,7 +79,7 @@ class _Stream:
             await self.wake.wait()
 
 
-class RemoteEngineClient:
+class RemoteEngineClient(CommandMethods):
     """Speaks to an engine's control API on ``socket_path`` (default: the standard one), or on
     ``tcp=(host, port)`` (TLS when ``ssl`` is given). ``token`` defaults to ``$TMT_API_TOKEN``
     or the token file. A ``read_only`` client can watch but every command is refused."""
@@ -319,34 +310,6 @@ class RemoteEngineClient:
             return await future
         finally:
             self._pending.pop(rid, None)
-
-    async def submit(self, command: SubmitOrder) -> Reply:
-        return await self._call(command)
-
-    async def modify(self, command: ModifyOrder) -> Reply:
-        return await self._call(command)
-
-    async def cancel(self, command: CancelOrder) -> Reply:
-        return await self._call(command)
-
-    async def close_position(self, command: ClosePosition) -> Reply:
-        return await self._call(command)
-
-    async def cancel_all(self, command: CancelAll) -> Reply:
-        return await self._call(command)
-
-    async def engage_kill_switch(self, command: EngageKillSwitch) -> Reply:
-        return await self._call(command)
-
-    async def reset_kill_switch(self, command: ResetKillSwitch) -> Reply:
-        return await self._call(command)
-
-    async def set_reducing(self, command: SetReducing) -> Reply:
-        return await self._call(command)
-
-    async def stop_engine(self, command: StopEngine) -> Reply:
-        """Ask the engine to stop gracefully: the reply comes first, then the stream ends."""
-        return await self._call(command)
 
     async def subscribe(self) -> AsyncIterator[StreamItem]:
         """A Snapshot, then Updates; ConnectionError (an ApiError) when the connection drops.

@@ -14,6 +14,7 @@ from tmt_tui.domain.commands import (
     CancelAll,
     CancelOrder,
     ClosePosition,
+    Command,
     EngageKillSwitch,
     ModifyOrder,
     ResetKillSwitch,
@@ -189,3 +190,39 @@ class EngineClient(Protocol):
     async def close(self) -> None:
         """Stop listening; an embedded engine stops too, a remote one keeps running."""
         ...
+
+
+class CommandMethods:
+    """The protocol's command methods, each one call to ``_call``: a client implements only how
+    a command travels (a thread hop, a socket), never nine copies of the same delegation."""
+
+    async def _call(self, command: Command) -> Reply:
+        raise NotImplementedError
+
+    async def submit(self, command: SubmitOrder) -> Reply:
+        return await self._call(command)
+
+    async def modify(self, command: ModifyOrder) -> Reply:
+        return await self._call(command)
+
+    async def cancel(self, command: CancelOrder) -> Reply:
+        return await self._call(command)
+
+    async def close_position(self, command: ClosePosition) -> Reply:
+        return await self._call(command)
+
+    async def cancel_all(self, command: CancelAll) -> Reply:
+        return await self._call(command)
+
+    async def engage_kill_switch(self, command: EngageKillSwitch) -> Reply:
+        return await self._call(command)
+
+    async def reset_kill_switch(self, command: ResetKillSwitch) -> Reply:
+        return await self._call(command)
+
+    async def set_reducing(self, command: SetReducing) -> Reply:
+        return await self._call(command)
+
+    async def stop_engine(self, command: StopEngine) -> Reply:
+        """Ask the engine to stop gracefully: the reply comes first, then the stream ends."""
+        return await self._call(command)

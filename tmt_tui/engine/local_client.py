@@ -6,18 +6,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from tmt_tui.domain.client import Reply, StreamItem
+from tmt_tui.domain.client import CommandMethods, Reply, StreamItem
 from tmt_tui.domain.commands import (
-    CancelAll,
-    CancelOrder,
-    ClosePosition,
     Command,
-    EngageKillSwitch,
-    ModifyOrder,
-    ResetKillSwitch,
-    SetReducing,
-    StopEngine,
-    SubmitOrder,
 )
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.bus import Mailbox
@@ -29,7 +20,7 @@ def _resolve(future: asyncio.Future[Reply], reply: Reply) -> None:
         future.set_result(reply)
 
 
-class LocalEngineClient:
+class LocalEngineClient(CommandMethods):
     """Speaks to an EngineRunner in this process; replies come back via ``call_soon_threadsafe``."""
 
     def __init__(self, runner: EngineRunner, owns_engine: bool = True) -> None:
@@ -46,33 +37,6 @@ class LocalEngineClient:
 
         self.runner.submit(command, done)
         return await future
-
-    async def submit(self, command: SubmitOrder) -> Reply:
-        return await self._call(command)
-
-    async def modify(self, command: ModifyOrder) -> Reply:
-        return await self._call(command)
-
-    async def cancel(self, command: CancelOrder) -> Reply:
-        return await self._call(command)
-
-    async def close_position(self, command: ClosePosition) -> Reply:
-        return await self._call(command)
-
-    async def cancel_all(self, command: CancelAll) -> Reply:
-        return await self._call(command)
-
-    async def engage_kill_switch(self, command: EngageKillSwitch) -> Reply:
-        return await self._call(command)
-
-    async def reset_kill_switch(self, command: ResetKillSwitch) -> Reply:
-        return await self._call(command)
-
-    async def set_reducing(self, command: SetReducing) -> Reply:
-        return await self._call(command)
-
-    async def stop_engine(self, command: StopEngine) -> Reply:
-        return await self._call(command)
 
     async def subscribe(self) -> AsyncIterator[StreamItem]:
         mailbox = Mailbox(asyncio.get_running_loop())
