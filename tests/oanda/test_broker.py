@@ -1,0 +1,109 @@
+"""OandaBroker and OandaFeed (the venues/base.py protocols) against the local v20 server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.venues.base import (
+    Broker,
+    MarketDataFeed,
+    VenueAccepted,
+    VenueCancelled,
+    VenueEvent,
+    VenueFilled,
+    VenueProtectiveCreated,
+    VenueRejected,
+)
+from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed
+from tmt_tui.venues.oanda.client import OandaClient
+from tmt_tui.venues.oanda.server import ServerThread
+
+from .conftest import make_order
+
+T = TypeVar("T")
+
+
+async def eventually(predicate: Callable[[], T], within: float = 15.0) -> T:
+    """Poll ``predicate`` until truthy; the timeout is only reached when something is broken."""
+    deadline = time.monotonic() + within
+    while not (result := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.005)
+    return result
+
+
+async def _broker(client: OandaClient) -> tuple[OandaBroker, list[VenueEvent]]:
+    events: list[VenueEvent] = []
+    broker = OandaBroker(client, asyncio.get_running_loop(), await client.instruments())
+    broker.connect(events.append)
+    return broker, events
+
+
+async def test_broker_and_feed_satisfy_the_venue_protocols(client: OandaClient) -> None:
+    broker, _ = await _broker(client)
+    feed = OandaFeed(client, await client.instruments())
+
+    assert isinstance(broker, OandaBroker) and isinstance(feed, OandaFeed)
+    _b: Broker = broker
+    _f: MarketDataFeed = feed
+
+
+async def test_market_order_with_tp_sl_reports_fill_then_protective_orders(
+    client: OandaClient,
+) -> None:
+    broker, events = await _broker(client)
+    order = make_order(1000, tp="1.20000", sl="1.00000")
+
+    broker.submit(order)
+    await broker.drain()
+
+    fill, tp, sl = events
+    assert isinstance(fill, VenueFilled) and fill.order_id == order.id and fill.units == 1000
+    assert isinstance(tp, VenueProtectiveCreated) and tp.order.type is OrderType.TAKE_PROFIT
+    assert isinstance(sl, VenueProtectiveCreated) and sl.order.type is OrderType.STOP_LOSS
+    assert tp.order.trade_id == fill.fill_id and tp.order.units == -1000
+
+
+async def test_limit_order_is_accepted_then_cancelled(client: OandaClient) -> None:
+    broker, events = await _broker(client)
+    order = make_order(1000, OrderType.LIMIT, "1.00000")
+
+    broker.submit(order)
+    await broker.drain()
+    broker.cancel(order)
+    await broker.drain()
+
+    assert isinstance(events[0], VenueAccepted)
+    assert events[1] == VenueCancelled(order.id, "CLIENT_REQUEST")
+
+
+async def test_reject_reaches_the_sink_with_oandas_reason(client: OandaClient) -> None:
+    broker, events = await _broker(client)
+
+    broker.submit(make_order(1000, instrument="XAU_XAG"))
+    await broker.drain()
+
+    (event,) = events
+    assert isinstance(event, VenueRejected) and event.code == "INSTRUMENT_UNKNOWN"
+
+
+async def test_feed_delivers_quotes_and_reconnects_after_a_dropped_stream(
+    client: OandaClient, server: ServerThread
+) -> None:
+    server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.05))
+    feed = OandaFeed(client, [i for i in await client.instruments() if i.name == "EUR_USD"],
+                     reconnect_backoff=0.001)  # fmt: skip
+    quotes: list[Quote] = []
+    task = asyncio.create_task(feed.run(quotes.append))
+
+    await eventually(lambda: feed.connects >= 3 and len(quotes) >= 3)
+    feed.stop()
+    await task
+
+    assert {q.instrument for q in quotes} == {"EUR_USD"}

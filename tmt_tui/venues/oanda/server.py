@@ -1,0 +1,507 @@
+"""A local v20-compatible server: OANDA's REST and streaming API in front of the sim market.
+
+A minimal HTTP/1.1 server on ``asyncio.start_server`` (keep-alive, chunked streams), so tests
+and ``tmt oanda-sim`` need no web framework. It speaks enough of v20 that OANDA's own ``v20``
+package parses it, and it can misbehave on purpose (``Faults``) so the adapter's recovery paths
+get exercised on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, unquote
+
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.venues.oanda.ledger import V20Ledger
+from tmt_tui.venues.oanda.wire import Json, instrument_json, price_json, rfc3339
+from tmt_tui.venues.sim.market import SimMarket
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+            405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error",
+            503: "Service Unavailable"}  # fmt: skip
+_UNAUTHORIZED = {"errorMessage": "Insufficient authorization to perform request."}
+
+
+@dataclass
+class Faults:
+    """Ways the server misbehaves on purpose; mutate only through ``ServerThread.call``."""
+
+    drop_streams_after: float | None = None  # close every stream this many seconds in
+    delay: float = 0.0  # seconds added before every REST response
+    fail_next: int = 0  # the next K authorised requests answer ``fail_status``
+    fail_status: int = 429
+    swallow_orders: int = 0  # the next K orders are booked but never answered
+    raw_stream_lines: list[bytes] = field(default_factory=list)  # sent once after a snapshot
+    split_lines: bool = False  # write each stream line in two chunks
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class _Response:
+    status: int
+    body: Json | None = None
+    stream: AsyncIterator[bytes] | None = None
+    hold: bool = False  # never answer (the swallowed-order fault)
+
+
+class V20Server:
+    """The routes, the paper account and the market ticker; see ``serve``."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        token: str,
+        faults: Faults | None = None,
+        instruments: tuple[str, ...] = (),
+        tick_interval: float = 0.25,
+        heartbeat_interval: float = 5.0,
+        seed: int = 7,
+    ) -> None:
+        self.account_id = account_id
+        self._auth = f"Bearer {token}"
+        self.faults = faults or Faults()
+        self.market = SimMarket(instruments, seed=seed)
+        self.ledger = V20Ledger(account_id, self.market.instruments())
+        self.tick_interval = tick_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.requests = 0
+        self._price_subs: set[tuple[frozenset[str], asyncio.Queue[Quote]]] = set()
+        self._txn_subs: set[asyncio.Queue[Json]] = set()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.ledger.listeners.append(self._publish_txn)
+        for inst in self.market.instruments():
+            self.ledger.on_quote(self.market.quote(inst.name))
+        self._routes: list[tuple[str, re.Pattern[str], Callable[..., Awaitable[_Response]]]] = [
+            ("GET", re.compile(r"/v3/accounts"), self._accounts),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)"), self._account),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/summary"), self._summary),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/instruments"), self._instruments),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/pricing"), self._pricing),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/pricing/stream"), self._pricing_stream),
+            ("POST", re.compile(r"/v3/accounts/([^/]+)/orders"), self._create_order),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/(?:orders|pendingOrders)"), self._orders),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/orders/([^/]+)"), self._order),
+            ("PUT", re.compile(r"/v3/accounts/([^/]+)/orders/([^/]+)/cancel"), self._cancel),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/(?:openTrades|trades)"), self._trades),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/transactions/sinceid"), self._since),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/transactions/stream"), self._txn_stream),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/transactions/(\d+)"), self._transaction),
+        ]
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await asyncio.start_server(self._connection, host, port)
+        self._spawn(self._tick())
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _tick(self) -> None:
+        names = [i.name for i in self.market.instruments()]
+        turn = 0
+        while True:
+            await asyncio.sleep(self.tick_interval)
+            quote = self.market.step(names[turn % len(names)])
+            turn += 1
+            self.ledger.on_quote(quote)
+            for wanted, queue in self._price_subs:
+                if quote.instrument in wanted:
+                    queue.put_nowait(quote)
+
+    def _publish_txn(self, txn: Json) -> None:
+        for queue in self._txn_subs:
+            queue.put_nowait(txn)
+
+    # HTTP -----------------------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            while True:
+                request = await self._read(reader)
+                if request is None:
+                    break
+                response = await self._handle(request)
+                if response.hold:
+                    await asyncio.Event().wait()  # the client must give up on us
+                if response.stream is not None:
+                    await self._write_stream(writer, response.stream)
+                    break
+                self._write(writer, response)
+                await writer.drain()
+                if request.headers.get("connection", "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            pass  # server shutdown: end quietly (the stream protocol reports cancelled tasks)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _read(self, reader: asyncio.StreamReader) -> _Request | None:
+        line = await reader.readline()
+        if not line.strip():
+            return None
+        method, target, _version = line.decode("latin-1").split()
+        headers: dict[str, str] = {}
+        while (raw := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = raw.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        body = await reader.readexactly(length) if length else b""
+        path, _, query = target.partition("?")
+        return _Request(method, unquote(path), parse_qs(query), headers, body)
+
+    def _write(self, writer: asyncio.StreamWriter, response: _Response) -> None:
+        self.requests += 1
+        payload = json.dumps(response.body or {}).encode()
+        head = (
+            f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+            f"RequestID: {self.requests}\r\nConnection: keep-alive\r\n"
+        )
+        if response.status == 429:
+            head += "Retry-After: 0\r\n"
+        writer.write(head.encode() + b"\r\n" + payload)
+
+    async def _write_stream(
+        self, writer: asyncio.StreamWriter, lines: AsyncIterator[bytes]
+    ) -> None:
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+        drop = self.faults.drop_streams_after
+        deadline = None if drop is None else time.monotonic() + drop
+        async for line in lines:
+            parts = (
+                [line[: len(line) // 2], line[len(line) // 2 :]]
+                if self.faults.split_lines
+                else [line]
+            )
+            for part in parts:
+                writer.write(b"%x\r\n%s\r\n" % (len(part), part))
+                await writer.drain()
+            if deadline is not None and time.monotonic() >= deadline:
+                writer.transport.abort()  # a dropped stream: no terminating chunk
+                return
+        writer.write(b"0\r\n\r\n")
+
+    async def _handle(self, request: _Request) -> _Response:
+        if request.headers.get("authorization") != self._auth:
+            return _Response(401, _UNAUTHORIZED)
+        faults = self.faults
+        if faults.fail_next > 0:
+            faults.fail_next -= 1
+            message = "Rate limit exceeded" if faults.fail_status == 429 else "Server error"
+            return _Response(faults.fail_status, {"errorMessage": message})
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match is None or method != request.method:
+                continue
+            args = match.groups()
+            if args and args[0] != self.account_id:
+                return _Response(
+                    404, {"errorCode": "NO_SUCH_ACCOUNT", "errorMessage": "Account not found"}
+                )
+            if faults.delay:
+                await asyncio.sleep(faults.delay)
+            return await handler(request, *args[1:])
+        return _Response(404, {"errorMessage": f"No route for {request.method} {request.path}"})
+
+    # routes ---------------------------------------------------------------------------------
+
+    def _last(self) -> str:
+        return self.ledger.last_id
+
+    def _names(self, request: _Request) -> list[str]:
+        raw = ",".join(request.query.get("instruments", []))
+        return [n for n in raw.split(",") if n]
+
+    async def _accounts(self, request: _Request) -> _Response:
+        return _Response(200, {"accounts": [{"id": self.account_id, "tags": []}]})
+
+    async def _account(self, request: _Request) -> _Response:
+        return _Response(200, {"account": self.ledger.details(), "lastTransactionID": self._last()})
+
+    async def _summary(self, request: _Request) -> _Response:
+        return _Response(200, {"account": self.ledger.summary(), "lastTransactionID": self._last()})
+
+    async def _instruments(self, request: _Request) -> _Response:
+        wanted = set(self._names(request))
+        body = [
+            instrument_json(i)
+            for i in self.ledger.instruments.values()
+            if not wanted or i.name in wanted
+        ]
+        return _Response(200, {"instruments": body, "lastTransactionID": self._last()})
+
+    def _unknown(self, names: list[str]) -> _Response | None:
+        if not names:
+            return _Response(400, {"errorMessage": "Invalid value specified for 'instruments'"})
+        bad = [n for n in names if n not in self.ledger.instruments]
+        if bad:
+            return _Response(
+                400, {"errorMessage": f"Invalid value specified for 'instruments': {bad[0]}"}
+            )
+        return None
+
+    async def _pricing(self, request: _Request) -> _Response:
+        names = self._names(request)
+        problem = self._unknown(names)
+        if problem is not None:
+            return problem
+        prices = [price_json(self.ledger.quotes[n], self.ledger.instruments[n]) for n in names]
+        return _Response(200, {"prices": prices, "time": rfc3339(time.time())})
+
+    async def _pricing_stream(self, request: _Request) -> _Response:
+        names = self._names(request)
+        problem = self._unknown(names)
+        if problem is not None:
+            return problem
+        snapshot = request.query.get("snapshot", ["true"])[0].lower() != "false"
+        return _Response(200, stream=self._prices(frozenset(names), snapshot))
+
+    async def _prices(self, names: frozenset[str], snapshot: bool) -> AsyncIterator[bytes]:
+        queue: asyncio.Queue[Quote] = asyncio.Queue()
+        sub = (names, queue)
+        self._price_subs.add(sub)
+        try:
+            if snapshot:
+                for name in sorted(names):
+                    yield self._line(
+                        price_json(self.ledger.quotes[name], self.ledger.instruments[name])
+                    )
+            for raw in self.faults.raw_stream_lines:
+                yield raw if raw.endswith(b"\n") else raw + b"\n"
+            while True:
+                try:
+                    quote = await asyncio.wait_for(queue.get(), self.heartbeat_interval)
+                except TimeoutError:
+                    yield self._line({"type": "HEARTBEAT", "time": rfc3339(time.time())})
+                    continue
+                yield self._line(price_json(quote, self.ledger.instruments[quote.instrument]))
+        finally:
+            self._price_subs.discard(sub)
+
+    async def _txn_stream(self, request: _Request) -> _Response:
+        return _Response(200, stream=self._transactions())
+
+    async def _transactions(self) -> AsyncIterator[bytes]:
+        queue: asyncio.Queue[Json] = asyncio.Queue()
+        self._txn_subs.add(queue)
+        try:
+            while True:
+                try:
+                    txn = await asyncio.wait_for(queue.get(), self.heartbeat_interval)
+                except TimeoutError:
+                    beat = {"type": "HEARTBEAT", "lastTransactionID": self._last(),
+                            "time": rfc3339(time.time())}  # fmt: skip
+                    yield self._line(beat)
+                    continue
+                yield self._line(txn)
+        finally:
+            self._txn_subs.discard(queue)
+
+    @staticmethod
+    def _line(obj: Json) -> bytes:
+        return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+    async def _create_order(self, request: _Request) -> _Response:
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return _Response(400, {"errorMessage": "The request was missing required data"})
+        status, payload = self.ledger.create_order(body)
+        if status == 201 and self.faults.swallow_orders > 0:
+            self.faults.swallow_orders -= 1
+            return _Response(status, payload, hold=True)
+        return _Response(status, payload)
+
+    async def _orders(self, request: _Request) -> _Response:
+        state = request.query.get("state", ["PENDING"])[0]
+        orders = [
+            o
+            for o in reversed(self.ledger.orders.values())
+            if state == "ALL" or o["state"] == state
+        ]
+        return _Response(200, {"orders": orders, "lastTransactionID": self._last()})
+
+    async def _order(self, request: _Request, spec: str) -> _Response:
+        oid = self.ledger.resolve(spec)
+        if oid is None:
+            return _Response(
+                404,
+                {
+                    "errorCode": "NO_SUCH_ORDER",
+                    "errorMessage": "The Order specified does not exist",
+                },
+            )
+        return _Response(200, {"order": self.ledger.orders[oid], "lastTransactionID": self._last()})
+
+    async def _cancel(self, request: _Request, spec: str) -> _Response:
+        status, payload = self.ledger.cancel_order(spec)
+        return _Response(status, payload)
+
+    async def _trades(self, request: _Request) -> _Response:
+        return _Response(
+            200, {"trades": self.ledger.open_trades(), "lastTransactionID": self._last()}
+        )
+
+    async def _since(self, request: _Request) -> _Response:
+        try:
+            since = int(request.query.get("id", [""])[0])
+        except ValueError:
+            return _Response(400, {"errorMessage": "Invalid value specified for 'id'"})
+        txns = [t for t in self.ledger.transactions if int(t["id"]) > since]
+        return _Response(200, {"transactions": txns, "lastTransactionID": self._last()})
+
+    async def _transaction(self, request: _Request, tid: str) -> _Response:
+        index = int(tid) - 1
+        if not 0 <= index < len(self.ledger.transactions):
+            return _Response(
+                404, {"errorCode": "NO_SUCH_TRANSACTION", "errorMessage": "Transaction not found"}
+            )
+        return _Response(
+            200, {"transaction": self.ledger.transactions[index], "lastTransactionID": self._last()}
+        )
+
+
+async def serve(
+    host: str,
+    port: int,
+    *,
+    account_id: str,
+    token: str,
+    faults: Faults | None = None,
+    **options: Any,
+) -> V20Server:
+    """Start a v20-compatible server on ``host:port`` (0 picks a free port); close() stops it."""
+    server = V20Server(account_id=account_id, token=token, faults=faults, **options)
+    await server.start(host, port)
+    return server
+
+
+class ServerThread:
+    """A ``V20Server`` on its own event loop thread, for tests and benches (a context manager)."""
+
+    def __init__(
+        self,
+        *,
+        account_id: str = "101-001-0000001-001",
+        token: str = "local-test-token",
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        **options: Any,
+    ) -> None:
+        self.account_id = account_id
+        self.host = host
+        self._token = token
+        self._faults = faults
+        self._options = options
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="v20-server", daemon=True
+        )
+        self._server: V20Server | None = None
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        started = asyncio.run_coroutine_threadsafe(
+            serve(
+                self.host,
+                0,
+                account_id=self.account_id,
+                token=self._token,
+                faults=self._faults,
+                **self._options,
+            ),  # fmt: skip
+            self._loop,
+        )
+        self._server = started.result(timeout=10)
+        return self
+
+    @property
+    def server(self) -> V20Server:
+        assert self._server is not None, "start() first"
+        return self._server
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def call(self, fn: Callable[[V20Server], T]) -> T:
+        """Run ``fn(server)`` on the server's loop and return its result (thread-safe)."""
+        done: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn(self.server))
+            except BaseException as exc:  # handed to the caller
+                done.set_exception(exc)
+
+        self._loop.call_soon_threadsafe(run)
+        return done.result(timeout=10)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            asyncio.run_coroutine_threadsafe(self._server.close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
