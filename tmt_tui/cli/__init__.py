@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import sys
 
-from tmt_tui.cli.parser import build_parser
+from tmt_tui.cli.parser import build_parser, split_passthrough
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    ours, passthrough = split_passthrough(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(ours)
     command = args.command
+    if command == "oanda-sim":
+        from tmt_tui.venues.oanda.__main__ import main as oanda_sim
+
+        return oanda_sim(passthrough)
     if command is None:
         from tmt_tui.cli.workstation import run_workstation
 

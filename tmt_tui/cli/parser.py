@@ -31,6 +31,14 @@ def _order_options(parser: argparse.ArgumentParser) -> None:
     _json(parser)
 
 
+def split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`tmt [opts] oanda-sim ARGS...`: everything after the subcommand is the server's own."""
+    if "oanda-sim" in argv:
+        at = argv.index("oanda-sim")
+        return argv[: at + 1], argv[at + 1 :]
+    return argv, []
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tmt",
@@ -114,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     _json(reset)
     _json(sub.add_parser("stop", help="stop the engine gracefully"))
 
+    sub.add_parser(
+        "oanda-sim",
+        help="a local OANDA v20-compatible server on the simulated market (token: $OANDA_TOKEN)",
+        add_help=False,
+    )
     config = sub.add_parser("config", help="config tools")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = config_sub.add_parser("check", help="validate a config file without starting anything")
