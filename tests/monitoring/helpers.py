@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.engine.waiting import eventually  # noqa: F401 - one polling helper for all suites
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.positions import AccountState, TradingState
 
@@ -103,17 +101,3 @@ def samples(text: str) -> Scraped:
 
 def value(scraped: Scraped, name: str, **labels: str) -> float | None:
     return scraped.get((name, frozenset(labels.items())))
-
-
-async def eventually(
-    predicate: Callable[[], T | None], within: float = TIMEOUT_S, interval: float = 0.01
-) -> T:
-    """``predicate()``'s first truthy value, polled without blocking the event loop."""
-    deadline = time.monotonic() + within
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s: {predicate}")
-        await asyncio.sleep(interval)
