@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -13,9 +13,7 @@ from tests.engine.waiting import eventually  # noqa: F401 - one polling helper f
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.positions import AccountState, TradingState
 
-T = TypeVar("T")
 D = Decimal
-TIMEOUT_S = 15.0  # only reached when something is broken
 
 
 class FakeClock:
