@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from tests.tui.readiness import board_ready
 from tmt_tui.api.paths import Secret
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
@@ -63,11 +64,7 @@ async def test_an_order_from_the_attached_ui_stays_with_the_engine_after_it_quit
         assert isinstance(app, TmtApp)
         await until(
             pilot,
-            lambda: (
-                app.model.quotes
-                and all(row.quote is not None for row in app.model.quotes.values())
-                and app.main_screen.board.selected is not None
-            ),
+            lambda: board_ready(app),
             "a quote for every instrument",
         )
         await pilot.press("b")

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from textual.pilot import Pilot
 
+from tests.tui.readiness import board_ready
 from tmt_tui.config import Settings, load_settings
 from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
@@ -93,11 +94,7 @@ def ready(eventually: Eventually) -> Callable[[Pilot[Any]], Awaitable[None]]:
         assert isinstance(app, TmtApp)
         await eventually(
             pilot,
-            lambda: (
-                app.model.quotes
-                and all(row.quote is not None for row in app.model.quotes.values())
-                and app.main_screen.board.selected is not None
-            ),
+            lambda: board_ready(app),
             "a quote for every instrument",
         )
 

@@ -71,6 +71,8 @@ class EngineRunner:
         self._drain_scheduled = False
         self._stopping: asyncio.Event | None = None
         self._since_checkpoint = 0
+        self._last_revalue = 0.0  # when marks were last recomputed from scratch
+        self._last_equity = 0.0  # when equity rows were last written
         self.running = False
 
     # lifecycle (any thread) -------------------------------------------------------------------
@@ -398,7 +400,7 @@ class EngineRunner:
         core = self.core
         assert core is not None and self.journal is not None
         now = self.clock()
-        if now - getattr(self, "_last_revalue", 0.0) >= REVALUE_EVERY_S:
+        if now - self._last_revalue >= REVALUE_EVERY_S:
             core.portfolio.revalue()
             self._last_revalue = now
             core.marked_books |= set(core.portfolio.books)
@@ -415,7 +417,7 @@ class EngineRunner:
             marked = [core.portfolio.position_view(k) for k in core.marked_books]
             self.bus.publish([], [], marked, accounts, core.totals())
         core.marked_books = set()
-        if now - getattr(self, "_last_equity", 0.0) >= self.settings.engine.equity_snapshot_s:
+        if now - self._last_equity >= self.settings.engine.equity_snapshot_s:
             self._last_equity = now
             self.journal.append_equity(now, accounts)
 
