@@ -67,6 +67,42 @@ class SimSettings:
     instruments: tuple[str, ...] = ()  # empty: the whole built-in universe
 
 
+OANDA_HOSTS = {
+    "practice": ("https://api-fxpractice.oanda.com", "https://stream-fxpractice.oanda.com"),
+    "live": ("https://api-fxtrade.oanda.com", "https://stream-fxtrade.oanda.com"),
+    "local": ("http://127.0.0.1:8090", "http://127.0.0.1:8090"),
+}
+
+
+@dataclass(frozen=True)
+class OandaSettings:
+    """The OANDA v20 venue. The token comes from ``$OANDA_TOKEN`` only (never this file); the
+    account id from ``account_id`` or, when empty, ``$OANDA_ACCOUNT_ID``."""
+
+    environment: str = "practice"  # "practice" | "live" | "local" (tmt oanda-sim)
+    rest_url: str = ""  # empty: the environment's REST host
+    stream_url: str = ""  # empty: the environment's streaming host
+    account_id: str = ""  # empty: $OANDA_ACCOUNT_ID
+    instruments: tuple[str, ...] = ()  # empty: every CURRENCY instrument of the account
+    i_understand_this_is_live: bool = False  # required for environment = "live"
+    request_timeout_s: float = 10.0
+    stream_silence_s: float = 10.0  # a stream silent this long is dead (heartbeats every 5 s)
+    reconnect_backoff_s: float = 0.5  # first reconnect delay, doubled (with jitter) per failure
+    max_backoff_s: float = 10.0
+    max_connects_per_s: float = 2.0  # new stream connections (OANDA refuses more)
+    max_requests_per_s: float = 90.0  # REST requests on the connection (OANDA allows 100)
+
+    def urls(self) -> tuple[str, str]:
+        """(REST, stream) base URLs."""
+        rest, stream = OANDA_HOSTS.get(self.environment, OANDA_HOSTS["practice"])
+        return (self.rest_url or rest).rstrip("/"), (
+            self.stream_url or self.rest_url or stream
+        ).rstrip("/")
+
+    def resolved_account_id(self) -> str:
+        return self.account_id or os.environ.get("OANDA_ACCOUNT_ID", "")
+
+
 @dataclass(frozen=True)
 class KillSwitchSettings:
     flatten: bool = False  # close every position on engage, then cancel what is left
@@ -158,6 +194,7 @@ def is_loopback(host: str) -> bool:
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sim: SimSettings = field(default_factory=SimSettings)
+    oanda: OandaSettings = field(default_factory=OandaSettings)
     kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
@@ -302,7 +339,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{source}: at least one [[accounts]] table is required")
     seen: set[str] = set()
     for i, account in enumerate(settings.accounts):
-        if not account.id or account.id in seen:
+        if not (account.id or settings.engine.broker == "oanda") or account.id in seen:
             raise ConfigError(
                 f"{source}: key 'accounts[{i}].id' must be a unique, non-empty string"
             )
@@ -325,10 +362,7 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(
                 f"{source}: key 'accounts[{i}].risk.reduce_at_loss_fraction' must be in (0, 1]"
             )
-    if settings.engine.market_data != "sim" or settings.engine.broker != "sim":
-        raise ConfigError(
-            f"{source}: keys 'engine.market_data' and 'engine.broker' support only \"sim\" so far"
-        )
+    _validate_venues(settings)
     if settings.engine.on_shutdown not in ("leave", "cancel"):
         raise ConfigError(f'{source}: key \'engine.on_shutdown\' must be "leave" or "cancel"')
     api = settings.api
@@ -352,6 +386,48 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{source}: key 'ui.fps' must be between 1 and 120")
     if settings.sim.ticks_per_second <= 0:
         raise ConfigError(f"{source}: key 'sim.ticks_per_second' must be positive")
+
+
+VENUES = ("sim", "oanda")
+
+
+def _validate_venues(settings: Settings) -> None:
+    source, engine = settings.source, settings.engine
+    for key in ("market_data", "broker"):
+        if getattr(engine, key) not in VENUES:
+            raise ConfigError(
+                f"{source}: key 'engine.{key}' must be one of {', '.join(map(repr, VENUES))}, "
+                f"got {getattr(engine, key)!r}"
+            )
+    if engine.market_data != engine.broker:
+        raise ConfigError(
+            f"{source}: keys 'engine.market_data' and 'engine.broker' must name the same venue "
+            f"(got {engine.market_data!r} and {engine.broker!r})"
+        )
+    if engine.broker != "oanda":
+        return
+    oanda = settings.oanda
+    if oanda.environment not in OANDA_HOSTS:
+        raise ConfigError(
+            f"{source}: key 'oanda.environment' must be one of "
+            f"{', '.join(map(repr, OANDA_HOSTS))}, got {oanda.environment!r}"
+        )
+    if oanda.environment == "live" and not oanda.i_understand_this_is_live:
+        raise ConfigError(
+            f'{source}: oanda.environment = "live" trades real money: set '
+            "oanda.i_understand_this_is_live = true to confirm"
+        )
+    for key in (
+        "request_timeout_s", "stream_silence_s", "reconnect_backoff_s", "max_backoff_s",
+        "max_connects_per_s", "max_requests_per_s",
+    ):  # fmt: skip
+        if not getattr(oanda, key) > 0:
+            raise ConfigError(f"{source}: key 'oanda.{key}' must be positive")
+    if len(settings.accounts) != 1:
+        raise ConfigError(
+            f"{source}: the oanda venue trades one account: exactly one [[accounts]] table is "
+            f"required (its risk limits apply; its id, currency and balance come from OANDA)"
+        )
 
 
 def default_config_text() -> str:

@@ -390,6 +390,9 @@ class Calls:
     def marks(self, accounts: Any, now: float, journal_lag_s: float) -> None:
         self._called("marks")
 
+    def reconnected(self, venue: str) -> None:
+        self._called("reconnected")
+
 
 def drive(observer: TeeObserver) -> None:
     observer.quote(quote(), 0.0, True)
@@ -397,6 +400,7 @@ def drive(observer: TeeObserver) -> None:
     observer.committed([], 0.0)
     observer.replied("SubmitOrder", Reply(True), 0.0)
     observer.marks([], 0.0, 0.0)
+    observer.reconnected("oanda-pricing")
 
 
 def test_tee_observer_hands_every_hook_to_each_observer_in_order() -> None:
@@ -404,7 +408,7 @@ def test_tee_observer_hands_every_hook_to_each_observer_in_order() -> None:
 
     drive(TeeObserver(Calls("a", log), Calls("b", log)))
 
-    hooks = ["quote", "risk_checked", "committed", "replied", "marks"]
+    hooks = ["quote", "risk_checked", "committed", "replied", "marks", "reconnected"]
     assert log == [(name, hook) for hook in hooks for name in ("a", "b")]
 
 
@@ -416,6 +420,6 @@ def test_a_failing_observer_never_stops_the_others() -> None:
     drive(tee)
 
     assert [hook for name, hook in log if name == "good"] == [
-        "quote", "risk_checked", "committed", "replied", "marks",
+        "quote", "risk_checked", "committed", "replied", "marks", "reconnected",
     ] * 2  # fmt: skip
-    assert tee.failures == 10
+    assert tee.failures == 12

@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from tmt_tui.cli.workstation import run_attach
 
         return run_attach(args)
+    if command == "oanda":
+        from tmt_tui.cli.oanda import run_oanda
+
+        return run_oanda(args)
     if command == "config":
         from tmt_tui.cli.oneshot import config_check
 

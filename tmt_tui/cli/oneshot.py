@@ -278,11 +278,12 @@ async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
     stop = _entry(lambda: parse_price(args.stop or "", "--stop", required=False))
     tp = _entry(lambda: parse_price(args.tp or "", "--tp", required=False))
     sl = _entry(lambda: parse_price(args.sl or "", "--sl", required=False))
+    tsl = _entry(lambda: parse_price(args.tsl or "", "--tsl", required=False))
     kind = OrderType.LIMIT if limit else OrderType.STOP if stop else OrderType.MARKET
     account = await _default_account(client, args.account)
     command = SubmitOrder(
         account, args.instrument.upper(), side * size, kind, limit or stop,
-        take_profit=tp, stop_loss=sl, origin=Origin.CLI,
+        take_profit=tp, stop_loss=sl, trailing_stop_distance=tsl, origin=Origin.CLI,
     )  # fmt: skip
     if args.wait != "fill":
         _answer(args, await client.submit(command))
@@ -349,11 +350,19 @@ async def close(args: argparse.Namespace, client: Any) -> None:
     accounts = [args.account] if args.account else None
     if accounts is None:
         snap = await _snapshot(client)
-        accounts = [p.account for p in snap.positions if p.instrument == name and p.units]
+        accounts = [
+            p.account
+            for p in snap.positions
+            if p.instrument == name
+            and p.units
+            and (args.trade is None or any(t.id == args.trade for t in p.trades))
+        ]
         if not accounts:
-            raise Exit(REJECTED, f"tmt: rejected: NO_POSITION: no open {name} position")
+            what = f"trade {args.trade} in" if args.trade else "open"
+            raise Exit(REJECTED, f"tmt: rejected: NO_POSITION: no {what} {name} position")
     for account in accounts:
-        _answer(args, await client.close_position(ClosePosition(account, name, units, Origin.CLI)))
+        command = ClosePosition(account, name, units, Origin.CLI, args.trade)
+        _answer(args, await client.close_position(command))
 
 
 async def flatten(args: argparse.Namespace, client: Any) -> None:

@@ -24,6 +24,11 @@ def _order_options(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--stop", metavar="P", help="a stop order at price P")
     parser.add_argument("--tp", metavar="P", help="take-profit price, attached on fill")
     parser.add_argument("--sl", metavar="P", help="stop-loss price, attached on fill")
+    parser.add_argument(
+        "--tsl",
+        metavar="D",
+        help="trailing stop-loss at price distance D, attached on fill (OANDA)",
+    )
     parser.add_argument("--account", metavar="A", help="account id (default: the first account)")
     parser.add_argument(
         "--wait", choices=["fill"], help="wait until the order fills (or is cancelled / rejected)"
@@ -108,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     close.add_argument("instrument")
     close.add_argument("--units", metavar="N")
     close.add_argument("--account", metavar="A", help="default: every account holding it")
+    close.add_argument("--trade", metavar="ID", help="close this one trade (see tmt positions)")
     _json(close)
     flatten = sub.add_parser("flatten", help="close every position in every account")
     flatten.add_argument("--yes", action="store_true", help="required: this closes everything")
@@ -127,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a local OANDA v20-compatible server on the simulated market (token: $OANDA_TOKEN)",
         add_help=False,
     )
+    oanda = sub.add_parser("oanda", help="OANDA tools (token from $OANDA_TOKEN)")
+    oanda_sub = oanda.add_subparsers(dest="oanda_command", metavar="ACTION", required=True)
+    accounts = oanda_sub.add_parser(
+        "accounts",
+        help="check the token; list its accounts and whether tmt can trade each",
+        description="Reads OANDA directly (no engine needed), at the environment of --config's "
+        "[oanda] table (practice by default).",
+    )
+    _json(accounts)
     config = sub.add_parser("config", help="config tools")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = config_sub.add_parser("check", help="validate a config file without starting anything")

@@ -53,12 +53,14 @@ class CancelOrder:
 
 @dataclass(frozen=True, slots=True)
 class ClosePosition:
-    """Close ``units`` of a position (all of it when None) with a market order that only reduces."""
+    """Close ``units`` of a position (all of it when None) with a market order that only reduces;
+    with ``trade_id``, close that one trade (OANDA's trade close) instead of the oldest first."""
 
     account: str
     instrument: str
     units: int | None = None
     origin: Origin = Origin.UI
+    trade_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

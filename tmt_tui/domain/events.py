@@ -34,6 +34,11 @@ class EventKind(StrEnum):
     ALERT_RAISED = "alert.raised"  # key (rule or rule:subject), message
     ALERT_CLEARED = "alert.cleared"  # key, message
     FEED_PROBLEM = "feed.problem"  # instrument, problem, bid, ask: first bad quote of a burst
+    ORDER_ADOPTED = "order.adopted"  # order (wire): an order at the venue tmt did not place
+    POSITION_SYNCED = "position.synced"  # account, instrument, trades, was: the venue's lots
+    ACCOUNT_SYNCED = "account.synced"  # account, balance, was, reason: the venue's balance
+    VENUE_RECONCILED = "venue.reconciled"  # venue, differences, last_transaction_id
+    VENUE_STATUS = "venue.status"  # venue, status (connected|reconnecting|...), detail
 
 
 #: Kinds that change trading state on replay; the rest are the audit trail.
@@ -47,6 +52,10 @@ STATEFUL_KINDS = frozenset(
         EventKind.ORDER_CANCELLED,
         EventKind.ORDER_FILLED,
         EventKind.PROTECTIVE_ORDER_CREATED,
+        EventKind.ORDER_ADOPTED,
+        EventKind.POSITION_SYNCED,
+        EventKind.ACCOUNT_SYNCED,
+        EventKind.VENUE_RECONCILED,
         EventKind.TRADING_STATE_CHANGED,
         EventKind.KILL_SWITCH_ENGAGED,
         EventKind.KILL_SWITCH_RESET,

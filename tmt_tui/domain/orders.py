@@ -14,6 +14,10 @@ class OrderType(StrEnum):
     STOP = "STOP"
     TAKE_PROFIT = "TAKE_PROFIT"
     STOP_LOSS = "STOP_LOSS"
+    TRAILING_STOP_LOSS = "TRAILING_STOP_LOSS"
+
+
+_PROTECTIVE = frozenset({OrderType.TAKE_PROFIT, OrderType.STOP_LOSS, OrderType.TRAILING_STOP_LOSS})
 
 
 class TimeInForce(StrEnum):
@@ -131,7 +135,7 @@ class Order:
 
     @property
     def is_protective(self) -> bool:
-        return self.type in (OrderType.TAKE_PROFIT, OrderType.STOP_LOSS)
+        return self.type in _PROTECTIVE
 
     def moved_to(self, status: OrderStatus, **changes: Any) -> Order:
         """This order in ``status``; raises IllegalTransition when the table forbids it."""

@@ -138,6 +138,10 @@ class EngineCore(Reactions):
     def _send(self, order: Order, now: float) -> Reply:
         if order.type not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP):
             return self._reject_order(order, Reason.INVALID_PRICE, "only market, limit and stop")
+        if self.reconciling:
+            return self._reject_order(
+                order, Reason.RECONCILING, "reconciling with the venue; try again in a moment"
+            )
         started = time.perf_counter()
         rejection = self.risk.check(order, self.orders.count(order.account), now, self.halt_pending)
         if self.on_risk_check is not None:
@@ -164,6 +168,10 @@ class EngineCore(Reactions):
         return Reply(False, code.value, message, order.id, self.seq)
 
     def _modify(self, cmd: ModifyOrder) -> Reply:
+        if self.reconciling:
+            return self._refuse(
+                cmd, Reason.RECONCILING, "reconciling with the venue; try again in a moment"
+            )
         order = self.orders.get(cmd.order_id)
         if order is None:
             return self._refuse(cmd, Reason.UNKNOWN_ORDER, f"no working order {cmd.order_id}")
@@ -206,7 +214,9 @@ class EngineCore(Reactions):
         self.outbox.append(("cancel", order))
         return Reply(True, "OK", "cancel sent", order.id, self.seq)
 
-    def _close_order(self, account: str, instrument: str, units: int, origin: str) -> Order:
+    def _close_order(
+        self, account: str, instrument: str, units: int, origin: str, trade_id: str | None = None
+    ) -> Order:
         now = self.clock()
         return Order(
             id=f"O{self.seq}-{account}-{instrument}",
@@ -216,6 +226,7 @@ class EngineCore(Reactions):
             type=OrderType.MARKET,
             time_in_force=TimeInForce.FOK,
             reduce_only=True,
+            trade_id=trade_id,
             origin=origin,
             created_ts=now,
             updated_ts=now,
@@ -225,6 +236,13 @@ class EngineCore(Reactions):
         if cmd.account not in self.portfolio.accounts:
             return self._refuse(cmd, Reason.UNKNOWN_ACCOUNT, f"unknown account {cmd.account}")
         position = self.portfolio.units(cmd.account, cmd.instrument)
+        if cmd.trade_id is not None:
+            trade = self.portfolio.find_trade(cmd.account, cmd.instrument, cmd.trade_id)
+            if trade is None:
+                return self._refuse(
+                    cmd, Reason.NO_POSITION, f"no open trade {cmd.trade_id} in {cmd.instrument}"
+                )
+            position = trade.units
         if position == 0:
             return self._refuse(
                 cmd, Reason.NO_POSITION, f"no {cmd.instrument} position in {cmd.account}"
@@ -233,7 +251,9 @@ class EngineCore(Reactions):
         if size <= 0:
             return self._refuse(cmd, Reason.INVALID_UNITS, "units to close must be positive")
         units = -size if position > 0 else size
-        order = self._close_order(cmd.account, cmd.instrument, units, cmd.origin.value)
+        order = self._close_order(
+            cmd.account, cmd.instrument, units, cmd.origin.value, cmd.trade_id
+        )
         return self._send(order, order.created_ts)
 
     def _cancel_all(self, cmd: CancelAll) -> Reply:

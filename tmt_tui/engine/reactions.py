@@ -24,10 +24,12 @@ from tmt_tui.engine.risk import reduces
 from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.base import (
     VenueAccepted,
+    VenueBalance,
     VenueCancelled,
     VenueEvent,
     VenueFilled,
     VenueModified,
+    VenueOrderAdopted,
     VenueProtectiveCreated,
     VenueRejected,
 )
@@ -36,6 +38,13 @@ log = logging.getLogger(__name__)
 
 # A broker request: ("submit", order) | ("cancel", order) | ("modify", order, price, units)
 Request = tuple[Any, ...]
+
+
+def _txn(data: dict[str, Any], txn: str) -> dict[str, Any]:
+    """``data`` stamped with the venue transaction it came from, when there is one."""
+    if txn:
+        data["txn"] = txn
+    return data
 
 
 class Reactions(EngineState):
@@ -52,6 +61,7 @@ class Reactions(EngineState):
         self.pending: list[Event] = []
         self.outbox: list[Request] = []
         self.halt_pending = False  # set from any thread the moment a kill switch is asked for
+        self.reconciling = False  # the venue's book is being compared with ours: no new orders
         self.bad_quotes = 0
         self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish
         self._bad_burst: dict[str, int] = {}
@@ -100,18 +110,28 @@ class Reactions(EngineState):
     # venue events ---------------------------------------------------------------------------
 
     def on_venue_event(self, ve: VenueEvent) -> None:
-        if isinstance(ve, VenueProtectiveCreated):
-            self.emit(EventKind.PROTECTIVE_ORDER_CREATED, "venue", {"order": ve.order.to_wire()})
+        """Apply what the venue reports. Repeats are harmless: a venue's history may be read
+        twice (a request's answer and then its transaction stream, or a backfill after a
+        restart), so an event about a finished or unknown order changes nothing."""
+        if isinstance(ve, VenueProtectiveCreated | VenueOrderAdopted):
+            self._adopt(ve)
+            return
+        if isinstance(ve, VenueBalance):
+            self._balance(ve)
             return
         order = self.orders.get(ve.order_id)
         if order is None:
-            log.warning("venue event for unknown order %s: %r", ve.order_id, ve)
+            log.debug("venue event for an order that is not open: %r", ve)
             return
         if isinstance(ve, VenueFilled):
             self._filled(order, ve)
         elif isinstance(ve, VenueAccepted):
+            if order.status is not OrderStatus.SUBMITTED:
+                return
             self.emit(
-                EventKind.ORDER_ACCEPTED, "venue", {"order_id": order.id, "venue_id": ve.venue_id}
+                EventKind.ORDER_ACCEPTED,
+                "venue",
+                _txn({"order_id": order.id, "venue_id": ve.venue_id}, ve.txn),
             )
             acct = self.portfolio.accounts[order.account]
             if acct.state is TradingState.HALTED and not (
@@ -121,18 +141,19 @@ class Reactions(EngineState):
                 self.outbox.append(("cancel", self.orders.open[order.id]))
         elif isinstance(ve, VenueCancelled):
             self.emit(
-                EventKind.ORDER_CANCELLED, "venue", {"order_id": order.id, "reason": ve.reason}
+                EventKind.ORDER_CANCELLED,
+                "venue",
+                _txn({"order_id": order.id, "reason": ve.reason}, ve.txn),
             )
         elif isinstance(ve, VenueModified):
-            self.emit(
-                EventKind.ORDER_MODIFIED,
-                "venue",
-                {
-                    "order_id": order.id,
-                    "price": None if ve.price is None else str(ve.price),
-                    "units": ve.units,
-                },
-            )
+            data: dict[str, Any] = {
+                "order_id": order.id,
+                "price": None if ve.price is None else str(ve.price),
+                "units": ve.units or order.units,  # 0: the venue did not say (a trade's TP/SL)
+            }
+            if ve.venue_id is not None:
+                data["venue_id"] = ve.venue_id
+            self.emit(EventKind.ORDER_MODIFIED, "venue", _txn(data, ve.txn))
         elif isinstance(ve, VenueRejected):
             if order.status is OrderStatus.SUBMITTED and ve.request == "submit":
                 rejected = replace(order, reason=f"{ve.code}: {ve.message}")
@@ -153,6 +174,51 @@ class Reactions(EngineState):
                     {"order_id": order.id, "code": ve.code, "message": ve.message},
                 )
 
+    def _adopt(self, ve: VenueProtectiveCreated | VenueOrderAdopted) -> None:
+        order = ve.order
+        if order.id in self.orders.open:
+            return  # read twice
+        if order.is_protective:
+            if not order.instrument:
+                order = replace(order, instrument=self._instrument_of(order))
+            trade = self.portfolio.find_trade(order.account, order.instrument, order.trade_id or "")
+            if trade is None:
+                log.debug("protective order %s for a trade that is not open", order.id)
+                return
+            if order.units == 0:  # the venue names the trade, not the size
+                order = replace(order, units=-trade.units)
+        kind = (
+            EventKind.PROTECTIVE_ORDER_CREATED
+            if isinstance(ve, VenueProtectiveCreated)
+            else EventKind.ORDER_ADOPTED
+        )
+        self.emit(kind, "venue", _txn({"order": order.to_wire()}, ve.txn))
+
+    def _instrument_of(self, order: Order) -> str:
+        """The instrument of the trade a protective order names (venues may name only the trade)."""
+        for (account, instrument), book in self.portfolio.books.items():
+            if account == order.account and any(t.id == order.trade_id for t in book.trades):
+                return instrument
+        return ""
+
+    def _balance(self, ve: VenueBalance) -> None:
+        acct = self.portfolio.accounts.get(ve.account)
+        if acct is None or acct.balance == ve.balance:
+            return
+        self.emit(
+            EventKind.ACCOUNT_SYNCED,
+            "venue",
+            _txn(
+                {
+                    "account": acct.id,
+                    "balance": str(ve.balance),
+                    "was": str(acct.balance),
+                    "reason": ve.reason,
+                },
+                ve.txn,
+            ),
+        )
+
     def _filled(self, order: Order, ve: VenueFilled) -> None:
         inst = self.book.instruments[order.instrument]
         currency = self.portfolio.accounts[order.account].currency
@@ -172,6 +238,7 @@ class Reactions(EngineState):
                 "price": str(ve.price),
                 "conversion_rate": str(rate),
                 "ts": ve.ts,
+                **({"txn": ve.txn} if ve.txn else {}),
             },
         )
 

@@ -15,23 +15,29 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelAll, Command, EngageKillSwitch, Origin, StopEngine
 from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
+from tmt_tui.engine.reconcile import reconcile
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.journal import Journal
-from tmt_tui.venues.base import VenueEvent
+from tmt_tui.venues.base import Broker, MarketDataFeed, VenueEvent, VenueRefused
 from tmt_tui.venues.sim.broker import SimBroker
 from tmt_tui.venues.sim.market import SimMarket
 from tmt_tui.venues.sim.universe import SPECS
+
+if TYPE_CHECKING:  # the OANDA venue (and httpx) load only when the config asks for it
+    from tmt_tui.venues.oanda.session import OandaVenue
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,8 @@ class EngineRunner:
         self._last_revalue = 0.0  # when marks were last recomputed from scratch
         self._last_equity = 0.0  # when equity rows were last written
         self.running = False
+        self.venue: OandaVenue | None = None
+        self.feed: MarketDataFeed
 
     # lifecycle (any thread) -------------------------------------------------------------------
 
@@ -147,9 +155,11 @@ class EngineRunner:
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
         try:
-            self._boot()
+            await self._boot()
         except BaseException as exc:  # reported to the starting thread
             self._startup_error = exc
+            if self.venue is not None:
+                await self.venue.aclose()
             if self.journal is not None:
                 self.journal.close()
             self._ready.set()
@@ -157,38 +167,30 @@ class EngineRunner:
         self.running = True
         self._ready.set()
         tasks = [
-            asyncio.create_task(self.market.run(self._on_quote), name="sim-market"),
+            asyncio.create_task(self.feed.run(self._on_quote), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
             asyncio.create_task(self._every(self.settings.engine.tick_flush_ms, self._flush_ticks)),
         ]
+        if self.venue is not None:
+            tasks.append(asyncio.create_task(self._follow(self.venue), name="venue-transactions"))
         try:
             await self._stopping.wait()
         finally:
             self.running = False
-            self.market.stop()
+            self.feed.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            self._shutdown()
+            await self._shutdown()
 
-    def _boot(self) -> None:
+    async def _boot(self) -> None:
         settings = self.settings
-        unknown = [n for n in settings.sim.instruments if n not in SPECS]
-        if unknown:
-            raise ConfigError(
-                f"{settings.source}: key 'sim.instruments' names unknown instruments "
-                f"{', '.join(unknown)} (expected some of: {', '.join(sorted(SPECS))})"
-            )
         self.journal = journal = Journal(settings.journal_path())
-        self.market = SimMarket(
-            settings.sim.instruments,
-            seed=settings.sim.seed,
-            ticks_per_second=settings.sim.ticks_per_second,
-            volatility_scale=settings.sim.volatility_scale,
-            start_mids={q.instrument: q.mid for q in journal.last_quotes()},
-            clock=self.clock,
-        )
-        instruments = self.market.instruments()
+        if settings.engine.broker == "oanda":
+            instruments = await self._open_oanda(journal)
+            settings = self.settings
+        else:
+            instruments = self._open_sim(journal)
         self.core = core = EngineCore(settings, instruments, self.clock)
         core.on_risk_check = self.observer.risk_checked
         checkpoint = journal.latest_checkpoint()
@@ -204,7 +206,14 @@ class EngineRunner:
             if quote.instrument in core.book.instruments:
                 core.book.update(quote)
         core.portfolio.revalue()
-        self.broker = SimBroker(instruments, self.clock, core.portfolio.margin_shortfall)
+        if self.venue is not None:
+            self._check_accounts(core)
+            assert self.venue.broker is not None
+            self.venue.mapper.cursor = core.venue_cursor
+            self.broker: Broker = self.venue.broker
+            core.reconciling = True  # until the first reconciliation completes
+        else:
+            self.broker = SimBroker(instruments, self.clock, core.portfolio.margin_shortfall)
         self.broker.connect(self._on_venue_event)
         trades = [t for p in core.positions() for t in p.trades]
         self.broker.restore(core.orders.open.values(), trades)
@@ -215,11 +224,109 @@ class EngineRunner:
             self._checkpoint()
         log.info("engine started at seq %d (replayed %d events)", core.seq, replayed)
 
-    def _shutdown(self) -> None:
+    def _open_sim(self, journal: Journal) -> tuple[Instrument, ...]:
+        settings = self.settings
+        unknown = [n for n in settings.sim.instruments if n not in SPECS]
+        if unknown:
+            raise ConfigError(
+                f"{settings.source}: key 'sim.instruments' names unknown instruments "
+                f"{', '.join(unknown)} (expected some of: {', '.join(sorted(SPECS))})"
+            )
+        self.feed = SimMarket(
+            settings.sim.instruments,
+            seed=settings.sim.seed,
+            ticks_per_second=settings.sim.ticks_per_second,
+            volatility_scale=settings.sim.volatility_scale,
+            start_mids={q.instrument: q.mid for q in journal.last_quotes()},
+            clock=self.clock,
+        )
+        return self.feed.instruments()
+
+    async def _open_oanda(self, journal: Journal) -> tuple[Instrument, ...]:
+        """Connect to the OANDA account: the configured account takes its id, currency and
+        balance from OANDA (its risk limits stay the config's)."""
+        from tmt_tui.venues.oanda.session import OandaVenue
+
+        self.venue = venue = OandaVenue(
+            self.settings.oanda,
+            tag=f"t{journal.journal_id}.",
+            on_reconnect=self.observer.reconnected,
+        )
+        account, instruments = await venue.open()
+        configured = self.settings.accounts[0]
+        self.settings = replace(
+            self.settings,
+            accounts=(
+                replace(
+                    configured, id=account.id, currency=account.currency, balance=account.balance
+                ),
+            ),
+        )
+        assert venue.feed is not None
+        self.feed = venue.feed
+        log.info(
+            "OANDA account %s (%s, balance %s), %d instruments",
+            account.id, account.currency, account.balance, len(instruments),
+        )  # fmt: skip
+        return instruments
+
+    def _check_accounts(self, core: EngineCore) -> None:
+        """One journal, one venue account: never mix another account's history into this one."""
+        expected = {a.id for a in self.settings.accounts}
+        foreign = sorted(set(core.portfolio.accounts) - expected)
+        if foreign:
+            raise VenueRefused(
+                f"journal {self.settings.journal_path()} holds account(s) {', '.join(foreign)}, "
+                f"not {', '.join(sorted(expected))}: give engine.journal_path a file of its own"
+            )
+
+    async def _follow(self, venue: OandaVenue) -> None:
+        try:
+            await venue.follow(self._on_venue_event, self._reconcile, self._venue_status)
+        except Exception:
+            log.exception("the OANDA transaction stream stopped for good")
+
+    def _venue_status(self, key: str, active: bool, message: str) -> None:
+        assert self.core is not None
+        if (key in self.core.alerts) != active:
+            self.on_alert(key, active, message)
+            self._schedule()
+
+    async def _reconcile(self) -> None:
+        """Bring the engine to the venue's book; new orders are refused until it is done."""
+        venue, core = self.venue, self.core
+        assert venue is not None and core is not None
+        core.reconciling = True
+        self._venue_status("venue.reconciling", True, "reconciling with OANDA: new orders wait")
+        try:
+            for event in await venue.backfill():
+                self._on_venue_event(event)
+            for _ in range(3):
+                fates, book = await venue.book(list(core.orders.open.values()))
+                for event in fates:
+                    self._on_venue_event(event)
+                if int(book.last_txn or 0) <= venue.mapper.cursor:
+                    break
+                for event in await venue.backfill():
+                    self._on_venue_event(event)
+            self._drain()
+            differences = reconcile(core, book, venue.name)
+            for line in differences:
+                log.warning("reconciled: %s", line)
+            log.info("reconciled with OANDA: %d difference(s)", len(differences))
+        finally:
+            core.reconciling = False
+            self._venue_status("venue.reconciling", False, "reconciled with OANDA")
+            self._drain()
+
+    async def _shutdown(self) -> None:
         assert self.journal is not None and self.core is not None
         self._drain()
         if self.settings.engine.on_shutdown == "cancel":
             self._commands.append((CancelAll(origin=Origin.AUTO), _ignore, time.perf_counter()))
+            self._drain()
+        if self.venue is not None:
+            await self.venue.aclose()  # waits (briefly) for the answers to requests in flight
             self._drain()
         self._flush_ticks()
         self._checkpoint()
@@ -247,6 +354,11 @@ class EngineRunner:
         self.observer.quote(quote, self.clock() - quote.ts, accepted)
 
     def _on_venue_event(self, event: VenueEvent) -> None:
+        """A venue's answer; venues on another thread are hopped onto the engine loop."""
+        if threading.current_thread() is not self._thread and self.loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._on_venue_event, event)
+            return
         self._inbox.append(event)
         self._schedule()
 

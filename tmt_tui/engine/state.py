@@ -16,7 +16,7 @@ from tmt_tui.domain.client import Snapshot
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
-from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
+from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
 from tmt_tui.engine.book import QuoteBook
 from tmt_tui.engine.oms import OrderBook
 from tmt_tui.engine.portfolio import OpenTrade, Portfolio
@@ -39,6 +39,7 @@ class EngineState:
         self.auto_reduced: set[str] = set()
         self.alerts: dict[str, str] = {}  # active alerts (not replayed: rules re-evaluate)
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self.venue_cursor = 0  # the newest venue transaction id any journaled event came from
         self.carry: Order | None = None  # the live order behind an event's wire form (no re-parse)
         # what changed since the runner last published
         self.touched_orders: dict[str, Order] = {}
@@ -50,6 +51,10 @@ class EngineState:
             EventKind.DAY_STARTED: self._day_started,
             EventKind.ORDER_SUBMITTED: self._order_stored,
             EventKind.PROTECTIVE_ORDER_CREATED: self._protective_created,
+            EventKind.ORDER_ADOPTED: self._protective_created,
+            EventKind.POSITION_SYNCED: self._position_synced,
+            EventKind.ACCOUNT_SYNCED: self._account_synced,
+            EventKind.VENUE_RECONCILED: self._venue_reconciled,
             EventKind.ORDER_REJECTED: self._order_rejected,
             EventKind.ORDER_ACCEPTED: self._order_accepted,
             EventKind.ORDER_MODIFIED: self._order_modified,
@@ -70,6 +75,9 @@ class EngineState:
         handler = self._evolvers.get(event.kind)
         if handler is not None:
             handler(event)
+            txn = event.data.get("txn")
+            if txn:
+                self.venue_cursor = max(self.venue_cursor, int(txn))
 
     def _started(self, event: Event) -> None:
         for item in event.data.get("accounts", []):
@@ -101,7 +109,7 @@ class EngineState:
         order = Order.from_wire(event.data["order"])
         self._store(order)
         trade = self.portfolio.find_trade(order.account, order.instrument, order.trade_id or "")
-        if trade is not None:
+        if trade is not None and order.is_protective:
             if order.type is OrderType.TAKE_PROFIT:
                 trade.tp_id = order.id
             else:
@@ -129,7 +137,13 @@ class EngineState:
         order = self.orders.open[data["order_id"]]
         price = Decimal(data["price"]) if data.get("price") is not None else order.price
         self._store(
-            order.moved_to(order.status, price=price, units=int(data["units"]), updated_ts=event.ts)
+            order.moved_to(
+                order.status,
+                price=price,
+                units=int(data["units"]),
+                venue_id=data.get("venue_id", order.venue_id),
+                updated_ts=event.ts,
+            )
         )
 
     def _order_cancelled(self, event: Event) -> None:
@@ -178,6 +192,32 @@ class EngineState:
             trade_id=order.trade_id,
         )
         self.touched_books.add((order.account, order.instrument))
+
+    def _position_synced(self, event: Event) -> None:
+        """The venue's lots replace ours for one instrument (realized P&L stays as booked)."""
+        data = event.data
+        book = self.portfolio.book_for(data["account"], data["instrument"])
+        book.trades = []
+        for wire in data["trades"]:
+            trade = Trade.from_wire(wire)
+            lot = OpenTrade(trade.id, trade.units, trade.price, trade.open_ts)
+            lot.initial_units = trade.initial_units
+            lot.tp_id, lot.sl_id = trade.take_profit_order_id, trade.stop_loss_order_id
+            book.trades.append(lot)
+        book.recount()
+        self.portfolio.mark_book(book)
+        self.touched_books.add((book.account, book.instrument))
+        self.touched_accounts.add(book.account)
+
+    def _account_synced(self, event: Event) -> None:
+        acct = self.portfolio.accounts[event.data["account"]]
+        acct.balance = Decimal(event.data["balance"])
+        self.touched_accounts.add(acct.id)
+
+    def _venue_reconciled(self, event: Event) -> None:
+        last = event.data.get("last_transaction_id")
+        if last:
+            self.venue_cursor = max(self.venue_cursor, int(last))
 
     def _state_changed(self, event: Event) -> None:
         acct = self.portfolio.accounts[event.data["account"]]
@@ -261,6 +301,7 @@ class EngineState:
             "kill_engaged": self.kill_engaged,
             "kill_reason": self.kill_reason,
             "auto_reduced": sorted(self.auto_reduced),
+            "venue_cursor": self.venue_cursor,
             "accounts": [
                 {
                     "id": a.id,
@@ -306,6 +347,7 @@ class EngineState:
         self.kill_engaged = bool(data["kill_engaged"])
         self.kill_reason = data["kill_reason"]
         self.auto_reduced = set(data["auto_reduced"])
+        self.venue_cursor = int(data.get("venue_cursor", 0))
         for item in data["accounts"]:
             limits = self._limits.get(item["id"], RiskLimits())
             self.portfolio.open_account(

@@ -125,6 +125,9 @@ class AlertRules:
         if self._monotonic() >= self._next_evaluation:
             self.evaluate(accounts)
 
+    def reconnected(self, venue: str) -> None:
+        """Stream state is the engine's own alert (``venue.stream``), not a rule here."""
+
     # rules ------------------------------------------------------------------------------------
 
     def evaluate(self, accounts: Sequence[AccountState]) -> None:

@@ -36,6 +36,10 @@ class EngineObserver(Protocol):
         """The periodic picture (every marks interval): also proves the engine loop is alive."""
         ...
 
+    def reconnected(self, venue: str) -> None:
+        """A venue's stream (``venue`` names it: "oanda-pricing") connected again after a drop."""
+        ...
+
 
 class NullObserver:
     """Watches nothing; the default."""
@@ -53,4 +57,7 @@ class NullObserver:
         return None
 
     def marks(self, accounts: Sequence[AccountState], now: float, journal_lag_s: float) -> None:
+        return None
+
+    def reconnected(self, venue: str) -> None:
         return None

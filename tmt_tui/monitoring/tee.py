@@ -34,6 +34,7 @@ class TeeObserver:
         self._committed: Hooks = tuple(o.committed for o in observers)
         self._replied: Hooks = tuple(o.replied for o in observers)
         self._marks: Hooks = tuple(o.marks for o in observers)
+        self._reconnected: Hooks = tuple(o.reconnected for o in observers)
 
     def _failed(self, hooks: Hooks, hook: Callable[..., None]) -> None:
         self.failures += 1
@@ -72,3 +73,6 @@ class TeeObserver:
 
     def marks(self, accounts: Sequence[AccountState], now: float, journal_lag_s: float) -> None:
         self._each(self._marks, accounts, now, journal_lag_s)
+
+    def reconnected(self, venue: str) -> None:
+        self._each(self._reconnected, venue)

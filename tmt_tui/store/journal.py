@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -160,6 +161,14 @@ class Journal:
                      "unrealized_pl": str, "margin_used": str, "trading_state": str},
                 )  # fmt: skip
                 db.table("equity").create_index(["account", "ts"])
+        row = c.execute("select value from meta where key = 'journal_id'").fetchone()
+        if row is None:
+            row = (secrets.token_hex(3),)
+            with c:
+                c.execute("insert into meta (key, value) values ('journal_id', ?)", row)
+        #: Six hex digits naming this journal: a venue sees our order ids with it in front,
+        #: so that a new journal never reuses a client order id an old one sent.
+        self.journal_id: str = row[0]
 
     def close(self) -> None:
         try:

@@ -3,6 +3,11 @@
 A broker takes requests synchronously (it may queue them for I/O) and reports outcomes through
 one sink callback that the engine runner gives it. The sim broker calls the sink at once; a
 network broker calls it when the venue answers. The engine never waits on a venue.
+
+``txn`` on an event is the venue transaction it was read from (OANDA's transaction stream), or
+empty when it came from a request's own answer. The engine journals it and resumes the venue's
+transaction history after the highest one it holds, so that an order placed outside tmt is
+adopted exactly once across restarts.
 """
 
 from __future__ import annotations
@@ -18,10 +23,15 @@ from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
 
 
+class VenueRefused(Exception):
+    """The venue cannot be traded as configured; the message says what to change."""
+
+
 @dataclass(frozen=True, slots=True)
 class VenueAccepted:
     order_id: str
     venue_id: str
+    txn: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +51,25 @@ class VenueFilled:
     units: int
     price: Decimal
     ts: float
+    txn: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class VenueCancelled:
     order_id: str
     reason: str
+    txn: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class VenueModified:
+    """The order now rests at ``price`` for ``units`` (OANDA replaces it: a new ``venue_id``)."""
+
     order_id: str
     price: Decimal | None
     units: int
+    venue_id: str | None = None
+    txn: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +77,26 @@ class VenueProtectiveCreated:
     """A take-profit or stop-loss the venue attached to a trade after a fill."""
 
     order: Order
+    txn: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrderAdopted:
+    """An order at the venue that tmt did not place (the OANDA web UI, another program): the
+    engine takes it into its book so that its fills land somewhere."""
+
+    order: Order
+    txn: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBalance:
+    """The venue's account balance after a transaction (fills, financing, transfers)."""
+
+    account: str
+    balance: Decimal
+    reason: str
+    txn: str = ""
 
 
 VenueEvent = (
@@ -70,9 +106,30 @@ VenueEvent = (
     | VenueCancelled
     | VenueModified
     | VenueProtectiveCreated
+    | VenueOrderAdopted
+    | VenueBalance
 )
 VenueSink = Callable[[VenueEvent], None]
 QuoteSink = Callable[[Quote], None]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueAccount:
+    id: str
+    currency: str
+    balance: Decimal
+    hedging: bool = False
+    alias: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueBook:
+    """What the venue holds right now: the truth reconciliation compares the engine with."""
+
+    account: VenueAccount
+    orders: tuple[Order, ...]  # working orders, ids already translated to the engine's
+    trades: tuple[Trade, ...]  # open lots with their take-profit / stop-loss order ids
+    last_txn: str
 
 
 class Broker(Protocol):

@@ -135,6 +135,31 @@ def describe(event: Event, lookup: OrderLookup, palette: Palette) -> tuple[str, 
         )
     if kind is EventKind.ENGINE_STARTED:
         return f"ENGINE STARTED {data.get('version', '')}".rstrip(), palette.muted
+    if kind is EventKind.ORDER_ADOPTED:
+        wire = data.get("order") or {}
+        return (
+            f"ADOPTED {wire.get('id')} {wire.get('type')} {_int(wire.get('units')):+,} "
+            f"{wire.get('instrument')}: placed outside tmt",
+            palette.warning,
+        )
+    if kind is EventKind.POSITION_SYNCED:
+        now = sum(_int(t.get("units")) for t in data.get("trades", []))
+        return (
+            f"SYNCED {data.get('account')} {data.get('instrument')} "
+            f"{_int(data.get('was')):+,} -> {now:+,} (the venue's book)",
+            palette.warning,
+        )
+    if kind is EventKind.ACCOUNT_SYNCED:
+        return (
+            f"BALANCE {data.get('account')} {_money(data.get('was'))} -> "
+            f"{_money(data.get('balance'))} ({str(data.get('reason', '')).lower()})",
+            palette.muted,
+        )
+    if kind is EventKind.VENUE_RECONCILED:
+        found = data.get("differences") or []
+        detail = f": {'; '.join(found)}" if found else ": in step"
+        style = palette.warning if found else palette.muted
+        return f"RECONCILED with {data.get('venue')}{detail}", style
     return f"{kind.value} {data}", palette.muted
 
 

@@ -27,6 +27,7 @@ _TYPE_SHORT = {
     OrderType.STOP: "STP",
     OrderType.TAKE_PROFIT: "TP",
     OrderType.STOP_LOSS: "SL",
+    OrderType.TRAILING_STOP_LOSS: "TSL",
 }
 
 

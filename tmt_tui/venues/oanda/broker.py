@@ -1,31 +1,38 @@
 """``Broker`` and ``MarketDataFeed`` over the OANDA client, as venues/base.py defines them.
 
-The engine calls ``submit``/``cancel`` synchronously from any thread; the work runs on the
-client's event loop and every outcome reaches the sink from that loop (the runner hops it to the
-engine). A request whose outcome stays unknown after the client's lookups is logged and left for
+The engine calls ``submit``/``modify``/``cancel`` on its own thread; the HTTP work runs as tasks
+on the loop the broker was given (the engine's own loop when the runner owns it, so every answer
+reaches the sink on the engine thread with no hop). A request's answer becomes venue events at
+once, for a fast acknowledgement; the transaction stream later shows the same transactions, and
+the shared ``TransactionMapper`` makes sure each becomes an event only once.
+
+A request whose outcome stays unknown after the client's own lookups is logged and left for
 reconciliation: reporting it as rejected could hide a live order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine, Iterable
+import random
+from collections.abc import Callable, Coroutine, Iterable
 from decimal import Decimal
 from typing import Any
 
 from tmt_tui.domain.instruments import Instrument
-from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import (
     QuoteSink,
     VenueAccepted,
+    VenueBalance,
     VenueCancelled,
     VenueEvent,
     VenueFilled,
-    VenueProtectiveCreated,
+    VenueModified,
     VenueRejected,
     VenueSink,
 )
@@ -35,19 +42,27 @@ from tmt_tui.venues.oanda.client import (
     OandaClient,
     OandaError,
     Rejected,
+    Replaced,
     Resting,
     StreamDropped,
     TokenRejected,
+    TradeOrdersSet,
 )
-from tmt_tui.venues.oanda.stream import Heartbeat, PriceStreamParser, parse_time
+from tmt_tui.venues.oanda.stream import Heartbeat, PriceStreamParser
+from tmt_tui.venues.oanda.transactions import TransactionMapper
 
 log = logging.getLogger(__name__)
-_PROTECTIVE = {"TAKE_PROFIT_ORDER": ("tp", OrderType.TAKE_PROFIT),
-               "STOP_LOSS_ORDER": ("sl", OrderType.STOP_LOSS)}  # fmt: skip
+_SUFFIX_KEY = {OrderType.TAKE_PROFIT: "tp", OrderType.STOP_LOSS: "sl",
+               OrderType.TRAILING_STOP_LOSS: "tsl"}  # fmt: skip
 
 
 def _drop(_: VenueEvent) -> None:
     return None
+
+
+def jittered(delay: float) -> float:
+    """``delay`` spread over [0.5, 1.5) of itself, so that many clients never retry in step."""
+    return delay * (0.5 + random.random())  # noqa: S311 - spacing, not secrecy
 
 
 class OandaBroker:
@@ -58,18 +73,23 @@ class OandaBroker:
         client: OandaClient,
         loop: asyncio.AbstractEventLoop,
         instruments: Iterable[Instrument] = (),
+        mapper: TransactionMapper | None = None,
     ) -> None:
         self._client = client
         self._loop = loop
         self._instruments = {i.name: i for i in instruments}
+        self.mapper = mapper or TransactionMapper(client.account_id, tag="")
         self._sink: VenueSink = _drop
-        self._tasks: set[Any] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def connect(self, sink: VenueSink) -> None:
         self._sink = sink
 
     def restore(self, open_orders: Iterable[Order], trades: Iterable[Trade]) -> None:
-        """OANDA holds the book; reconciliation (not in this slice) compares it with ours."""
+        """OANDA holds the book; reconciliation compares it with ours. Learn our venue ids."""
+        for order in open_orders:
+            if order.venue_id:
+                self.mapper.learn(order.venue_id, order.id)
 
     def on_quote(self, quote: Quote) -> None:
         """A real venue moves its own prices."""
@@ -81,96 +101,194 @@ class OandaBroker:
         self._run(self._cancel(order))
 
     def modify(self, order: Order, price: Decimal | None, units: int) -> None:
-        self._sink(
-            VenueRejected(
-                order.id, Reason.BROKER_REJECT.value, "modify is not supported yet", "modify"
-            )
-        )
+        self._run(self._modify(order, price, units))
 
     async def drain(self) -> None:
         """Wait for every request sent so far to be answered (tests, shutdown)."""
         while self._tasks:
-            await asyncio.gather(*[asyncio.wrap_future(t) for t in list(self._tasks)])
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _run(self, coro: Coroutine[Any, Any, None]) -> None:
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        future: asyncio.Future[None]
+        if running is self._loop:
+            future = self._loop.create_task(coro)
+        else:
+            future = asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(coro, self._loop), loop=self._loop
+            )
         self._tasks.add(future)
-        future.add_done_callback(self._tasks.discard)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: asyncio.Future[None]) -> None:
+        self._tasks.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("OANDA request failed", exc_info=future.exception())
+
+    def _emit(self, *events: VenueEvent) -> None:
+        for event in events:
+            self._sink(event)
+
+    def _wire(self, order: Order, **changes: Any) -> Order:
+        """The order as OANDA sees it: our id behind the journal's client-id tag."""
+        return order.with_changes({"id": self.mapper.client_id(order.id), **changes})
+
+    # submit ---------------------------------------------------------------------------------
 
     async def _submit(self, order: Order) -> None:
+        inst = self._instruments.get(order.instrument)
         try:
-            outcome = await self._client.submit(order, self._instruments.get(order.instrument))
+            if order.type is OrderType.MARKET and order.trade_id and order.reduce_only:
+                self.mapper.expect_close(order.trade_id, order.id)
+                outcome: Any = await self._client.close_trade(order.trade_id, abs(order.units))
+            else:
+                outcome = await self._client.submit(self._wire(order), inst)
         except TokenRejected as exc:
-            self._sink(VenueRejected(order.id, Reason.BROKER_REJECT.value, str(exc)))
+            self._emit(VenueRejected(order.id, Reason.BROKER_REJECT.value, str(exc)))
             return
         except OandaError as exc:
             log.error(
                 "order %s: outcome unknown (%s); reconciliation will settle it", order.id, exc
             )
             return
-        if isinstance(outcome, Filled):
-            fill_id = outcome.trade_id or outcome.fill_id
-            self._sink(VenueFilled(order.id, fill_id, outcome.units, outcome.price, outcome.ts))
-            if outcome.trade_id and (order.take_profit is not None or order.stop_loss is not None):
-                await self._protective(order, outcome)
-        elif isinstance(outcome, Resting):
-            self._sink(VenueAccepted(order.id, outcome.venue_id))
-        elif isinstance(outcome, CancelledOnCreate):
-            self._sink(VenueAccepted(order.id, outcome.venue_id))
-            self._sink(VenueCancelled(order.id, outcome.reason))
-        else:
-            self._sink(VenueRejected(order.id, outcome.code, outcome.message))
+        self._report(order, outcome)
 
-    async def _protective(self, order: Order, fill: Filled) -> None:
-        """The take-profit / stop-loss OANDA created on fill, read from the related txns."""
-        for tid in fill.related_ids:
-            if tid in (fill.venue_id, fill.fill_id):
-                continue
-            txn = await self._client.transaction(tid)
-            kind = _PROTECTIVE.get(str(txn.get("type")))
-            if kind is None:
-                continue
-            suffix, order_type = kind
-            trade_units = fill.units
-            ts = parse_time(str(txn["time"]))
-            self._sink(
-                VenueProtectiveCreated(
-                    Order(
-                        id=f"{fill.trade_id}.{suffix}",
-                        account=order.account,
-                        instrument=order.instrument,
-                        units=-trade_units,
-                        type=order_type,
-                        status=OrderStatus.WORKING,
-                        price=Decimal(str(txn["price"])),
-                        trade_id=fill.trade_id,
-                        reduce_only=True,
-                        venue_id=str(txn["id"]),
-                        origin="auto",
-                        created_ts=ts,
-                        updated_ts=ts,
-                    )
-                )
+    def _report(self, order: Order, outcome: Any) -> None:
+        mapper = self.mapper
+        if isinstance(outcome, Filled):
+            mapper.learn(outcome.venue_id, order.id)
+            if mapper.seen(outcome.fill_id):
+                return  # the stream got there first
+            mapper.mark_seen(outcome.txn_ids or (outcome.fill_id,))
+            fill_id = outcome.trade_id or outcome.fill_id
+            self._emit(VenueFilled(order.id, fill_id, outcome.units, outcome.price, outcome.ts))
+            if outcome.account_balance is not None:
+                self._emit(VenueBalance(mapper.account, outcome.account_balance, "ORDER_FILL"))
+        elif isinstance(outcome, Resting):
+            mapper.learn(outcome.venue_id, order.id)
+            if mapper.seen(outcome.venue_id):
+                return
+            mapper.mark_seen(outcome.txn_ids or (outcome.venue_id,))
+            self._emit(VenueAccepted(order.id, outcome.venue_id))
+        elif isinstance(outcome, CancelledOnCreate):
+            mapper.learn(outcome.venue_id, order.id)
+            if outcome.txn_id and mapper.seen(outcome.txn_id):
+                return
+            mapper.mark_seen(outcome.txn_ids)
+            self._emit(
+                VenueAccepted(order.id, outcome.venue_id), VenueCancelled(order.id, outcome.reason)
             )
+        elif isinstance(outcome, Rejected):
+            mapper.mark_seen(outcome.txn_ids)
+            self._emit(VenueRejected(order.id, outcome.code, outcome.message))
+
+    # cancel / modify ------------------------------------------------------------------------
 
     async def _cancel(self, order: Order) -> None:
-        spec = order.venue_id if order.venue_id else f"@{order.id}"
+        spec = order.venue_id if order.venue_id else f"@{self.mapper.client_id(order.id)}"
         try:
             result = await self._client.cancel(spec)
         except OandaError as exc:
-            self._sink(VenueRejected(order.id, Reason.BROKER_REJECT.value, str(exc), "cancel"))
+            self._emit(VenueRejected(order.id, Reason.BROKER_REJECT.value, str(exc), "cancel"))
             return
         if isinstance(result, Rejected):
             code = (
                 Reason.UNKNOWN_ORDER.value if result.code == "ORDER_DOESNT_EXIST" else result.code
             )
-            self._sink(VenueRejected(order.id, code, result.message, "cancel"))
-        else:
-            self._sink(VenueCancelled(order.id, result.reason))
+            self._emit(VenueRejected(order.id, code, result.message, "cancel"))
+            return
+        if result.txn_id and self.mapper.seen(result.txn_id):
+            return
+        self.mapper.mark_seen(result.txn_ids or (result.txn_id,))
+        self._emit(VenueCancelled(order.id, result.reason))
+
+    async def _modify(self, order: Order, price: Decimal | None, units: int) -> None:
+        try:
+            if order.is_protective:
+                await self._modify_protective(order, price)
+            else:
+                await self._replace(order, price, units)
+        except OandaError as exc:
+            self._emit(VenueRejected(order.id, Reason.BROKER_REJECT.value, str(exc), "modify"))
+
+    async def _replace(self, order: Order, price: Decimal | None, units: int) -> None:
+        spec = order.venue_id or f"@{self.mapper.client_id(order.id)}"
+        new_price = price if price is not None else order.price
+        wire = self._wire(order, units=units, price=new_price)
+        result = await self._client.replace(spec, wire, self._instruments.get(order.instrument))
+        if isinstance(result, Rejected):
+            self._emit(VenueRejected(order.id, result.code, result.message, "modify"))
+            return
+        assert isinstance(result, Replaced)
+        self.mapper.learn(result.venue_id, order.id)
+        if self.mapper.seen(result.venue_id):
+            return
+        self.mapper.mark_seen(result.txn_ids or (result.venue_id,))
+        self._emit(VenueModified(order.id, new_price, units, result.venue_id))
+        if result.filled is not None:
+            fill = result.filled
+            fill_id = fill.trade_id or fill.fill_id
+            self._emit(VenueFilled(order.id, fill_id, fill.units, fill.price, fill.ts))
+
+    async def _modify_protective(self, order: Order, price: Decimal | None) -> None:
+        if order.trade_id is None or price is None:
+            self._emit(
+                VenueRejected(
+                    order.id,
+                    Reason.ORDER_NOT_MODIFIABLE.value,
+                    "only the price can change",
+                    "modify",
+                )  # fmt: skip
+            )
+            return
+        key = _SUFFIX_KEY[order.type]
+        inst = self._instruments.get(order.instrument)
+        if key == "tp":
+            result = await self._client.set_trade_orders(
+                order.trade_id, take_profit=price, instrument=inst
+            )
+        elif key == "sl":
+            result = await self._client.set_trade_orders(
+                order.trade_id, stop_loss=price, instrument=inst
+            )
+        else:  # a trailing stop's "price" is its distance
+            result = await self._client.set_trade_orders(
+                order.trade_id, trailing_distance=price, instrument=inst
+            )
+        if isinstance(result, Rejected):
+            self._emit(VenueRejected(order.id, result.code, result.message, "modify"))
+            return
+        assert isinstance(result, TradeOrdersSet)
+        venue_id = result.created.get(key)
+        if venue_id is None or self.mapper.seen(venue_id):
+            return
+        self.mapper.learn(venue_id, order.id)
+        self.mapper.mark_seen(result.txn_ids or (venue_id,))
+        self._emit(VenueModified(order.id, price, order.units, venue_id))
+
+
+class StreamPacer:
+    """Reconnect delays: jittered exponential backoff, reset once a stream delivers."""
+
+    def __init__(self, first: float, most: float) -> None:
+        self.first = first
+        self.most = most
+        self.delay = first
+
+    def reset(self) -> None:
+        self.delay = self.first
+
+    def next(self) -> float:
+        delay = jittered(self.delay)
+        self.delay = min(self.delay * 2, self.most)
+        return delay
 
 
 class OandaFeed:
-    """Streams OANDA prices into a sink; reconnects with backoff when a stream drops."""
+    """Streams OANDA prices into a sink; reconnects with jittered backoff when a stream drops."""
 
     def __init__(
         self,
@@ -179,11 +297,12 @@ class OandaFeed:
         *,
         reconnect_backoff: float = 0.5,
         max_backoff: float = 10.0,
+        on_reconnect: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self._instruments = tuple(instruments)
-        self._backoff = reconnect_backoff
-        self._max_backoff = max_backoff
+        self._pacer = StreamPacer(reconnect_backoff, max_backoff)
+        self._on_reconnect = on_reconnect
         self._task: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = True
@@ -198,21 +317,23 @@ class OandaFeed:
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         names = [i.name for i in self._instruments]
-        delay = self._backoff
         try:
             while self._running:
                 self.connects += 1
+                if self.connects > 1 and self._on_reconnect is not None:
+                    self._on_reconnect("oanda-pricing")
                 try:
                     async for message in self._client.stream_prices(names, self.parser):
-                        delay = self._backoff
+                        self._pacer.reset()
                         if isinstance(message, Heartbeat):
                             self.last_heartbeat = message
                         else:
                             sink(message)
-                except StreamDropped as exc:
-                    log.warning("price stream dropped (%s); reconnecting in %.2fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._max_backoff)
+                except (StreamDropped, OandaError) as exc:
+                    if isinstance(exc, TokenRejected):
+                        raise
+                    log.warning("price stream dropped (%s); reconnecting", exc)
+                await asyncio.sleep(self._pacer.next())
         except asyncio.CancelledError:
             if self._running:
                 raise  # cancelled by someone else: let them see it
@@ -221,4 +342,5 @@ class OandaFeed:
         """Safe from any thread."""
         self._running = False
         if self._task is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._task.cancel)

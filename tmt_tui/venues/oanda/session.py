@@ -1,0 +1,254 @@
+"""One OANDA account as the engine's venue: checks at start, the broker and feed, the
+transaction stream, and what reconciliation needs to read.
+
+The engine runner drives it on its own event loop. On start and after every reconnect of the
+transaction stream the runner reconciles (see engine/reconcile.py); in between, each transaction
+on the stream becomes venue events through the shared ``TransactionMapper``. A heartbeat whose
+``lastTransactionID`` is ahead of what was read means a gap: the missing transactions are read
+with ``transactions/sinceid`` before anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from tmt_tui.config import OandaSettings
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import Order, OrderStatus
+from tmt_tui.venues.base import (
+    VenueAccepted,
+    VenueAccount,
+    VenueBook,
+    VenueCancelled,
+    VenueEvent,
+    VenueRefused,
+    VenueRejected,
+    VenueSink,
+)
+from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed, StreamPacer
+from tmt_tui.venues.oanda.client import OandaClient, OandaError, StreamDropped, Token, TokenRejected
+from tmt_tui.venues.oanda.stream import Heartbeat
+from tmt_tui.venues.oanda.transactions import TransactionMapper
+
+log = logging.getLogger(__name__)
+_CURRENCY_PAIR = re.compile(r"^[A-Z]{3}_[A-Z]{3}$")
+StatusHook = Callable[[str, bool, str], None]  # (key, active, message)
+
+
+def token_from_env() -> Token:
+    try:
+        return Token(os.environ.get("OANDA_TOKEN", ""))
+    except ValueError:
+        raise VenueRefused(
+            "OANDA_TOKEN is not set: export the API token of your OANDA account "
+            "(https://www.oanda.com/account/tpa/personal_token)"
+        ) from None
+
+
+class OandaVenue:
+    """The OANDA account tmt trades; see the module docstring."""
+
+    name = "oanda"
+
+    def __init__(
+        self,
+        settings: OandaSettings,
+        *,
+        tag: str,
+        cursor: int = 0,
+        token: Token | None = None,
+        on_reconnect: Callable[[str], None] | None = None,
+    ) -> None:
+        account_id = settings.resolved_account_id()
+        if not account_id:
+            raise VenueRefused(
+                "no OANDA account id: set oanda.account_id in the config or export "
+                "OANDA_ACCOUNT_ID (`tmt oanda accounts` lists yours)"
+            )
+        self.settings = settings
+        rest, stream = settings.urls()
+        self.client = OandaClient(
+            account_id=account_id,
+            token=token or token_from_env(),
+            rest_url=rest,
+            stream_url=stream,
+            timeout=settings.request_timeout_s,
+            stream_silence=settings.stream_silence_s,
+            max_requests_per_s=settings.max_requests_per_s,
+            max_connects_per_s=settings.max_connects_per_s,
+        )
+        self.mapper = TransactionMapper(account_id, tag, cursor)
+        self._on_reconnect = on_reconnect
+        self._running = True
+        self.broker: OandaBroker | None = None
+        self.feed: OandaFeed | None = None
+        self.account: VenueAccount | None = None
+        self.stream_connects = 0
+
+    @property
+    def account_id(self) -> str:
+        return self.client.account_id
+
+    # start ----------------------------------------------------------------------------------
+
+    async def open(self) -> tuple[VenueAccount, tuple[Instrument, ...]]:
+        """Check the account and read its instruments; raises VenueRefused with the reason."""
+        try:
+            summary = await self.client.summary()
+            available = await self.client.instruments()
+        except TokenRejected as exc:
+            raise VenueRefused(str(exc)) from None
+        except OandaError as exc:
+            where = self.settings.urls()[0]
+            raise VenueRefused(f"OANDA is unreachable at {where}: {exc}") from None
+        account = VenueAccount(
+            id=self.account_id,
+            currency=str(summary.get("currency", "USD")),
+            balance=Decimal(str(summary.get("balance", "0"))),
+            hedging=bool(summary.get("hedgingEnabled", False)),
+            alias=str(summary.get("alias", "")),
+        )
+        if account.hedging:
+            raise VenueRefused(
+                f"OANDA account {account.id} has hedging enabled; tmt nets positions per "
+                "instrument, so it trades only accounts without hedging (open a sub-account "
+                "without it in OANDA's hub)"
+            )
+        by_name = {i.name: i for i in available}
+        wanted = self.settings.instruments
+        if wanted:
+            unknown = [n for n in wanted if n not in by_name]
+            if unknown:
+                raise VenueRefused(
+                    f"key 'oanda.instruments' names instruments account {account.id} cannot "
+                    f"trade: {', '.join(unknown)}"
+                )
+            instruments = tuple(by_name[n] for n in wanted)
+        else:
+            instruments = tuple(i for i in available if _CURRENCY_PAIR.match(i.name))
+        self.account = account
+        loop = asyncio.get_running_loop()
+        self.broker = OandaBroker(self.client, loop, instruments, self.mapper)
+        self.feed = OandaFeed(
+            self.client,
+            instruments,
+            reconnect_backoff=self.settings.reconnect_backoff_s,
+            max_backoff=self.settings.max_backoff_s,
+            on_reconnect=self._on_reconnect,
+        )
+        return account, instruments
+
+    async def aclose(self) -> None:
+        self._running = False
+        if self.broker is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.broker.drain(), 5)
+        await self.client.aclose()
+
+    # reading the account --------------------------------------------------------------------
+
+    async def backfill(self) -> list[VenueEvent]:
+        """Every transaction after the cursor, as events (in id order)."""
+        events: list[VenueEvent] = []
+        while True:
+            txns, last = await self.client.transactions_since(str(self.mapper.cursor))
+            for txn in txns:
+                events += self.mapper.apply(txn)
+            if not txns or int(last) <= self.mapper.cursor:
+                return events
+
+    async def book(self, open_orders: Iterable[Order]) -> tuple[list[VenueEvent], VenueBook]:
+        """The account as OANDA holds it, plus what became of our orders it no longer lists."""
+        summary = await self.client.summary()
+        pending = await self.client.pending_orders()
+        trades = await self.client.open_trades()
+        orders = [o for o in (self.mapper.pending_order(raw) for raw in pending) if o]
+        at_venue = {o.id for o in orders}
+        fates: list[VenueEvent] = []
+        for order in open_orders:
+            if order.id not in at_venue and order.status is OrderStatus.SUBMITTED:
+                fates += await self._fate(order)
+        account = self.account or VenueAccount(self.account_id, "USD", Decimal(0))
+        book = VenueBook(
+            account=replace(account, balance=Decimal(str(summary.get("balance", "0")))),
+            orders=tuple(orders),
+            trades=tuple(self.mapper.open_trade(raw) for raw in trades),
+            last_txn=str(summary.get("lastTransactionID", self.mapper.cursor)),
+        )
+        return fates, book
+
+    async def _fate(self, order: Order) -> list[VenueEvent]:
+        """What became of an order we sent but never heard back about."""
+        found = await self.client.order(f"@{self.mapper.client_id(order.id)}")
+        if found is None:
+            return [
+                VenueRejected(
+                    order.id, "NOT_AT_VENUE", "OANDA never received this order (reconciled)"
+                )
+            ]
+        venue_id = str(found["id"])
+        self.mapper.learn(venue_id, order.id)
+        state = found.get("state")
+        if state == "FILLED":
+            txn = await self.client.transaction(str(found["fillingTransactionID"]))
+            return [_unstamped(e) for e in self.mapper.apply(txn, in_order=False)]
+        if state == "CANCELLED":
+            return [VenueAccepted(order.id, venue_id), VenueCancelled(order.id, "CANCELLED")]
+        return [VenueAccepted(order.id, venue_id)]
+
+    # the transaction stream -----------------------------------------------------------------
+
+    async def follow(
+        self,
+        sink: VenueSink,
+        reconcile: Callable[[], Awaitable[None]],
+        status: StatusHook,
+    ) -> None:
+        """Reconcile, then apply the transaction stream; on a drop, reconnect and start over."""
+        pacer = StreamPacer(self.settings.reconnect_backoff_s, self.settings.max_backoff_s)
+        while self._running:
+            self.stream_connects += 1
+            if self.stream_connects > 1 and self._on_reconnect is not None:
+                self._on_reconnect("oanda-transactions")
+            try:
+                await reconcile()
+                first = True
+                async for message in self.client.stream_transactions():
+                    pacer.reset()
+                    if first:  # what happened between the reconciliation and this connection
+                        first = False
+                        status("venue.stream", False, "OANDA transaction stream connected")
+                        for event in await self.backfill():
+                            sink(event)
+                    if isinstance(message, Heartbeat):
+                        last = message.last_transaction_id
+                        if last and last.isdigit() and int(last) > self.mapper.cursor:
+                            log.info(
+                                "transaction gap (%s > %d): backfill", last, self.mapper.cursor
+                            )
+                            for event in await self.backfill():
+                                sink(event)
+                        continue
+                    for event in self.mapper.apply(message):
+                        sink(event)
+            except TokenRejected as exc:
+                status("venue.stream", True, str(exc))
+                raise
+            except (StreamDropped, OandaError) as exc:
+                log.warning("transaction stream: %s; reconnecting", exc)
+                status("venue.stream", True, f"OANDA transaction stream down ({exc}); reconnecting")
+            await asyncio.sleep(pacer.next())
+
+
+def _unstamped(event: Any) -> VenueEvent:
+    """An event read out of order: it must not move the engine's transaction cursor."""
+    result: VenueEvent = replace(event, txn="")
+    return result
