@@ -1,0 +1,434 @@
+"""The engine trading an OANDA account: a real EngineRunner against the local v20 server.
+
+Everything goes over loopback HTTP and both streams, exactly as it would against OANDA: orders,
+replaces, cancels, closes, fills made outside tmt, restarts and dropped streams.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from tmt_tui.config import Settings, parse_settings
+from tmt_tui.domain.client import Reply
+from tmt_tui.domain.commands import (
+    CancelOrder,
+    ClosePosition,
+    Command,
+    ModifyOrder,
+    SubmitOrder,
+)
+from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.orders import Order, OrderType, TimeInForce
+from tmt_tui.engine.runner import EngineRunner
+from tmt_tui.venues.base import VenueRefused
+from tmt_tui.venues.oanda.server import ServerThread
+
+TOKEN = "oanda-engine-test-token-7f3a9c"
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], within: float = 15.0) -> T:
+    """Poll until truthy; the timeout is reached only when something is broken."""
+    deadline = time.monotonic() + within
+    while not (result := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        time.sleep(0.01)
+    return result
+
+
+def oanda_settings(server: ServerThread, journal: Path, **oanda: str) -> Settings:
+    """Settings for the OANDA venue at ``server``; ``oanda`` overrides keys (as TOML values)."""
+    table = {
+        "environment": '"local"',
+        "rest_url": f'"{server.url}"',
+        "account_id": f'"{server.account_id}"',
+        "instruments": '["EUR_USD", "USD_JPY", "GBP_USD"]',
+        "stream_silence_s": "2.0",
+        "reconnect_backoff_s": "0.05",
+        "max_backoff_s": "0.2",
+        "max_connects_per_s": "20.0",
+        **oanda,
+    }
+    lines = "\n".join(f"{k} = {v}" for k, v in table.items())
+    text = f"""
+[engine]
+journal_path = "{journal}"
+market_data = "oanda"
+broker = "oanda"
+[oanda]
+{lines}
+[[accounts]]
+id = ""
+"""
+    return parse_settings(text, "oanda-test.toml")
+
+
+class Engine:
+    """A running engine on the OANDA venue, with blocking helpers for tests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.runner = EngineRunner(settings)
+        self.runner.start()
+        self.account = self.runner.settings.accounts[0].id
+
+    @property
+    def core(self) -> Any:
+        return self.runner.core
+
+    def ask(self, command: Command) -> Reply:
+        replies: list[Reply] = []
+        self.runner.submit(command, replies.append)
+        return wait_for(lambda: replies)[0]
+
+    def reconciled(self) -> bool:
+        return not self.core.reconciling and "venue.reconciling" not in self.core.alerts
+
+    def position(self, instrument: str) -> int:
+        return int(self.core.portfolio.units(self.account, instrument))
+
+    def open_orders(self, kind: OrderType | None = None) -> list[Order]:
+        return [o for o in self.core.orders.open.values() if kind is None or o.type is kind]
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[ServerThread]:
+    with ServerThread(token=TOKEN, tick_interval=0.02, heartbeat_interval=0.1) as running:
+        yield running
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OANDA_TOKEN", TOKEN)
+
+
+@pytest.fixture
+def engine(server: ServerThread, tmp_path: Path, token_env: None) -> Iterator[Engine]:
+    running = Engine(oanda_settings(server, tmp_path / "journal.db"))
+    wait_for(running.reconciled)
+    yield running
+    running.stop()
+
+
+def ledger_units(server: ServerThread, instrument: str) -> int:
+    return server.call(
+        lambda s: sum(
+            int(Decimal(t["currentUnits"]))
+            for t in s.ledger.open_trades()
+            if t["instrument"] == instrument
+        )
+    )
+
+
+def journal_events(path: Path, kind: EventKind) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("select data from events where kind = ?", (kind.value,)).fetchall()
+    finally:
+        conn.close()
+    return [json.loads(r[0]) for r in rows]
+
+
+# start ------------------------------------------------------------------------------------------
+
+
+def test_the_engine_trades_the_oanda_account_with_its_id_currency_and_balance(
+    engine: Engine, server: ServerThread
+) -> None:
+    acct = engine.core.portfolio.accounts[engine.account]
+
+    assert engine.account == server.account_id
+    assert (acct.currency, acct.balance) == ("USD", Decimal("100000"))
+    assert wait_for(lambda: engine.core.book.get("EUR_USD")) is not None
+    assert sorted(engine.core.book.instruments) == ["EUR_USD", "GBP_USD", "USD_JPY"]
+
+
+def test_a_hedging_account_is_refused_at_start_with_a_clear_message(
+    tmp_path: Path, token_env: None
+) -> None:
+    with ServerThread(token=TOKEN, hedging=True) as hedged:
+        with pytest.raises(VenueRefused, match="hedging enabled; tmt nets positions"):
+            Engine(oanda_settings(hedged, tmp_path / "journal.db"))
+
+
+def test_a_wrong_token_is_reported_as_rejected_without_showing_it(
+    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OANDA_TOKEN", "not-the-right-token-1234")
+
+    with pytest.raises(VenueRefused, match="token") as caught:
+        Engine(oanda_settings(server, tmp_path / "journal.db"))
+
+    assert "not-the-right-token-1234" not in str(caught.value)
+
+
+def test_no_token_or_no_account_id_says_which_variable_to_set(
+    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OANDA_TOKEN", raising=False)
+    with pytest.raises(VenueRefused, match="OANDA_TOKEN is not set"):
+        Engine(oanda_settings(server, tmp_path / "journal.db"))
+
+    monkeypatch.setenv("OANDA_TOKEN", TOKEN)
+    monkeypatch.delenv("OANDA_ACCOUNT_ID", raising=False)
+    settings = oanda_settings(server, tmp_path / "journal.db", account_id='""')
+    with pytest.raises(VenueRefused, match="OANDA_ACCOUNT_ID"):
+        Engine(settings)
+
+
+def test_an_instrument_the_account_cannot_trade_is_named(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    settings = oanda_settings(server, tmp_path / "j.db", instruments='["EUR_USD", "XXX_YYY"]')
+
+    with pytest.raises(VenueRefused, match="XXX_YYY"):
+        Engine(settings)
+
+
+# orders ---------------------------------------------------------------------------------------
+
+
+def test_a_market_order_fills_and_its_take_profit_and_stop_loss_attach_to_the_trade(
+    engine: Engine, server: ServerThread
+) -> None:
+    wait_for(lambda: engine.core.book.get("EUR_USD"))
+
+    reply = engine.ask(
+        SubmitOrder(
+            engine.account, "EUR_USD", 1000, take_profit=Decimal("1.5"), stop_loss=Decimal("0.6")
+        )
+    )
+
+    assert reply.ok, reply
+    wait_for(lambda: engine.position("EUR_USD") == 1000)
+    tp = wait_for(lambda: engine.open_orders(OrderType.TAKE_PROFIT))[0]
+    sl = wait_for(lambda: engine.open_orders(OrderType.STOP_LOSS))[0]
+    (trade,) = next(p for p in engine.core.positions() if p.instrument == "EUR_USD").trades
+    assert (tp.price, sl.price) == (Decimal("1.50000"), Decimal("0.60000"))
+    assert (tp.units, sl.units) == (-1000, -1000)
+    assert (trade.take_profit_order_id, trade.stop_loss_order_id) == (tp.id, sl.id)
+    assert ledger_units(server, "EUR_USD") == 1000
+
+
+def test_a_trailing_stop_on_fill_appears_as_a_working_order(engine: Engine) -> None:
+    wait_for(lambda: engine.core.book.get("EUR_USD"))
+
+    reply = engine.ask(
+        SubmitOrder(engine.account, "EUR_USD", -2000, trailing_stop_distance=Decimal("0.005"))
+    )
+
+    assert reply.ok, reply
+    tsl = wait_for(lambda: engine.open_orders(OrderType.TRAILING_STOP_LOSS))[0]
+    assert tsl.units == 2000 and tsl.trade_id is not None
+
+
+def test_a_limit_order_is_replaced_with_a_new_price_and_size_then_cancelled(
+    engine: Engine, server: ServerThread
+) -> None:
+    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    price = (mid * Decimal("0.99")).quantize(Decimal("0.00001"))
+
+    placed = engine.ask(SubmitOrder(engine.account, "EUR_USD", 2000, OrderType.LIMIT, price))
+    order = wait_for(lambda: engine.open_orders(OrderType.LIMIT))[0]
+    first_venue_id = wait_for(lambda: engine.core.orders.get(placed.order_id).venue_id)
+    engine.ask(ModifyOrder(order.id, price - Decimal("0.001"), 3000))
+    modified = wait_for(lambda: (o := engine.core.orders.get(order.id)) and o.units == 3000 and o)
+
+    assert modified.price == price - Decimal("0.001")
+    assert modified.venue_id != first_venue_id  # OANDA replaced it
+    venue_pending = server.call(lambda s: s.ledger.pending_orders())
+    assert [(o["id"], o["units"]) for o in venue_pending] == [(modified.venue_id, "3000")]
+
+    assert engine.ask(CancelOrder(order.id)).ok
+    wait_for(lambda: engine.core.orders.get(order.id) is None)
+    assert server.call(lambda s: s.ledger.pending_orders()) == []
+
+
+def test_an_order_oanda_cancels_at_once_shows_oanda_s_reason(engine: Engine) -> None:
+    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    below = (mid * Decimal("0.99")).quantize(Decimal("0.00001"))
+
+    placed = engine.ask(
+        SubmitOrder(
+            engine.account,
+            "EUR_USD",
+            1000,
+            OrderType.LIMIT,
+            below,
+            time_in_force=TimeInForce.IOC,  # cannot fill now: OANDA accepts, then cancels
+        )  # fmt: skip
+    )
+
+    done = wait_for(lambda: [o for o in engine.core.orders.recent if o.id == placed.order_id])
+    assert (done[0].status.value, done[0].reason) == ("CANCELLED", "TIME_IN_FORCE_EXPIRED")
+
+
+def test_a_burst_of_429s_delays_an_order_but_never_doubles_it(
+    engine: Engine, server: ServerThread
+) -> None:
+    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    server.call(lambda s: setattr(s.faults, "fail_next", 2))
+
+    assert engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000)).ok
+
+    wait_for(lambda: engine.position("EUR_USD") == 1000)
+    assert ledger_units(server, "EUR_USD") == 1000
+
+
+def test_closing_one_trade_then_the_whole_position(engine: Engine, server: ServerThread) -> None:
+    wait_for(lambda: engine.core.book.get("USD_JPY"))
+    engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
+    engine.ask(SubmitOrder(engine.account, "USD_JPY", 2000))
+    wait_for(lambda: engine.position("USD_JPY") == 3000)
+    first, second = next(p for p in engine.core.positions() if p.instrument == "USD_JPY").trades
+
+    assert engine.ask(ClosePosition(engine.account, "USD_JPY", trade_id=second.id)).ok
+    wait_for(lambda: engine.position("USD_JPY") == 1000)
+    (left,) = next(p for p in engine.core.positions() if p.instrument == "USD_JPY").trades
+    assert left.id == first.id
+
+    assert engine.ask(ClosePosition(engine.account, "USD_JPY")).ok
+    wait_for(lambda: engine.position("USD_JPY") == 0)
+    assert ledger_units(server, "USD_JPY") == 0
+    balance = server.call(lambda s: s.ledger.balance)
+    wait_for(lambda: engine.core.portfolio.accounts[engine.account].balance == balance)
+
+
+# outside tmt ----------------------------------------------------------------------------------
+
+
+def test_an_order_from_the_oanda_web_ui_is_adopted_and_its_fill_lands(
+    engine: Engine, server: ServerThread
+) -> None:
+    wait_for(lambda: engine.core.book.get("GBP_USD"))
+
+    server.call(lambda s: s.outside_market_order("GBP_USD", -700))
+
+    wait_for(lambda: engine.position("GBP_USD") == -700, within=2.0)
+    adopted = [o for o in engine.core.orders.recent if o.origin == "venue"]
+    assert [(o.units, o.status.value) for o in adopted] == [(-700, "FILLED")]
+
+
+def test_an_outside_limit_order_is_adopted_as_working_and_can_be_cancelled_from_tmt(
+    engine: Engine, server: ServerThread
+) -> None:
+    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    price = (mid * Decimal("0.98")).quantize(Decimal("0.00001"))
+
+    server.call(lambda s: s.outside_limit_order("EUR_USD", 1500, price))
+    adopted = wait_for(lambda: engine.open_orders(OrderType.LIMIT))[0]
+
+    assert (adopted.units, adopted.price, adopted.origin) == (1500, price, "venue")
+    assert engine.ask(CancelOrder(adopted.id)).ok
+    wait_for(lambda: engine.core.orders.get(adopted.id) is None)
+    assert server.call(lambda s: s.ledger.pending_orders()) == []
+
+
+def test_a_take_profit_triggered_at_oanda_closes_the_trade_in_tmt(
+    engine: Engine, server: ServerThread
+) -> None:
+    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.2")))
+    wait_for(lambda: engine.open_orders(OrderType.TAKE_PROFIT))
+
+    server.call(lambda s: s.set_price("EUR_USD", "1.20010", "1.20020"))
+
+    wait_for(lambda: engine.position("EUR_USD") == 0, within=2.0)
+    assert engine.open_orders() == []
+
+
+# restarts, reconciliation, dropped streams -----------------------------------------------------
+
+
+def test_a_restart_reconciles_what_happened_at_oanda_while_tmt_was_down(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    journal = tmp_path / "journal.db"
+    first = Engine(oanda_settings(server, journal))
+    wait_for(first.reconciled)
+    first.ask(SubmitOrder(first.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
+    wait_for(lambda: first.open_orders(OrderType.TAKE_PROFIT))
+    first.stop()
+
+    server.call(lambda s: s.outside_market_order("USD_JPY", 400))  # while tmt is down
+    server.call(lambda s: s.set_price("EUR_USD", "1.30010", "1.30020"))  # the TP fires
+
+    second = Engine(oanda_settings(server, journal))
+    try:
+        wait_for(second.reconciled)
+        wait_for(lambda: second.position("USD_JPY") == 400)
+        assert second.position("EUR_USD") == 0
+        assert second.open_orders() == []
+        balance = server.call(lambda s: s.ledger.balance)
+        assert second.core.portfolio.accounts[second.account].balance == balance
+    finally:
+        second.stop()
+    fills = journal_events(journal, EventKind.ORDER_FILLED)
+    assert len({f["fill_id"] for f in fills}) == len(fills) == 3  # buy, TP, outside: once each
+
+
+def test_new_orders_wait_with_reconciling_until_the_venue_book_is_read(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    server.call(lambda s: setattr(s.faults, "delay", 0.3))  # a slow venue: reconciling lasts
+    slow = Engine(oanda_settings(server, tmp_path / "journal.db"))
+    try:
+        refused = slow.ask(SubmitOrder(slow.account, "EUR_USD", 1000))
+        assert (refused.ok, refused.code) == (False, "RECONCILING")
+        assert "venue.reconciling" in slow.core.alerts
+
+        wait_for(slow.reconciled)
+        assert slow.ask(SubmitOrder(slow.account, "EUR_USD", 1000)).ok
+    finally:
+        slow.stop()
+
+
+def test_streams_dropping_again_and_again_lose_no_fill_and_double_none(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    journal = tmp_path / "journal.db"
+    server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.15))
+    flaky = Engine(oanda_settings(server, journal))
+    try:
+        wait_for(flaky.reconciled)
+        for i in range(12):
+            server.call(lambda s: s.outside_market_order("GBP_USD", 100))
+            if i % 3 == 0:
+                flaky.ask(SubmitOrder(flaky.account, "GBP_USD", 50))
+            time.sleep(0.07)
+        wait_for(lambda: flaky.position("GBP_USD") == 12 * 100 + 4 * 50)
+        ticks = flaky.core.book.get("GBP_USD").ts
+        wait_for(lambda: flaky.core.book.get("GBP_USD").ts > ticks)  # prices still flow
+        assert flaky.runner.venue is not None and flaky.runner.venue.stream_connects > 2
+    finally:
+        flaky.stop()
+    assert ledger_units(server, "GBP_USD") == 1400
+    fills = journal_events(journal, EventKind.ORDER_FILLED)
+    assert len({f["fill_id"] for f in fills}) == len(fills) == 16
+
+
+def test_the_token_never_reaches_the_journal_or_the_logs(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
+    wait_for(lambda: engine.position("EUR_USD") == 1000)
+    path = engine.runner.settings.journal_path()
+    engine.stop()
+
+    assert TOKEN not in caplog.text
+    for file in path.parent.iterdir():
+        assert TOKEN.encode() not in file.read_bytes(), file
