@@ -158,9 +158,11 @@ def test_the_engine_trades_the_oanda_account_with_its_id_currency_and_balance(
 def test_a_hedging_account_is_refused_at_start_with_a_clear_message(
     tmp_path: Path, token_env: None
 ) -> None:
-    with ServerThread(token=TOKEN, hedging=True) as hedged:
-        with pytest.raises(VenueRefused, match="hedging enabled; tmt nets positions"):
-            Engine(oanda_settings(hedged, tmp_path / "journal.db"))
+    with (
+        ServerThread(token=TOKEN, hedging=True) as hedged,
+        pytest.raises(VenueRefused, match="hedging enabled; tmt nets positions"),
+    ):
+        Engine(oanda_settings(hedged, tmp_path / "journal.db"))
 
 
 def test_a_wrong_token_is_reported_as_rejected_without_showing_it(
