@@ -434,3 +434,75 @@ def test_the_token_never_reaches_the_journal_or_the_logs(
     assert TOKEN not in caplog.text
     for file in path.parent.iterdir():
         assert TOKEN.encode() not in file.read_bytes(), file
+
+
+def test_an_order_accepted_but_never_answered_is_found_by_its_client_id_not_sent_twice(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    settings = oanda_settings(server, tmp_path / "journal.db", request_timeout_s="0.5")
+    patient = Engine(settings)
+    try:
+        wait_for(patient.reconciled)
+        wait_for(lambda: patient.core.book.get("EUR_USD"))
+        server.call(lambda s: setattr(s.faults, "swallow_orders", 1))
+
+        assert patient.ask(SubmitOrder(patient.account, "EUR_USD", 1000)).ok
+
+        wait_for(lambda: patient.position("EUR_USD") == 1000)
+        assert ledger_units(server, "EUR_USD") == 1000
+        orders = server.call(lambda s: [o for o in s.ledger.orders.values()])
+        assert len([o for o in orders if o["type"] == "MARKET"]) == 1
+    finally:
+        patient.stop()
+
+
+def test_malformed_lines_and_bad_prices_on_the_stream_are_dropped_and_prices_go_on(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    junk = [
+        b"{not json\n",
+        b'{"type":"PRICE","instrument":"EUR_USD","time":"2026-11-27T10:00:00Z",'
+        b'"bids":[{"price":"NaN","liquidity":1}],"asks":[{"price":"1.1","liquidity":1}]}\n',
+        b'{"type":"PRICE","instrument":"EUR_USD","time":"2026-11-27T10:00:00Z",'
+        b'"bids":[{"price":"-1.0","liquidity":1}],"asks":[{"price":"1.1","liquidity":1}]}\n',
+        b'{"type":"PRICE","instrument":"XAU_XXX","time":"2026-11-27T10:00:00Z",'
+        b'"bids":[{"price":"1.0","liquidity":1}],"asks":[{"price":"1.1","liquidity":1}]}\n',
+    ]
+    server.call(lambda s: setattr(s.faults, "raw_stream_lines", junk))
+    engine = Engine(oanda_settings(server, tmp_path / "journal.db"))
+    try:
+        feed = engine.runner.venue.feed if engine.runner.venue else None
+        assert feed is not None
+        wait_for(lambda: feed.parser.skipped >= len(junk))
+        first = wait_for(lambda: engine.core.book.get("EUR_USD"))
+        wait_for(lambda: engine.core.book.get("EUR_USD").ts > first.ts)
+        assert Decimal(0) < engine.core.book.get("EUR_USD").bid < Decimal(2)
+    finally:
+        engine.stop()
+
+
+class Reconnects:
+    """An observer that counts venue reconnects (the metric's source)."""
+
+    def __init__(self) -> None:
+        self.venues: list[str] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args: None
+
+    def reconnected(self, venue: str) -> None:
+        self.venues.append(venue)
+
+
+def test_every_stream_reconnect_is_reported_to_monitoring(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    seen = Reconnects()
+    runner = EngineRunner(oanda_settings(server, tmp_path / "journal.db"), observer=seen)  # type: ignore[arg-type]
+    runner.start()
+    try:
+        server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.1))
+        wait_for(lambda: {"oanda-pricing", "oanda-transactions"} <= set(seen.venues))
+    finally:
+        server.call(lambda s: setattr(s.faults, "drop_streams_after", None))
+        runner.stop()
