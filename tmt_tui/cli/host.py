@@ -23,6 +23,7 @@ from tmt_tui.domain.commands import EngageKillSwitch, Origin
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.engine.runner import EngineRunner
 from tmt_tui.store.journal import JournalError
+from tmt_tui.venues.base import VenueRefused
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ def run_engine(args: argparse.Namespace) -> int:
     host.metrics_required = True
     try:
         host.start()
-    except (JournalError, OSError, RuntimeError) as exc:
+    except (JournalError, VenueRefused, ConfigError, OSError, RuntimeError) as exc:
         print(f"tmt: cannot start the engine: {exc}", file=sys.stderr)
         return 2
     stopping = threading.Event()

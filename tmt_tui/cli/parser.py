@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from tmt_tui import __version__
 
@@ -146,4 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = config_sub.add_parser("check", help="validate a config file without starting anything")
     check.add_argument("path", metavar="PATH")
+    _global_options_after(sub, skip={"oanda-sim", "config"})
     return parser
+
+
+def _global_options_after(sub: Any, skip: set[str]) -> None:
+    """`tmt engine --config X` reads as well as `tmt --config X engine`: every subcommand also
+    takes the global options (their SUPPRESS default keeps a value given before it)."""
+    for name, command in sub.choices.items():
+        if name in skip:
+            continue
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _global_options_after(nested[0], skip=set())
+            continue
+        command.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                             help="TOML config (as before the command)")  # fmt: skip
+        command.add_argument("--socket", metavar="PATH", default=argparse.SUPPRESS,
+                             help="control API socket (as before the command)")  # fmt: skip
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="debug logging to the log file")  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 
 from tmt_tui.config import ConfigError, Settings, load_settings
 from tmt_tui.store.journal import JournalError, JournalLocked
+from tmt_tui.venues.base import VenueRefused
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def run_workstation(args: argparse.Namespace) -> int:
     except JournalLocked as exc:
         print(f"tmt: {exc}; attaching to that engine", file=sys.stderr)
         return _attach(settings, str(host.socket_path), read_only=False)
-    except (JournalError, OSError, RuntimeError) as exc:
+    except (JournalError, VenueRefused, ConfigError, OSError, RuntimeError) as exc:
         print(f"tmt: cannot start the engine: {exc}", file=sys.stderr)
         return 2
     from tmt_tui.tui.app import create_app

@@ -165,7 +165,7 @@ class MainScreen(Screen[None]):
             accounts,
             positions=len(model.positions),
             working=len(model.working_orders()),
-            status=self.tmt.stream_status,
+            status=_status(self.tmt.stream_status, model.alerts),
             totals=model.totals,
         )
         self.risk.show(accounts, model.alerts)
@@ -239,3 +239,12 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.tmt.settings.ui.keymap))
+
+
+def _status(stream: str, alerts: dict[str, str]) -> str:
+    """The connection to the engine, and the engine's to its venue when that is not well."""
+    if stream == "live" and "venue.reconciling" in alerts:
+        return "live · reconciling with venue"
+    if stream == "live" and "venue.stream" in alerts:
+        return "live · venue stream down"
+    return stream

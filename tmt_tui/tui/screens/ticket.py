@@ -55,7 +55,7 @@ class OrderTicketScreen(ModalScreen[Reply | None]):
         height: 1;
         margin-top: 1;
     }
-    OrderTicketScreen .field Label {
+    OrderTicketScreen .field > Label {
         width: 13;
     }
     OrderTicketScreen .field Input, OrderTicketScreen .field Select {
