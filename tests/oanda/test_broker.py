@@ -13,10 +13,10 @@ from tmt_tui.venues.base import (
     Broker,
     MarketDataFeed,
     VenueAccepted,
+    VenueBalance,
     VenueCancelled,
     VenueEvent,
     VenueFilled,
-    VenueProtectiveCreated,
     VenueRejected,
 )
 from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed
@@ -54,20 +54,23 @@ async def test_broker_and_feed_satisfy_the_venue_protocols(client: OandaClient) 
     _f: MarketDataFeed = feed
 
 
-async def test_market_order_with_tp_sl_reports_fill_then_protective_orders(
+async def test_a_market_order_reports_its_fill_and_the_venue_balance_at_once(
     client: OandaClient,
 ) -> None:
+    """The take-profit / stop-loss OANDA attaches arrive later, on the transaction stream (see
+    test_engine.py): the request's own answer carries only the fill."""
     broker, events = await _broker(client)
     order = make_order(1000, tp="1.20000", sl="1.00000")
 
     broker.submit(order)
     await broker.drain()
 
-    fill, tp, sl = events
+    fill, balance = events
     assert isinstance(fill, VenueFilled) and fill.order_id == order.id and fill.units == 1000
-    assert isinstance(tp, VenueProtectiveCreated) and tp.order.type is OrderType.TAKE_PROFIT
-    assert isinstance(sl, VenueProtectiveCreated) and sl.order.type is OrderType.STOP_LOSS
-    assert tp.order.trade_id == fill.fill_id and tp.order.units == -1000
+    assert isinstance(balance, VenueBalance) and balance.reason == "ORDER_FILL"
+    (trade,) = await client.open_trades()
+    assert trade["id"] == fill.fill_id
+    assert trade["takeProfitOrder"]["price"] == "1.20000"
 
 
 async def test_limit_order_is_accepted_then_cancelled(client: OandaClient) -> None:

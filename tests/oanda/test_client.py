@@ -61,7 +61,9 @@ async def test_cancel_by_client_id_cancels_a_resting_order(client: OandaClient) 
     result = await client.cancel(f"@{order.id}")
 
     assert isinstance(resting, Resting)
-    assert result == CancelledOnCreate(resting.venue_id, "CLIENT_REQUEST")
+    assert isinstance(result, CancelledOnCreate)
+    assert (result.venue_id, result.reason) == (resting.venue_id, "CLIENT_REQUEST")
+    assert result.txn_ids == (result.txn_id,) and result.txn_id
     found = await client.order(resting.venue_id)
     assert found is not None and found["state"] == "CANCELLED"
 
@@ -101,7 +103,12 @@ async def test_closing_the_trade_cancels_its_take_profit_and_stop_loss(
 async def test_invalid_order_is_rejected_with_oandas_reject_reason(client: OandaClient) -> None:
     outcome = await client.submit(make_order(1000, OrderType.LIMIT, "1.000001"))
 
-    assert outcome == Rejected("PRICE_PRECISION_EXCEEDED", "price has more than 5 decimals")
+    assert isinstance(outcome, Rejected)
+    assert (outcome.code, outcome.message) == (
+        "PRICE_PRECISION_EXCEEDED",
+        "price has more than 5 decimals",
+    )
+    assert len(outcome.txn_ids) == 1  # the LIMIT_ORDER_REJECT transaction
 
 
 async def test_market_order_beyond_its_bound_is_accepted_then_cancelled(

@@ -1,9 +1,18 @@
-"""Our async OANDA v20 client over httpx: REST calls, order submission, price streams.
+"""Our async OANDA v20 client: REST calls, order submission, price and transaction streams.
 
-One long-lived ``httpx.AsyncClient`` per host (REST and stream hosts differ at OANDA). Order
-submission never resends blindly: after a timeout or a dropped connection it first looks the
-order up by its client id (``GET /orders/@id``), because OANDA has no idempotency header and a
-resend could double a position.
+REST goes over ``HttpPool`` (http11.py: keep-alive HTTP/1.1 on h11, several times less Python
+per request than httpx; the order path is latency-critical). The long-lived streams stay on
+httpx, where per-request overhead does not matter. REST and stream hosts differ at OANDA.
+
+Order submission never resends blindly: after a timeout or a dropped connection it first looks
+the order up by its client id (``GET /orders/@id``), because OANDA has no idempotency header and
+a resend could double a position. A replace looks up the replacing order the same way; a trade
+or position close whose outcome is unknown is reported as unknown (reconciliation settles it).
+
+Every REST request waits for a slot under ``max_requests_per_s`` and every new stream
+connection under ``max_connects_per_s`` (pacing.py), below OANDA's published limits. REST
+connections are few and long-lived (the pool keeps at most four) and are not paced: a REST call
+waiting behind a stream reconnect loop would put the order path behind the feed.
 """
 
 from __future__ import annotations
@@ -12,7 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +32,8 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
+from tmt_tui.venues.oanda.http11 import HttpError, HttpPool, NotSent, Response, SentUnknown
+from tmt_tui.venues.oanda.pacing import SlidingWindow
 from tmt_tui.venues.oanda.stream import (
     Heartbeat,
     PriceStreamParser,
@@ -83,6 +94,8 @@ class Filled:
     price: Decimal
     ts: float
     related_ids: tuple[str, ...] = ()
+    txn_ids: tuple[str, ...] = ()  # every transaction in the response (create, fill, ...)
+    account_balance: Decimal | None = None  # the fill's ``accountBalance``
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +103,18 @@ class Resting:
     """201 with only ``orderCreateTransaction``: a limit or stop order now working."""
 
     venue_id: str
+    txn_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class CancelledOnCreate:
-    """201 with ``orderCancelTransaction``: accepted, then cancelled at once (``reason``)."""
+    """201 with ``orderCancelTransaction``: accepted, then cancelled at once (``reason``).
+    Also the answer to a cancel request."""
 
     venue_id: str
     reason: str
+    txn_ids: tuple[str, ...] = ()
+    txn_id: str = ""  # the ORDER_CANCEL transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +123,33 @@ class Rejected:
 
     code: str
     message: str
+    txn_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """201 to a replace: ``replaced_id`` was cancelled, ``venue_id`` is the replacing order
+    (which may have filled at once: ``filled``)."""
+
+    venue_id: str
+    replaced_id: str
+    txn_ids: tuple[str, ...] = ()
+    filled: Filled | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradeOrdersSet:
+    """200 to ``PUT /trades/{id}/orders``: keys "tp", "sl", "tsl" to the new order ids, and to
+    the ids of the orders they replaced (when there was one)."""
+
+    created: dict[str, str]
+    replaced: dict[str, str]
+    txn_ids: tuple[str, ...]
 
 
 SubmitOutcome = Filled | Resting | CancelledOnCreate | Rejected
 
-# errors raised before the request could have reached the server: resending is safe
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_TRADE_ORDER_KEYS = {"tp": "takeProfit", "sl": "stopLoss", "tsl": "trailingStopLoss"}
 
 
 def order_body(order: Order, instrument: Instrument | None = None) -> Json:
@@ -137,29 +175,57 @@ def order_body(order: Order, instrument: Instrument | None = None) -> Json:
         body["takeProfitOnFill"] = {"price": fmt(order.take_profit), "timeInForce": "GTC"}
     if order.stop_loss is not None:
         body["stopLossOnFill"] = {"price": fmt(order.stop_loss), "timeInForce": "GTC"}
+    if order.trailing_stop_distance is not None:
+        body["trailingStopLossOnFill"] = {
+            "distance": fmt(order.trailing_stop_distance),
+            "timeInForce": "GTC",
+        }
     return body
+
+
+def _ids(body: Json) -> tuple[str, ...]:
+    """The ids of the ``*Transaction`` objects a response carries, in id order. Not the
+    ``relatedTransactionIDs``: those include orders created on fill (take-profit, stop-loss),
+    which the caller learns about from the transaction stream."""
+    found = {
+        str(t["id"])
+        for k, t in body.items()
+        if k.endswith("Transaction") and isinstance(t, dict) and "id" in t
+    }
+    return tuple(sorted(found, key=lambda i: (len(i), i)))
+
+
+def _rejected(status: int, body: Json, *reject_keys: str) -> Rejected:
+    code = None
+    for key in reject_keys:
+        code = code or (body.get(key) or {}).get("rejectReason")
+    code = code or body.get("errorCode") or Reason.BROKER_REJECT.value
+    return Rejected(str(code), str(body.get("errorMessage", f"HTTP {status}")), _ids(body))
 
 
 def outcome_of(status: int, body: Json) -> SubmitOutcome:
     """The three (four, with resting) results a create-order response can mean."""
     if status == 201:
         created = body.get("orderCreateTransaction") or {}
+        txn_ids = _ids(body)
         fill = body.get("orderFillTransaction")
         if fill is not None:
-            return _filled(fill, tuple(body.get("relatedTransactionIDs", ())))
+            return _filled(fill, tuple(body.get("relatedTransactionIDs", ())), txn_ids)
         cancel = body.get("orderCancelTransaction")
         if cancel is not None:
             return CancelledOnCreate(
-                str(cancel.get("orderID", created.get("id"))), cancel["reason"]
+                str(cancel.get("orderID", created.get("id"))),
+                cancel["reason"],
+                txn_ids,
+                str(cancel.get("id", "")),
             )
-        return Resting(str(created.get("id")))
-    reject = body.get("orderRejectTransaction") or {}
-    code = reject.get("rejectReason") or body.get("errorCode") or Reason.BROKER_REJECT.value
-    return Rejected(str(code), str(body.get("errorMessage", f"HTTP {status}")))
+        return Resting(str(created.get("id")), txn_ids)
+    return _rejected(status, body, "orderRejectTransaction")
 
 
-def _filled(fill: Json, related: tuple[str, ...] = ()) -> Filled:
+def _filled(fill: Json, related: tuple[str, ...] = (), txn_ids: tuple[str, ...] = ()) -> Filled:
     opened = fill.get("tradeOpened") or {}
+    balance = fill.get("accountBalance")
     return Filled(
         venue_id=str(fill["orderID"]),
         fill_id=str(fill["id"]),
@@ -168,6 +234,8 @@ def _filled(fill: Json, related: tuple[str, ...] = ()) -> Filled:
         price=Decimal(fill.get("fullVWAP") or fill["price"]),
         ts=parse_time(fill["time"]),
         related_ids=related,
+        txn_ids=txn_ids or (str(fill["id"]),),
+        account_balance=None if balance is None else Decimal(str(balance)),
     )
 
 
@@ -185,6 +253,8 @@ class OandaClient:
         stream_silence: float = 10.0,
         max_retries: int = 4,
         backoff: float = 0.25,
+        max_requests_per_s: float = 90.0,
+        max_connects_per_s: float = 2.0,
     ) -> None:
         self.account_id = account_id
         self._max_retries = max_retries
@@ -194,23 +264,24 @@ class OandaClient:
             "Accept-Datetime-Format": "RFC3339",
             "Content-Type": "application/json",
         }
-        self._rest = httpx.AsyncClient(
-            base_url=rest_url, headers=headers, timeout=timeout, trust_env=False
-        )
+        # the pool keeps at most 4 REST connections alive; new stream connections are paced
+        self.connect_pace = SlidingWindow(max_connects_per_s)
+        self._http = HttpPool(rest_url, headers, timeout=timeout)
         self._stream = httpx.AsyncClient(
             base_url=stream_url or rest_url,
             headers=headers,
             timeout=httpx.Timeout(timeout, read=stream_silence),  # heartbeats come every 5 s
             trust_env=False,
         )
+        self.request_pace = SlidingWindow(max_requests_per_s)
         self._base = f"/v3/accounts/{account_id}"
         self.retries = 0  # requests resent after 429/5xx/transport errors (a metric)
 
     def __repr__(self) -> str:
-        return f"OandaClient(account_id={self.account_id!r}, rest={str(self._rest.base_url)!r})"
+        return f"OandaClient(account_id={self.account_id!r}, rest={self._http.base_url!r})"
 
     async def aclose(self) -> None:
-        await self._rest.aclose()
+        await self._http.aclose()
         await self._stream.aclose()
 
     async def __aenter__(self) -> OandaClient:
@@ -221,51 +292,116 @@ class OandaClient:
 
     # plumbing -------------------------------------------------------------------------------
 
-    async def _pause(self, attempt: int, response: httpx.Response | None = None) -> None:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: Json | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Response:
+        """One paced request (``path`` from the host root); transport errors propagate."""
+        payload = None if body is None else json.dumps(body).encode()
+        await self.request_pace.acquire()
+        return await self._http.request(method, path, body=payload, params=params)
+
+    async def _pause(self, attempt: int, response: Response | None = None) -> None:
         self.retries += 1
         delay = self._backoff * 2**attempt
         if response is not None:
             with contextlib.suppress(ValueError):
-                delay = max(delay, float(response.headers.get("Retry-After", 0)))
+                delay = max(delay, float(response.headers.get("retry-after", 0)))
         await asyncio.sleep(delay)
 
     @staticmethod
-    def _check_auth(response: httpx.Response) -> None:
-        if response.status_code == 401:
+    def _check_auth(response: Response) -> None:
+        if response.status == 401:
             raise TokenRejected(
                 "OANDA rejected the API token (401: "
                 + str(_json(response).get("errorMessage", "unauthorized"))
                 + "); check the token and that it can access this account"
             )
 
-    async def _get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+    @staticmethod
+    def _retryable(response: Response) -> bool:
+        return response.status == 429 or response.status >= 500
+
+    async def _get(
+        self, path: str, params: dict[str, str] | None = None, *, root: bool = False
+    ) -> Response:
         """A GET, retried on 429/5xx and transport errors (GETs are safe to repeat)."""
+        full = path if root else self._base + path
         for attempt in range(self._max_retries + 1):
             try:
-                response = await self._rest.get(self._base + path, params=params)
-            except httpx.TransportError as exc:
+                response = await self._request("GET", full, params=params)
+            except HttpError as exc:
                 if attempt == self._max_retries:
                     raise OandaUnavailable(f"GET {path}: {type(exc).__name__}") from None
                 await self._pause(attempt)
                 continue
             self._check_auth(response)
-            if response.status_code == 429 or response.status_code >= 500:
+            if self._retryable(response):
                 if attempt == self._max_retries:
-                    raise OandaUnavailable(f"GET {path}: HTTP {response.status_code}")
+                    raise OandaUnavailable(f"GET {path}: HTTP {response.status}")
                 await self._pause(attempt, response)
                 continue
             return response
         raise AssertionError("unreachable")
 
+    async def _put_repeatable(self, path: str, body: Json | None, what: str) -> Response:
+        """A PUT that is safe to repeat (cancel, set TP/SL): retried like a GET."""
+        for attempt in range(self._max_retries + 1):
+            try:
+                response = await self._request("PUT", self._base + path, body)
+            except HttpError:
+                await self._pause(attempt)
+                continue
+            self._check_auth(response)
+            if self._retryable(response):
+                await self._pause(attempt, response)
+                continue
+            return response
+        raise OandaUnavailable(f"{what}: retries exhausted")
+
+    async def _put_once(self, path: str, body: Json, what: str) -> Response:
+        """A PUT that must not be repeated once it may have arrived (closing units): resent only
+        when it surely did not (connection refused, 429); otherwise the outcome is unknown."""
+        for attempt in range(self._max_retries + 1):
+            if attempt:
+                await self._pause(attempt - 1)
+            try:
+                response = await self._request("PUT", self._base + path, body)
+            except NotSent:
+                continue
+            except HttpError as exc:
+                raise OandaUnavailable(f"{what}: {type(exc).__name__}; outcome unknown") from None
+            self._check_auth(response)
+            if response.status == 429:
+                continue
+            if response.status >= 500:
+                raise OandaUnavailable(f"{what}: HTTP {response.status}; outcome unknown")
+            return response
+        raise OandaUnavailable(f"{what}: not sent after {self._max_retries + 1} attempts")
+
     # REST -----------------------------------------------------------------------------------
 
     async def accounts(self) -> list[str]:
-        response = await self._rest.get("/v3/accounts")
-        self._check_auth(response)
-        return [a["id"] for a in _json(response).get("accounts", [])]
+        return [a["id"] for a in await self.account_list()]
+
+    async def account_list(self) -> list[Json]:
+        """Every account the token reaches: ``{"id", "tags", ...}`` each."""
+        return list(_json(await self._get("/v3/accounts", root=True)).get("accounts", []))
 
     async def summary(self) -> Json:
-        response = await self._get("/summary")
+        return await self.summary_of(self.account_id)
+
+    async def summary_of(self, account_id: str) -> Json:
+        """Another account's summary with the same token (``tmt oanda accounts``)."""
+        response = await self._get(f"/v3/accounts/{account_id}/summary", root=True)
+        if response.status != 200:
+            raise OandaError(
+                f"summary of {account_id}: HTTP {response.status} "
+                + str(_json(response).get("errorMessage", ""))
+            )
         return dict(_json(response)["account"])
 
     async def instruments(self) -> tuple[Instrument, ...]:
@@ -285,7 +421,7 @@ class OandaClient:
     async def order(self, spec: str) -> Json | None:
         """An order by OANDA id or ``@client-id``; None when OANDA has no such order."""
         response = await self._get(f"/orders/{spec}")
-        if response.status_code == 404:
+        if response.status == 404:
             return None
         return dict(_json(response)["order"])
 
@@ -299,48 +435,41 @@ class OandaClient:
     async def open_trades(self) -> list[Json]:
         return list(_json(await self._get("/openTrades"))["trades"])
 
+    async def pending_orders(self) -> list[Json]:
+        return list(_json(await self._get("/pendingOrders"))["orders"])
+
     async def cancel(self, spec: str) -> CancelledOnCreate | Rejected:
         """Cancel a working order by OANDA id or ``@client-id`` (safe to repeat)."""
-        for attempt in range(self._max_retries + 1):
-            try:
-                response = await self._rest.put(f"{self._base}/orders/{spec}/cancel")
-            except httpx.TransportError:
-                await self._pause(attempt)
-                continue
-            self._check_auth(response)
-            if response.status_code == 429 or response.status_code >= 500:
-                await self._pause(attempt, response)
-                continue
-            body = _json(response)
-            if response.status_code == 200:
-                cancel = body["orderCancelTransaction"]
-                return CancelledOnCreate(str(cancel["orderID"]), str(cancel["reason"]))
-            reject = body.get("orderCancelRejectTransaction") or {}
-            code = reject.get("rejectReason") or body.get("errorCode") or "BROKER_REJECT"
-            return Rejected(str(code), str(body.get("errorMessage", "")))
-        raise OandaUnavailable(f"cancel {spec}: retries exhausted")
+        response = await self._put_repeatable(f"/orders/{spec}/cancel", None, f"cancel {spec}")
+        body = _json(response)
+        if response.status == 200:
+            cancel = body["orderCancelTransaction"]
+            return CancelledOnCreate(
+                str(cancel["orderID"]), str(cancel["reason"]), _ids(body), str(cancel["id"])
+            )
+        return _rejected(response.status, body, "orderCancelRejectTransaction")
 
     async def submit(self, order: Order, instrument: Instrument | None = None) -> SubmitOutcome:
         """Create ``order`` at OANDA; never sends it twice (see the module docstring)."""
-        payload = json.dumps({"order": order_body(order, instrument)}).encode()
+        body = {"order": order_body(order, instrument)}
         path = f"{self._base}/orders"
         last = "no attempt"
         for attempt in range(self._max_retries + 1):
             if attempt:
                 await self._pause(attempt - 1)
             try:
-                response = await self._rest.post(path, content=payload)
-            except _NOT_SENT as exc:
+                response = await self._request("POST", path, body)
+            except NotSent as exc:
                 last = type(exc).__name__
                 continue
-            except httpx.TransportError as exc:  # it may have reached OANDA: look, then resend
+            except SentUnknown as exc:  # it may have reached OANDA: look, then resend
                 last = type(exc).__name__
                 found = await self.lookup(order.id)
                 if found is not None:
                     return found
                 continue
             self._check_auth(response)
-            status = response.status_code
+            status = response.status
             if status == 429:
                 last = "HTTP 429"
                 continue
@@ -369,13 +498,181 @@ class OandaClient:
         found = await self.order(f"@{client_id}")
         if found is None:
             return None
+        return await self._state_of(found)
+
+    async def _state_of(self, found: Json) -> SubmitOutcome:
         state = found.get("state")
         if state == "FILLED":
             return _filled(await self.transaction(str(found["fillingTransactionID"])))
         if state == "CANCELLED":
-            cancel = await self.transaction(str(found["cancellingTransactionID"]))
-            return CancelledOnCreate(str(found["id"]), str(cancel.get("reason", "")))
+            tid = str(found["cancellingTransactionID"])
+            cancel = await self.transaction(tid)
+            return CancelledOnCreate(str(found["id"]), str(cancel.get("reason", "")), (tid,), tid)
         return Resting(str(found["id"]))
+
+    async def replace(
+        self, spec: str, order: Order, instrument: Instrument | None = None
+    ) -> Replaced | Rejected:
+        """Replace the working order ``spec`` (OANDA id or ``@client-id``) by ``order``: OANDA
+        cancels it (``replacedByOrderID``) and creates a new one (``replacesOrderID``) carrying
+        the same client id. Never sent twice: after a transport error or a 5xx the client id is
+        looked up first (see ``_replaced``)."""
+        request = order_body(order, instrument)
+        path = f"{self._base}/orders/{spec}"
+        last = "no attempt"
+        for attempt in range(self._max_retries + 1):
+            if attempt:
+                await self._pause(attempt - 1)
+            try:
+                response = await self._request("PUT", path, {"order": request})
+            except NotSent as exc:
+                last = type(exc).__name__
+                continue
+            except SentUnknown as exc:
+                last = type(exc).__name__
+                done = await self._replaced(spec, order.id, request)
+                if done is not None:
+                    return done
+                continue
+            self._check_auth(response)
+            if response.status == 429:
+                last = "HTTP 429"
+                continue
+            if response.status >= 500:
+                last = f"HTTP {response.status}"
+                done = await self._replaced(spec, order.id, request)
+                if done is not None:
+                    return done
+                continue
+            body = _json(response)
+            if response.status != 201:
+                rejected = _rejected(
+                    response.status, body, "orderRejectTransaction", "orderCancelRejectTransaction"
+                )
+                if attempt and rejected.code == "ORDER_DOESNT_EXIST":
+                    done = await self._replaced(spec, order.id, request)
+                    if done is not None:
+                        return done
+                return rejected
+            created = body.get("orderCreateTransaction") or {}
+            cancel = body.get("orderCancelTransaction") or {}
+            fill = body.get("orderFillTransaction")
+            txn_ids = _ids(body)
+            return Replaced(
+                venue_id=str(created.get("id", "")),
+                replaced_id=str(cancel.get("orderID") or created.get("replacesOrderID", "")),
+                txn_ids=txn_ids,
+                filled=None if fill is None else _filled(fill, txn_ids=txn_ids),
+            )
+        if last == "HTTP 429":
+            return Rejected(Reason.RATE_LIMITED.value, "OANDA kept answering 429; not replaced")
+        raise OandaUnavailable(f"replace {spec}: {last} after {self._max_retries + 1} attempts")
+
+    async def _replaced(self, spec: str, client_id: str, request: Json) -> Replaced | None:
+        """Whether a replace we may have sent took effect: ``@client_id`` names the newest
+        order with that client id, which is the replacing one once the replace went through.
+        It replaced ``spec`` when it says so (``replacesOrderID``), or, when ``spec`` was itself
+        a client id, when it carries exactly the units and price we asked for."""
+        found = await self.order(f"@{client_id}")
+        replaces = None if found is None else found.get("replacesOrderID")
+        if found is None or not replaces:
+            return None
+        if spec.startswith("@"):
+            if str(found.get("units")) != str(request.get("units")) or (
+                "price" in request and str(found.get("price")) != str(request["price"])
+            ):
+                return None
+        elif str(replaces) != spec:
+            return None
+        state = await self._state_of(found)
+        return Replaced(
+            venue_id=str(found["id"]),
+            replaced_id=str(replaces),
+            txn_ids=state.txn_ids if isinstance(state, Filled | CancelledOnCreate) else (),
+            filled=state if isinstance(state, Filled) else None,
+        )
+
+    async def set_trade_orders(
+        self,
+        trade_id: str,
+        *,
+        take_profit: Decimal | None = None,
+        stop_loss: Decimal | None = None,
+        trailing_distance: Decimal | None = None,
+        instrument: Instrument | None = None,
+    ) -> TradeOrdersSet | Rejected:
+        """Create or replace the take-profit / stop-loss / trailing stop of an open trade
+        (safe to repeat: setting the same price twice only replaces the order again)."""
+
+        def fmt(price: Decimal) -> str:
+            return str(instrument.round_price(price) if instrument else price)
+
+        body: Json = {}
+        for key, value, field in (
+            ("takeProfit", take_profit, "price"),
+            ("stopLoss", stop_loss, "price"),
+            ("trailingStopLoss", trailing_distance, "distance"),
+        ):
+            if value is not None:
+                body[key] = {field: fmt(value), "timeInForce": "GTC"}
+        response = await self._put_repeatable(
+            f"/trades/{trade_id}/orders", body, f"trade {trade_id} orders"
+        )
+        answer = _json(response)
+        if response.status != 200:
+            return _rejected(
+                response.status,
+                answer,
+                *(f"{k}OrderRejectTransaction" for k in _TRADE_ORDER_KEYS.values()),
+                *(f"{k}OrderCancelRejectTransaction" for k in _TRADE_ORDER_KEYS.values()),
+            )
+        created: dict[str, str] = {}
+        replaced: dict[str, str] = {}
+        for short, key in _TRADE_ORDER_KEYS.items():
+            made = answer.get(f"{key}OrderTransaction")
+            if made is None:
+                continue
+            created[short] = str(made["id"])
+            old = made.get("replacesOrderID") or (
+                answer.get(f"{key}OrderCancelTransaction") or {}
+            ).get("orderID")
+            if old:
+                replaced[short] = str(old)
+        return TradeOrdersSet(created, replaced, _ids(answer))
+
+    async def close_trade(self, trade_id: str, units: int | None = None) -> Filled | Rejected:
+        """Close all of a trade (``units`` None) or that many units of it (a magnitude)."""
+        body = {"units": "ALL" if units is None else str(abs(units))}
+        response = await self._put_once(f"/trades/{trade_id}/close", body, f"close {trade_id}")
+        answer = _json(response)
+        fill = answer.get("orderFillTransaction")
+        if response.status == 200 and fill is not None:
+            return _filled(fill, tuple(answer.get("relatedTransactionIDs", ())), _ids(answer))
+        if response.status == 200:
+            cancel = answer.get("orderCancelTransaction") or {}
+            return Rejected(str(cancel.get("reason", "CANCELLED")), "close cancelled", _ids(answer))
+        return _rejected(response.status, answer, "orderRejectTransaction")
+
+    async def close_position(
+        self, instrument: str, long_units: str = "NONE", short_units: str = "NONE"
+    ) -> list[Filled] | Rejected:
+        """Close the long and/or short side of a position (``"ALL"``, ``"NONE"`` or a count)."""
+        body = {"longUnits": long_units, "shortUnits": short_units}
+        response = await self._put_once(
+            f"/positions/{instrument}/close", body, f"close position {instrument}"
+        )
+        answer = _json(response)
+        if response.status != 200:
+            return _rejected(
+                response.status, answer, "longOrderRejectTransaction", "shortOrderRejectTransaction"
+            )
+        txn_ids = _ids(answer)
+        related = tuple(answer.get("relatedTransactionIDs", ()))
+        return [
+            _filled(answer[key], related, txn_ids)
+            for key in ("longOrderFillTransaction", "shortOrderFillTransaction")
+            if answer.get(key) is not None
+        ]
 
     # streams --------------------------------------------------------------------------------
 
@@ -400,13 +697,15 @@ class OandaClient:
                 yield message
 
     async def _stream_chunks(self, path: str, params: dict[str, str]) -> AsyncIterator[bytes]:
+        await self.connect_pace.acquire()  # OANDA refuses more than 2 new connections a second
         try:
             async with self._stream.stream(
                 "GET", f"{self._base}/{path}", params=params
             ) as response:
                 if response.status_code != 200:
                     await response.aread()
-                    self._check_auth(response)
+                    if response.status_code == 401:
+                        raise TokenRejected("OANDA rejected the API token (401) on " + path)
                     raise OandaError(f"{path}: HTTP {response.status_code}")
                 async for chunk in response.aiter_raw():
                     yield chunk
@@ -415,7 +714,7 @@ class OandaClient:
         raise StreamDropped(f"{path}: the server ended it")
 
 
-def _json(response: httpx.Response) -> Json:
+def _json(response: Response) -> Json:
     try:
         body = response.json()
     except ValueError:

@@ -1,9 +1,12 @@
 """A v20-shaped paper account: the sim broker's fills, recorded as OANDA transactions.
 
 The local server keeps one of these per account. Matching (touch fills, resting orders, TP/SL on
-fill) is the sim broker's; this class only validates requests the way OANDA does, hands out
-increasing integer ids, mirrors the trade book and speaks v20 JSON. Single-threaded: it lives on
-the server's event loop.
+fill) is the sim broker's; this class validates requests the way OANDA does, hands out
+increasing integer ids, mirrors the trade book and speaks v20 JSON. What the sim broker does not
+do, the ledger does on top of it, as OANDA would: trailing stops (trailed on every quote, fired
+as a closing market order), replacing orders, TP/SL/TSL set on an open trade, closing a trade or
+a position, and cancelling a trade's linked orders (``LINKED_TRADE_CLOSED``) however it closed.
+Single-threaded: it lives on the server's event loop.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from tmt_tui.domain.instruments import Instrument
-from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.venues.base import (
     VenueAccepted,
@@ -24,9 +27,41 @@ from tmt_tui.venues.base import (
     VenueProtectiveCreated,
     VenueRejected,
 )
-from tmt_tui.venues.oanda.validation import CREATE_TYPES, Rejected, echo, validate_order
+from tmt_tui.venues.oanda.validation import (
+    CREATE_TYPES,
+    Rejected,
+    check_close_units,
+    check_price,
+    echo,
+    validate_order,
+)
 from tmt_tui.venues.oanda.wire import Json, price_json, rfc3339
 from tmt_tui.venues.sim.broker import SimBroker
+
+_CENT = Decimal("0.0001")
+# protective order kind -> (trade field holding its id, key in PUT /trades/{id}/orders)
+_LINKED = {
+    "TAKE_PROFIT": ("takeProfitOrderID", "takeProfit"),
+    "STOP_LOSS": ("stopLossOrderID", "stopLoss"),
+    "TRAILING_STOP_LOSS": ("trailingStopLossOrderID", "trailingStopLoss"),
+}
+_REPLACEABLE = ("LIMIT", "STOP")
+
+
+class _Trail:
+    """A trailing stop's state: the best price seen in the trade's favour."""
+
+    __slots__ = ("trade_id", "long", "distance", "best")
+
+    def __init__(self, trade_id: str, long: bool, distance: Decimal, best: Decimal) -> None:
+        self.trade_id = trade_id
+        self.long = long
+        self.distance = distance
+        self.best = best
+
+    @property
+    def trigger(self) -> Decimal:
+        return self.best - self.distance if self.long else self.best + self.distance
 
 
 class V20Ledger:
@@ -40,11 +75,13 @@ class V20Ledger:
         currency: str = "USD",
         balance: Decimal = Decimal("100000"),
         clock: Callable[[], float] = time.time,
+        hedging: bool = False,
     ) -> None:
         self.account_id = account_id
         self.currency = currency
         self.instruments = {i.name: i for i in instruments}
         self.balance = balance
+        self.hedging = hedging  # reported only: the book itself always nets
         self.created = clock()
         self._clock = clock
         self._broker = SimBroker(self.instruments.values(), clock)
@@ -57,9 +94,15 @@ class V20Ledger:
         self.trades: dict[str, Json] = {}  # open trades by id
         self._domain: dict[str, Order] = {}  # oanda order id -> order the sim broker holds
         self._from_sim: dict[str, str] = {}  # sim order / trade id -> oanda id
+        self._to_sim: dict[str, str] = {}  # oanda trade id -> sim trade id
+        self._fill_reason: dict[str, str] = {}  # order id -> ORDER_FILL reason, when not its type
+        self._tsl_on_fill: dict[str, Decimal] = {}  # order id -> trailing distance for its trade
+        self._tsl_due: list[tuple[str, Decimal]] = []  # (trade id, distance) to create
+        self._trailing: dict[str, dict[str, _Trail]] = {}  # instrument -> order id -> trail
+        self._linked: dict[str, list[str]] = {}  # trade id -> its TP/SL/TSL order ids
+        self._closed: list[str] = []  # trades closed by the fills being drained
         self.listeners: list[Callable[[Json], None]] = []
         self.quotes: dict[str, Quote] = {}
-        self._cancel_as: str | None = None  # reason for the cancel the ledger itself asks for
 
     @property
     def last_id(self) -> str:
@@ -71,6 +114,42 @@ class V20Ledger:
         """Show the paper book a new price; returns the transactions it caused (triggers)."""
         self.quotes[quote.instrument] = quote
         self._broker.on_quote(quote)
+        out = self._drain(batch=None)
+        if self._trailing.get(quote.instrument):
+            out += self._trail(quote)
+        return out
+
+    def _trail(self, quote: Quote) -> list[Json]:
+        """Move each trailing stop on ``quote``'s instrument; fire those it touches."""
+        out: list[Json] = []
+        trails = self._trailing[quote.instrument]
+        for oid, trail in list(trails.items()):
+            touch = quote.bid if trail.long else quote.ask
+            if (touch > trail.best) if trail.long else (touch < trail.best):
+                trail.best = touch
+                self.orders[oid]["trailingStopValue"] = str(trail.trigger)
+            if (touch <= trail.trigger) if trail.long else (touch >= trail.trigger):
+                del trails[oid]
+                out += self._fire(oid, trail)
+        return out
+
+    def _fire(self, oid: str, trail: _Trail) -> list[Json]:
+        """A touched trailing stop closes its trade at the market."""
+        trade = self.trades.get(trail.trade_id)
+        if trade is None:
+            return []
+        order = Order(
+            id=oid,
+            account=self.account_id,
+            instrument=trade["instrument"],
+            units=-int(trade["currentUnits"]),
+            type=OrderType.MARKET,
+            status=OrderStatus.SUBMITTED,
+            trade_id=self._to_sim.get(trail.trade_id),
+            reduce_only=True,
+        )
+        self._domain[oid] = order
+        self._broker.submit(order)
         return self._drain(batch=None)
 
     # orders ---------------------------------------------------------------------------------
@@ -86,49 +165,38 @@ class V20Ledger:
                 request, kind, self.instruments, self.by_client, self.account_id
             )
         except Rejected as why:
-            reject = self._txn(
-                {**echo(request), "type": f"{kind}_REJECT", "rejectReason": why.reason}
-            )
-            return 400, {
-                "orderRejectTransaction": reject,
-                "relatedTransactionIDs": [reject["id"]],
-                "lastTransactionID": self.last_id,
-                "errorCode": why.reason,
-                "errorMessage": why.message,
-            }
-        created = self._txn(create)
-        batch = created["id"]
-        order = order.with_changes({"id": batch, "venue_id": batch})
-        record = {k: v for k, v in create.items() if k not in ("reason",)}
-        record.update(id=batch, createTime=created["time"], state="PENDING", type=request["type"])
-        self.orders[batch] = record
-        self._domain[batch] = order
-        cid = (request.get("clientExtensions") or {}).get("id")
-        if cid:
-            self.by_client[cid] = batch
-        out: Json = {"orderCreateTransaction": created}
-        cancel = self._market_cancel_reason(order, request)
-        txns: list[Json] = []
-        if cancel is not None:
-            txns.append(self._cancel_record(batch, cancel, batch))
-        else:
-            self._broker.submit(order)
-            txns += self._drain(batch)
-            immediate = request.get("timeInForce") in ("FOK", "IOC")
-            if immediate and self.orders[batch]["state"] == "PENDING":
-                self._cancel_as = "TIME_IN_FORCE_EXPIRED"
-                self._broker.cancel(order)
-                txns += self._drain(batch)
-        for txn in txns:
-            if txn.get("orderID") != batch:
-                continue
-            if txn["type"] == "ORDER_FILL":
-                out["orderFillTransaction"] = txn
-            elif txn["type"] == "ORDER_CANCEL":
-                out["orderCancelTransaction"] = txn
-        related = [batch] + [t["id"] for t in txns]
-        out["relatedTransactionIDs"] = related
-        out["lastTransactionID"] = self.last_id
+            return self._order_reject(request, kind, why)
+        return 201, self._open(request, order, create)
+
+    def replace_order(self, spec: str, body: Any) -> tuple[int, Json]:
+        """``PUT /orders/{spec}``: cancel the order (``replacedByOrderID``) and create its
+        replacement (``replacesOrderID``), which may reuse the replaced order's client id."""
+        oid = self.resolve(spec)
+        old = self.orders.get(oid or "")
+        if oid is None or old is None or old["state"] != "PENDING":
+            return self._cancel_reject(oid)
+        request = body.get("order") if isinstance(body, dict) else None
+        if (
+            not isinstance(request, dict)
+            or request.get("type") not in _REPLACEABLE
+            or old["type"] not in _REPLACEABLE
+        ):
+            return 400, {"errorMessage": "Invalid value specified for 'order'"}
+        kind = CREATE_TYPES[request["type"]]
+        old_cid = (old.get("clientExtensions") or {}).get("id")
+        taken = self.by_client.keys() - {old_cid} if old_cid else self.by_client
+        try:
+            order, create = validate_order(request, kind, self.instruments, taken, self.account_id)
+        except Rejected as why:
+            return self._order_reject(request, kind, why, {"intendedReplacesOrderID": oid})
+        new_id = str(self._last_id + 2)  # the cancel comes first, then the replacing order
+        cancel = self._withdraw(oid, "CLIENT_REQUEST_REPLACED", None, replaced_by=new_id)
+        create.update(reason="REPLACEMENT", replacesOrderID=oid)
+        out = self._open(request, order, create, batch=cancel["id"])
+        if "orderCancelTransaction" in out:
+            out["replacingOrderCancelTransaction"] = out.pop("orderCancelTransaction")
+        out["orderCancelTransaction"] = cancel
+        out["relatedTransactionIDs"] = [cancel["id"], *out["relatedTransactionIDs"]]
         return 201, out
 
     def cancel_order(self, spec: str) -> tuple[int, Json]:
@@ -136,27 +204,11 @@ class V20Ledger:
         oid = self.resolve(spec)
         order = self.orders.get(oid or "")
         if oid is None or order is None or order["state"] != "PENDING":
-            reject = self._txn(
-                {
-                    "type": "ORDER_CANCEL_REJECT",
-                    "orderID": oid or "",
-                    "rejectReason": "ORDER_DOESNT_EXIST",
-                }
-            )
-            return 404, {
-                "orderCancelRejectTransaction": reject,
-                "relatedTransactionIDs": [reject["id"]],
-                "lastTransactionID": self.last_id,
-                "errorCode": "ORDER_DOESNT_EXIST",
-                "errorMessage": "The Order specified does not exist",
-            }
-        self._cancel_as = "CLIENT_REQUEST"
-        self._broker.cancel(self._domain[oid])
-        txns = self._drain(batch=None)
-        cancel = next(t for t in txns if t["type"] == "ORDER_CANCEL")
+            return self._cancel_reject(oid)
+        cancel = self._withdraw(oid, "CLIENT_REQUEST", None)
         return 200, {
             "orderCancelTransaction": cancel,
-            "relatedTransactionIDs": [t["id"] for t in txns],
+            "relatedTransactionIDs": [cancel["id"]],
             "lastTransactionID": self.last_id,
         }
 
@@ -165,6 +217,216 @@ class V20Ledger:
         if spec.startswith("@"):
             return self.by_client.get(spec[1:])
         return spec if spec in self.orders else None
+
+    # trades and positions -------------------------------------------------------------------
+
+    def resolve_trade(self, spec: str) -> str | None:
+        """A trade specifier (``123`` or ``@client-trade-id``) as an open trade's id."""
+        if spec.startswith("@"):
+            return next(
+                (
+                    tid
+                    for tid, t in self.trades.items()
+                    if (t.get("clientExtensions") or {}).get("id") == spec[1:]
+                ),
+                None,
+            )
+        return spec if spec in self.trades else None
+
+    def set_trade_orders(self, spec: str, body: Any) -> tuple[int, Json]:
+        """``PUT /trades/{spec}/orders``: create, replace (or, given null, cancel) the trade's
+        take-profit, stop-loss and trailing stop."""
+        trade_id = self.resolve_trade(spec)
+        if trade_id is None:
+            return 404, {
+                "errorCode": "TRADE_DOESNT_EXIST",
+                "errorMessage": "The Trade specified does not exist",
+                "lastTransactionID": self.last_id,
+            }
+        if not isinstance(body, dict):
+            return 400, {"errorMessage": "The request was missing required data"}
+        trade = self.trades[trade_id]
+        inst = self.instruments[trade["instrument"]]
+        plans: list[tuple[str, Decimal | None]] = []
+        for kind, (_, key) in _LINKED.items():
+            if key not in body:
+                continue
+            details = body[key]
+            if details is None:
+                plans.append((kind, None))
+                continue
+            field = "distance" if kind == "TRAILING_STOP_LOSS" else "price"
+            raw = details.get(field) if isinstance(details, dict) else None
+            label = "PRICE_DISTANCE" if kind == "TRAILING_STOP_LOSS" else "PRICE"
+            try:
+                value = check_price(raw, inst, label, required=True)
+            except Rejected as why:
+                reject = self._txn(
+                    {
+                        "type": f"{kind}_ORDER_REJECT",
+                        "tradeID": trade_id,
+                        field: str(raw),
+                        "timeInForce": "GTC",
+                        "triggerCondition": "DEFAULT",
+                        "reason": "CLIENT_ORDER",
+                        "rejectReason": why.reason,
+                    }  # fmt: skip
+                )
+                return 400, {
+                    f"{key}OrderRejectTransaction": reject,
+                    "relatedTransactionIDs": [reject["id"]],
+                    "lastTransactionID": self.last_id,
+                    "errorCode": why.reason,
+                    "errorMessage": why.message,
+                }
+            plans.append((kind, value))
+        out: Json = {}
+        related: list[str] = []
+        batch: str | None = None
+        for kind, value in plans:
+            id_field, key = _LINKED[kind]
+            existing = trade.get(id_field)
+            if existing is not None and self.orders[existing]["state"] != "PENDING":
+                existing = None
+            if value is None:
+                if existing is not None:
+                    cancel = self._withdraw(existing, "CLIENT_REQUEST", batch)
+                    trade.pop(id_field, None)
+                    out[f"{key}OrderCancelTransaction"] = cancel
+                    related.append(cancel["id"])
+                continue
+            if existing is not None:
+                new_id = str(self._last_id + 2)
+                cancel = self._withdraw(
+                    existing, "CLIENT_REQUEST_REPLACED", batch, replaced_by=new_id
+                )
+                out[f"{key}OrderCancelTransaction"] = cancel
+                related.append(cancel["id"])
+                batch = batch or cancel["id"]
+            reason = "REPLACEMENT" if existing is not None else "CLIENT_ORDER"
+            txns = self._protect(trade_id, kind, value, reason, existing, batch)
+            created = txns[0]
+            batch = batch or created["id"]
+            out[f"{key}OrderTransaction"] = created
+            for txn in txns[1:]:
+                if txn.get("orderID") != created["id"]:
+                    continue
+                if txn["type"] == "ORDER_FILL":
+                    out[f"{key}OrderFillTransaction"] = txn
+                elif txn["type"] == "ORDER_CANCEL":
+                    out[f"{key}OrderCreatedCancelTransaction"] = txn
+            related += [t["id"] for t in txns]
+            if trade_id not in self.trades:
+                break  # it filled at once and closed the trade; the rest would be cancelled
+        out["relatedTransactionIDs"] = related
+        out["lastTransactionID"] = self.last_id
+        return 200, out
+
+    def close_trade(self, spec: str, body: Any) -> tuple[int, Json]:
+        """``PUT /trades/{spec}/close``: a market order reducing that trade (all or part)."""
+        trade_id = self.resolve_trade(spec)
+        raw = body.get("units", "ALL") if isinstance(body, dict) else "ALL"
+        close = {"tradeID": trade_id or spec, "units": str(raw)}
+        if trade_id is None:
+            why = Rejected("TRADE_DOESNT_EXIST", "The Trade specified does not exist")
+            status, out = self._order_reject({"tradeClose": close}, "MARKET_ORDER", why)
+            return 404, out
+        trade = self.trades[trade_id]
+        current = int(trade["currentUnits"])
+        try:
+            units = check_close_units(raw, "CLOSE_TRADE_PARTIAL_UNITS")
+            if units is not None and units > abs(current):
+                raise Rejected(
+                    "CLOSE_TRADE_UNITS_EXCEED_TRADE_SIZE", "The units exceed the trade's size"
+                )
+        except Rejected as why:
+            request = {"instrument": trade["instrument"], "tradeClose": close}
+            return self._order_reject(request, "MARKET_ORDER", why)
+        size = abs(current) if units is None else int(units)
+        signed = -size if current > 0 else size
+        create = {"instrument": trade["instrument"], "units": str(signed), "tradeClose": close}
+        out = self._close(create, "TRADE_CLOSE", self._to_sim.get(trade_id))
+        return 200, out
+
+    def close_position(self, instrument: str, body: Any) -> tuple[int, Json]:
+        """``PUT /positions/{instrument}/close``: ``longUnits`` / ``shortUnits`` as ALL, NONE
+        or a count. The book nets, so at most one side exists."""
+        if instrument not in self.instruments:
+            return 404, {
+                "errorCode": "CLOSEOUT_POSITION_DOESNT_EXIST",
+                "errorMessage": "The Position specified does not exist",
+                "lastTransactionID": self.last_id,
+            }
+        body = body if isinstance(body, dict) else {}
+        net = sum(
+            (int(t["currentUnits"]) for t in self.trades.values() if t["instrument"] == instrument),
+            0,
+        )
+        sides = [
+            (side, str(body.get(f"{side}Units", "NONE")), has)
+            for side, has in (("long", net > 0), ("short", net < 0))
+        ]
+        plans: list[tuple[str, str, int]] = []
+        for side, raw, has in sides:
+            if raw == "NONE":
+                continue
+            closeout = {"instrument": instrument, "units": raw}
+            request = {"instrument": instrument, f"{side}PositionCloseout": closeout}
+            try:
+                units = check_close_units(raw, "CLOSEOUT_POSITION_PARTIAL_UNITS")
+                if not has:
+                    raise Rejected(
+                        "CLOSEOUT_POSITION_DOESNT_EXIST", f"There is no {side} position to close"
+                    )
+                if units is not None and units > abs(net):
+                    raise Rejected(
+                        "CLOSEOUT_POSITION_UNITS_EXCEED_POSITION_SIZE",
+                        "The units exceed the position's size",
+                    )
+            except Rejected as why:
+                status, out = self._order_reject(request, "MARKET_ORDER", why)
+                out[f"{side}OrderRejectTransaction"] = out.pop("orderRejectTransaction")
+                return 400, out
+            plans.append((side, raw, abs(net) if units is None else int(units)))
+        if not plans:
+            return 400, {
+                "errorCode": "CLOSEOUT_POSITION_INCOMPLETE_SPECIFICATION",
+                "errorMessage": "longUnits or shortUnits must be given",
+                "lastTransactionID": self.last_id,
+            }
+        answer: Json = {"relatedTransactionIDs": []}
+        for side, raw, size in plans:
+            signed = -size if side == "long" else size
+            create = {
+                "instrument": instrument,
+                "units": str(signed),
+                f"{side}PositionCloseout": {"instrument": instrument, "units": raw},
+            }
+            out = self._close(create, "POSITION_CLOSEOUT", None)
+            for what in ("Create", "Fill", "Cancel"):
+                if f"order{what}Transaction" in out:
+                    answer[f"{side}Order{what}Transaction"] = out[f"order{what}Transaction"]
+            answer["relatedTransactionIDs"] += out["relatedTransactionIDs"]
+        answer["lastTransactionID"] = self.last_id
+        return 200, answer
+
+    def _close(self, create: Json, reason: str, sim_trade: str | None) -> Json:
+        """A closing market order (trade close or position closeout), filled at once."""
+        create.update(timeInForce="FOK", positionFill="REDUCE_ONLY", reason=reason)
+        create["type"] = "MARKET_ORDER"
+        order = Order(
+            id="",
+            account=self.account_id,
+            instrument=create["instrument"],
+            units=int(create["units"]),
+            type=OrderType.MARKET,
+            status=OrderStatus.SUBMITTED,
+            trade_id=sim_trade,
+            reduce_only=True,
+        )
+        return self._open(
+            {"timeInForce": "FOK"}, order, create, fill_reason=f"MARKET_ORDER_{reason}"
+        )
 
     # views ----------------------------------------------------------------------------------
 
@@ -175,15 +437,37 @@ class V20Ledger:
         out = []
         for trade in reversed(self.trades.values()):
             full = dict(trade)
-            for key, field in (
-                ("takeProfitOrderID", "takeProfitOrder"),
-                ("stopLossOrderID", "stopLossOrder"),
-            ):
+            for key, _ in _LINKED.values():
                 oid = full.pop(key, None)
                 if oid is not None and self.orders[oid]["state"] == "PENDING":
-                    full[field] = self.orders[oid]
+                    full[key.removesuffix("ID")] = self.orders[oid]
             out.append(full)
         return out
+
+    def positions(self) -> list[Json]:
+        """Open positions (one per instrument with open trades), v20 ``Position``."""
+        zero = "0.0000"
+        positions: dict[str, Json] = {}
+        for trade in self.trades.values():
+            units = Decimal(trade["currentUnits"])
+            pos = positions.get(trade["instrument"])
+            if pos is None:
+                pos = positions[trade["instrument"]] = {
+                    "instrument": trade["instrument"], "pl": zero, "unrealizedPL": zero,
+                    "resettablePL": zero, "financing": zero, "commission": zero,
+                    "long": {"units": "0", "pl": zero, "unrealizedPL": zero, "tradeIDs": []},
+                    "short": {"units": "0", "pl": zero, "unrealizedPL": zero, "tradeIDs": []},
+                }  # fmt: skip
+            side = pos["long" if units > 0 else "short"]
+            held = Decimal(side["units"])
+            price = Decimal(trade["price"])
+            average = (Decimal(side.get("averagePrice", "0")) * held + price * units) / (
+                held + units
+            )
+            side["units"] = str(held + units)
+            side["averagePrice"] = str(self.instruments[trade["instrument"]].round_price(average))
+            side["tradeIDs"].append(trade["id"])
+        return list(positions.values())
 
     def summary(self) -> Json:
         margin = sum(
@@ -194,9 +478,9 @@ class V20Ledger:
                 for t in self.trades.values()
             ),
             Decimal(0),
-        ).quantize(Decimal("0.0001"))
+        ).quantize(_CENT)
         positions = {t["instrument"] for t in self.trades.values()}
-        balance = self.balance.quantize(Decimal("0.0001"))
+        balance = self.balance.quantize(_CENT)
         return {
             "id": self.account_id,
             "alias": "tmt paper",
@@ -213,7 +497,7 @@ class V20Ledger:
             "openTradeCount": len(self.trades),
             "openPositionCount": len(positions),
             "pendingOrderCount": len(self.pending_orders()),
-            "hedgingEnabled": False,
+            "hedgingEnabled": self.hedging,
             "unrealizedPL": "0.0000",
             "NAV": str(balance),
             "marginUsed": str(margin),
@@ -225,41 +509,202 @@ class V20Ledger:
 
     def details(self) -> Json:
         account = self.summary()
-        trades = []
-        for trade in self.trades.values():
-            trades.append(dict(trade))
-        positions: dict[str, Json] = {}
-        for trade in self.trades.values():
-            units = Decimal(trade["currentUnits"])
-            pos = positions.setdefault(
-                trade["instrument"],
-                {
-                    "instrument": trade["instrument"],
-                    "pl": "0.0000",
-                    "unrealizedPL": "0.0000",
-                    "long": {
-                        "units": "0",
-                        "pl": "0.0000",
-                        "unrealizedPL": "0.0000",
-                        "tradeIDs": [],
-                    },
-                    "short": {
-                        "units": "0",
-                        "pl": "0.0000",
-                        "unrealizedPL": "0.0000",
-                        "tradeIDs": [],
-                    },
-                },
-            )
-            side = pos["long" if units > 0 else "short"]
-            side["units"] = str(Decimal(side["units"]) + units)
-            side["tradeIDs"].append(trade["id"])
         account.update(
-            trades=trades, orders=self.pending_orders(), positions=list(positions.values())
+            trades=[dict(t) for t in self.trades.values()],
+            orders=self.pending_orders(),
+            positions=self.positions(),
         )
         return account
 
     # internals ------------------------------------------------------------------------------
+
+    def _open(
+        self,
+        request: Json,
+        order: Order,
+        create: Json,
+        batch: str | None = None,
+        fill_reason: str | None = None,
+    ) -> Json:
+        """Record an accepted order's create transaction and run it through the sim broker;
+        the create-order response body (create [+ fill | cancel])."""
+        created = self._txn(create, batch)
+        oid = created["id"]
+        batch = batch or oid
+        order = order.with_changes({"id": oid, "venue_id": oid})
+        record = {k: v for k, v in create.items() if k != "reason"}
+        record.update(
+            id=oid,
+            createTime=created["time"],
+            state="PENDING",
+            type=create["type"].removesuffix("_ORDER"),
+        )
+        self.orders[oid] = record
+        self._domain[oid] = order
+        if fill_reason is not None:
+            self._fill_reason[oid] = fill_reason
+        trailing = create.get("trailingStopLossOnFill")
+        if trailing is not None:
+            self._tsl_on_fill[oid] = Decimal(trailing["distance"])
+        cid = (create.get("clientExtensions") or {}).get("id")
+        if cid:
+            self.by_client[cid] = oid
+        out: Json = {"orderCreateTransaction": created}
+        cancel = self._market_cancel_reason(order, request)
+        txns: list[Json] = []
+        if cancel is not None:
+            txns.append(self._cancel_record(oid, cancel, batch))
+        else:
+            self._broker.submit(order)
+            txns += self._drain(batch)
+            immediate = create.get("timeInForce") in ("FOK", "IOC")
+            if immediate and self.orders[oid]["state"] == "PENDING":
+                txns.append(self._withdraw(oid, "TIME_IN_FORCE_EXPIRED", batch))
+        for txn in txns:
+            if txn.get("orderID") != oid:
+                continue
+            if txn["type"] == "ORDER_FILL":
+                out["orderFillTransaction"] = txn
+            elif txn["type"] == "ORDER_CANCEL":
+                out["orderCancelTransaction"] = txn
+        out["relatedTransactionIDs"] = [oid] + [t["id"] for t in txns]
+        out["lastTransactionID"] = self.last_id
+        return out
+
+    def _order_reject(
+        self, request: Json, kind: str, why: Rejected, extra: Json | None = None
+    ) -> tuple[int, Json]:
+        reject = self._txn(
+            {**echo(request), **(extra or {}), "type": f"{kind}_REJECT", "rejectReason": why.reason}
+        )
+        for key in ("tradeClose", "longPositionCloseout", "shortPositionCloseout"):
+            if key in request:
+                reject[key] = request[key]
+        return 400, {
+            "orderRejectTransaction": reject,
+            "relatedTransactionIDs": [reject["id"]],
+            "lastTransactionID": self.last_id,
+            "errorCode": why.reason,
+            "errorMessage": why.message,
+        }
+
+    def _cancel_reject(self, oid: str | None) -> tuple[int, Json]:
+        reject = self._txn(
+            {
+                "type": "ORDER_CANCEL_REJECT",
+                "orderID": oid or "",
+                "rejectReason": "ORDER_DOESNT_EXIST",
+            }
+        )
+        return 404, {
+            "orderCancelRejectTransaction": reject,
+            "relatedTransactionIDs": [reject["id"]],
+            "lastTransactionID": self.last_id,
+            "errorCode": "ORDER_DOESNT_EXIST",
+            "errorMessage": "The Order specified does not exist",
+        }
+
+    def _withdraw(
+        self, oid: str, reason: str, batch: str | None, *, replaced_by: str | None = None
+    ) -> Json:
+        """Take a pending order off the book (sim broker or trailing set) and record its
+        cancel; the sim broker's own answer to the cancel is dropped (this is the record)."""
+        if self.orders[oid]["type"] == "TRAILING_STOP_LOSS":
+            for trails in self._trailing.values():
+                trails.pop(oid, None)
+        else:
+            domain = self._domain.get(oid)
+            if domain is not None:
+                queued = len(self._pending)
+                self._broker.cancel(domain)
+                del self._pending[queued:]
+        extra = {} if replaced_by is None else {"replacedByOrderID": replaced_by}
+        return self._cancel_record(oid, reason, batch, extra)
+
+    def _protect(
+        self,
+        trade_id: str,
+        kind: str,
+        value: Decimal,
+        reason: str,
+        replaces: str | None,
+        batch: str | None,
+    ) -> list[Json]:
+        """A take-profit, stop-loss or trailing stop for an open trade (not on fill): its
+        transaction, then whatever it caused at once (a fill when the price is through)."""
+        trade = self.trades[trade_id]
+        inst = self.instruments[trade["instrument"]]
+        if kind == "TRAILING_STOP_LOSS":
+            return [self._trailing_order(trade_id, value, reason, batch, replaces)]
+        price = str(inst.round_price(value))
+        fields: Json = {
+            "type": f"{kind}_ORDER",
+            "tradeID": trade_id,
+            "price": price,
+            "timeInForce": "GTC",
+            "triggerCondition": "DEFAULT",
+            "reason": reason,
+        }
+        if replaces is not None:
+            fields["replacesOrderID"] = replaces
+        txn = self._txn(fields, batch)
+        oid = txn["id"]
+        record = {k: v for k, v in fields.items() if k != "reason"}
+        record.update(id=oid, createTime=txn["time"], state="PENDING", type=kind)
+        self.orders[oid] = record
+        trade[_LINKED[kind][0]] = oid
+        self._linked.setdefault(trade_id, []).append(oid)
+        order = Order(
+            id=oid,
+            account=self.account_id,
+            instrument=trade["instrument"],
+            units=-int(trade["currentUnits"]),
+            type=OrderType.TAKE_PROFIT if kind == "TAKE_PROFIT" else OrderType.STOP_LOSS,
+            status=OrderStatus.WORKING,
+            price=Decimal(price),
+            trade_id=self._to_sim.get(trade_id),
+            reduce_only=True,
+            venue_id=oid,
+        )
+        self._domain[oid] = order
+        self._broker.submit(order)
+        return [txn, *self._drain(batch)]
+
+    def _trailing_order(
+        self,
+        trade_id: str,
+        distance: Decimal,
+        reason: str,
+        batch: str | None,
+        replaces: str | None = None,
+    ) -> Json:
+        """A TRAILING_STOP_LOSS order for the trade, trailed by ``_trail`` on every quote."""
+        trade = self.trades[trade_id]
+        inst = self.instruments[trade["instrument"]]
+        long = int(trade["currentUnits"]) > 0
+        quote = self.quotes.get(trade["instrument"])
+        best = Decimal(trade["price"]) if quote is None else quote.bid if long else quote.ask
+        fields: Json = {"type": "TRAILING_STOP_LOSS_ORDER", "tradeID": trade_id,
+                        "distance": str(inst.round_price(distance)), "timeInForce": "GTC",
+                        "triggerCondition": "DEFAULT", "reason": reason}  # fmt: skip
+        if replaces is not None:
+            fields["replacesOrderID"] = replaces
+        txn = self._txn(fields, batch)
+        oid = txn["id"]
+        trail = _Trail(trade_id, long, inst.round_price(distance), best)
+        record = {k: v for k, v in fields.items() if k != "reason"}
+        record.update(
+            id=oid,
+            createTime=txn["time"],
+            state="PENDING",
+            type="TRAILING_STOP_LOSS",
+            trailingStopValue=str(trail.trigger),
+        )
+        self.orders[oid] = record
+        self._trailing.setdefault(trade["instrument"], {})[oid] = trail
+        trade["trailingStopLossOrderID"] = oid
+        self._linked.setdefault(trade_id, []).append(oid)
+        return txn
 
     def _market_cancel_reason(self, order: Order, request: Json) -> str | None:
         """Why an accepted market order cancels at once instead of filling (201 + cancel)."""
@@ -300,14 +745,28 @@ class V20Ledger:
         self._pending.append(event)
 
     def _drain(self, batch: str | None) -> list[Json]:
+        """Translate what the sim broker reported; then create trailing stops due on fill and
+        cancel the linked orders of trades that closed (which may report more)."""
         out: list[Json] = []
-        while self._pending:
-            event = self._pending.pop(0)
-            txn = self._translate(event, batch)
-            if txn is not None:
-                out.append(txn)
-                batch = batch or txn["id"]
-        return out
+        while True:
+            while self._pending:
+                event = self._pending.pop(0)
+                txn = self._translate(event, batch)
+                if txn is not None:
+                    out.append(txn)
+                    batch = batch or txn["id"]
+            if self._tsl_due:
+                due, self._tsl_due = self._tsl_due, []
+                for trade_id, distance in due:
+                    if trade_id in self.trades:
+                        out.append(self._trailing_order(trade_id, distance, "ON_FILL", batch))
+            if not self._closed:
+                return out
+            closed, self._closed = self._closed, []
+            for trade_id in closed:
+                for oid in self._linked.pop(trade_id, []):
+                    if self.orders[oid]["state"] == "PENDING":
+                        out.append(self._withdraw(oid, "LINKED_TRADE_CLOSED", batch))
 
     def _oanda_id(self, sim_id: str) -> str:
         return self._from_sim.get(sim_id, sim_id)
@@ -319,8 +778,9 @@ class V20Ledger:
             return self._fill(event, batch)
         if isinstance(event, VenueCancelled):
             oid = self._oanda_id(event.order_id)
-            reason, self._cancel_as = self._cancel_as or event.reason, None
-            return self._cancel_record(oid, reason, batch)
+            if self.orders[oid]["state"] != "PENDING":
+                return None
+            return self._cancel_record(oid, event.reason, batch)
         if isinstance(event, VenueProtectiveCreated):
             return self._protective(event.order, batch)
         if isinstance(event, VenueRejected) and event.request == "submit":
@@ -329,15 +789,21 @@ class V20Ledger:
             return self._cancel_record(oid, event.code, batch)
         return None
 
-    def _cancel_record(self, oid: str, reason: str, batch: str | None) -> Json:
+    def _cancel_record(
+        self, oid: str, reason: str, batch: str | None, extra: Json | None = None
+    ) -> Json:
         order = self.orders[oid]
-        txn = self._txn({"type": "ORDER_CANCEL", "orderID": oid, "reason": reason}, batch)
+        fields: Json = {"type": "ORDER_CANCEL", "orderID": oid}
         cid = (order.get("clientExtensions") or {}).get("id")
         if cid:
-            txn["clientOrderID"] = cid
+            fields["clientOrderID"] = cid
+        fields.update(reason=reason, **(extra or {}))
+        txn = self._txn(fields, batch)
         order.update(
             state="CANCELLED", cancellingTransactionID=txn["id"], cancelledTime=txn["time"]
         )
+        if extra:
+            order.update(extra)
         return txn
 
     def _protective(self, order: Order, batch: str | None) -> Json:
@@ -371,7 +837,8 @@ class V20Ledger:
         }
         trade = self.trades.get(trade_id)
         if trade is not None:
-            trade["takeProfitOrderID" if kind == "TAKE_PROFIT" else "stopLossOrderID"] = oid
+            trade[_LINKED[kind][0]] = oid
+            self._linked.setdefault(trade_id, []).append(oid)
         return txn
 
     def _fill(self, event: VenueFilled, batch: str | None) -> Json:
@@ -387,7 +854,7 @@ class V20Ledger:
             "units": str(event.units),
             "price": price,
             "fullVWAP": price,
-            "reason": order["type"] + "_ORDER",
+            "reason": self._fill_reason.pop(oid, order["type"] + "_ORDER"),
             "pl": "0.0000",
             "financing": "0.0000",
             "commission": "0.0000",
@@ -408,12 +875,13 @@ class V20Ledger:
         closed, reduced, opened, pl = self._book(domain, event.units, event.price, txn)
         self.balance += pl
         txn.update(
-            pl=str(pl.quantize(Decimal("0.0001"))),
-            accountBalance=str(self.balance.quantize(Decimal("0.0001"))),
+            pl=str(pl.quantize(_CENT)),
+            accountBalance=str(self.balance.quantize(_CENT)),
         )
         if closed:
             txn["tradesClosed"] = closed
             order["tradeClosedIDs"] = [c["tradeID"] for c in closed]
+            self._closed += order["tradeClosedIDs"]
         if reduced is not None:
             txn["tradeReduced"] = reduced
             order["tradeReducedID"] = reduced["tradeID"]
@@ -421,6 +889,10 @@ class V20Ledger:
             txn["tradeOpened"] = opened
             order["tradeOpenedID"] = opened["tradeID"]
             self._from_sim[event.fill_id] = opened["tradeID"]
+            self._to_sim[opened["tradeID"]] = event.fill_id
+            distance = self._tsl_on_fill.pop(oid, None)
+            if distance is not None:
+                self._tsl_due.append((opened["tradeID"], distance))
         order.update(state="FILLED", fillingTransactionID=txn["id"], filledTime=txn["time"])
         return txn
 

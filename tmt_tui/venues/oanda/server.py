@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
@@ -43,7 +44,8 @@ class Faults:
     delay: float = 0.0  # seconds added before every REST response
     fail_next: int = 0  # the next K authorised requests answer ``fail_status``
     fail_status: int = 429
-    swallow_orders: int = 0  # the next K orders are booked but never answered
+    swallow_orders: int = 0  # the next K orders (or replaces) are booked but never answered
+    close_keepalive: bool = False  # close each REST connection after answering, unannounced
     raw_stream_lines: list[bytes] = field(default_factory=list)  # sent once after a snapshot
     split_lines: bool = False  # write each stream line in two chunks
 
@@ -78,15 +80,17 @@ class V20Server:
         tick_interval: float = 0.25,
         heartbeat_interval: float = 5.0,
         seed: int = 7,
+        hedging: bool = False,
     ) -> None:
         self.account_id = account_id
         self._auth = f"Bearer {token}"
         self.faults = faults or Faults()
         self.market = SimMarket(instruments, seed=seed)
-        self.ledger = V20Ledger(account_id, self.market.instruments())
+        self.ledger = V20Ledger(account_id, self.market.instruments(), hedging=hedging)
         self.tick_interval = tick_interval
         self.heartbeat_interval = heartbeat_interval
         self.requests = 0
+        self.connections = 0  # accepted connections (tests check keep-alive reuse)
         self._price_subs: set[tuple[frozenset[str], asyncio.Queue[Quote]]] = set()
         self._txn_subs: set[asyncio.Queue[Json]] = set()
         self._server: asyncio.Server | None = None
@@ -105,7 +109,17 @@ class V20Server:
             ("GET", re.compile(r"/v3/accounts/([^/]+)/(?:orders|pendingOrders)"), self._orders),
             ("GET", re.compile(r"/v3/accounts/([^/]+)/orders/([^/]+)"), self._order),
             ("PUT", re.compile(r"/v3/accounts/([^/]+)/orders/([^/]+)/cancel"), self._cancel),
+            ("PUT", re.compile(r"/v3/accounts/([^/]+)/orders/([^/]+)"), self._replace),
             ("GET", re.compile(r"/v3/accounts/([^/]+)/(?:openTrades|trades)"), self._trades),
+            ("GET", re.compile(r"/v3/accounts/([^/]+)/trades/([^/]+)"), self._trade),
+            ("PUT", re.compile(r"/v3/accounts/([^/]+)/trades/([^/]+)/orders"), self._trade_orders),
+            ("PUT", re.compile(r"/v3/accounts/([^/]+)/trades/([^/]+)/close"), self._close_trade),
+            (
+                "GET",
+                re.compile(r"/v3/accounts/([^/]+)/(?:positions|openPositions)"),
+                self._positions,
+            ),
+            ("PUT", re.compile(r"/v3/accounts/([^/]+)/positions/([^/]+)/close"), self._close_pos),
             ("GET", re.compile(r"/v3/accounts/([^/]+)/transactions/sinceid"), self._since),
             ("GET", re.compile(r"/v3/accounts/([^/]+)/transactions/stream"), self._txn_stream),
             ("GET", re.compile(r"/v3/accounts/([^/]+)/transactions/(\d+)"), self._transaction),
@@ -143,10 +157,41 @@ class V20Server:
             await asyncio.sleep(self.tick_interval)
             quote = self.market.step(names[turn % len(names)])
             turn += 1
-            self.ledger.on_quote(quote)
-            for wanted, queue in self._price_subs:
-                if quote.instrument in wanted:
-                    queue.put_nowait(quote)
+            self._publish_quote(quote)
+
+    def _publish_quote(self, quote: Quote) -> None:
+        self.ledger.on_quote(quote)
+        for wanted, queue in self._price_subs:
+            if quote.instrument in wanted:
+                queue.put_nowait(quote)
+
+    # test hooks (call on the server's loop: ``ServerThread.call(lambda s: s.set_price(...))``)
+
+    def set_price(self, instrument: str, bid: str | Decimal, ask: str | Decimal) -> Quote:
+        """Quote ``instrument`` at bid/ask now: the ledger sees it (TP/SL/trailing triggers) and
+        so do price streams. The market ticker moves on from its own price at its next tick,
+        so tests that need the price to hold use a long ``tick_interval``."""
+        quote = Quote(instrument, Decimal(bid), Decimal(ask), time.time())
+        self._publish_quote(quote)
+        return quote
+
+    def outside_market_order(self, instrument: str, units: int) -> Json:
+        """A market order as if placed in OANDA's web UI: no client extensions. Its
+        transactions reach the transaction stream like any other; returns the 201 body."""
+        body = {"type": "MARKET", "instrument": instrument, "units": str(units)}
+        return self._outside(body)
+
+    def outside_limit_order(self, instrument: str, units: int, price: str | Decimal) -> Json:
+        """A GTC limit order as if placed in OANDA's web UI (no client extensions)."""
+        body = {"type": "LIMIT", "instrument": instrument, "units": str(units),
+                "price": str(price), "timeInForce": "GTC"}  # fmt: skip
+        return self._outside(body)
+
+    def _outside(self, order: Json) -> Json:
+        status, payload = self.ledger.create_order({"order": order})
+        if status != 201:
+            raise ValueError(f"outside order refused: {payload.get('errorCode')}")
+        return payload
 
     def _publish_txn(self, txn: Json) -> None:
         for queue in self._txn_subs:
@@ -158,6 +203,7 @@ class V20Server:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        self.connections += 1
         try:
             while True:
                 request = await self._read(reader)
@@ -171,7 +217,10 @@ class V20Server:
                     break
                 self._write(writer, response)
                 await writer.drain()
-                if request.headers.get("connection", "").lower() == "close":
+                if (
+                    request.headers.get("connection", "").lower() == "close"
+                    or self.faults.close_keepalive
+                ):
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -389,6 +438,47 @@ class V20Server:
         status, payload = self.ledger.cancel_order(spec)
         return _Response(status, payload)
 
+    async def _replace(self, request: _Request, spec: str) -> _Response:
+        body = self._body(request)
+        if body is None:
+            return _Response(400, {"errorMessage": "The request was missing required data"})
+        status, payload = self.ledger.replace_order(spec, body)
+        if status == 201 and self.faults.swallow_orders > 0:
+            self.faults.swallow_orders -= 1
+            return _Response(status, payload, hold=True)
+        return _Response(status, payload)
+
+    async def _trade(self, request: _Request, spec: str) -> _Response:
+        tid = self.ledger.resolve_trade(spec)
+        trades = {t["id"]: t for t in self.ledger.open_trades()}
+        if tid is None or tid not in trades:
+            return _Response(
+                404, {"errorCode": "NO_SUCH_TRADE", "errorMessage": "The Trade does not exist"}
+            )
+        return _Response(200, {"trade": trades[tid], "lastTransactionID": self._last()})
+
+    async def _trade_orders(self, request: _Request, spec: str) -> _Response:
+        return _Response(*self.ledger.set_trade_orders(spec, self._body(request)))
+
+    async def _close_trade(self, request: _Request, spec: str) -> _Response:
+        return _Response(*self.ledger.close_trade(spec, self._body(request) or {}))
+
+    async def _close_pos(self, request: _Request, instrument: str) -> _Response:
+        return _Response(*self.ledger.close_position(instrument, self._body(request) or {}))
+
+    async def _positions(self, request: _Request) -> _Response:
+        return _Response(
+            200, {"positions": self.ledger.positions(), "lastTransactionID": self._last()}
+        )
+
+    @staticmethod
+    def _body(request: _Request) -> Any:
+        """The JSON request body; None when empty or not JSON."""
+        try:
+            return json.loads(request.body or b"null")
+        except ValueError:
+            return None
+
     async def _trades(self, request: _Request) -> _Response:
         return _Response(
             200, {"trades": self.ledger.open_trades(), "lastTransactionID": self._last()}
@@ -438,10 +528,12 @@ class ServerThread:
         token: str = "local-test-token",
         faults: Faults | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
         **options: Any,
     ) -> None:
         self.account_id = account_id
         self.host = host
+        self._port = port
         self._token = token
         self._faults = faults
         self._options = options
@@ -456,7 +548,7 @@ class ServerThread:
         started = asyncio.run_coroutine_threadsafe(
             serve(
                 self.host,
-                0,
+                self._port,
                 account_id=self.account_id,
                 token=self._token,
                 faults=self._faults,

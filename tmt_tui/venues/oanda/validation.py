@@ -28,7 +28,7 @@ def echo(request: Json) -> Json:
     keep = (
         "instrument", "units", "price", "priceBound", "timeInForce", "gtdTime", "positionFill",
         "triggerCondition", "clientExtensions", "takeProfitOnFill", "stopLossOnFill",
-        "tradeClientExtensions",
+        "trailingStopLossOnFill", "tradeClientExtensions",
     )  # fmt: skip
     return {k: request[k] for k in keep if k in request}
 
@@ -67,6 +67,13 @@ def validate_order(
     sl = check_price(
         (request.get("stopLossOnFill") or {}).get("price"), inst, "STOP_LOSS_ON_FILL_PRICE"
     )
+    trailing = request.get("trailingStopLossOnFill")
+    distance = check_price(
+        (trailing or {}).get("distance"),
+        inst,
+        "TRAILING_STOP_LOSS_ON_FILL_PRICE_DISTANCE",
+        required=trailing is not None,
+    )
     check_price(request.get("priceBound"), inst, "PRICE_BOUND")
     cid = (request.get("clientExtensions") or {}).get("id")
     if cid is not None and (not isinstance(cid, str) or not cid):
@@ -101,7 +108,26 @@ def validate_order(
         if value is not None:
             create[key] = {**create[key], "price": str(inst.round_price(value))}
             create[key].setdefault("timeInForce", "GTC")
+    if distance is not None:
+        create["trailingStopLossOnFill"] = {
+            **create["trailingStopLossOnFill"],
+            "distance": str(inst.round_price(distance)),
+        }
+        create["trailingStopLossOnFill"].setdefault("timeInForce", "GTC")
     return order, create
+
+
+def check_close_units(raw: Any, label: str) -> Decimal | None:
+    """``"ALL"`` (None) or a positive whole number of units to close; raises Rejected."""
+    if raw == "ALL":
+        return None
+    try:
+        units = Decimal(str(raw))
+    except InvalidOperation:
+        raise Rejected(f"{label}_MISSING", f"Invalid value specified for {label.lower()}") from None
+    if not units.is_finite() or units <= 0 or units != units.to_integral_value():
+        raise Rejected(f"{label}_MISSING", f"Invalid value specified for {label.lower()}")
+    return units
 
 
 def check_price(

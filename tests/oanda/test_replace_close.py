@@ -1,0 +1,301 @@
+"""Replace, TP/SL on an open trade, trade and position closes, outside orders: the client
+against the local v20 server over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+
+import pytest
+
+from tmt_tui.domain.orders import OrderType
+from tmt_tui.venues.oanda.client import (
+    Filled,
+    OandaClient,
+    Rejected,
+    Replaced,
+    Resting,
+    Token,
+    TradeOrdersSet,
+)
+from tmt_tui.venues.oanda.server import ServerThread, V20Server
+from tmt_tui.venues.oanda.stream import Heartbeat
+
+from .conftest import TOKEN, make_order
+
+
+@pytest.fixture
+def still() -> Iterator[ServerThread]:
+    """A server whose market does not move by itself: tests set prices with set_price."""
+    with ServerThread(token=TOKEN, tick_interval=3600, heartbeat_interval=0.05) as running:
+        running.call(lambda s: s.set_price("EUR_USD", "1.10000", "1.10010"))
+        yield running
+
+
+@pytest.fixture
+async def calm(still: ServerThread) -> AsyncIterator[OandaClient]:
+    async with OandaClient(
+        account_id=still.account_id, token=Token(TOKEN), rest_url=still.url, backoff=0.001
+    ) as c:
+        yield c
+
+
+async def _open(client: OandaClient, units: int = 1000, **kw: str) -> Filled:
+    outcome = await client.submit(make_order(units, **kw))  # type: ignore[arg-type]
+    assert isinstance(outcome, Filled) and outcome.trade_id
+    return outcome
+
+
+async def test_replace_changes_price_and_units_under_a_new_id(calm: OandaClient) -> None:
+    order = make_order(1000, OrderType.LIMIT, "1.00000")
+    resting = await calm.submit(order)
+    assert isinstance(resting, Resting) and resting.txn_ids == (resting.venue_id,)
+
+    changed = order.with_changes({"price": Decimal("1.01000"), "units": 2000})
+    result = await calm.replace(f"@{order.id}", changed)
+
+    assert isinstance(result, Replaced) and result.filled is None
+    assert result.replaced_id == resting.venue_id and result.venue_id != resting.venue_id
+    assert len(result.txn_ids) == 2  # the cancel, then the replacing order
+    old = await calm.order(resting.venue_id)
+    new = await calm.order(result.venue_id)
+    assert old is not None and old["state"] == "CANCELLED"
+    assert old["replacedByOrderID"] == result.venue_id
+    assert new is not None and new["state"] == "PENDING" and new["replacesOrderID"] == old["id"]
+    assert (new["price"], new["units"]) == ("1.01000", "2000")
+    again = await calm.order(f"@{order.id}")  # the client id now names the replacing order
+    assert again is not None and again["id"] == result.venue_id
+    (cancel,) = [t for t in (await calm.transactions_since("0"))[0] if t["type"] == "ORDER_CANCEL"]
+    assert cancel["reason"] == "CLIENT_REQUEST_REPLACED"
+    assert cancel["replacedByOrderID"] == result.venue_id
+
+
+async def test_a_replacing_limit_through_the_market_fills_at_once(calm: OandaClient) -> None:
+    order = make_order(1000, OrderType.LIMIT, "1.00000")
+    await calm.submit(order)
+
+    result = await calm.replace(order.id, order.with_changes({"price": Decimal("1.20000")}))
+    assert isinstance(result, Rejected)  # a bare client id is not an order specifier
+
+    result = await calm.replace(f"@{order.id}", order.with_changes({"price": Decimal("1.20000")}))
+
+    assert isinstance(result, Replaced) and result.filled is not None
+    assert result.filled.venue_id == result.venue_id and result.filled.price == Decimal("1.1001")
+
+
+async def test_replacing_an_unknown_order_is_rejected(calm: OandaClient) -> None:
+    result = await calm.replace("@never-sent", make_order(1000, OrderType.LIMIT, "1.00000"))
+
+    assert isinstance(result, Rejected) and result.code == "ORDER_DOESNT_EXIST"
+    assert len(result.txn_ids) == 1
+
+
+@pytest.mark.parametrize("by_client_id", [False, True])
+async def test_a_replace_whose_answer_is_lost_is_looked_up_not_resent(
+    still: ServerThread, by_client_id: bool
+) -> None:
+    order = make_order(1000, OrderType.LIMIT, "1.00000")
+    async with OandaClient(
+        account_id=still.account_id, token=Token(TOKEN), rest_url=still.url, timeout=0.3
+    ) as impatient:
+        resting = await impatient.submit(order)
+        assert isinstance(resting, Resting)
+        still.call(lambda s: setattr(s.faults, "swallow_orders", 1))
+        spec = f"@{order.id}" if by_client_id else resting.venue_id
+
+        result = await impatient.replace(spec, order.with_changes({"units": 3000}))
+        pending = await impatient.pending_orders()
+
+    assert isinstance(result, Replaced) and result.replaced_id == resting.venue_id
+    assert [(o["id"], o["units"]) for o in pending] == [(result.venue_id, "3000")]
+
+
+async def test_a_replace_refused_by_a_5xx_before_it_ran_is_resent(
+    still: ServerThread, calm: OandaClient
+) -> None:
+    order = make_order(1000, OrderType.LIMIT, "1.00000")
+    resting = await calm.submit(order)
+    assert isinstance(resting, Resting)
+    still.call(lambda s: setattr(s.faults, "fail_status", 503))
+    still.call(lambda s: setattr(s.faults, "fail_next", 1))
+
+    result = await calm.replace(resting.venue_id, order.with_changes({"units": 3000}))
+
+    assert isinstance(result, Replaced) and result.replaced_id == resting.venue_id
+    pending = await calm.pending_orders()
+    assert [(o["id"], o["units"]) for o in pending] == [(result.venue_id, "3000")]
+    assert calm.retries == 1
+
+
+async def test_take_profit_and_stop_loss_set_then_replaced_on_an_open_trade(
+    calm: OandaClient,
+) -> None:
+    fill = await _open(calm)
+    assert fill.account_balance == Decimal("100000.0000")
+    assert fill.trade_id is not None
+
+    first = await calm.set_trade_orders(
+        fill.trade_id, take_profit=Decimal("1.2"), stop_loss=Decimal("1.05")
+    )
+    assert isinstance(first, TradeOrdersSet) and first.replaced == {}
+    assert set(first.created) == {"tp", "sl"}
+
+    second = await calm.set_trade_orders(fill.trade_id, take_profit=Decimal("1.25"))
+
+    assert isinstance(second, TradeOrdersSet)
+    assert second.replaced == {"tp": first.created["tp"]}
+    (trade,) = await calm.open_trades()
+    assert trade["takeProfitOrder"]["id"] == second.created["tp"]
+    assert trade["takeProfitOrder"]["price"] == "1.25000"
+    assert trade["stopLossOrder"]["id"] == first.created["sl"]
+    old = await calm.order(first.created["tp"])
+    assert old is not None and old["state"] == "CANCELLED"
+
+
+async def test_trade_orders_for_an_unknown_trade_or_a_bad_price_are_rejected(
+    calm: OandaClient,
+) -> None:
+    fill = await _open(calm)
+    assert fill.trade_id is not None
+
+    unknown = await calm.set_trade_orders("999", take_profit=Decimal("1.2"))
+    bad = await calm.set_trade_orders(fill.trade_id, stop_loss=Decimal("1.000001"))
+
+    assert isinstance(unknown, Rejected) and unknown.code == "TRADE_DOESNT_EXIST"
+    assert isinstance(bad, Rejected) and bad.code == "PRICE_PRECISION_EXCEEDED"
+
+
+async def test_a_take_profit_set_on_a_trade_fires_and_cancels_its_stop_loss(
+    still: ServerThread, calm: OandaClient
+) -> None:
+    fill = await _open(calm)
+    assert fill.trade_id is not None
+    done = await calm.set_trade_orders(
+        fill.trade_id, take_profit=Decimal("1.11"), stop_loss=Decimal("1.05")
+    )
+    assert isinstance(done, TradeOrdersSet)
+
+    still.call(lambda s: s.set_price("EUR_USD", "1.11000", "1.11010"))
+
+    assert await calm.open_trades() == []
+    txns, _ = await calm.transactions_since(fill.fill_id)
+    tp_fill = next(t for t in txns if t["type"] == "ORDER_FILL")
+    assert tp_fill["orderID"] == done.created["tp"] and tp_fill["reason"] == "TAKE_PROFIT_ORDER"
+    cancels = [(t["orderID"], t["reason"]) for t in txns if t["type"] == "ORDER_CANCEL"]
+    assert cancels == [(done.created["sl"], "LINKED_TRADE_CLOSED")]
+
+
+async def test_close_trade_partly_then_fully_cancels_linked_orders_at_the_end(
+    calm: OandaClient,
+) -> None:
+    fill = await _open(calm, 3000, tp="1.20000", sl="1.00000")
+    assert fill.trade_id is not None
+
+    part = await calm.close_trade(fill.trade_id, 1000)
+
+    assert isinstance(part, Filled) and part.units == -1000 and part.price == Decimal("1.1")
+    assert part.account_balance is not None and part.account_balance < Decimal("100000")
+    (trade,) = await calm.open_trades()
+    assert trade["currentUnits"] == "2000" and "takeProfitOrder" in trade
+
+    rest = await calm.close_trade(fill.trade_id)
+
+    assert isinstance(rest, Filled) and rest.units == -2000
+    assert await calm.open_trades() == []
+    txns, _ = await calm.transactions_since(fill.fill_id)
+    reasons = [t["reason"] for t in txns if t["type"] == "ORDER_CANCEL"]
+    assert reasons == ["LINKED_TRADE_CLOSED", "LINKED_TRADE_CLOSED"]
+    closes = [t for t in txns if t["type"] == "ORDER_FILL"]
+    assert {t["reason"] for t in closes} == {"MARKET_ORDER_TRADE_CLOSE"}
+    again = await calm.close_trade(fill.trade_id)
+    assert isinstance(again, Rejected) and again.code == "TRADE_DOESNT_EXIST"
+
+
+async def test_closing_more_units_than_the_trade_holds_is_rejected(calm: OandaClient) -> None:
+    fill = await _open(calm)
+    assert fill.trade_id is not None
+
+    result = await calm.close_trade(fill.trade_id, 5000)
+
+    assert isinstance(result, Rejected) and result.code == "CLOSE_TRADE_UNITS_EXCEED_TRADE_SIZE"
+
+
+async def test_close_position_closes_every_trade_of_the_side(calm: OandaClient) -> None:
+    await _open(calm, 1000)
+    await _open(calm, 2000)
+
+    wrong_side = await calm.close_position("EUR_USD", short_units="ALL")
+    fills = await calm.close_position("EUR_USD", long_units="ALL")
+
+    assert isinstance(wrong_side, Rejected)
+    assert wrong_side.code == "CLOSEOUT_POSITION_DOESNT_EXIST"
+    assert isinstance(fills, list) and [f.units for f in fills] == [-3000]
+    assert await calm.open_trades() == []
+    summary = await calm.summary()
+    assert summary["openPositionCount"] == 0
+
+
+async def test_pending_orders_list_only_working_ones(calm: OandaClient) -> None:
+    resting = await calm.submit(make_order(1000, OrderType.LIMIT, "1.00000"))
+    await _open(calm)
+
+    pending = await calm.pending_orders()
+
+    assert isinstance(resting, Resting)
+    assert [o["id"] for o in pending] == [resting.venue_id]
+
+
+async def test_accounts_and_another_accounts_summary(calm: OandaClient) -> None:
+    (account,) = await calm.account_list()
+
+    assert account["id"] == calm.account_id and "tags" in account
+    summary = await calm.summary_of(account["id"])
+    assert summary["id"] == calm.account_id and summary["hedgingEnabled"] is False
+
+
+async def test_a_hedging_account_says_so_in_its_summary() -> None:
+    with ServerThread(token=TOKEN, hedging=True) as hedged:
+        async with OandaClient(
+            account_id=hedged.account_id, token=Token(TOKEN), rest_url=hedged.url
+        ) as client:
+            summary = await client.summary()
+
+    assert summary["hedgingEnabled"] is True
+
+
+async def test_an_order_placed_outside_tmt_reaches_the_transaction_stream(
+    still: ServerThread, calm: OandaClient
+) -> None:
+    created: dict[str, object] = {}
+
+    async def watch() -> list[dict[str, object]]:
+        seen: list[dict[str, object]] = []
+        async for message in calm.stream_transactions():
+            if isinstance(message, Heartbeat):
+                if not created:
+                    created.update(still.call(lambda s: s.outside_market_order("EUR_USD", 500)))
+                    still.call(lambda s: s.outside_limit_order("EUR_USD", -700, "1.30000"))
+                continue
+            seen.append(message)
+            if message["type"] == "LIMIT_ORDER":
+                return seen
+        return seen
+
+    seen = await asyncio.wait_for(watch(), 10)
+
+    assert [t["type"] for t in seen] == ["MARKET_ORDER", "ORDER_FILL", "LIMIT_ORDER"]
+    assert all("clientExtensions" not in t and "clientOrderID" not in t for t in seen)
+    assert seen[1]["units"] == "500"
+
+
+def test_set_price_triggers_resting_orders(still: ServerThread) -> None:
+    def place(s: V20Server) -> str:
+        return str(
+            s.outside_limit_order("EUR_USD", 1000, "1.09000")["orderCreateTransaction"]["id"]
+        )
+
+    oid = still.call(place)
+    still.call(lambda s: s.set_price("EUR_USD", "1.08990", "1.09000"))
+
+    assert still.call(lambda s: s.ledger.orders[oid]["state"]) == "FILLED"
