@@ -228,13 +228,14 @@ class TmtApp(App[None]):
             row = self.model.quotes.get(instrument_name)
             return row.quote if row else None
 
+        accounts = list(self.model.accounts.values())  # the engine's, not this config's
         ticket = OrderTicketScreen(
             self.client,
             instrument,
             side,
-            self.settings.accounts,
+            accounts,
             quote,
-            account=self._last_account,
+            account=self._last_account if self._last_account in self.model.accounts else None,
         )
 
         def done(reply: Reply | None) -> None:

@@ -15,12 +15,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tmt_tui.config import AccountSettings
 from tmt_tui.domain.client import EngineClient, Reply
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.positions import AccountState
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.formatting import price
@@ -88,7 +88,7 @@ class OrderTicketScreen(ModalScreen[Reply | None]):
         client: EngineClient,
         instrument: Instrument,
         side: int,
-        accounts: Sequence[AccountSettings],
+        accounts: Sequence[AccountState],
         quote: Callable[[], Quote | None],
         account: str | None = None,
     ) -> None:
