@@ -296,26 +296,19 @@ class EngineRunner:
         """Bring the engine to the venue's book; new orders are refused until it is done."""
         venue, core = self.venue, self.core
         assert venue is not None and core is not None
-        core.reconciling = True
+        core.reconciling = venue.mapper.quiet = True
         self._venue_status("venue.reconciling", True, "reconciling with OANDA: new orders wait")
         try:
-            for event in await venue.backfill():
+            events, book = await venue.book(list(core.orders.open.values()))
+            for event in events:
                 self._on_venue_event(event)
-            for _ in range(3):
-                fates, book = await venue.book(list(core.orders.open.values()))
-                for event in fates:
-                    self._on_venue_event(event)
-                if int(book.last_txn or 0) <= venue.mapper.cursor:
-                    break
-                for event in await venue.backfill():
-                    self._on_venue_event(event)
             self._drain()
             differences = reconcile(core, book, venue.name)
             for line in differences:
                 log.warning("reconciled: %s", line)
             log.info("reconciled with OANDA: %d difference(s)", len(differences))
         finally:
-            core.reconciling = False
+            core.reconciling = venue.mapper.quiet = False
             self._venue_status("venue.reconciling", False, "reconciled with OANDA")
             self._drain()
 

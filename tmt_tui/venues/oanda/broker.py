@@ -81,6 +81,7 @@ class OandaBroker:
         self.mapper = mapper or TransactionMapper(client.account_id, tag="")
         self._sink: VenueSink = _drop
         self._tasks: set[asyncio.Future[None]] = set()
+        self.in_flight: set[str] = set()  # orders sent whose answer has not come back yet
 
     def connect(self, sink: VenueSink) -> None:
         self._sink = sink
@@ -95,6 +96,7 @@ class OandaBroker:
         """A real venue moves its own prices."""
 
     def submit(self, order: Order) -> None:
+        self.in_flight.add(order.id)
         self._run(self._submit(order))
 
     def cancel(self, order: Order) -> None:
@@ -139,6 +141,12 @@ class OandaBroker:
     # submit ---------------------------------------------------------------------------------
 
     async def _submit(self, order: Order) -> None:
+        try:
+            await self._send(order)
+        finally:
+            self.in_flight.discard(order.id)
+
+    async def _send(self, order: Order) -> None:
         inst = self._instruments.get(order.instrument)
         try:
             if order.type is OrderType.MARKET and order.trade_id and order.reduce_only:
@@ -158,6 +166,11 @@ class OandaBroker:
 
     def _report(self, order: Order, outcome: Any) -> None:
         mapper = self.mapper
+        if mapper.quiet and not isinstance(outcome, Rejected):
+            for venue_id in (getattr(outcome, "venue_id", None),):
+                if venue_id:
+                    mapper.learn(venue_id, order.id)
+            return  # reconciliation reads the transactions themselves
         if isinstance(outcome, Filled):
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.fill_id):
@@ -200,6 +213,8 @@ class OandaBroker:
             )
             self._emit(VenueRejected(order.id, code, result.message, "cancel"))
             return
+        if self.mapper.quiet:
+            return  # reconciliation reads the cancel from the transactions
         if result.txn_id and self.mapper.seen(result.txn_id):
             return
         self.mapper.mark_seen(result.txn_ids or (result.txn_id,))
@@ -224,7 +239,7 @@ class OandaBroker:
             return
         assert isinstance(result, Replaced)
         self.mapper.learn(result.venue_id, order.id)
-        if self.mapper.seen(result.venue_id):
+        if self.mapper.quiet or self.mapper.seen(result.venue_id):
             return
         self.mapper.mark_seen(result.txn_ids or (result.venue_id,))
         self._emit(VenueModified(order.id, new_price, units, result.venue_id))
@@ -263,9 +278,10 @@ class OandaBroker:
             return
         assert isinstance(result, TradeOrdersSet)
         venue_id = result.created.get(key)
-        if venue_id is None or self.mapper.seen(venue_id):
+        if venue_id is not None:
+            self.mapper.learn(venue_id, order.id)
+        if venue_id is None or self.mapper.quiet or self.mapper.seen(venue_id):
             return
-        self.mapper.learn(venue_id, order.id)
         self.mapper.mark_seen(result.txn_ids or (venue_id,))
         self._emit(VenueModified(order.id, price, order.units, venue_id))
 

@@ -165,6 +165,8 @@ def order_body(order: Order, instrument: Instrument | None = None) -> Json:
         "positionFill": "REDUCE_ONLY" if order.reduce_only else "DEFAULT",
         "clientExtensions": {"id": order.id, "tag": "tmt"},
     }
+    if not order.reduce_only:  # the trade it may open carries our id too (seen in OANDA's UI)
+        body["tradeClientExtensions"] = {"id": order.id, "tag": "tmt"}
     if order.type is OrderType.MARKET:
         body["timeInForce"] = "IOC" if order.time_in_force.value == "IOC" else "FOK"
     else:
@@ -403,6 +405,12 @@ class OandaClient:
                 + str(_json(response).get("errorMessage", ""))
             )
         return dict(_json(response)["account"])
+
+    async def account_details(self) -> tuple[Json, str]:
+        """The whole account in one answer (open trades, pending orders, balance) and the
+        transaction id it is as of: a consistent snapshot for reconciliation."""
+        body = _json(await self._get(""))
+        return dict(body["account"]), str(body.get("lastTransactionID", ""))
 
     async def instruments(self) -> tuple[Instrument, ...]:
         response = await self._get("/instruments")

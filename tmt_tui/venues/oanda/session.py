@@ -24,10 +24,8 @@ from tmt_tui.config import OandaSettings
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus
 from tmt_tui.venues.base import (
-    VenueAccepted,
     VenueAccount,
     VenueBook,
-    VenueCancelled,
     VenueEvent,
     VenueRefused,
     VenueRejected,
@@ -155,54 +153,59 @@ class OandaVenue:
 
     # reading the account --------------------------------------------------------------------
 
-    async def backfill(self) -> list[VenueEvent]:
-        """Every transaction after the cursor, as events (in id order)."""
+    async def backfill(self, upto: int | None = None) -> list[VenueEvent]:
+        """Every transaction after the cursor (up to ``upto`` and no further), as events."""
         events: list[VenueEvent] = []
-        while True:
+        while upto is None or self.mapper.cursor < upto:
             txns, last = await self.client.transactions_since(str(self.mapper.cursor))
             for txn in txns:
+                if upto is not None and int(txn.get("id", 0)) > upto:
+                    return events
                 events += self.mapper.apply(txn)
             if not txns or int(last) <= self.mapper.cursor:
-                return events
+                break
+        if upto is not None:
+            self.mapper.cursor = max(self.mapper.cursor, upto)
+        return events
 
     async def book(self, open_orders: Iterable[Order]) -> tuple[list[VenueEvent], VenueBook]:
-        """The account as OANDA holds it, plus what became of our orders it no longer lists."""
-        summary = await self.client.summary()
-        pending = await self.client.pending_orders()
-        trades = await self.client.open_trades()
-        orders = [o for o in (self.mapper.pending_order(raw) for raw in pending) if o]
+        """The account as OANDA holds it, and the events that bring the engine to it.
+
+        One request gives a consistent snapshot as of one transaction id; the history is read
+        up to exactly that id, so after the events the engine differs from the snapshot only by
+        what happened outside any transaction it can see (which reconciliation then fixes).
+        """
+        details, last = await self.client.account_details()
+        upto = int(last) if last.isdigit() else self.mapper.cursor
+        events = await self.backfill(upto)
+        orders = [o for o in (self.mapper.pending_order(raw) for raw in details["orders"]) if o]
         at_venue = {o.id for o in orders}
-        fates: list[VenueEvent] = []
+        broker = self.broker
         for order in open_orders:
-            if order.id not in at_venue and order.status is OrderStatus.SUBMITTED:
-                fates += await self._fate(order)
+            ours = order.origin != "venue"  # adopted orders have no client id to look up
+            waiting = broker is not None and order.id in broker.in_flight
+            unanswered = ours and order.status is OrderStatus.SUBMITTED and not waiting
+            if order.id not in at_venue and unanswered:
+                events += await self._fate(order)
         account = self.account or VenueAccount(self.account_id, "USD", Decimal(0))
         book = VenueBook(
-            account=replace(account, balance=Decimal(str(summary.get("balance", "0")))),
+            account=replace(account, balance=Decimal(str(details.get("balance", "0")))),
             orders=tuple(orders),
-            trades=tuple(self.mapper.open_trade(raw) for raw in trades),
-            last_txn=str(summary.get("lastTransactionID", self.mapper.cursor)),
+            trades=tuple(self.mapper.open_trade(raw) for raw in details["trades"]),
+            last_txn=str(upto),
         )
-        return fates, book
+        return events, book
 
     async def _fate(self, order: Order) -> list[VenueEvent]:
-        """What became of an order we sent but never heard back about."""
+        """An order we sent whose answer never came (tmt stopped in between): if OANDA has it,
+        its transactions tell the rest; if not, it never arrived."""
         found = await self.client.order(f"@{self.mapper.client_id(order.id)}")
-        if found is None:
-            return [
-                VenueRejected(
-                    order.id, "NOT_AT_VENUE", "OANDA never received this order (reconciled)"
-                )
-            ]
-        venue_id = str(found["id"])
-        self.mapper.learn(venue_id, order.id)
-        state = found.get("state")
-        if state == "FILLED":
-            txn = await self.client.transaction(str(found["fillingTransactionID"]))
-            return [_unstamped(e) for e in self.mapper.apply(txn, in_order=False)]
-        if state == "CANCELLED":
-            return [VenueAccepted(order.id, venue_id), VenueCancelled(order.id, "CANCELLED")]
-        return [VenueAccepted(order.id, venue_id)]
+        if found is not None:
+            self.mapper.learn(str(found["id"]), order.id)
+            return []
+        return [
+            VenueRejected(order.id, "NOT_AT_VENUE", "OANDA never received this order (reconciled)")
+        ]
 
     # the transaction stream -----------------------------------------------------------------
 

@@ -78,6 +78,9 @@ class TransactionMapper:
         self._ids: dict[str, str] = {}  # OANDA order id -> our order id
         self._instruments: dict[str, str] = {}  # trade id -> instrument
         self._closing: dict[str, str] = {}  # trade id -> our order closing it (no client id)
+        #: While reconciling, request answers only teach ids: the transaction history is then
+        #: the one source of events, so the book snapshot and the events agree exactly.
+        self.quiet = False
         self._seen: set[str] = set()
         self._order: deque[str] = deque()
 
@@ -274,11 +277,15 @@ class TransactionMapper:
     def open_trade(self, raw: Json) -> Trade:
         """An open trade from ``GET /openTrades`` as an engine lot."""
         units = int(Decimal(str(raw["currentUnits"])))
-        tp = (raw.get("takeProfitOrder") or {}).get("id")
-        sl = (raw.get("stopLossOrder") or raw.get("trailingStopLossOrder") or {}).get("id")
+        tp = raw.get("takeProfitOrderID") or (raw.get("takeProfitOrder") or {}).get("id")
+        stop = raw.get("stopLossOrderID") or (raw.get("stopLossOrder") or {}).get("id")
+        trailing = raw.get("trailingStopLossOrderID") or (
+            raw.get("trailingStopLossOrder") or {}
+        ).get("id")
+        sl = stop or trailing
         tid = str(raw["id"])
         self._instruments[tid] = str(raw["instrument"])
-        sl_suffix = "sl" if raw.get("stopLossOrder") else "tsl"
+        sl_suffix = "sl" if stop else "tsl"
         return Trade(
             id=tid,
             account=self.account,
