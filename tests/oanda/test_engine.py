@@ -23,6 +23,7 @@ from tmt_tui.domain.commands import (
     CancelOrder,
     ClosePosition,
     Command,
+    EngageKillSwitch,
     ModifyOrder,
     SubmitOrder,
 )
@@ -508,3 +509,46 @@ def test_every_stream_reconnect_is_reported_to_monitoring(
     finally:
         server.call(lambda s: setattr(s.faults, "drop_streams_after", None))
         runner.stop()
+
+
+def test_the_kill_switch_cancels_working_orders_at_oanda_and_keeps_take_profits(
+    engine: Engine, server: ServerThread
+) -> None:
+    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
+    below = (mid * Decimal("0.99")).quantize(Decimal("0.00001"))
+    engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, OrderType.LIMIT, below))
+    wait_for(
+        lambda: engine.open_orders(OrderType.LIMIT) and engine.open_orders(OrderType.TAKE_PROFIT)
+    )
+
+    assert engine.ask(EngageKillSwitch(reason="test")).ok
+
+    wait_for(lambda: not engine.open_orders(OrderType.LIMIT))
+    pending = server.call(lambda s: s.ledger.pending_orders())
+    assert [o["type"] for o in pending] == ["TAKE_PROFIT"]
+    refused = engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
+    assert not refused.ok
+
+
+def test_an_order_unanswered_when_tmt_stopped_is_settled_by_the_next_start(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    journal = tmp_path / "journal.db"
+    first = Engine(oanda_settings(server, journal, request_timeout_s="30.0"))
+    wait_for(first.reconciled)
+    wait_for(lambda: first.core.book.get("EUR_USD"))
+    server.call(lambda s: setattr(s.faults, "swallow_orders", 1))
+    placed = first.ask(SubmitOrder(first.account, "EUR_USD", 1000))
+    wait_for(lambda: ledger_units(server, "EUR_USD") == 1000)  # filled; the answer never comes
+    first.stop()
+
+    second = Engine(oanda_settings(server, journal))
+    try:
+        wait_for(second.reconciled)
+        wait_for(lambda: second.position("EUR_USD") == 1000)
+        assert second.core.orders.get(placed.order_id) is None  # filled, no longer open
+    finally:
+        second.stop()
+    fills = journal_events(journal, EventKind.ORDER_FILLED)
+    assert [f["order_id"] for f in fills] == [placed.order_id]

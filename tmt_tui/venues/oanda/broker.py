@@ -158,11 +158,26 @@ class OandaBroker:
             self._emit(VenueRejected(order.id, Reason.BROKER_REJECT.value, str(exc)))
             return
         except OandaError as exc:
-            log.error(
-                "order %s: outcome unknown (%s); reconciliation will settle it", order.id, exc
-            )
-            return
+            outcome = await self._settle(order, exc)
+            if outcome is None:
+                return
         self._report(order, outcome)
+
+    async def _settle(self, order: Order, error: OandaError) -> Any:
+        """OANDA did not answer: one more look by client id. Not there means it never arrived
+        (a clear reject); no answer to the look either leaves it to reconciliation."""
+        try:
+            found = await self._client.lookup(self.mapper.client_id(order.id))
+        except OandaError:
+            log.error(
+                "order %s: outcome unknown (%s); reconciliation will settle it", order.id, error
+            )
+            return None
+        if found is None:
+            return Rejected(
+                Reason.BROKER_REJECT.value, f"OANDA unreachable, order not sent ({error})"
+            )
+        return found
 
     def _report(self, order: Order, outcome: Any) -> None:
         mapper = self.mapper

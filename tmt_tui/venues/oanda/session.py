@@ -148,7 +148,7 @@ class OandaVenue:
         self._running = False
         if self.broker is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.broker.drain(), 5)
+                await asyncio.wait_for(self.broker.drain(), 2)  # the rest: reconciliation
         await self.client.aclose()
 
     # reading the account --------------------------------------------------------------------
