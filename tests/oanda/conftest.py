@@ -33,6 +33,23 @@ async def client(server: ServerThread) -> AsyncIterator[OandaClient]:
         yield c
 
 
+@pytest.fixture
+def still() -> Iterator[ServerThread]:
+    """A server whose market does not move by itself: tests set prices with set_price."""
+    with ServerThread(token=TOKEN, tick_interval=3600, heartbeat_interval=0.05) as running:
+        running.call(lambda s: s.set_price("EUR_USD", "1.10000", "1.10010"))
+        yield running
+
+
+@pytest.fixture
+async def calm(still: ServerThread) -> AsyncIterator[OandaClient]:
+    """Our client on the ``still`` server."""
+    async with OandaClient(
+        account_id=still.account_id, token=Token(TOKEN), rest_url=still.url, backoff=0.001
+    ) as c:
+        yield c
+
+
 _seq = iter(range(1, 1_000_000))
 
 

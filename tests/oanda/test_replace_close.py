@@ -4,7 +4,6 @@ against the local v20 server over loopback."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import pytest
@@ -23,22 +22,6 @@ from tmt_tui.venues.oanda.server import ServerThread, V20Server
 from tmt_tui.venues.oanda.stream import Heartbeat
 
 from .conftest import TOKEN, make_order
-
-
-@pytest.fixture
-def still() -> Iterator[ServerThread]:
-    """A server whose market does not move by itself: tests set prices with set_price."""
-    with ServerThread(token=TOKEN, tick_interval=3600, heartbeat_interval=0.05) as running:
-        running.call(lambda s: s.set_price("EUR_USD", "1.10000", "1.10010"))
-        yield running
-
-
-@pytest.fixture
-async def calm(still: ServerThread) -> AsyncIterator[OandaClient]:
-    async with OandaClient(
-        account_id=still.account_id, token=Token(TOKEN), rest_url=still.url, backoff=0.001
-    ) as c:
-        yield c
 
 
 async def _open(client: OandaClient, units: int = 1000, **kw: str) -> Filled:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
-import pytest
-
 from tmt_tui.domain.orders import Order
-from tmt_tui.venues.oanda.client import Filled, OandaClient, Token, TradeOrdersSet, order_body
+from tmt_tui.venues.oanda.client import Filled, OandaClient, TradeOrdersSet, order_body
 from tmt_tui.venues.oanda.server import ServerThread
 
-from .conftest import TOKEN, make_order
-
-
-@pytest.fixture
-def still() -> Iterator[ServerThread]:
-    with ServerThread(token=TOKEN, tick_interval=3600) as running:
-        running.call(lambda s: s.set_price("EUR_USD", "1.10000", "1.10010"))
-        yield running
-
-
-@pytest.fixture
-async def calm(still: ServerThread) -> AsyncIterator[OandaClient]:
-    async with OandaClient(
-        account_id=still.account_id, token=Token(TOKEN), rest_url=still.url, backoff=0.001
-    ) as c:
-        yield c
+from .conftest import make_order
 
 
 def _trailing(order: Order, distance: str) -> Order:
