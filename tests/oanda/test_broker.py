@@ -82,8 +82,11 @@ async def test_limit_order_is_accepted_then_cancelled(client: OandaClient) -> No
     broker.cancel(order)
     await broker.drain()
 
-    assert isinstance(events[0], VenueAccepted)
-    assert events[1] == VenueCancelled(order.id, "CLIENT_REQUEST")
+    accepted, cancelled = events
+    assert isinstance(accepted, VenueAccepted) and accepted.order_id == order.id
+    assert isinstance(cancelled, VenueCancelled)
+    assert (cancelled.order_id, cancelled.reason) == (order.id, "CLIENT_REQUEST")
+    assert cancelled.seen  # the cancel transaction, so a restart's backfill skips it
 
 
 async def test_reject_reaches_the_sink_with_oandas_reason(client: OandaClient) -> None:

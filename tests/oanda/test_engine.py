@@ -552,3 +552,32 @@ def test_an_order_unanswered_when_tmt_stopped_is_settled_by_the_next_start(
         second.stop()
     fills = journal_events(journal, EventKind.ORDER_FILLED)
     assert [f["order_id"] for f in fills] == [placed.order_id]
+
+
+def test_a_trade_closed_by_id_is_booked_once_across_a_restart(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    """OANDA's trade close takes no client id: its transactions, replayed after a restart,
+    must be known as already booked rather than adopted as an outside order."""
+    journal = tmp_path / "journal.db"
+    first = Engine(oanda_settings(server, journal))
+    wait_for(first.reconciled)
+    wait_for(lambda: first.core.book.get("USD_JPY"))
+    first.ask(SubmitOrder(first.account, "USD_JPY", 1000))
+    first.ask(SubmitOrder(first.account, "USD_JPY", 2000))
+    wait_for(lambda: first.position("USD_JPY") == 3000)
+    _, second_trade = next(p for p in first.core.positions() if p.instrument == "USD_JPY").trades
+    first.ask(ClosePosition(first.account, "USD_JPY", trade_id=second_trade.id))
+    wait_for(lambda: first.position("USD_JPY") == 1000)
+    first.stop()
+
+    again = Engine(oanda_settings(server, journal))
+    try:
+        wait_for(again.reconciled)
+        assert again.position("USD_JPY") == 1000
+        assert not [o for o in again.core.orders.open.values() if o.origin == "venue"]
+    finally:
+        again.stop()
+    fills = journal_events(journal, EventKind.ORDER_FILLED)
+    assert len(fills) == 3 and len({f["fill_id"] for f in fills}) == 3
+    assert journal_events(journal, EventKind.POSITION_SYNCED) == []

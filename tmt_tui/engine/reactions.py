@@ -40,10 +40,12 @@ log = logging.getLogger(__name__)
 Request = tuple[Any, ...]
 
 
-def _txn(data: dict[str, Any], txn: str) -> dict[str, Any]:
-    """``data`` stamped with the venue transaction it came from, when there is one."""
+def _txn(data: dict[str, Any], txn: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``data`` stamped with the venue transaction it came from (or those its answer showed)."""
     if txn:
         data["txn"] = txn
+    if seen:
+        data["seen"] = list(seen)
     return data
 
 
@@ -131,7 +133,7 @@ class Reactions(EngineState):
             self.emit(
                 EventKind.ORDER_ACCEPTED,
                 "venue",
-                _txn({"order_id": order.id, "venue_id": ve.venue_id}, ve.txn),
+                _txn({"order_id": order.id, "venue_id": ve.venue_id}, ve.txn, ve.seen),
             )
             acct = self.portfolio.accounts[order.account]
             if acct.state is TradingState.HALTED and not (
@@ -143,7 +145,7 @@ class Reactions(EngineState):
             self.emit(
                 EventKind.ORDER_CANCELLED,
                 "venue",
-                _txn({"order_id": order.id, "reason": ve.reason}, ve.txn),
+                _txn({"order_id": order.id, "reason": ve.reason}, ve.txn, ve.seen),
             )
         elif isinstance(ve, VenueModified):
             data: dict[str, Any] = {
@@ -153,7 +155,7 @@ class Reactions(EngineState):
             }
             if ve.venue_id is not None:
                 data["venue_id"] = ve.venue_id
-            self.emit(EventKind.ORDER_MODIFIED, "venue", _txn(data, ve.txn))
+            self.emit(EventKind.ORDER_MODIFIED, "venue", _txn(data, ve.txn, ve.seen))
         elif isinstance(ve, VenueRejected):
             if order.status is OrderStatus.SUBMITTED and ve.request == "submit":
                 rejected = replace(order, reason=f"{ve.code}: {ve.message}")
@@ -238,7 +240,7 @@ class Reactions(EngineState):
                 "price": str(ve.price),
                 "conversion_rate": str(rate),
                 "ts": ve.ts,
-                **({"txn": ve.txn} if ve.txn else {}),
+                **_txn({}, ve.txn, ve.seen),
             },
         )
 

@@ -210,6 +210,7 @@ class EngineRunner:
             self._check_accounts(core)
             assert self.venue.broker is not None
             self.venue.mapper.cursor = core.venue_cursor
+            self.venue.mapper.mark_seen(t for t in core.venue_seen if int(t) > core.venue_cursor)
             self.broker: Broker = self.venue.broker
             core.reconciling = True  # until the first reconciliation completes
         else:
@@ -453,7 +454,8 @@ class EngineRunner:
         for reply, callback in replies:
             callback(self._final(reply))
         if events or orders:
-            accounts = [core.account_view(a) for a in core.touched_accounts]
+            known = core.portfolio.accounts
+            accounts = [core.account_view(a) for a in core.touched_accounts if a in known]
             core.touched_accounts = set()
             for mailbox in self.bus.publish(events, orders, [], accounts):
                 mailbox.put_snapshot(core.snapshot(self.clock()))

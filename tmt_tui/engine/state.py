@@ -40,6 +40,9 @@ class EngineState:
         self.alerts: dict[str, str] = {}  # active alerts (not replayed: rules re-evaluate)
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.venue_cursor = 0  # the newest venue transaction id any journaled event came from
+        #: Venue transactions after the cursor already booked from a request's own answer: a
+        #: restart's backfill must skip them (an OANDA trade close carries no client id).
+        self.venue_seen: set[str] = set()
         self.carry: Order | None = None  # the live order behind an event's wire form (no re-parse)
         # what changed since the runner last published
         self.touched_orders: dict[str, Order] = {}
@@ -78,6 +81,9 @@ class EngineState:
             txn = event.data.get("txn")
             if txn:
                 self.venue_cursor = max(self.venue_cursor, int(txn))
+            seen = event.data.get("seen")
+            if seen:
+                self.venue_seen.update(seen)
 
     def _started(self, event: Event) -> None:
         for item in event.data.get("accounts", []):
@@ -99,7 +105,8 @@ class EngineState:
     def _store(self, order: Order) -> None:
         self.orders.put(order)
         self.touched_orders[order.id] = order
-        self.touched_accounts.add(order.account)
+        if order.account in self.portfolio.accounts:  # a refused order may name a typo
+            self.touched_accounts.add(order.account)
 
     def _order_stored(self, event: Event) -> None:
         carried = self.carry
@@ -302,6 +309,7 @@ class EngineState:
             "kill_reason": self.kill_reason,
             "auto_reduced": sorted(self.auto_reduced),
             "venue_cursor": self.venue_cursor,
+            "venue_seen": sorted(t for t in self.venue_seen if int(t) > self.venue_cursor),
             "accounts": [
                 {
                     "id": a.id,
@@ -348,6 +356,7 @@ class EngineState:
         self.kill_reason = data["kill_reason"]
         self.auto_reduced = set(data["auto_reduced"])
         self.venue_cursor = int(data.get("venue_cursor", 0))
+        self.venue_seen = set(data.get("venue_seen", ()))
         for item in data["accounts"]:
             limits = self._limits.get(item["id"], RiskLimits())
             self.portfolio.open_account(

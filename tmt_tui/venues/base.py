@@ -5,9 +5,10 @@ one sink callback that the engine runner gives it. The sim broker calls the sink
 network broker calls it when the venue answers. The engine never waits on a venue.
 
 ``txn`` on an event is the venue transaction it was read from (OANDA's transaction stream), or
-empty when it came from a request's own answer. The engine journals it and resumes the venue's
-transaction history after the highest one it holds, so that an order placed outside tmt is
-adopted exactly once across restarts.
+empty when it came from a request's own answer; ``seen`` then lists the transactions that answer
+showed. The engine journals both and resumes the venue's transaction history after the highest
+``txn`` it holds, skipping what it has ``seen``, so that every transaction is booked exactly once
+across restarts (an order placed outside tmt is adopted once, a trade close filled once).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class VenueAccepted:
     order_id: str
     venue_id: str
     txn: str = ""
+    seen: tuple[str, ...] = ()  # the venue transactions a request's answer showed
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class VenueFilled:
     price: Decimal
     ts: float
     txn: str = ""
+    seen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class VenueCancelled:
     order_id: str
     reason: str
     txn: str = ""
+    seen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,7 @@ class VenueModified:
     units: int
     venue_id: str | None = None
     txn: str = ""
+    seen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

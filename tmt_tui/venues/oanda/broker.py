@@ -190,24 +190,29 @@ class OandaBroker:
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.fill_id):
                 return  # the stream got there first
-            mapper.mark_seen(outcome.txn_ids or (outcome.fill_id,))
+            seen = outcome.txn_ids or (outcome.fill_id,)
+            mapper.mark_seen(seen)
             fill_id = outcome.trade_id or outcome.fill_id
-            self._emit(VenueFilled(order.id, fill_id, outcome.units, outcome.price, outcome.ts))
+            self._emit(
+                VenueFilled(order.id, fill_id, outcome.units, outcome.price, outcome.ts, "", seen)
+            )
             if outcome.account_balance is not None:
                 self._emit(VenueBalance(mapper.account, outcome.account_balance, "ORDER_FILL"))
         elif isinstance(outcome, Resting):
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.venue_id):
                 return
-            mapper.mark_seen(outcome.txn_ids or (outcome.venue_id,))
-            self._emit(VenueAccepted(order.id, outcome.venue_id))
+            seen = outcome.txn_ids or (outcome.venue_id,)
+            mapper.mark_seen(seen)
+            self._emit(VenueAccepted(order.id, outcome.venue_id, "", seen))
         elif isinstance(outcome, CancelledOnCreate):
             mapper.learn(outcome.venue_id, order.id)
             if outcome.txn_id and mapper.seen(outcome.txn_id):
                 return
             mapper.mark_seen(outcome.txn_ids)
             self._emit(
-                VenueAccepted(order.id, outcome.venue_id), VenueCancelled(order.id, outcome.reason)
+                VenueAccepted(order.id, outcome.venue_id),
+                VenueCancelled(order.id, outcome.reason, "", outcome.txn_ids),
             )
         elif isinstance(outcome, Rejected):
             mapper.mark_seen(outcome.txn_ids)
@@ -232,8 +237,9 @@ class OandaBroker:
             return  # reconciliation reads the cancel from the transactions
         if result.txn_id and self.mapper.seen(result.txn_id):
             return
-        self.mapper.mark_seen(result.txn_ids or (result.txn_id,))
-        self._emit(VenueCancelled(order.id, result.reason))
+        seen = result.txn_ids or (result.txn_id,)
+        self.mapper.mark_seen(seen)
+        self._emit(VenueCancelled(order.id, result.reason, "", seen))
 
     async def _modify(self, order: Order, price: Decimal | None, units: int) -> None:
         try:
@@ -256,8 +262,9 @@ class OandaBroker:
         self.mapper.learn(result.venue_id, order.id)
         if self.mapper.quiet or self.mapper.seen(result.venue_id):
             return
-        self.mapper.mark_seen(result.txn_ids or (result.venue_id,))
-        self._emit(VenueModified(order.id, new_price, units, result.venue_id))
+        seen = result.txn_ids or (result.venue_id,)
+        self.mapper.mark_seen(seen)
+        self._emit(VenueModified(order.id, new_price, units, result.venue_id, "", seen))
         if result.filled is not None:
             fill = result.filled
             fill_id = fill.trade_id or fill.fill_id
@@ -297,8 +304,9 @@ class OandaBroker:
             self.mapper.learn(venue_id, order.id)
         if venue_id is None or self.mapper.quiet or self.mapper.seen(venue_id):
             return
-        self.mapper.mark_seen(result.txn_ids or (venue_id,))
-        self._emit(VenueModified(order.id, price, order.units, venue_id))
+        seen = result.txn_ids or (venue_id,)
+        self.mapper.mark_seen(seen)
+        self._emit(VenueModified(order.id, price, order.units, venue_id, "", seen))
 
 
 class StreamPacer:
