@@ -4,6 +4,7 @@ halt and cancels land together, and one journal has one engine.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import sqlite3
@@ -60,6 +61,26 @@ async def test_rejected_order_reply_carries_the_reason_code(journal_path: Path) 
 
     assert (reply.ok, reply.code) == (False, Reason.INVALID_UNITS.value)
     assert reply.message == "units must not be zero"
+
+
+async def test_an_order_naming_an_unknown_account_leaves_later_updates_flowing(
+    journal_path: Path,
+) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        stream = client.subscribe()
+        await anext(stream)  # the snapshot
+        typo = await client.submit(SubmitOrder("SIM-TYPO", "EUR_USD", 1_000))
+        placed = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+
+        seen: set[str] = set()
+        while placed.order_id not in seen:
+            update = await asyncio.wait_for(anext(stream), 5)
+            seen |= {o.id for o in getattr(update, "orders", ())}
+        await stream.aclose()  # type: ignore[attr-defined]
+
+    assert (typo.ok, typo.code) == (False, Reason.UNKNOWN_ACCOUNT.value)
+    assert placed.ok
+    assert events_of(journal_path, "order.filled")  # and the journal went on too
 
 
 async def test_kill_switch_halt_and_its_cancels_are_journaled_before_the_reply(
