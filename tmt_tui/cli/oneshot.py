@@ -178,28 +178,35 @@ async def status(args: argparse.Namespace, client: Any) -> None:
 async def positions(args: argparse.Namespace, client: Any) -> None:
     snap = await _snapshot(client)
     rows = [p for p in snap.positions if p.units]
+    w = max([len("ACCOUNT")] + [len(p.account) for p in rows])
     lines = [
-        f"{'ACCOUNT':<10} {'INSTRUMENT':<10} {'UNITS':>12} {'AVG':>12} {'UPL':>12} {'REAL':>12}"
+        f"{'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>12} {'AVG':>12} {'UPL':>12} {'REAL':>12}"
+        "  TRADES"
     ]
     lines += [
-        f"{p.account:<10} {p.instrument:<10} {p.units:>+12,} {p.avg_price:>12} "
-        f"{p.unrealized_pl:>12,.2f} {p.realized_pl:>12,.2f}"
+        f"{p.account:<{w}} {p.instrument:<10} {p.units:>+12,} {p.avg_price:>12} "
+        f"{p.unrealized_pl:>12,.2f} {p.realized_pl:>12,.2f}  "
+        + " ".join(f"{t.id}:{t.units:+,}" for t in p.trades)
         for p in rows
     ]
     _emit(args, [p.to_wire() for p in rows], "\n".join(lines) if rows else "no open positions")
 
 
-def _order_line(o: Order) -> str:
-    price = "" if o.price is None else str(o.price)
+def _order_line(o: Order, w: int) -> str:
+    if o.type is OrderType.TRAILING_STOP_LOSS and o.trailing_stop_distance is not None:
+        price = f"~{o.trailing_stop_distance}"  # a trailing stop: its distance
+    else:
+        price = "" if o.price is None else str(o.price)
     return (
-        f"{o.id:<14} {o.account:<10} {o.instrument:<8} {o.side:<4} {abs(o.units):>10,} "
+        f"{o.id:<14} {o.account:<{w}} {o.instrument:<8} {o.side:<4} {abs(o.units):>10,} "
         f"{o.type.value:<11} {price:>10} {o.status.value:<16} {o.reason}"
-    )
+    ).rstrip()
 
 
 async def orders(args: argparse.Namespace, client: Any) -> None:
     snap = await _snapshot(client)
-    lines = [_order_line(o) for o in snap.orders]
+    w = max([10] + [len(o.account) for o in snap.orders])
+    lines = [_order_line(o, w) for o in snap.orders]
     _emit(args, [o.to_wire() for o in snap.orders], "\n".join(lines) if lines else "no orders")
 
 
