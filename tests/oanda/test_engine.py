@@ -581,3 +581,21 @@ def test_a_trade_closed_by_id_is_booked_once_across_a_restart(
     fills = journal_events(journal, EventKind.ORDER_FILLED)
     assert len(fills) == 3 and len({f["fill_id"] for f in fills}) == 3
     assert journal_events(journal, EventKind.POSITION_SYNCED) == []
+
+
+def test_moving_a_take_profit_replaces_it_on_the_trade_at_oanda(
+    engine: Engine, server: ServerThread
+) -> None:
+    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
+    tp = wait_for(lambda: engine.open_orders(OrderType.TAKE_PROFIT))[0]
+
+    assert engine.ask(ModifyOrder(tp.id, Decimal("1.25"))).ok
+
+    moved = wait_for(
+        lambda: (o := engine.core.orders.get(tp.id)) and o.price == Decimal("1.25") and o
+    )
+    assert moved.venue_id != tp.venue_id and moved.units == -1000
+    (trade,) = server.call(lambda s: s.ledger.open_trades())
+    assert trade["takeProfitOrder"]["price"] == "1.25000"
+    assert trade["takeProfitOrder"]["id"] == moved.venue_id
