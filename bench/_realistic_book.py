@@ -163,9 +163,9 @@ def booted_runner(ticks_per_second: float = 20.0, journal: Path | None = None) -
     settings = bench_settings(journal or temp_journal(), ticks_per_second)
     runner = EngineRunner(settings, observer=monitoring().observer)
     runner.loop = asyncio.new_event_loop()
-    runner._boot()
-    for inst in runner.market.instruments():
-        runner._on_quote(runner.market.quote(inst.name))
+    runner.loop.run_until_complete(runner._boot())
+    for inst in runner.feed.instruments():
+        runner._on_quote(runner.feed.quote(inst.name))
     mids = {q.instrument: q.mid for q in runner.core.book.quotes.values()}
     for command in opening_orders() + working_orders(mids):
         drain(runner, [command])

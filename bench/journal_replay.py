@@ -27,7 +27,7 @@ BATCH = 400
 
 def write_journal(path: Path) -> int:
     runner = booted_runner(journal=path)
-    core, market = runner.core, runner.market
+    core, market = runner.core, runner.feed
     names = [i.name for i in market.instruments()]
     runner.journal.conn.execute("pragma synchronous=off")  # generation speed only
     runner.journal._synchronous = lambda mode: None
