@@ -31,7 +31,7 @@ from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import Order, OrderType, TimeInForce
 from tmt_tui.engine.runner import EngineRunner
 from tmt_tui.venues.base import VenueRefused
-from tmt_tui.venues.oanda.server import ServerThread
+from tmt_tui.venues.oanda.server import ServerThread, _Response
 
 TOKEN = "oanda-engine-test-token-7f3a9c"
 T = TypeVar("T")
@@ -599,3 +599,94 @@ def test_moving_a_take_profit_replaces_it_on_the_trade_at_oanda(
     (trade,) = server.call(lambda s: s.ledger.open_trades())
     assert trade["takeProfitOrder"]["price"] == "1.25000"
     assert trade["takeProfitOrder"]["id"] == moved.venue_id
+
+
+# what a review found: each of these once lost a fill, a lot or the stream --------------------
+
+
+def answer_with_errors(server: ServerThread, handler: str, times: int, status: int) -> None:
+    """The next ``times`` requests to one route of the server answer ``status``."""
+
+    def install(s: Any) -> None:
+        for i, (method, pattern, route) in enumerate(s._routes):
+            if route.__name__ == handler:
+                left = {"n": times}
+
+                async def flaky(
+                    request: Any, *args: Any, _route: Any = route, left: dict[str, int] = left
+                ) -> Any:
+                    if left["n"] > 0:
+                        left["n"] -= 1
+                        return _Response(status, {"errorMessage": "Server error"})
+                    return await _route(request, *args)
+
+                s._routes[i] = (method, pattern, flaky)
+
+    server.call(install)
+
+
+def test_a_token_with_a_stray_line_break_is_refused_without_being_shown(
+    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OANDA_TOKEN", TOKEN + "\r")  # a token file saved on Windows
+
+    with pytest.raises(VenueRefused, match="line breaks") as caught:
+        Engine(oanda_settings(server, tmp_path / "journal.db"))
+
+    assert TOKEN not in str(caught.value)
+
+
+def test_orders_stay_refused_until_a_reconciliation_succeeds(
+    server: ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    answer_with_errors(server, "_account", 5, 503)  # the snapshot fails (retries, then again)
+    engine = Engine(oanda_settings(server, tmp_path / "journal.db"))
+    try:
+        wait_for(lambda: engine.core.book.get("EUR_USD"))
+        refused = engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
+        assert (refused.ok, refused.code) == (False, "RECONCILING")
+
+        wait_for(engine.reconciled)
+        assert engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000)).ok
+    finally:
+        engine.stop()
+
+
+def test_a_refused_history_read_does_not_end_the_transaction_stream(
+    engine: Engine, server: ServerThread
+) -> None:
+    wait_for(lambda: engine.core.book.get("GBP_USD"))
+    answer_with_errors(server, "_since", 1, 416)
+    server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.05))
+    wait_for(lambda: engine.runner.venue is not None and engine.runner.venue.stream_connects > 2)
+    server.call(lambda s: setattr(s.faults, "drop_streams_after", None))
+
+    server.call(lambda s: s.outside_market_order("GBP_USD", 300))
+
+    wait_for(lambda: engine.position("GBP_USD") == 300)
+
+
+def test_a_trade_closed_in_oanda_s_ui_closes_that_lot_in_tmt(
+    engine: Engine, server: ServerThread
+) -> None:
+    wait_for(lambda: engine.core.book.get("USD_JPY"))
+    engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
+    engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
+    wait_for(lambda: engine.position("USD_JPY") == 2000)
+    first, second = next(p for p in engine.core.positions() if p.instrument == "USD_JPY").trades
+
+    server.call(lambda s: s.ledger.close_trade(second.id, {"units": "ALL"}))
+
+    wait_for(lambda: engine.position("USD_JPY") == 1000)
+    (left,) = next(p for p in engine.core.positions() if p.instrument == "USD_JPY").trades
+    assert left.id == first.id
+
+
+def test_an_outside_order_on_an_instrument_tmt_does_not_follow_is_not_adopted(
+    engine: Engine, server: ServerThread
+) -> None:
+    server.call(lambda s: s.outside_market_order("AUD_USD", 500))  # not in oanda.instruments
+    server.call(lambda s: s.outside_market_order("EUR_USD", 100))  # a marker after it
+
+    wait_for(lambda: engine.position("EUR_USD") == 100)
+    assert [o.instrument for o in engine.open_orders()] == []

@@ -61,9 +61,10 @@ def test_every_transaction_maps_once_whichever_path_shows_it_first() -> None:
     m = mapper()
     m.mark_seen(["6"])  # a request's own answer already reported the fill
 
-    assert m.apply(fill(6, 5, "1000")) == []
-    assert m.cursor == 6  # but the history moved on
-    assert m.apply(fill(6, 5, "1000")) == []  # and a replay of it is nothing
+    balance_only = [VenueBalance(ACCOUNT, Decimal("100000.0000"), "ORDER_FILL", "6")]
+    assert m.apply(fill(6, 5, "1000")) == balance_only  # the balance still comes, in order
+    assert m.cursor == 6  # and the history moved on
+    assert m.apply(fill(6, 5, "1000")) == []  # a replay of it is nothing
 
 
 def test_a_backfill_never_goes_back_before_the_cursor() -> None:

@@ -180,6 +180,12 @@ class Reactions(EngineState):
         order = ve.order
         if order.id in self.orders.open:
             return  # read twice
+        if order.instrument and order.instrument not in self.book.instruments:
+            log.warning(
+                "venue order %s on %s, which this engine does not stream: not adopted "
+                "(add it to the instruments to follow it)", order.id, order.instrument,
+            )  # fmt: skip
+            return
         if order.is_protective:
             if not order.instrument:
                 order = replace(order, instrument=self._instrument_of(order))
@@ -222,7 +228,12 @@ class Reactions(EngineState):
         )
 
     def _filled(self, order: Order, ve: VenueFilled) -> None:
-        inst = self.book.instruments[order.instrument]
+        inst = self.book.instruments.get(order.instrument)
+        if inst is None:
+            log.error(
+                "fill %s on %s, which this engine does not hold", ve.fill_id, order.instrument
+            )
+            return
         currency = self.portfolio.accounts[order.account].currency
         rate = self.book.rate(inst.quote, currency)
         if rate is None:

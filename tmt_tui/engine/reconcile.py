@@ -39,6 +39,9 @@ def reconcile(core: Reactions, book: VenueBook, venue: str) -> list[str]:
     differences += _lots(core, book, venue)
     for order in book.orders:
         mine = core.orders.get(order.id)
+        if order.instrument not in core.book.instruments:
+            differences.append(f"order {order.id} on {order.instrument} is not followed here")
+            continue
         if mine is None:
             if order.is_protective:
                 trade = core.portfolio.find_trade(

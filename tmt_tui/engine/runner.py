@@ -294,24 +294,25 @@ class EngineRunner:
             self._schedule()
 
     async def _reconcile(self) -> None:
-        """Bring the engine to the venue's book; new orders are refused until it is done."""
+        """Bring the engine to the venue's book. New orders are refused until one succeeds: a
+        failed attempt leaves the engine reconciling until the next one (after a backoff)."""
         venue, core = self.venue, self.core
         assert venue is not None and core is not None
         core.reconciling = venue.mapper.quiet = True
         self._venue_status("venue.reconciling", True, "reconciling with OANDA: new orders wait")
         try:
-            events, book = await venue.book(list(core.orders.open.values()))
-            for event in events:
-                self._on_venue_event(event)
+            book = await venue.book(list(core.orders.open.values()), self._on_venue_event)
             self._drain()
             differences = reconcile(core, book, venue.name)
-            for line in differences:
-                log.warning("reconciled: %s", line)
-            log.info("reconciled with OANDA: %d difference(s)", len(differences))
         finally:
-            core.reconciling = venue.mapper.quiet = False
-            self._venue_status("venue.reconciling", False, "reconciled with OANDA")
+            venue.mapper.quiet = False
             self._drain()
+        for line in differences:
+            log.warning("reconciled: %s", line)
+        log.info("reconciled with OANDA: %d difference(s)", len(differences))
+        core.reconciling = False
+        self._venue_status("venue.reconciling", False, "reconciled with OANDA")
+        self._drain()
 
     async def _shutdown(self) -> None:
         assert self.journal is not None and self.core is not None

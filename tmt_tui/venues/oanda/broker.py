@@ -28,7 +28,6 @@ from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import (
     QuoteSink,
     VenueAccepted,
-    VenueBalance,
     VenueCancelled,
     VenueEvent,
     VenueFilled,
@@ -165,7 +164,11 @@ class OandaBroker:
 
     async def _settle(self, order: Order, error: OandaError) -> Any:
         """OANDA did not answer: one more look by client id. Not there means it never arrived
-        (a clear reject); no answer to the look either leaves it to reconciliation."""
+        (a clear reject); no answer to the look either leaves it to reconciliation. A trade
+        close has no client id to look for: it too is left to the stream and reconciliation."""
+        if order.trade_id is not None and order.reduce_only:
+            log.error("close of trade %s: outcome unknown (%s)", order.trade_id, error)
+            return None
         try:
             found = await self._client.lookup(self.mapper.client_id(order.id))
         except OandaError:
@@ -195,9 +198,7 @@ class OandaBroker:
             fill_id = outcome.trade_id or outcome.fill_id
             self._emit(
                 VenueFilled(order.id, fill_id, outcome.units, outcome.price, outcome.ts, "", seen)
-            )
-            if outcome.account_balance is not None:
-                self._emit(VenueBalance(mapper.account, outcome.account_balance, "ORDER_FILL"))
+            )  # the balance after it comes in order with the transaction stream
         elif isinstance(outcome, Resting):
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.venue_id):

@@ -56,6 +56,11 @@ class Token:
     def __init__(self, value: str) -> None:
         if not value:
             raise ValueError("an OANDA API token is required")
+        if not all("!" <= ch <= "~" for ch in value):  # never echo it: it is still a secret
+            raise ValueError(
+                "the OANDA API token holds spaces, line breaks or other characters a token "
+                "never has (a trailing newline from a file?)"
+            )
         self._value = value
 
     def reveal(self) -> str:
@@ -349,6 +354,15 @@ class OandaClient:
             return response
         raise AssertionError("unreachable")
 
+    async def _body(self, path: str, params: dict[str, str] | None = None) -> Json:
+        """A GET that must succeed: its JSON body, else OandaError with OANDA's message (a 404
+        or 416 is an answer, not a reason to crash the caller)."""
+        response = await self._get(path, params)
+        if response.status != 200:
+            message = str(_json(response).get("errorMessage", ""))
+            raise OandaError(f"GET {path or '/'}: HTTP {response.status} {message}".rstrip())
+        return _json(response)
+
     async def _put_repeatable(self, path: str, body: Json | None, what: str) -> Response:
         """A PUT that is safe to repeat (cancel, set TP/SL): retried like a GET."""
         for attempt in range(self._max_retries + 1):
@@ -409,11 +423,11 @@ class OandaClient:
     async def account_details(self) -> tuple[Json, str]:
         """The whole account in one answer (open trades, pending orders, balance) and the
         transaction id it is as of: a consistent snapshot for reconciliation."""
-        body = _json(await self._get(""))
+        body = await self._body("")
         return dict(body["account"]), str(body.get("lastTransactionID", ""))
 
     async def instruments(self) -> tuple[Instrument, ...]:
-        response = await self._get("/instruments")
+        body = await self._body("/instruments")
         return tuple(
             Instrument(
                 name=i["name"],
@@ -423,7 +437,7 @@ class OandaClient:
                 min_units=max(1, int(Decimal(i.get("minimumTradeSize", "1")))),
                 max_units=int(Decimal(i.get("maximumOrderUnits", "100000000"))),
             )
-            for i in _json(response)["instruments"]
+            for i in body["instruments"]
         )
 
     async def order(self, spec: str) -> Json | None:
@@ -434,17 +448,17 @@ class OandaClient:
         return dict(_json(response)["order"])
 
     async def transaction(self, tid: str) -> Json:
-        return dict(_json(await self._get(f"/transactions/{tid}"))["transaction"])
+        return dict((await self._body(f"/transactions/{tid}"))["transaction"])
 
     async def transactions_since(self, tid: str) -> tuple[list[Json], str]:
-        body = _json(await self._get("/transactions/sinceid", {"id": tid}))
+        body = await self._body("/transactions/sinceid", {"id": tid})
         return list(body["transactions"]), str(body["lastTransactionID"])
 
     async def open_trades(self) -> list[Json]:
-        return list(_json(await self._get("/openTrades"))["trades"])
+        return list((await self._body("/openTrades"))["trades"])
 
     async def pending_orders(self) -> list[Json]:
-        return list(_json(await self._get("/pendingOrders"))["orders"])
+        return list((await self._body("/pendingOrders"))["orders"])
 
     async def cancel(self, spec: str) -> CancelledOnCreate | Rejected:
         """Cancel a working order by OANDA id or ``@client-id`` (safe to repeat)."""

@@ -221,10 +221,16 @@ class HttpPool:
             headers.append((b"content-length", str(len(body)).encode("ascii")))
         elif method in ("POST", "PUT", "PATCH"):
             headers.append((b"content-length", b"0"))
-        wire = conn.h11.send(h11.Request(method=method, target=target, headers=headers))
-        if body:
-            wire = (wire or b"") + (conn.h11.send(h11.Data(data=body)) or b"")
-        wire = (wire or b"") + (conn.h11.send(h11.EndOfMessage()) or b"")
+        try:
+            wire = conn.h11.send(h11.Request(method=method, target=target, headers=headers))
+            if body:
+                wire = (wire or b"") + (conn.h11.send(h11.Data(data=body)) or b"")
+            wire = (wire or b"") + (conn.h11.send(h11.EndOfMessage()) or b"")
+        except h11.LocalProtocolError as exc:  # its message quotes the headers: the token
+            conn.close()
+            raise NotSent(
+                f"{what}: the request could not be encoded ({type(exc).__name__})"
+            ) from None
         try:
             async with asyncio.timeout(self.timeout if timeout is None else timeout):
                 conn.writer.write(wire)

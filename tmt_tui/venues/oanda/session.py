@@ -26,6 +26,7 @@ from tmt_tui.domain.orders import Order, OrderStatus
 from tmt_tui.venues.base import (
     VenueAccount,
     VenueBook,
+    VenueCancelled,
     VenueEvent,
     VenueRefused,
     VenueRejected,
@@ -44,7 +45,9 @@ StatusHook = Callable[[str, bool, str], None]  # (key, active, message)
 def token_from_env() -> Token:
     try:
         return Token(os.environ.get("OANDA_TOKEN", ""))
-    except ValueError:
+    except ValueError as exc:
+        if os.environ.get("OANDA_TOKEN"):
+            raise VenueRefused(f"OANDA_TOKEN: {exc}") from None
         raise VenueRefused(
             "OANDA_TOKEN is not set: export the API token of your OANDA account "
             "(https://www.oanda.com/account/tpa/personal_token)"
@@ -153,52 +156,71 @@ class OandaVenue:
 
     # reading the account --------------------------------------------------------------------
 
-    async def backfill(self, upto: int | None = None) -> list[VenueEvent]:
-        """Every transaction after the cursor (up to ``upto`` and no further), as events."""
-        events: list[VenueEvent] = []
+    async def backfill(self, sink: VenueSink, upto: int | None = None) -> None:
+        """Every transaction after the cursor (up to ``upto`` and no further) into ``sink``, one
+        by one: the cursor never moves past a transaction whose events were not handed over."""
         while upto is None or self.mapper.cursor < upto:
             txns, last = await self.client.transactions_since(str(self.mapper.cursor))
             for txn in txns:
                 if upto is not None and int(txn.get("id", 0)) > upto:
-                    return events
-                events += self.mapper.apply(txn)
+                    return
+                for event in self.mapper.apply(txn):
+                    sink(event)
             if not txns or int(last) <= self.mapper.cursor:
                 break
         if upto is not None:
             self.mapper.cursor = max(self.mapper.cursor, upto)
-        return events
 
-    async def book(self, open_orders: Iterable[Order]) -> tuple[list[VenueEvent], VenueBook]:
-        """The account as OANDA holds it, and the events that bring the engine to it.
+    async def book(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueBook:
+        """The account as OANDA holds it; the events that bring the engine to it go to ``sink``.
 
         One request gives a consistent snapshot as of one transaction id; the history is read
         up to exactly that id, so after the events the engine differs from the snapshot only by
         what happened outside any transaction it can see (which reconciliation then fixes).
+        A new journal starts at the snapshot: the account's older history is not tmt's.
         """
         details, last = await self.client.account_details()
         upto = int(last) if last.isdigit() else self.mapper.cursor
-        events = await self.backfill(upto)
+        if self.mapper.cursor == 0:
+            self.mapper.cursor = upto
+        await self.backfill(sink, upto)
+        trades = tuple(self.mapper.open_trade(raw) for raw in details["trades"])  # first: a
+        # take-profit names only its trade, whose instrument this teaches the mapper
         orders = [o for o in (self.mapper.pending_order(raw) for raw in details["orders"]) if o]
         at_venue = {o.id for o in orders}
+        open_trades = {t.id for t in trades}
         broker = self.broker
         for order in open_orders:
             ours = order.origin != "venue"  # adopted orders have no client id to look up
             waiting = broker is not None and order.id in broker.in_flight
             unanswered = ours and order.status is OrderStatus.SUBMITTED and not waiting
             if order.id not in at_venue and unanswered:
-                events += await self._fate(order)
+                try:
+                    for event in await self._fate(order, open_trades):
+                        sink(event)
+                except OandaError as exc:  # asked again at the next reconciliation
+                    log.warning("order %s: could not look it up (%s)", order.id, exc)
         account = self.account or VenueAccount(self.account_id, "USD", Decimal(0))
-        book = VenueBook(
+        return VenueBook(
             account=replace(account, balance=Decimal(str(details.get("balance", "0")))),
             orders=tuple(orders),
-            trades=tuple(self.mapper.open_trade(raw) for raw in details["trades"]),
+            trades=trades,
             last_txn=str(upto),
         )
-        return events, book
 
-    async def _fate(self, order: Order) -> list[VenueEvent]:
+    async def _fate(self, order: Order, open_trades: set[str]) -> list[VenueEvent]:
         """An order we sent whose answer never came (tmt stopped in between): if OANDA has it,
-        its transactions tell the rest; if not, it never arrived."""
+        its transactions tell the rest; if not, it never arrived. A trade close carries no
+        client id: its trade still open means it never happened; gone means it did (its
+        transactions, read without our id, booked it)."""
+        if order.trade_id is not None and order.reduce_only:
+            if order.trade_id in open_trades:
+                return [
+                    VenueRejected(
+                        order.id, "NOT_AT_VENUE", "the trade close never reached OANDA (reconciled)"
+                    )
+                ]
+            return [VenueCancelled(order.id, "trade closed at OANDA (reconciled)")]
         found = await self.client.order(f"@{self.mapper.client_id(order.id)}")
         if found is not None:
             self.mapper.learn(str(found["id"]), order.id)
@@ -229,16 +251,14 @@ class OandaVenue:
                     if first:  # what happened between the reconciliation and this connection
                         first = False
                         status("venue.stream", False, "OANDA transaction stream connected")
-                        for event in await self.backfill():
-                            sink(event)
+                        await self.backfill(sink)
                     if isinstance(message, Heartbeat):
                         last = message.last_transaction_id
                         if last and last.isdigit() and int(last) > self.mapper.cursor:
                             log.info(
                                 "transaction gap (%s > %d): backfill", last, self.mapper.cursor
                             )
-                            for event in await self.backfill():
-                                sink(event)
+                            await self.backfill(sink)
                         continue
                     for event in self.mapper.apply(message):
                         sink(event)
@@ -248,6 +268,9 @@ class OandaVenue:
             except (StreamDropped, OandaError) as exc:
                 log.warning("transaction stream: %s; reconnecting", exc)
                 status("venue.stream", True, f"OANDA transaction stream down ({exc}); reconnecting")
+            except Exception as exc:  # a bug or a surprise answer must not end the stream for good
+                log.exception("transaction stream failed; reconnecting")
+                status("venue.stream", True, f"OANDA transaction stream failed ({exc}); retrying")
             await asyncio.sleep(pacer.next())
 
 

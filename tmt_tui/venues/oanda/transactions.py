@@ -134,15 +134,17 @@ class TransactionMapper:
             if number <= self.cursor:
                 return []
             self.cursor = number
-        if tid in self._seen:
+        events: list[VenueEvent] = []
+        if tid not in self._seen:  # else a request's answer already booked it
+            self.mark_seen((tid,))
+            try:
+                events = self._map(txn, tid)
+            except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+                log.warning("transaction %s could not be read (%s): %.300r", tid, exc, txn)
+                return []
+        elif not in_order:
             return []
-        self.mark_seen((tid,))
-        try:
-            events = self._map(txn, tid)
-        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
-            log.warning("transaction %s could not be read (%s): %.300r", tid, exc, txn)
-            return []
-        balance = _dec(txn.get("accountBalance"))
+        balance = _dec(txn.get("accountBalance"))  # always, in order: answers may cross
         if balance is not None:
             events.append(VenueBalance(self.account, balance, str(txn.get("type", "")), tid))
         return events
@@ -190,9 +192,11 @@ class TransactionMapper:
         oid = f"X{tid}"
         self._ids[tid] = oid
         tif = str(txn.get("timeInForce", "GTC"))
+        closes = (txn.get("tradeClose") or {}).get("tradeID")
         return Order(
             id=oid,
             account=self.account,
+            trade_id=str(closes) if closes else None,  # a trade closed in OANDA's UI: that lot
             instrument=str(txn.get("instrument", close.get("instrument", ""))),
             units=int(units),
             type=order_type,
