@@ -350,7 +350,8 @@ class EngineRunner:
 
     def _on_venue_event(self, event: VenueEvent) -> None:
         """A venue's answer; venues on another thread are hopped onto the engine loop."""
-        if threading.current_thread() is not self._thread and self.loop is not None:
+        thread = self._thread
+        if thread is not None and threading.current_thread() is not thread and self.loop:
             with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(self._on_venue_event, event)
             return
