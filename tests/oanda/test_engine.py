@@ -690,3 +690,24 @@ def test_an_outside_order_on_an_instrument_tmt_does_not_follow_is_not_adopted(
 
     wait_for(lambda: engine.position("EUR_USD") == 100)
     assert [o.instrument for o in engine.open_orders()] == []
+
+
+def test_moving_a_trailing_stop_changes_its_distance(engine: Engine, server: ServerThread) -> None:
+    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    engine.ask(
+        SubmitOrder(engine.account, "EUR_USD", 1000, trailing_stop_distance=Decimal("0.005"))
+    )
+    tsl = wait_for(lambda: engine.open_orders(OrderType.TRAILING_STOP_LOSS))[0]
+
+    assert engine.ask(ModifyOrder(tsl.id, Decimal("0.008"))).ok
+
+    moved = wait_for(
+        lambda: (
+            (o := engine.core.orders.get(tsl.id))
+            and o.trailing_stop_distance == Decimal("0.008")
+            and o
+        )
+    )
+    assert moved.price is None
+    (trade,) = server.call(lambda s: s.ledger.open_trades())
+    assert Decimal(trade["trailingStopLossOrder"]["distance"]) == Decimal("0.008")

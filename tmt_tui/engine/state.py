@@ -143,10 +143,14 @@ class EngineState:
         data = event.data
         order = self.orders.open[data["order_id"]]
         price = Decimal(data["price"]) if data.get("price") is not None else order.price
+        distance = order.trailing_stop_distance
+        if order.type is OrderType.TRAILING_STOP_LOSS:  # its "price" is how far it trails
+            price, distance = order.price, price
         self._store(
             order.moved_to(
                 order.status,
                 price=price,
+                trailing_stop_distance=distance,
                 units=int(data["units"]),
                 venue_id=data.get("venue_id", order.venue_id),
                 updated_ts=event.ts,

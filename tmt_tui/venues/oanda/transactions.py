@@ -219,8 +219,8 @@ class TransactionMapper:
         distance = _dec(txn.get("distance"))
         replaces = txn.get("replacesOrderID")
         self._ids[tid] = oid
-        if replaces:
-            return [VenueModified(oid, price, 0, tid, tid)]
+        if replaces:  # a trailing stop's new distance travels as the modification's price
+            return [VenueModified(oid, price if price is not None else distance, 0, tid, tid)]
         ts = parse_time(str(txn["time"])) if "time" in txn else 0.0
         order = Order(
             id=oid,
