@@ -476,9 +476,11 @@ class OandaClient:
         body = {"order": order_body(order, instrument)}
         path = f"{self._base}/orders"
         last = "no attempt"
+        answered: Response | None = None  # the last 429, whose Retry-After the pause honours
         for attempt in range(self._max_retries + 1):
             if attempt:
-                await self._pause(attempt - 1)
+                await self._pause(attempt - 1, answered)
+            answered = None
             try:
                 response = await self._request("POST", path, body)
             except NotSent as exc:
@@ -486,18 +488,18 @@ class OandaClient:
                 continue
             except SentUnknown as exc:  # it may have reached OANDA: look, then resend
                 last = type(exc).__name__
-                found = await self.lookup(order.id)
+                found = await self._look_patiently(order.id)
                 if found is not None:
                     return found
                 continue
             self._check_auth(response)
             status = response.status
             if status == 429:
-                last = "HTTP 429"
+                last, answered = "HTTP 429", response
                 continue
             if status >= 500:
                 last = f"HTTP {status}"
-                found = await self.lookup(order.id)
+                found = await self._look_patiently(order.id)
                 if found is not None:
                     return found
                 continue
@@ -514,6 +516,18 @@ class OandaClient:
         if last == "HTTP 429":
             return Rejected(Reason.RATE_LIMITED.value, "OANDA kept answering 429; order not sent")
         raise OandaUnavailable(f"order {order.id}: {last} after {self._max_retries + 1} attempts")
+
+    async def _look_patiently(self, client_id: str, looks: int = 3) -> SubmitOutcome | None:
+        """Look an order up a few times, backing off, before concluding it never arrived: OANDA
+        may still be working on the request whose answer we lost, and a resend that raced it
+        could fill twice (whether OANDA refuses a reused client id is not documented)."""
+        for look in range(looks):
+            if look:
+                await self._pause(look - 1)
+            found = await self.lookup(client_id)
+            if found is not None:
+                return found
+        return None
 
     async def lookup(self, client_id: str) -> SubmitOutcome | None:
         """What became of an order we may have sent; None when OANDA never received it."""
