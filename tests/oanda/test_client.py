@@ -259,3 +259,26 @@ def test_the_server_module_runs_and_refuses_to_start_without_a_token(
     monkeypatch.delenv("TMT_OANDA_TOKEN", raising=False)
 
     assert main(["--port", "0"]) == 2
+
+
+def test_an_ioc_that_fills_in_part_reports_the_fill_and_the_cancelled_rest() -> None:
+    from tmt_tui.venues.oanda.client import Filled, outcome_of
+
+    time = "2026-11-25T15:00:00.000000000Z"
+    body = {
+        "orderCreateTransaction": {"id": "10", "type": "MARKET_ORDER", "time": time},
+        "orderFillTransaction": {
+            "id": "11", "type": "ORDER_FILL", "orderID": "10", "units": "600",
+            "price": "1.10000", "time": time,
+        },
+        "orderCancelTransaction": {
+            "id": "12", "type": "ORDER_CANCEL", "orderID": "10", "reason": "INSUFFICIENT_LIQUIDITY",
+            "time": time,
+        },
+    }  # fmt: skip
+
+    outcome = outcome_of(201, body)
+
+    assert isinstance(outcome, Filled)
+    assert (outcome.units, outcome.rest_cancelled) == (600, "INSUFFICIENT_LIQUIDITY")
+    assert outcome.txn_ids == ("10", "11", "12")

@@ -199,6 +199,8 @@ class OandaBroker:
             self._emit(
                 VenueFilled(order.id, fill_id, outcome.units, outcome.price, outcome.ts, "", seen)
             )  # the balance after it comes in order with the transaction stream
+            if outcome.rest_cancelled is not None:
+                self._emit(VenueCancelled(order.id, outcome.rest_cancelled, "", seen))
         elif isinstance(outcome, Resting):
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.venue_id):

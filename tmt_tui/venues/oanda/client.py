@@ -22,7 +22,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -101,6 +101,7 @@ class Filled:
     related_ids: tuple[str, ...] = ()
     txn_ids: tuple[str, ...] = ()  # every transaction in the response (create, fill, ...)
     account_balance: Decimal | None = None  # the fill's ``accountBalance``
+    rest_cancelled: str | None = None  # the reason the unfilled rest was cancelled (IOC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +217,12 @@ def outcome_of(status: int, body: Json) -> SubmitOutcome:
         created = body.get("orderCreateTransaction") or {}
         txn_ids = _ids(body)
         fill = body.get("orderFillTransaction")
-        if fill is not None:
-            return _filled(fill, tuple(body.get("relatedTransactionIDs", ())), txn_ids)
         cancel = body.get("orderCancelTransaction")
+        if fill is not None:  # with a cancel too: an IOC that filled in part, the rest cancelled
+            filled = _filled(fill, tuple(body.get("relatedTransactionIDs", ())), txn_ids)
+            if cancel is not None:
+                filled = replace(filled, rest_cancelled=str(cancel.get("reason", "CANCELLED")))
+            return filled
         if cancel is not None:
             return CancelledOnCreate(
                 str(cancel.get("orderID", created.get("id"))),
