@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import ssl as ssl_module
@@ -40,7 +39,7 @@ from tmt_tui.api.paths import (
 )
 from tmt_tui.api.protocol import ApiError, Close, Code, ProtocolError
 from tmt_tui.api.session import Dropped, Session, close_within, try_send
-from tmt_tui.config import Settings
+from tmt_tui.config import Settings, is_loopback
 from tmt_tui.domain.client import EngineClient
 from tmt_tui.domain.commands import Origin
 
@@ -54,15 +53,6 @@ CLOSE_TIMEOUT_S = 5.0  # then the socket is aborted
 PUSH_INTERVAL_S = 0.01  # stream items per client at most every 10 ms; quotes conflate between
 WRITE_LIMIT = 256 << 10  # bytes in the transport buffer before a send waits for the socket
 MAX_REASON_BYTES = 123  # a close frame's reason, after its two-byte code
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ControlServer:
