@@ -44,6 +44,7 @@ from tmt_tui.venues.oanda.client import (
     Replaced,
     Resting,
     StreamDropped,
+    SubmitOutcome,
     TokenRejected,
     TradeOrdersSet,
 )
@@ -147,10 +148,11 @@ class OandaBroker:
 
     async def _send(self, order: Order) -> None:
         inst = self._instruments.get(order.instrument)
+        outcome: SubmitOutcome | None
         try:
             if order.type is OrderType.MARKET and order.trade_id and order.reduce_only:
                 self.mapper.expect_close(order.trade_id, order.id)
-                outcome: Any = await self._client.close_trade(order.trade_id, abs(order.units))
+                outcome = await self._client.close_trade(order.trade_id, abs(order.units))
             else:
                 outcome = await self._client.submit(self._wire(order), inst)
         except TokenRejected as exc:
@@ -158,11 +160,10 @@ class OandaBroker:
             return
         except OandaError as exc:
             outcome = await self._settle(order, exc)
-            if outcome is None:
-                return
-        self._report(order, outcome)
+        if outcome is not None:
+            self._report(order, outcome)
 
-    async def _settle(self, order: Order, error: OandaError) -> Any:
+    async def _settle(self, order: Order, error: OandaError) -> SubmitOutcome | None:
         """OANDA did not answer: one more look by client id. Not there means it never arrived
         (a clear reject); no answer to the look either leaves it to reconciliation. A trade
         close has no client id to look for: it too is left to the stream and reconciliation."""
@@ -182,12 +183,10 @@ class OandaBroker:
             )
         return found
 
-    def _report(self, order: Order, outcome: Any) -> None:
+    def _report(self, order: Order, outcome: SubmitOutcome) -> None:
         mapper = self.mapper
         if mapper.quiet and not isinstance(outcome, Rejected):
-            for venue_id in (getattr(outcome, "venue_id", None),):
-                if venue_id:
-                    mapper.learn(venue_id, order.id)
+            mapper.learn(outcome.venue_id, order.id)
             return  # reconciliation reads the transactions themselves
         if isinstance(outcome, Filled):
             mapper.learn(outcome.venue_id, order.id)
