@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
+from tests.engine.engines import journal_rows as journal_rows  # shared with the engine suites
+from tests.engine.waiting import eventually as eventually
 from tmt_tui.api import protocol
 from tmt_tui.api.paths import Secret
 from tmt_tui.config import Settings, load_settings
 
-T = TypeVar("T")
 INSTRUMENTS = ("EUR_USD", "GBP_USD", "USD_JPY")
-TIMEOUT_S = 15.0  # reached only when something is broken
-
-
-async def eventually(predicate: Callable[[], T], what: str = "", within: float = TIMEOUT_S) -> T:
-    """``predicate()``'s first truthy value, polling without blocking the loop."""
-    deadline = time.monotonic() + within
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:.0f}s: {what or predicate}")
-        await asyncio.sleep(0.01)
 
 
 def make_settings(journal: Path, *, ticks_per_second: float = 20.0) -> Settings:
@@ -59,15 +43,6 @@ async def answer(ws: ClientConnection) -> dict[str, Any]:
         message = json.loads(await ws.recv())
         if message["type"] not in ("snapshot", "update"):
             return message
-
-
-def journal_rows(path: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    """Read the journal on a separate read-only connection, as another process would."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def journal_events(path: Path, kind: str) -> list[dict[str, Any]]:

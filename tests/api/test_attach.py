@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
-from tests.tui.readiness import board_ready
+from tests.tui.readiness import board_ready, until
 from tmt_tui.api.paths import Secret
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
@@ -22,17 +18,6 @@ from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 
 from .support import eventually, journal_events, make_settings
-
-TIMEOUT_S = 15.0
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str) -> None:
-    """Let the app run until ``condition()`` holds, or fail naming ``what``."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {TIMEOUT_S:.0f}s: {what}")
-        await pilot.pause(0.05)
 
 
 async def engine_snapshot(engine: LocalEngineClient) -> Snapshot:

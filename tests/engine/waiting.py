@@ -13,14 +13,19 @@ TIMEOUT_S = 15.0  # only reached when something is broken; a passing test never 
 
 
 async def eventually(
-    predicate: Callable[[], T], within: float = TIMEOUT_S, interval: float = 0.005
+    predicate: Callable[[], T],
+    what: str = "",
+    *,
+    within: float = TIMEOUT_S,
+    interval: float = 0.005,
 ) -> T:
-    """Return ``predicate()``'s first truthy value, polling without blocking the event loop."""
+    """Return ``predicate()``'s first truthy value, polling without blocking the event loop;
+    ``what`` names the condition in the failure."""
     deadline = time.monotonic() + within
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s: {predicate}")
+            raise AssertionError(f"condition not met within {within}s: {what or predicate}")
         await asyncio.sleep(interval)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from typing import TypeVar
 
+from tests.engine.waiting import eventually
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.venues.base import (
@@ -25,16 +24,6 @@ from tmt_tui.venues.oanda.server import ServerThread
 from .conftest import make_order
 
 T = TypeVar("T")
-
-
-async def eventually(predicate: Callable[[], T], within: float = 15.0) -> T:
-    """Poll ``predicate`` until truthy; the timeout is only reached when something is broken."""
-    deadline = time.monotonic() + within
-    while not (result := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.005)
-    return result
 
 
 async def _broker(client: OandaClient) -> tuple[OandaBroker, list[VenueEvent]]:

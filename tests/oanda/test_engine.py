@@ -6,9 +6,7 @@ replaces, cancels, closes, fills made outside tmt, restarts and dropped streams.
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -17,6 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.engine.engines import events_of
 from tmt_tui.config import Settings, parse_settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import (
@@ -134,12 +133,7 @@ def ledger_units(server: ServerThread, instrument: str) -> int:
 
 
 def journal_events(path: Path, kind: EventKind) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(path)
-    try:
-        rows = conn.execute("select data from events where kind = ?", (kind.value,)).fetchall()
-    finally:
-        conn.close()
-    return [json.loads(r[0]) for r in rows]
+    return [data for _, data in events_of(path, kind.value)]
 
 
 # start ------------------------------------------------------------------------------------------

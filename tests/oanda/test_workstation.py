@@ -9,18 +9,15 @@ empty id filled in with the OANDA account's); one builds it from the config as l
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.oanda.test_engine import TOKEN, ledger_units, oanda_settings
-from tests.tui.readiness import board_ready
+from tests.tui.readiness import board_ready, screen_text, until
 from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.engine.embedded import start_embedded
@@ -60,34 +57,18 @@ def app(client: LocalEngineClient) -> TmtApp:
     return create_app(client.runner.settings, client)
 
 
-async def eventually(
-    pilot: Pilot[Any], condition: Callable[[], object], what: str, within: float = 10.0
-) -> None:
-    """Poll (letting the app run) until ``condition()`` holds; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:.0f}s: {what}")
-        await pilot.pause(0.05)
-
-
-def screen_text(app: TmtApp) -> str:
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
-
-
 def position_units(app: TmtApp, instrument: str) -> int:
     return sum(p.units for p in app.model.positions.values() if p.instrument == instrument)
 
 
 async def test_quotes_from_the_oanda_stream_fill_the_quote_board(app: TmtApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        await eventually(pilot, lambda: board_ready(app), "a quote for every instrument")
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
 
         assert sorted(app.model.quotes) == sorted(INSTRUMENTS)
         first = app.model.quotes["EUR_USD"].quote
         assert first is not None
-        await eventually(
+        await until(
             pilot,
             lambda: app.model.quotes["EUR_USD"].quote.ts > first.ts,  # type: ignore[union-attr]
             "the next EUR_USD tick",
@@ -100,16 +81,16 @@ async def test_a_market_order_from_the_ticket_fills_at_oanda(
     app: TmtApp, server: ServerThread
 ) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        await eventually(pilot, lambda: board_ready(app), "a quote for every instrument")
-        await eventually(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
+        await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
         app.main_screen.board.select("EUR_USD")
         await pilot.press("b")
-        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
 
         await pilot.press("2", "k", "enter")
 
-        await eventually(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
-        await eventually(pilot, lambda: position_units(app, "EUR_USD") == 2000, "the position")
+        await until(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        await until(pilot, lambda: position_units(app, "EUR_USD") == 2000, "the position")
         assert ledger_units(server, "EUR_USD") == 2000
         trades = server.call(lambda s: s.ledger.open_trades())
         assert [(t["instrument"], t["currentUnits"]) for t in trades] == [("EUR_USD", "2000")]
@@ -119,13 +100,13 @@ async def test_a_fill_made_outside_tmt_shows_in_the_positions_pane(
     app: TmtApp, server: ServerThread
 ) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        await eventually(pilot, lambda: board_ready(app), "a quote for every instrument")
-        await eventually(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
+        await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
 
         server.call(lambda s: s.outside_market_order("GBP_USD", -700))
 
-        await eventually(pilot, lambda: position_units(app, "GBP_USD") == -700, "the position")
-        await eventually(
+        await until(pilot, lambda: position_units(app, "GBP_USD") == -700, "the position")
+        await until(
             pilot,
             lambda: re.search(r"GBP_USD\s+-700\b", screen_text(app)),
             "the GBP_USD row in the positions pane",
@@ -140,14 +121,14 @@ async def test_the_reconciling_alert_shows_while_the_venue_book_is_read_then_cle
     try:
         app = create_app(client.runner.settings, client)
         async with app.run_test(size=(200, 50)) as pilot:
-            await eventually(
+            await until(
                 pilot, lambda: "reconciling with venue" in screen_text(app), "the header says so"
             )
             assert "venue.reconciling" in app.model.alerts
             assert "ALERTS (1)" in screen_text(app)  # the risk pane lists it
 
-            await eventually(pilot, lambda: "venue.reconciling" not in app.model.alerts, "cleared")
-            await eventually(
+            await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "cleared")
+            await until(
                 pilot, lambda: "reconciling with venue" not in screen_text(app), "header clear"
             )
             assert "ALERTS" not in screen_text(app)
@@ -161,16 +142,16 @@ async def test_the_workstation_runs_at_80x24_without_crashing(
     app: TmtApp, server: ServerThread
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        await eventually(pilot, lambda: board_ready(app), "a quote for every instrument")
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
         server.call(lambda s: s.outside_market_order("USD_JPY", 300))
-        await eventually(pilot, lambda: position_units(app, "USD_JPY") == 300, "the position")
+        await until(pilot, lambda: position_units(app, "USD_JPY") == 300, "the position")
 
         await pilot.press("b")
-        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
         await pilot.press("escape", "question_mark")
-        await eventually(pilot, lambda: app.screen is not app.main_screen, "the help screen")
+        await until(pilot, lambda: app.screen is not app.main_screen, "the help screen")
         await pilot.press("escape")
-        await eventually(pilot, lambda: app.screen is app.main_screen, "back on the board")
+        await until(pilot, lambda: app.screen is app.main_screen, "back on the board")
 
         assert app.is_running and app.return_code is None
         assert "USD_JPY" in screen_text(app)
@@ -181,39 +162,37 @@ async def test_the_ticket_trades_the_oanda_account_when_built_from_the_config_as
 ) -> None:
     app = create_app(settings, client)  # what `tmt --config` and `tmt attach` do
     async with app.run_test(size=(120, 40)) as pilot:
-        await eventually(pilot, lambda: board_ready(app), "a quote for every instrument")
-        await eventually(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
+        await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
         await pilot.press("b")
-        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
         message = ticket.query_one("#ticket-message", Static)
 
         await pilot.press("1", "k", "enter")
 
-        await eventually(
+        await until(
             pilot,
             lambda: app.screen is app.main_screen or message.has_class("-error"),
             "the ticket to close or show a refusal",
         )
         assert app.screen is app.main_screen, str(message.render())
-        await eventually(
-            pilot, lambda: ledger_units(server, ticket.instrument.name) == 1000, "the fill"
-        )
+        await until(pilot, lambda: ledger_units(server, ticket.instrument.name) == 1000, "the fill")
 
 
 async def test_the_orders_pane_keeps_updating_after_an_order_for_an_unknown_account(
     app: TmtApp, client: LocalEngineClient, server: ServerThread
 ) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
-        await eventually(pilot, lambda: board_ready(app), "a quote for every instrument")
-        await eventually(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
+        await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
         refused = await client.submit(SubmitOrder("101-typo", "EUR_USD", 1000))  # `--account`
         assert (refused.ok, refused.code) == (False, "UNKNOWN_ACCOUNT")
 
         placed = await client.submit(SubmitOrder(server.account_id, "EUR_USD", 1000))
 
         assert placed.ok, placed
-        await eventually(
+        await until(
             pilot, lambda: placed.order_id in app.model.orders, "the order's row", within=3.0
         )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 import pytest_asyncio
 from textual.pilot import Pilot
 
-from tests.tui.readiness import board_ready
+from tests.tui.readiness import board_ready, screen_text, until
 from tmt_tui.config import Settings, load_settings
 from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
@@ -61,23 +60,7 @@ def app(settings: Settings, client: LocalEngineClient) -> TmtApp:
 @pytest.fixture
 def eventually() -> Eventually:
     """`await eventually(pilot, condition, what)`: poll until `condition()` holds, or fail."""
-
-    async def wait(
-        pilot: Pilot[Any], condition: Callable[[], object], what: str = "", within: float = 5.0
-    ) -> None:
-        deadline = time.monotonic() + within
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not within {within:.0f}s: {what or condition}")
-            await pilot.pause(0.05)
-
-    return wait
-
-
-def screen_text(app: TmtApp) -> str:
-    """What the terminal shows right now, as plain text lines."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+    return until
 
 
 @pytest.fixture
