@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
-from tmt_tui.config import Settings, load_settings
+from tests.engine.engines import INSTRUMENTS, fixed_clock
+from tests.engine.engines import engine_settings as engine_settings  # one sim set-up
+from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.engine.local_client import LocalEngineClient
@@ -21,23 +19,6 @@ from tmt_tui.monitoring.service import Monitoring
 from tmt_tui.monitoring.settings import MonitoringSettings
 
 from .helpers import eventually
-
-INSTRUMENTS = ("EUR_USD", "GBP_USD", "USD_JPY")
-#: A quiet Wednesday noon in London: no trading-day rollover in the middle of a test.
-T0 = datetime(2026, 6, 10, 12, 0, tzinfo=UTC).timestamp()
-
-
-def fixed_clock() -> float:
-    return T0
-
-
-def engine_settings(journal: Path, **sim: Any) -> Settings:
-    base = load_settings()
-    return dataclasses.replace(
-        base,
-        engine=dataclasses.replace(base.engine, journal_path=str(journal)),
-        sim=dataclasses.replace(base.sim, instruments=INSTRUMENTS, **sim),
-    )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from tmt_tui.domain.commands import EngageKillSwitch
@@ -90,7 +91,8 @@ async def test_a_feed_that_stops_makes_healthz_503_and_raises_quote_stale(
         metrics_port=0, health_feed_stale_s=0.3, stale_quote_s=0.3, alert_clear_s=0.0
     )
     # one quote per pair at start, the next one in ~15 minutes: the feed goes quiet
-    settings = engine_settings(journal_path, ticks_per_second=0.001)
+    base = engine_settings(journal_path)
+    settings = dataclasses.replace(base, sim=dataclasses.replace(base.sim, ticks_per_second=0.001))
     async with watched_engine(settings, watch, on_alert=lambda *t: transitions.append(t)) as engine:
         status, body, _ = await eventually(
             lambda: _unhealthy(f"{engine.url}/healthz", "feed stale: last quote ")
