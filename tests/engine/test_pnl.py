@@ -222,3 +222,42 @@ def test_full_revaluation_agrees_with_the_incremental_marks() -> None:
     h.core.portfolio.revalue()
 
     assert [h.account(a) for a in ("SIM-USD", "SIM-EUR")] == incremental
+
+
+def test_closing_part_of_a_named_trade_leaves_fifo_order_for_later_closes() -> None:
+    # trade A: 1,000 at 1.10010; trade B: 1,000 at 1.10110. Close 500 of B, then 500 of the
+    # position at the bid 1.10200: FIFO takes those from A, (1.10200 - 1.10010) x 500 = 0.9500,
+    # leaving A 500 @ 1.10010 and B 500 @ 1.10110 (the named close must not reorder the lots)
+    h = started()
+    h.submit("EUR_USD", 1_000)
+    h.quote("EUR_USD", "1.10100", "1.10110")
+    h.submit("EUR_USD", 1_000)
+    (position,) = h.core.positions()
+    trade_a, trade_b = (t.id for t in position.trades)
+    h.quote("EUR_USD", "1.10200", "1.10210")
+    h.do(ClosePosition("SIM-USD", "EUR_USD", units=500, trade_id=trade_b))
+    realized_after_b = h.core.positions()[0].realized_pl
+
+    h.do(ClosePosition("SIM-USD", "EUR_USD", units=500))
+
+    (position,) = h.core.positions()
+    assert [(t.id, t.units, t.price) for t in position.trades] == [
+        (trade_a, 500, D("1.10010")),
+        (trade_b, 500, D("1.10110")),
+    ]
+    assert position.realized_pl - realized_after_b == D("0.9500")
+
+
+def test_the_paper_broker_keeps_fifo_order_after_a_named_trade_close() -> None:
+    # the broker's own ledger must agree with the engine's, or reconciliation cannot see a drift
+    h = started()
+    h.submit("EUR_USD", 1_000)
+    h.submit("EUR_USD", 1_000, take_profit=D("1.20000"))
+    (position,) = h.core.positions()
+    trade_a, trade_b = (t.id for t in position.trades)
+    h.do(ClosePosition("SIM-USD", "EUR_USD", units=500, trade_id=trade_b))
+    h.do(ClosePosition("SIM-USD", "EUR_USD", units=500))
+
+    assert h.broker.open_trades("SIM-USD", "EUR_USD") == [(trade_a, 500), (trade_b, 500)]
+    # trade B still stands, so its take-profit stays working
+    assert [o.trade_id for o in h.open_orders() if o.is_protective] == [trade_b]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from tmt_tui.config import AccountSettings, RiskLimits
+from tmt_tui.domain.netting import reduce_order
 from tmt_tui.domain.positions import AccountState, Position, Trade, TradingState
 from tmt_tui.engine.book import QuoteBook
 
@@ -151,7 +152,9 @@ class Portfolio:
         ts: float,
         trade_id: str | None = None,
     ) -> list[OpenTrade]:
-        """Net a fill into the book (the named trade first, then FIFO); returns trades closed.
+        """Net a fill into the book; returns the trades it closed.
+
+        The named trade goes first for this fill only, then FIFO (``domain.netting``).
 
         ``rate`` converts quote currency into the account currency; it is part of the journaled
         fill so that replay books exactly the same P&L.
@@ -159,12 +162,12 @@ class Portfolio:
         book = self.book_for(account, instrument)
         acct = self.accounts[account]
         trades = book.trades
-        if trade_id is not None:
-            trades.sort(key=lambda t: t.id != trade_id)
         closed: list[OpenTrade] = []
         remaining = units
-        while remaining and trades and (trades[0].units > 0) != (remaining > 0):
-            trade = trades[0]
+        for i in reduce_order([t.id for t in trades], trade_id):
+            trade = trades[i]
+            if not remaining or (trade.units > 0) == (remaining > 0):
+                break
             take = min(abs(remaining), abs(trade.units))
             closing = take if trade.units > 0 else -take  # in the trade's direction
             pnl = money((price - trade.price) * closing * rate)
@@ -175,7 +178,9 @@ class Portfolio:
             trade.units -= closing
             remaining += closing
             if trade.units == 0:
-                closed.append(trades.pop(0))
+                closed.append(trade)
+        if closed:
+            trades[:] = [t for t in trades if t.units]
         if remaining:
             trades.append(OpenTrade(fill_id, remaining, price, ts))
         book.recount()

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.netting import reduce_order
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.venues.base import (
@@ -899,11 +900,10 @@ class V20Ledger:
     def _book(
         self, order: Order, units: int, price: Decimal, txn: Json
     ) -> tuple[list[Json], Json | None, Json | None, Decimal]:
-        """FIFO netting, the named trade first (the sim broker's rule), mirrored in v20 JSON."""
+        """FIFO netting, the named trade first for this fill (``domain.netting``), in v20 JSON."""
         lots = [t for t in self.trades.values() if t["instrument"] == order.instrument]
-        if order.trade_id is not None:
-            named = self._oanda_id(order.trade_id)
-            lots.sort(key=lambda t: t["id"] != named)
+        named = None if order.trade_id is None else self._oanda_id(order.trade_id)
+        lots = [lots[i] for i in reduce_order([t["id"] for t in lots], named)]
         closed: list[Json] = []
         reduced: Json | None = None
         pl = Decimal(0)

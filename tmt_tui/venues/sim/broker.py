@@ -13,6 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.netting import reduce_order
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
@@ -81,6 +82,10 @@ class SimBroker:
             self._rest(order)
             if order.trade_id:
                 self._linked.setdefault(order.trade_id, []).append(order.id)
+
+    def open_trades(self, account: str, instrument: str) -> list[tuple[str, int]]:
+        """The broker's own lots, oldest first, as (trade id, units)."""
+        return [(lot.id, lot.units) for lot in self._trades.get((account, instrument), [])]
 
     # requests -------------------------------------------------------------------------------
 
@@ -272,21 +277,22 @@ class SimBroker:
             self._attach_protection(order, fill_id, opened)
 
     def _book_trades(self, order: Order, units: int, fill_id: str) -> list[str]:
-        """FIFO netting (the named trade first for TP/SL); returns the ids of trades closed."""
+        """FIFO netting, the named trade first for this fill only; returns the trades closed."""
         lots = self._trades.setdefault((order.account, order.instrument), [])
-        if order.trade_id is not None:
-            lots.sort(key=lambda lot: lot.id != order.trade_id)
         closed: list[str] = []
         remaining = units
-        while remaining and lots and (lots[0].units > 0) != (remaining > 0):
-            lot = lots[0]
+        for i in reduce_order([lot.id for lot in lots], order.trade_id):
+            lot = lots[i]
+            if not remaining or (lot.units > 0) == (remaining > 0):
+                break
             take = min(abs(remaining), abs(lot.units))
             step = take if lot.units < 0 else -take  # units that reduce this trade
             lot.units += step
             remaining -= step
             if lot.units == 0:
                 closed.append(lot.id)
-                lots.pop(0)
+        if closed:
+            lots[:] = [lot for lot in lots if lot.units]
         if remaining:
             lots.append(_Lot(fill_id, remaining))
         return closed
