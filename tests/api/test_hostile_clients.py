@@ -187,3 +187,46 @@ async def test_many_commands_at_once_are_all_answered(remote: RemoteEngineClient
 
     assert [r.ok for r in replies] == [True] * 40  # under the 50/s order throttle
     assert len({r.order_id for r in replies}) == 40
+
+
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [
+        ({"units": 2**63}, "units must be at most"),
+        ({"units": -(2**64)}, "units must be at most"),
+        ({"type": "LIMIT", "units": 1000, "price": "1E+999999999"}, "price must be below"),
+        ({"type": "LIMIT", "units": 1000, "price": "1E-999999999"}, "price has more than"),
+        ({"units": 1000, "take_profit": "9E+99999"}, "take-profit must be below"),
+        ({"units": 1000, "stop_loss": "-1.1"}, "stop-loss must be a positive number"),
+        ({"units": 1000, "trailing_stop_distance": "1E+999999999"}, "trailing stop distance"),
+        ({"units": 1000, "account": "A" * 10_000}, "account is longer than 64"),
+        ({"units": 1000, "instrument": "EUR_USD\x00"}, "instrument holds control characters"),
+    ],
+    ids=[
+        "units-2^63",
+        "units-minus-2^64",
+        "huge-price",
+        "tiny-price",
+        "huge-tp",
+        "negative-sl",
+        "huge-trailing",
+        "long-account",
+        "nul-instrument",
+    ],
+)
+async def test_an_out_of_range_order_is_refused_at_the_edge_and_every_account_trades_on(
+    raw, token: Secret, remote: RemoteEngineClient, journal: Path, fields: dict[str, Any], text: str
+) -> None:
+    # once, a size past SQLite's 64-bit integers failed a commit and stopped new orders on
+    # every account, silently; a price of 1E+999999999 overflowed inside the engine
+    ws = await raw()
+    await hello(ws, token)
+
+    await ws.send(protocol.command_frame(1, {**BUY, **fields}))
+    error = await answer(ws)
+
+    assert (error["type"], error["code"]) == ("error", "BAD_COMMAND")
+    assert text in error["message"]
+    await assert_engine_trades_with_intact_journal(remote, journal)
+    other = await remote.submit(SubmitOrder("SIM-EUR", "EUR_USD", 1_000))
+    assert other.ok, other

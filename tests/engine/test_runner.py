@@ -16,14 +16,15 @@ import pytest
 
 from tmt_tui.config import ConfigError
 from tmt_tui.domain.client import Reply
-from tmt_tui.domain.commands import EngageKillSwitch, SubmitOrder
+from tmt_tui.domain.commands import EngageKillSwitch, ResetKillSwitch, SubmitOrder
 from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.store.journal import Journal, JournalLocked
 
-from .engines import engine_settings, events_of, fixed_clock, journal_rows, running
+from .engines import engine_settings, events_of, fixed_clock, journal_rows, running, snapshot
 
 D = Decimal
 
@@ -188,3 +189,49 @@ async def test_after_a_failed_journal_write_new_exposure_is_refused(journal_path
         reply = await client.submit(SubmitOrder("SIM-EUR", "USD_JPY", 1_000))
 
     assert (reply.ok, reply.code) == (False, Reason.TRADING_HALTED.value)
+
+
+async def test_after_a_failed_journal_write_the_halt_is_visible_and_only_a_restart_rearms(
+    journal_path: Path,
+) -> None:
+    # once, the engine refused every opening order while status said ACTIVE and a reset
+    # answered NOT_HALTED: a halt nobody could see or lift
+    async with running(engine_settings(journal_path)) as client:
+        fail_next_append(client.runner.journal)  # type: ignore[arg-type]
+        await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+
+        picture = await snapshot(client)
+        reset = await client.reset_kill_switch(ResetKillSwitch())
+        closing = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", -1_000))
+
+    assert picture.kill_switch_engaged
+    assert picture.kill_switch_reason == "journal write failed"
+    assert {(a.id, a.trading_state, a.state_reason) for a in picture.accounts} == {
+        ("SIM-USD", TradingState.HALTED, "journal write failed"),
+        ("SIM-EUR", TradingState.HALTED, "journal write failed"),
+    }
+    assert (reset.ok, reset.code) == (False, Reason.JOURNAL_ERROR.value)
+    assert "restart the engine" in reset.message
+    assert closing.ok or closing.code == Reason.NO_POSITION.value  # getting out stays allowed
+
+    async with running(engine_settings(journal_path)) as client:  # a restart reloads the journal
+        picture = await snapshot(client)
+        reply = await client.submit(SubmitOrder("SIM-EUR", "USD_JPY", 1_000))
+
+    assert not picture.kill_switch_engaged
+    assert reply.ok, reply
+
+
+async def test_a_size_past_64_bit_integers_is_refused_without_touching_the_journal(
+    journal_path: Path,
+) -> None:
+    async with running(engine_settings(journal_path)) as client:
+        huge = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 2**63))
+        other = await client.submit(SubmitOrder("SIM-EUR", "EUR_USD", 1_000))
+        picture = await snapshot(client)
+
+    assert (huge.ok, huge.code) == (False, Reason.INVALID_UNITS.value)
+    assert other.ok, other
+    assert {a.trading_state for a in picture.accounts} == {TradingState.ACTIVE}
+    seqs = [seq for (seq,) in journal_rows(journal_path, "select seq from events order by seq")]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a gap in the journal"

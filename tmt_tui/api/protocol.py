@@ -30,7 +30,13 @@ from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
 from tmt_tui.domain.client import Reply, Snapshot, StreamItem, Update
-from tmt_tui.domain.commands import COMMAND_TYPES, Command, Origin, command_from_wire
+from tmt_tui.domain.commands import (
+    COMMAND_TYPES,
+    Command,
+    Origin,
+    command_from_wire,
+    command_problem,
+)
 
 VERSION = 1
 #: Largest frame a client may send (the server closes with 1009 above it).
@@ -166,7 +172,9 @@ def request_id(message: dict[str, Any]) -> int | str | None:
     value = message.get("id")
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) or (isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH):
+    if isinstance(value, int) and abs(value) < 2**53:  # exact in every JSON reader
+        return value
+    if isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH:
         return value
     return None
 
@@ -252,4 +260,7 @@ def parse_command(message: dict[str, Any], origin: Origin = Origin.API) -> Comma
         value = getattr(command, key)
         if value is not None and not value.is_finite():
             raise ProtocolError(Code.BAD_COMMAND, f"{name}: field '{key}' is not finite", rid)
+    problem = command_problem(command)
+    if problem is not None:
+        raise ProtocolError(Code.BAD_COMMAND, f"{name}: {problem[1]}", rid)
     return command

@@ -8,6 +8,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from tmt_tui.domain.orders import OrderType, TimeInForce
+from tmt_tui.domain.reasons import Reason
 
 
 class Origin(StrEnum):
@@ -123,6 +124,60 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         StopEngine,
     )
 }
+
+
+#: The largest size any command may name: far beyond every instrument's and account's limit,
+#: far inside the 64-bit integers the journal stores (a size past them once failed a commit).
+MAX_UNITS = 10**12
+#: Prices and distances live in (0, MAX_PRICE) with at most MAX_DECIMALS decimals; anything
+#: else is refused before Decimal arithmetic can overflow or crawl through a million digits.
+MAX_PRICE = Decimal(10) ** 9
+MAX_DECIMALS = 12
+#: Ids and names (accounts, instruments, orders, trades) and free text (a kill switch reason).
+MAX_NAME = 64
+MAX_TEXT = 200
+
+_PRICE_LABELS = {
+    "price": "price",
+    "take_profit": "take-profit",
+    "stop_loss": "stop-loss",
+    "trailing_stop_distance": "trailing stop distance",
+}
+
+
+def command_problem(command: Command) -> tuple[Reason, str] | None:
+    """Why ``command`` is out of range whatever the engine's state, or None.
+
+    Every face checks this at its edge (the control API before decoding further, the engine
+    before anything is journaled), so no value can fail a journal commit or an arithmetic
+    context later: sizes are whole numbers within ``MAX_UNITS``, prices and distances are
+    positive, finite and sane, names and text are short and printable.
+    """
+    for name in command.__dataclass_fields__:
+        value = getattr(command, name)
+        if value is None or isinstance(value, Enum):
+            continue
+        if name == "units":
+            if isinstance(value, bool) or not isinstance(value, int):
+                return Reason.INVALID_UNITS, f"units must be a whole number, got {value!r:.40}"
+            if abs(value) > MAX_UNITS:
+                return Reason.INVALID_UNITS, f"units must be at most {MAX_UNITS:,} in size"
+        elif name in _PRICE_LABELS:
+            label = _PRICE_LABELS[name]
+            if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+                return Reason.INVALID_PRICE, f"{label} must be a positive number"
+            if value >= MAX_PRICE:
+                return Reason.INVALID_PRICE, f"{label} must be below {MAX_PRICE:,}"
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+                return Reason.INVALID_PRICE, f"{label} has more than {MAX_DECIMALS} decimals"
+        elif isinstance(value, str):
+            limit = MAX_TEXT if name == "reason" else MAX_NAME
+            if len(value) > limit:
+                return Reason.INVALID_COMMAND, f"{name} is longer than {limit} characters"
+            if not value.isprintable():
+                return Reason.INVALID_COMMAND, f"{name} holds control characters"
+    return None
 
 
 def _plain(value: Any) -> Any:

@@ -15,6 +15,7 @@ from tmt_tui import __version__
 from tmt_tui.config import Settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import (
+    MAX_NAME,
     CancelAll,
     CancelOrder,
     ClosePosition,
@@ -25,6 +26,7 @@ from tmt_tui.domain.commands import (
     SetReducing,
     StopEngine,
     SubmitOrder,
+    command_problem,
     command_to_wire,
 )
 from tmt_tui.domain.events import EventKind
@@ -80,8 +82,11 @@ class EngineCore(Reactions):
     def handle(self, command: Command) -> Reply:
         """Apply one command; the reply is final once ``pending`` is durable."""
         self.emit(EventKind.COMMAND, command.origin.value, command_to_wire(command))
+        problem = command_problem(command)
         if isinstance(command, SubmitOrder):
-            return self._submit(command)
+            return self._submit(command, problem)
+        if problem is not None:
+            return self._refuse(command, *problem)
         if isinstance(command, ModifyOrder):
             return self._modify(command)
         if isinstance(command, CancelOrder):
@@ -106,14 +111,20 @@ class EngineCore(Reactions):
         )
         return Reply(False, code.value, message, seq=self.seq)
 
-    def _submit(self, cmd: SubmitOrder) -> Reply:
+    def _submit(self, cmd: SubmitOrder, problem: tuple[Reason, str] | None) -> Reply:
         now = self.clock()
         order_id = f"O{self.seq}"
-        if isinstance(cmd.units, bool) or not isinstance(cmd.units, int):
+        if problem is not None:  # out of any range: the rejected order keeps no wild value
             return self._reject_order(
-                Order(order_id, cmd.account, cmd.instrument, 0, cmd.type, origin=cmd.origin.value),
-                Reason.INVALID_UNITS,
-                f"units must be a whole number, got {cmd.units!r}",
+                Order(
+                    order_id,
+                    cmd.account[:MAX_NAME],
+                    cmd.instrument[:MAX_NAME],
+                    0,
+                    cmd.type,
+                    origin=cmd.origin.value,
+                ),
+                *problem,
             )
         tif = cmd.time_in_force or (
             TimeInForce.FOK if cmd.type is OrderType.MARKET else TimeInForce.GTC
@@ -286,7 +297,27 @@ class EngineCore(Reactions):
         )
         return Reply(True, "OK", message, seq=self.seq)
 
+    def journal_failed(self, why: str) -> None:
+        """The journal refused a batch: memory is now ahead of disk. Halt every account, in
+        memory only (nothing more can be trusted to the journal about it), so that status, the
+        screens, metrics and ``status --check`` all say HALTED with the reason; closing stays
+        allowed, and only a restart (which reloads from the journal) re-arms trading."""
+        self.journal_broken = why
+        self.halt_pending = True
+        self.kill_engaged = True
+        self.kill_reason = why
+        for acct in self.portfolio.accounts.values():
+            acct.state = TradingState.HALTED
+            acct.reason = why
+            self.touched_accounts.add(acct.id)
+
     def _reset(self, cmd: ResetKillSwitch) -> Reply:
+        if self.journal_broken:
+            return self._refuse(
+                cmd,
+                Reason.JOURNAL_ERROR,
+                f"{self.journal_broken}: restart the engine to reload from the journal",
+            )
         halted = [a for a in self.portfolio.accounts.values() if a.state is TradingState.HALTED]
         if not halted and not self.kill_engaged:
             return self._refuse(cmd, Reason.NOT_HALTED, "nothing is halted")

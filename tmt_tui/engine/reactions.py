@@ -64,6 +64,7 @@ class Reactions(EngineState):
         self.outbox: list[Request] = []
         self.halt_pending = False  # set from any thread the moment a kill switch is asked for
         self.reconciling = False  # the venue's book is being compared with ours: no new orders
+        self.journal_broken = ""  # why a commit failed: HALTED until a restart
         self.bad_quotes = 0
         self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish
         self._bad_burst: dict[str, int] = {}

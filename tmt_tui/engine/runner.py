@@ -465,23 +465,22 @@ class EngineRunner:
             self._checkpoint()
 
     def _journal_failed(self, exc: Exception, replies: list[Pending]) -> None:
-        """Nothing is acknowledged that is not durable: refuse the batch and stop new orders.
+        """Nothing is acknowledged that is not durable: refuse the batch and halt, visibly.
 
-        The in-memory state is now ahead of the journal, so the engine halts new exposure
-        (closing stays possible) until it is restarted from the journal.
+        The in-memory state is now ahead of the journal, so every account goes HALTED with the
+        reason (closing stays possible) until the engine is restarted from the journal; every
+        screen gets a fresh snapshot that says so, and no checkpoint is written from here on.
         """
-        assert self.core is not None
-        log.critical("journal write failed, halting new orders: %s", exc)
-        self.core.halt_pending = True
+        core = self.core
+        assert core is not None
+        why = "journal write failed"
+        log.critical("%s, halting every account until a restart: %s", why, exc)
+        core.journal_failed(why)
         for _, callback in replies:
-            callback(
-                Reply(
-                    False,
-                    Reason.JOURNAL_ERROR.value,
-                    f"journal write failed: {exc}",
-                    seq=self.core.seq,
-                )
-            )
+            callback(Reply(False, Reason.JOURNAL_ERROR.value, f"{why}: {exc}", seq=core.seq))
+        snapshot = core.snapshot(self.clock())
+        for mailbox in list(self.bus.mailboxes):
+            mailbox.put_snapshot(snapshot)
 
     def _final(self, reply: Reply) -> Reply:
         """The reply with what became of its order within the same batch (filled, rejected)."""
@@ -547,6 +546,8 @@ class EngineRunner:
     def _checkpoint(self) -> None:
         core, journal = self.core, self.journal
         assert core is not None and journal is not None
+        if core.journal_broken:
+            return  # memory is ahead of the journal: a checkpoint would write that down
         journal.checkpoint(core.seq, self.clock(), core.trading_day, core.to_checkpoint())
         self._since_checkpoint = 0
 
