@@ -21,13 +21,25 @@ from tmt_tui.venues.oanda.session import token_from_env
 OK, UNREACHABLE = 0, 2
 
 
+def _refuse(args: argparse.Namespace, code: str, message: str) -> int:
+    """Exit 2 with the reason: one line on stderr, or with --json one JSON object on stdout
+    (``{"ok": false, "code": ..., "message": ...}``, the shape of the engine CLI's refusals)."""
+    if getattr(args, "json", False):
+        print(json.dumps({"ok": False, "code": code, "message": message}), flush=True)
+    else:
+        print(f"tmt: {message}", file=sys.stderr)
+    return UNREACHABLE
+
+
 def run_oanda(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
+    except ConfigError as exc:
+        return _refuse(args, "CONFIG_ERROR", str(exc))
+    try:
         token = token_from_env()
-    except (ConfigError, VenueRefused) as exc:
-        print(f"tmt: {exc}", file=sys.stderr)
-        return UNREACHABLE
+    except VenueRefused as exc:
+        return _refuse(args, "NO_TOKEN", str(exc))
     oanda = settings.oanda
     rest, stream = oanda.urls()
     try:
@@ -36,11 +48,9 @@ def run_oanda(args: argparse.Namespace) -> int:
             stream_url=stream, timeout=oanda.request_timeout_s, max_retries=1,
         )))  # fmt: skip
     except TokenRejected as exc:
-        print(f"tmt: {exc}", file=sys.stderr)
-        return UNREACHABLE
+        return _refuse(args, "AUTH_FAILED", str(exc))
     except (OandaError, OSError) as exc:
-        print(f"tmt: OANDA unreachable at {rest}: {exc}", file=sys.stderr)
-        return UNREACHABLE
+        return _refuse(args, "UNREACHABLE", f"OANDA unreachable at {rest}: {exc}")
     if args.json:
         print(json.dumps({"environment": oanda.environment, "url": rest, "accounts": rows}))
         return OK

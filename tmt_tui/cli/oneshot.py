@@ -3,6 +3,11 @@ and act (buy, sell, modify, cancel, close, flatten, kill, reduce, reset-kill, st
 
 Exit codes scripts can trust: 0 ok, 1 a check failed, 2 engine unreachable or authentication
 failed, 3 rejected by the engine (the reason on one line; with --json, the reply).
+
+With --json every refusal, wherever it happens (the CLI's own checks, the engine's reply, the
+connection, the config), prints one JSON object on stdout: ``{"ok": false, "code": CODE,
+"message": WHY, ...}``, the same shape as the engine's replies; argparse's usage errors too
+(parser.py).
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ STALE_AFTER_S = 10.0  # status --check: no quote newer than this means the feed 
 WAIT_FILL_S = 30.0
 
 
+EXIT_NAMES = {CHECK_FAILED: "CHECK_FAILED", UNREACHABLE: "UNREACHABLE", REJECTED: "REJECTED"}
+
+
 class Exit(Exception):
     """Leave with this code after printing ``message`` (stderr) or ``payload`` (--json)."""
 
@@ -48,6 +56,28 @@ class Exit(Exception):
         self.code = code
         self.message = message
         self.payload = payload
+
+
+def refused(
+    code: str, message: str, exit_code: int = REJECTED, text: str = "", **extra: Any
+) -> Exit:
+    """A refusal: ``text`` (default ``tmt: message``) on stderr, or with --json the object
+    ``{"ok": false, "code": code, "message": message, **extra}``, like a rejected reply."""
+    payload = {"ok": False, "code": code, "message": message, **extra}
+    return Exit(exit_code, text or f"tmt: {message}", payload)
+
+
+def leave(as_json: bool, exc: Exit) -> int:
+    """Print how a command ends (one JSON object with --json) and give its exit code."""
+    payload = exc.payload
+    if as_json and payload is None and exc.code != OK:  # never leave a script with nothing
+        name = EXIT_NAMES.get(exc.code, "FAILED")
+        payload = {"ok": False, "code": name, "message": exc.message.removeprefix("tmt: ")}
+    if as_json and payload is not None:
+        print(json.dumps(payload), flush=True)
+    elif exc.message:
+        print(exc.message, file=sys.stderr if exc.code else sys.stdout, flush=True)
+    return exc.code
 
 
 def client_token() -> str | None:
@@ -75,35 +105,37 @@ def config_check(args: argparse.Namespace) -> int:
 
 
 def run_oneshot(args: argparse.Namespace) -> int:
+    as_json = bool(getattr(args, "json", False))
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"tmt: {exc}", file=sys.stderr)
-        return UNREACHABLE
-    from tmt_tui.api.protocol import ApiError
+        return leave(as_json, refused("CONFIG_ERROR", str(exc), UNREACHABLE))
+    from tmt_tui.api.protocol import ApiError, AuthError
     from tmt_tui.api.remote import RemoteEngineClient
     from tmt_tui.cli.host import socket_path_for
 
     socket = socket_path_for(settings, args.socket)
-    client = RemoteEngineClient(socket, token=client_token(), client_name="tmt cli")
-    as_json = getattr(args, "json", False)
+    try:
+        client = RemoteEngineClient(socket, token=client_token(), client_name="tmt cli")
+    except ValueError as exc:  # a socket path too long for a Unix socket
+        return leave(as_json, refused("UNREACHABLE", f"engine unreachable: {exc}", UNREACHABLE))
     try:
         asyncio.run(_run(args, client))
     except Exit as exc:
-        if as_json and exc.payload is not None:
-            print(json.dumps(exc.payload))
-        elif exc.message:
-            print(exc.message, file=sys.stderr if exc.code else sys.stdout)
-        return exc.code
+        return leave(as_json, exc)
+    except AuthError as exc:  # before OSError: an AuthError is a PermissionError too
+        message = f"authentication failed at {socket}: {exc}"
+        return leave(as_json, refused(exc.code, message, UNREACHABLE))
     except (ApiError, ConnectionError, OSError) as exc:
-        message = f"tmt: engine unreachable at {socket}: {exc}"
-        if as_json:
-            print(json.dumps({"ok": False, "code": "UNREACHABLE", "message": message}))
-        else:
-            print(message, file=sys.stderr)
-        return UNREACHABLE
+        message = f"engine unreachable at {socket}: {exc}"
+        return leave(as_json, refused("UNREACHABLE", message, UNREACHABLE))
     except KeyboardInterrupt:
         return OK
+    except Exception as exc:  # a bug: still one JSON object for a script, then the traceback
+        if as_json:
+            message = f"{type(exc).__name__}: {exc}"
+            print(json.dumps({"ok": False, "code": "INTERNAL_ERROR", "message": message}))
+        raise
     return OK
 
 
@@ -139,7 +171,13 @@ async def status(args: argparse.Namespace, client: Any) -> None:
     age = now - newest if newest else float("inf")
     halted = [a.id for a in snap.accounts if a.trading_state is TradingState.HALTED]
     stale = age > STALE_AFTER_S
-    payload = {
+    why = ", ".join(
+        ([f"HALTED: {', '.join(halted)}"] if halted else [])
+        + ([f"stale feed ({age:.1f}s)"] if stale else [])
+    )
+    failed = bool(args.check and why)
+    payload: dict[str, Any] = {
+        "ok": not failed,
         "seq": snap.seq,
         "trading_day": snap.trading_day,
         "kill_switch_engaged": snap.kill_switch_engaged,
@@ -166,12 +204,11 @@ async def status(args: argparse.Namespace, client: Any) -> None:
     if snap.totals is not None:
         t = snap.totals
         lines.append(f"total      equity {t.equity:,.2f} {t.currency}  day P&L {t.daily_pl:+,.2f}")
+    if failed and args.json:  # one object: the status, with why the check failed
+        del payload["ok"]
+        raise refused("CHECK_FAILED", f"check failed: {why}", CHECK_FAILED, **payload)
     _emit(args, payload, "\n".join(lines))
-    if args.check and (halted or stale):
-        why = ", ".join(
-            ([f"HALTED: {', '.join(halted)}"] if halted else [])
-            + ([f"stale feed ({age:.1f}s)"] if stale else [])
-        )
+    if failed:
         raise Exit(CHECK_FAILED, f"tmt: check failed: {why}")
 
 
@@ -217,7 +254,7 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
         async for item in stream:
             quotes = item.quotes
             if isinstance(item, Snapshot) and name not in {i.name for i in item.instruments}:
-                raise Exit(REJECTED, f"tmt: unknown instrument {name}")
+                raise refused("UNKNOWN_INSTRUMENT", f"unknown instrument {name}")
             for q in quotes:
                 if q.instrument == name:
                     _emit(
@@ -227,6 +264,7 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
                         return
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
+    raise ConnectionError("the engine stream ended")
 
 
 def _event_line(e: Event) -> str:
@@ -253,21 +291,26 @@ async def events(args: argparse.Namespace, client: Any) -> None:
 # acting -------------------------------------------------------------------------------------
 
 
+def _rejection(reply: Reply) -> str:
+    return f"tmt: rejected: {reply.code}: {reply.message}"
+
+
+def _reply_text(reply: Reply) -> str:
+    return reply.message + (f" ({reply.order_id})" if reply.order_id else "")
+
+
 def _answer(args: argparse.Namespace, reply: Reply) -> None:
     """Print a reply; a refusal leaves with code 3 and the reason on one line."""
     if not reply.ok:
-        raise Exit(REJECTED, f"tmt: rejected: {reply.code}: {reply.message}", reply.to_wire())
-    text = reply.message + (f" ({reply.order_id})" if reply.order_id else "")
-    _emit(args, reply.to_wire(), text)
+        raise Exit(REJECTED, _rejection(reply), reply.to_wire())
+    _emit(args, reply.to_wire(), _reply_text(reply))
 
 
 def _entry(parse: Callable[[], Any]) -> Any:
     try:
         return parse()
     except EntryError as exc:
-        raise Exit(
-            REJECTED, f"tmt: {exc}", {"ok": False, "code": "INVALID_INPUT", "message": str(exc)}
-        ) from None
+        raise refused("INVALID_INPUT", str(exc)) from None
 
 
 async def _default_account(client: Any, account: str | None) -> str:
@@ -275,7 +318,7 @@ async def _default_account(client: Any, account: str | None) -> str:
         return account
     snap = await _snapshot(client)
     if not snap.accounts:
-        raise Exit(REJECTED, "tmt: the engine has no accounts")
+        raise refused("NO_ACCOUNT", "the engine has no accounts")
     return snap.accounts[0].id
 
 
@@ -296,21 +339,24 @@ async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
         _answer(args, await client.submit(command))
         return
     stream: AsyncIterator[StreamItem] = client.subscribe()
+    order_id = ""
     try:
         await stream.__anext__()  # subscribed before the order goes, so no fill is missed
         reply = await client.submit(command)
         if not reply.ok or "filled" in reply.message:
             _answer(args, reply)
             return
-        order = await asyncio.wait_for(_until_done(stream, reply.order_id or ""), WAIT_FILL_S)
+        order_id = reply.order_id or ""
+        order = await asyncio.wait_for(_until_done(stream, order_id), WAIT_FILL_S)
     except TimeoutError:
-        raise Exit(REJECTED, f"tmt: not filled within {WAIT_FILL_S:.0f}s: still working") from None
+        message = f"not filled within {WAIT_FILL_S:.0f}s: still working"
+        raise refused("NOT_FILLED", message, order_id=order_id or None) from None
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
     if order.status.value != "FILLED":
-        raise Exit(
-            REJECTED, f"tmt: {order.id} {order.status.value}: {order.reason}", order.to_wire()
-        )
+        status = order.status.value
+        message = f"{order.id} {status}" + (f": {order.reason}" if order.reason else "")
+        raise refused(status, message, order_id=order.id, **order.to_wire())
     text = (
         f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price} ({order.id})"
     )
@@ -338,7 +384,7 @@ async def modify(args: argparse.Namespace, client: Any) -> None:
     price = _entry(lambda: parse_price(args.price or "", "--price", required=False))
     units = _entry(lambda: parse_units(args.units)) if args.units else None
     if price is None and units is None:
-        raise Exit(REJECTED, "tmt: give --price and/or --units")
+        raise refused("INVALID_INPUT", "give --price and/or --units")
     _answer(args, await client.modify(ModifyOrder(args.order_id, price, units, Origin.CLI)))
 
 
@@ -348,7 +394,7 @@ async def cancel(args: argparse.Namespace, client: Any) -> None:
     elif args.order_id:
         _answer(args, await client.cancel(CancelOrder(args.order_id, Origin.CLI)))
     else:
-        raise Exit(REJECTED, "tmt: give an order ID or --all")
+        raise refused("INVALID_INPUT", "give an order ID or --all")
 
 
 async def close(args: argparse.Namespace, client: Any) -> None:
@@ -366,25 +412,51 @@ async def close(args: argparse.Namespace, client: Any) -> None:
         ]
         if not accounts:
             what = f"trade {args.trade} in" if args.trade else "open"
-            raise Exit(REJECTED, f"tmt: rejected: NO_POSITION: no {what} {name} position")
-    for account in accounts:
-        command = ClosePosition(account, name, units, Origin.CLI, args.trade)
-        _answer(args, await client.close_position(command))
+            message = f"no {what} {name} position"
+            raise refused("NO_POSITION", message, text=f"tmt: rejected: NO_POSITION: {message}")
+    commands = [ClosePosition(a, name, units, Origin.CLI, args.trade) for a in accounts]
+    if len(commands) == 1:
+        _answer(args, await client.close_position(commands[0]))
+    else:
+        await _close_each(args, client, commands)
+
+
+async def _close_each(args: argparse.Namespace, client: Any, commands: list[Any]) -> None:
+    """Close each in turn, trying every one even after a refusal; one JSON object for all
+    (``replies``: each reply), and exit 3 when any was refused."""
+    replies: list[Reply] = []
+    for command in commands:
+        reply = await client.close_position(command)
+        replies.append(reply)
+        if not args.json:
+            if reply.ok:
+                print(_reply_text(reply), flush=True)
+            else:
+                print(_rejection(reply), file=sys.stderr, flush=True)
+    refusals = [r for r in replies if not r.ok]
+    done = len(replies) - len(refusals)
+    payload = {
+        "ok": not refusals,
+        "code": refusals[0].code if refusals else "OK",
+        "message": f"closed {done} of {len(replies)} positions" if replies else "already flat",
+        "replies": [r.to_wire() for r in replies],
+    }
+    if refusals:
+        raise Exit(REJECTED, "", payload)  # the text went out line by line above
+    if args.json:
+        print(json.dumps(payload), flush=True)
+    elif not replies:
+        print("already flat", flush=True)
 
 
 async def flatten(args: argparse.Namespace, client: Any) -> None:
     if not args.yes:
-        raise Exit(REJECTED, "tmt: flatten closes every position: add --yes")
+        raise refused("CONFIRM_REQUIRED", "flatten closes every position: add --yes")
     snap = await _snapshot(client)
     held = [p for p in snap.positions if p.units]
-    if not held:
-        _emit(args, [], "already flat")
-        return
-    for p in held:
-        _answer(
-            args,
-            await client.close_position(ClosePosition(p.account, p.instrument, None, Origin.CLI)),
-        )
+    await _close_each(
+        args, client, [ClosePosition(p.account, p.instrument, None, Origin.CLI) for p in held]
+    )
 
 
 async def kill(args: argparse.Namespace, client: Any) -> None:
@@ -394,7 +466,8 @@ async def kill(args: argparse.Namespace, client: Any) -> None:
     snap = await _snapshot(client)  # the reply came after the halt was durable: confirm it
     states = {a.id: a.trading_state.value for a in snap.accounts}
     if any(state != TradingState.HALTED.value for state in states.values()):
-        raise Exit(CHECK_FAILED, f"tmt: not every account is HALTED: {states}", states)
+        message = f"not every account is HALTED: {states}"
+        raise refused("NOT_HALTED", message, CHECK_FAILED, accounts=states)
     _emit(
         args,
         {**reply.to_wire(), "accounts": states},
@@ -408,7 +481,7 @@ async def reduce(args: argparse.Namespace, client: Any) -> None:
 
 async def reset_kill(args: argparse.Namespace, client: Any) -> None:
     if not args.yes:
-        raise Exit(REJECTED, "tmt: reset-kill re-arms trading: add --yes")
+        raise refused("CONFIRM_REQUIRED", "reset-kill re-arms trading: add --yes")
     _answer(args, await client.reset_kill_switch(ResetKillSwitch(Origin.CLI)))
 
 

@@ -3,12 +3,64 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+import sys
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import Any, NoReturn
 
 from tmt_tui import __version__
 
-EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable or authentication failed, 3 rejected by the
-engine (the reason on one line; with --json, the reply), 1 a check failed (status --check)"""
+EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable or authentication failed (or a usage error),
+3 rejected (the reason on one line; with --json, the reply), 1 a check failed (status --check).
+With --json every refusal is one JSON object on stdout: {"ok": false, "code": C, "message": M}"""
+
+
+_JSON_ERRORS: ContextVar[bool] = ContextVar("tmt_json_errors", default=False)
+
+
+def asks_for_json(argv: Sequence[str]) -> bool:
+    """``--json`` (or an abbreviation argparse would take for it) before any ``--``."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if len(arg) >= 3 and "--json".startswith(arg):
+            return True
+    return False
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors, when the command line has ``--json``, also print
+    one JSON object on stdout (``{"ok": false, "code": "USAGE", "message": ...}``); the usage
+    still goes to stderr and the exit code stays argparse's 2. Subparsers are of this class too.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        argv = sys.argv[1:] if args is None else list(args)
+        token = _JSON_ERRORS.set(_JSON_ERRORS.get() or asks_for_json(argv))
+        try:
+            return super().parse_known_args(argv, namespace)
+        finally:
+            _JSON_ERRORS.reset(token)
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> argparse.Namespace:
+        argv = sys.argv[1:] if args is None else list(args)
+        token = _JSON_ERRORS.set(_JSON_ERRORS.get() or asks_for_json(argv))
+        try:
+            parsed: argparse.Namespace = super().parse_args(argv, namespace)
+            return parsed
+        finally:
+            _JSON_ERRORS.reset(token)
+
+    def error(self, message: str) -> NoReturn:
+        if _JSON_ERRORS.get():
+            payload = {"ok": False, "code": "USAGE", "message": f"{self.prog}: {message}"}
+            print(json.dumps(payload), flush=True)
+        super().error(message)
 
 
 def _json(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +98,7 @@ def split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tmt",
         description="tmt: a terminal trading workstation. With no command, opens the workstation "
         "on an embedded engine (the simulated market by default), or attaches to the engine that "

@@ -1,0 +1,201 @@
+"""With `--json`, every outcome of a one-shot command prints exactly one JSON object on stdout.
+
+A refusal, wherever it happens (argparse, the CLI's own checks, the engine's reply, the
+connection, the config), is `{"ok": false, "code": CODE, "message": WHY, ...}` with the
+documented exit code, and never shows the API token.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.conftest import Engine, engine_env, start_engine, write_config
+
+CHECK_FAILED, UNREACHABLE, REJECTED = 1, 2, 3
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[Engine]:
+    """One engine for the refusals, none of which changes its state."""
+    home = Path(tempfile.mkdtemp(prefix="tmtj", dir="/tmp"))
+    running = start_engine(home, write_config(home))
+    yield running
+    running.stop()
+
+
+def token_of(engine: Engine) -> str:
+    return (engine.home / "state" / "tmt" / "api.token").read_text().strip()
+
+
+def one_refusal(result: subprocess.CompletedProcess[str], exit_code: int, *secrets: str) -> Any:
+    """The one JSON object on stdout: a refusal with a code and a reason; no secret anywhere."""
+    where = f"exit {result.returncode}\nstdout: {result.stdout!r}\nstderr: {result.stderr!r}"
+    assert result.returncode == exit_code, where
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, where
+    answer = json.loads(lines[0])
+    assert isinstance(answer, dict), where
+    assert answer["ok"] is False, where
+    assert isinstance(answer["code"], str) and answer["code"], where
+    assert isinstance(answer["message"], str) and answer["message"], where
+    for secret in secrets:
+        assert secret not in result.stdout and secret not in result.stderr, "a secret leaked"
+    return answer
+
+
+REFUSALS = [
+    # the CLI's own checks, before anything is sent
+    (("close", "XXX_YYY"), REJECTED, "NO_POSITION"),
+    (("close", "EUR_USD", "--trade", "NOPE"), REJECTED, "NO_POSITION"),
+    (("close", "EUR_USD", "--units", "abc"), REJECTED, "INVALID_INPUT"),
+    (("quote", "NOPE"), REJECTED, "UNKNOWN_INSTRUMENT"),
+    (("modify", "ID"), REJECTED, "INVALID_INPUT"),
+    (("modify", "ID", "--price", "abc"), REJECTED, "INVALID_INPUT"),
+    (("cancel",), REJECTED, "INVALID_INPUT"),
+    (("reset-kill",), REJECTED, "CONFIRM_REQUIRED"),
+    (("flatten",), REJECTED, "CONFIRM_REQUIRED"),
+    (("buy", "EUR_USD", "abc"), REJECTED, "INVALID_INPUT"),
+    (("sell", "EUR_USD", "10k", "--tp", "x"), REJECTED, "INVALID_INPUT"),
+    # the engine's replies
+    (("buy", "EUR_USD", "10k", "--limit", "0.5"), REJECTED, None),
+    (("buy", "EUR_USD", "10k", "--account", "NOPE"), REJECTED, None),
+    (("modify", "NOPE", "--price", "1.1"), REJECTED, None),
+    (("cancel", "NOPE"), REJECTED, None),
+    (("close", "EUR_USD", "--account", "SIM-USD"), REJECTED, None),
+    # argparse: usage errors
+    (("buy",), UNREACHABLE, "USAGE"),
+    (("quote",), UNREACHABLE, "USAGE"),
+    (("buy", "EUR_USD", "1k", "--limit", "1", "--stop", "1"), UNREACHABLE, "USAGE"),
+    (("buy", "EUR_USD", "1k", "--wait", "soon"), UNREACHABLE, "USAGE"),
+    (("status", "--bogus"), UNREACHABLE, "USAGE"),
+    (("bogus",), UNREACHABLE, "USAGE"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "code"), REFUSALS, ids=[" ".join(r[0]) for r in REFUSALS]
+)
+def test_a_refusal_prints_one_json_object(
+    shared: Engine, args: tuple[str, ...], exit_code: int, code: str | None
+) -> None:
+    answer = one_refusal(shared.tmt(*args, "--json"), exit_code, token_of(shared))
+
+    if code is not None:
+        assert answer["code"] == code
+
+
+def test_the_reason_stays_one_line_on_stderr_without_json(shared: Engine) -> None:
+    result = shared.tmt("close", "XXX_YYY")
+
+    assert result.returncode == REJECTED
+    assert result.stdout == ""
+    assert result.stderr.strip() == "tmt: rejected: NO_POSITION: no open XXX_YYY position"
+
+
+def test_a_wrong_token_exits_2_with_one_json_object_and_no_token(shared: Engine) -> None:
+    wrong = "wrong-token-0123456789abcdef"
+    env = {**shared.env, "TMT_API_TOKEN": wrong}
+    result = subprocess.run(
+        [sys.executable, "-m", "tmt_tui", "--config", str(shared.config), "status", "--json"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    answer = one_refusal(result, UNREACHABLE, wrong, token_of(shared))
+    assert answer["code"] == "AUTH_FAILED"
+
+
+def test_no_engine_exits_2_with_one_json_object(home: Path) -> None:
+    idle = Engine(None, engine_env(home), home, write_config(home))  # type: ignore[arg-type]
+
+    assert one_refusal(idle.tmt("status", "--json"), UNREACHABLE)["code"] == "NO_TOKEN"
+    idle.env["TMT_API_TOKEN"] = token = "a-token-for-no-engine-0123456789"
+    for args in (("status",), ("buy", "EUR_USD", "1k"), ("modify", "ID"), ("flatten", "--yes")):
+        answer = one_refusal(idle.tmt(*args, "--json"), UNREACHABLE, token)
+        assert answer["code"] == "UNREACHABLE"
+
+
+def test_a_bad_config_exits_2_with_one_json_object(home: Path) -> None:
+    bad = home / "bad.toml"
+    bad.write_text('[ui]\nfps = "fast"\n')
+    broken = Engine(None, engine_env(home), home, bad)  # type: ignore[arg-type]
+
+    answer = one_refusal(broken.tmt("status", "--json"), UNREACHABLE)
+    assert answer["code"] == "CONFIG_ERROR"
+    assert "ui.fps" in answer["message"]
+
+
+def test_a_socket_path_too_long_exits_2_with_one_json_object(home: Path) -> None:
+    idle = Engine(None, engine_env(home), home, write_config(home))  # type: ignore[arg-type]
+
+    answer = one_refusal(idle.tmt("--socket", "/tmp/" + "s" * 200, "status", "--json"), 2)
+    assert answer["code"] == "UNREACHABLE"
+
+
+def test_oanda_accounts_without_a_token_exits_2_with_one_json_object(home: Path) -> None:
+    env = engine_env(home)
+    env.pop("OANDA_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "tmt_tui", "oanda", "accounts", "--json"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    answer = one_refusal(result, UNREACHABLE)
+    assert answer["code"] == "NO_TOKEN"
+
+
+def test_an_order_cancelled_while_waiting_for_its_fill_is_one_json_refusal(shared: Engine) -> None:
+    quote = json.loads(shared.tmt("quote", "EUR_USD", "--json").stdout)
+    price = f"{float(quote[1]) * 0.99:.5f}"
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "tmt_tui", "--config", str(shared.config),
+         "buy", "EUR_USD", "1000", "--limit", price, "--wait", "fill", "--json"],
+        env=shared.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not any(o["status"] == "WORKING" for o in shared.json("orders")):
+            assert time.monotonic() < deadline, "the order never worked"
+            time.sleep(0.1)
+        assert shared.tmt("cancel", "--all").returncode == 0
+        stdout, stderr = waiting.communicate(timeout=30)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.wait()
+
+    result = subprocess.CompletedProcess(waiting.args, waiting.returncode, stdout, stderr)
+    answer = one_refusal(result, REJECTED, token_of(shared))
+    assert answer["code"] == "CANCELLED"
+    assert answer["status"] == "CANCELLED" and answer["order_id"] == answer["id"]
+
+
+def test_every_outcome_of_flatten_kill_and_check_is_one_json_object(engine: Engine) -> None:
+    assert engine.tmt("buy", "EUR_USD", "5000").returncode == 0
+    assert engine.tmt("sell", "USD_JPY", "3000", "--account", "SIM-EUR").returncode == 0
+
+    flattened = engine.tmt("flatten", "--yes", "--json")
+    assert flattened.returncode == 0, flattened.stderr
+    (line,) = flattened.stdout.strip().splitlines()
+    answer = json.loads(line)
+    assert answer["ok"] is True and len(answer["replies"]) == 2
+    assert all(reply["ok"] for reply in answer["replies"])
+
+    (again,) = engine.tmt("flatten", "--yes", "--json").stdout.strip().splitlines()
+    assert json.loads(again)["ok"] is True
+
+    killed = engine.tmt("kill", "--json")
+    assert killed.returncode == 0, killed.stderr
+    assert len(killed.stdout.strip().splitlines()) == 1
+
+    check = one_refusal(engine.tmt("status", "--check", "--json"), CHECK_FAILED, token_of(engine))
+    assert check["code"] == "CHECK_FAILED" and check["halted"] == ["SIM-USD", "SIM-EUR"]
+    one_refusal(engine.tmt("buy", "EUR_USD", "1000", "--json"), REJECTED)
