@@ -158,3 +158,176 @@ def test_negative_risk_limit_is_refused_naming_the_key(key: str) -> None:
 
     assert str(caught.value).startswith("test.toml:")
     assert f"'accounts[0].risk.{key}'" in str(caught.value)
+
+
+# ranges (defect 6): a value the engine cannot run with is refused where it is written ----------
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value", "allowed"),
+    [
+        # an interval of 0 made the idle engine spin a whole core
+        ("engine", "tick_flush_ms", "0", "between 1 and 60000"),
+        ("engine", "tick_flush_ms", "-5", "between 1 and 60000"),
+        ("engine", "tick_flush_ms", "3600000", "between 1 and 60000"),
+        ("engine", "marks_interval_ms", "-1", "between 1 and 60000"),
+        ("engine", "marks_interval_ms", "0", "between 1 and 60000"),
+        ("engine", "equity_snapshot_s", "-1", "in (0, 86400]"),
+        ("engine", "equity_snapshot_s", "0", "in (0, 86400]"),
+        ("engine", "equity_snapshot_s", "inf", "a finite number"),
+        ("engine", "equity_snapshot_s", "nan", "a finite number"),
+        ("engine", "report_currency", '"dollars"', "a 3-letter code"),
+        ("sim", "ticks_per_second", "0", "in (0, 1000]"),
+        ("sim", "ticks_per_second", "1e9", "in (0, 1000]"),
+        ("sim", "volatility_scale", "-1", "between 0 and 100"),
+        ("sim", "volatility_scale", "1e6", "between 0 and 100"),
+        # checked with the sim venue too: a bad value waits for the day someone switches
+        ("oanda", "request_timeout_s", "0", "positive"),
+        ("oanda", "stream_silence_s", "-1", "positive"),
+        ("oanda", "max_requests_per_s", "0", "positive"),
+        ("oanda", "max_backoff_s", "0.1", "at least oanda.reconnect_backoff_s (0.5)"),
+        ("api", "tcp_port", "70000", "between 0 and 65535"),
+        ("monitoring", "metrics_port", "-1", "between 0 and 65535"),
+        ("monitoring", "ack_latency_quantile", "1.5", "in (0, 1]"),
+        ("ui", "fps", "0", "between 1 and 120"),
+    ],
+)
+def test_a_value_out_of_range_is_refused_naming_file_key_and_range(
+    table: str, key: str, value: str, allowed: str
+) -> None:
+    text = f"[{table}]\n{key} = {value}\n" + ACCOUNT
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    message = str(caught.value)
+    assert message.startswith("test.toml: ")
+    assert f"'{table}.{key}'" in message
+    assert allowed in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("max_order_units", "0", "at least 1"),
+        ("max_position_units", "0", "at least 1"),
+        ("max_working_orders", "0", "at least 1"),
+        ("max_orders_per_second", "0", "at least 1"),
+        ("max_order_notional", "'0'", "positive"),
+        ("max_leverage", "'0'", "positive"),
+        ("daily_loss_limit", "'0'", "positive"),
+        ("price_collar_pct", "'0'", "positive"),
+        ("max_quote_age_s", "0", "positive"),
+        ("reduce_at_loss_fraction", "'0'", "in (0, 1]"),
+    ],
+)
+def test_a_risk_limit_of_zero_is_refused_naming_the_key_and_range(
+    key: str, value: str, allowed: str
+) -> None:
+    text = ACCOUNT + f"[accounts.risk]\n{key} = {value}\n"
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    assert str(caught.value).startswith("test.toml: ")
+    assert f"'accounts[0].risk.{key}'" in str(caught.value)
+    assert allowed in str(caught.value)
+
+
+def test_values_at_the_edges_of_their_ranges_are_accepted() -> None:
+    text = (
+        "[engine]\ntick_flush_ms = 1\nmarks_interval_ms = 60000\nequity_snapshot_s = 86400\n"
+        "[sim]\nticks_per_second = 1000\nvolatility_scale = 0\n"
+        "[oanda]\nreconnect_backoff_s = 2.0\nmax_backoff_s = 2.0\n"
+        "[api]\ntcp_port = 65535\n" + ACCOUNT + "[accounts.risk]\nreduce_at_loss_fraction = 1\n"
+    )
+
+    settings = parse_settings(text, "test.toml")
+
+    assert settings.engine.tick_flush_ms == 1 and settings.sim.volatility_scale == 0.0
+
+
+@pytest.mark.parametrize("name", ["default.toml", "oanda-local.toml", "oanda-practice.toml"])
+def test_the_packaged_configs_are_within_every_range(name: str) -> None:
+    load_settings(Path(__file__).resolve().parents[2] / "tmt_tui/resources/config" / name)
+
+
+# sim.instruments ------------------------------------------------------------------------------
+
+
+def test_an_unknown_sim_instrument_is_refused_by_config_loading() -> None:
+    text = '[sim]\ninstruments = ["EUR_USD", "EURUSD"]\n' + ACCOUNT
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    message = str(caught.value)
+    assert message.startswith("test.toml: key 'sim.instruments'")
+    assert "EURUSD" in message and "GBP_USD" in message  # the unknown one, and what is known
+
+
+def test_a_sim_instrument_named_twice_is_refused() -> None:
+    text = '[sim]\ninstruments = ["EUR_USD", "USD_JPY", "EUR_USD"]\n' + ACCOUNT
+
+    with pytest.raises(ConfigError, match=r"'sim\.instruments'.*EUR_USD.*more than once"):
+        parse_settings(text, "test.toml")
+
+
+def test_known_sim_instruments_are_accepted() -> None:
+    text = '[sim]\ninstruments = ["EUR_USD", "USD_JPY"]\n' + ACCOUNT
+
+    assert parse_settings(text, "test.toml").sim.instruments == ("EUR_USD", "USD_JPY")
+
+
+def test_configs_list_of_sim_instruments_is_the_sim_markets() -> None:
+    from tmt_tui.config import SIM_INSTRUMENTS
+    from tmt_tui.venues.sim.universe import SPECS
+
+    assert tuple(SPECS) == SIM_INSTRUMENTS
+
+
+# what the file is made of ---------------------------------------------------------------------
+
+
+def test_non_utf8_bytes_are_a_config_error_naming_the_file_and_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(ACCOUNT.encode() + b'[ui]\ntheme = "caf\xe9"\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+
+    message = str(caught.value)
+    position = len(ACCOUNT.encode()) + len(b'[ui]\ntheme = "caf')
+    assert message.startswith(f"{path}: ")
+    assert "UTF-8" in message
+    assert f"byte 0xe9 at position {position}" in message
+    assert "line 7, column 13" in message
+
+
+def test_a_nul_character_in_a_string_is_refused() -> None:
+    text = '[engine]\njournal_path = "/tmp/j\\u0000.db"\n' + ACCOUNT
+
+    with pytest.raises(ConfigError, match=r"test\.toml: key 'engine\.journal_path' must not"):
+        parse_settings(text, "test.toml")
+
+
+def test_a_socket_path_too_long_for_a_unix_socket_is_refused() -> None:
+    long = "/tmp/" + "s" * 110 + ".sock"
+    text = f'[api]\nsocket_path = "{long}"\n' + ACCOUNT
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    message = str(caught.value)
+    assert message.startswith("test.toml: key 'api.socket_path'")
+    assert "120 bytes" in message and "107-byte limit" in message
+
+
+def test_a_socket_path_is_measured_after_the_home_directory_is_put_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOME", "/home/" + "h" * 90)
+    text = '[api]\nsocket_path = "~/tmt/engine.sock"\n' + ACCOUNT  # 17 bytes as written
+
+    with pytest.raises(ConfigError, match=r"'api\.socket_path' is 112 bytes"):
+        parse_settings(text, "test.toml")

@@ -17,13 +17,13 @@ import secrets
 import stat
 from pathlib import Path
 
+from tmt_tui.config import socket_path_problem
+
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "TMT_API_TOKEN"
 TOKEN_FILE = "api.token"
 SOCKET_FILE = "engine.sock"
-#: ``sun_path`` holds 108 bytes including the terminating NUL.
-MAX_SOCKET_PATH_BYTES = 107
 
 
 class Secret:
@@ -94,11 +94,10 @@ def token_path() -> Path:
 
 def check_socket_path(path: Path) -> Path:
     """``path`` if it fits in ``sun_path``; else a ValueError that says what to do."""
-    size = len(os.fsencode(path))
-    if size > MAX_SOCKET_PATH_BYTES:
+    problem = socket_path_problem(path)
+    if problem:
         raise ValueError(
-            f"socket path is {size} bytes, over the {MAX_SOCKET_PATH_BYTES}-byte limit of Unix "
-            f"sockets: {path} (set api.socket_path to a shorter path)"
+            f"socket path {path} {problem} (give a shorter --socket or api.socket_path)"
         )
     return path
 

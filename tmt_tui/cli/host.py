@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tmt_tui.config import ConfigError, Settings, load_settings
+from tmt_tui.config import ConfigError, Settings, load_settings, socket_path_problem
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import EngageKillSwitch, Origin
 from tmt_tui.engine.local_client import LocalEngineClient
@@ -38,11 +39,32 @@ def socket_path_for(settings: Settings, override: str | None = None) -> Path:
     return default_socket_path()
 
 
+def checked_socket_path(
+    settings: Settings, override: str | None = None, option: str = "--socket"
+) -> Path:
+    """:func:`socket_path_for`, or a ConfigError naming what gave a path too long for a Unix
+    socket (``option``, the config's api.socket_path, or the default's directory)."""
+    path = socket_path_for(settings, override)
+    problem = socket_path_problem(path)
+    if problem is None:
+        return path
+    if override:
+        raise ConfigError(f"{option} {path} {problem}; give a shorter path")
+    if settings.api.socket_path:
+        raise ConfigError(f"{settings.source}: key 'api.socket_path' {problem}: {path}")
+    under = "$XDG_RUNTIME_DIR" if os.environ.get("XDG_RUNTIME_DIR") else "the state directory"
+    raise ConfigError(
+        f"the default socket path {path} (under {under}) {problem}; "
+        "set api.socket_path or --socket to a shorter path"
+    )
+
+
 class EngineHost:
     """Starts and stops an engine together with its control API server and metrics endpoint."""
 
     def __init__(self, settings: Settings, socket_override: str | None = None) -> None:
         self.settings = settings
+        self.socket_override = socket_override
         self.socket_path = socket_path_for(settings, socket_override)
         self.runner: EngineRunner | None = None
         self.client: LocalEngineClient | None = None
@@ -52,10 +74,13 @@ class EngineHost:
         self.metrics_required = False  # headless: a metrics port in use stops the start
 
     def start(self) -> LocalEngineClient:
-        """Engine first (it owns the journal lock), then the API and /metrics."""
+        """Engine first (it owns the journal lock), then the API and /metrics; a socket path
+        the API could not serve on is refused (ConfigError) before anything starts."""
         from tmt_tui.monitoring.service import Monitoring
 
         settings = self.settings
+        if settings.api.enabled:
+            checked_socket_path(settings, self.socket_override)
         self.monitoring = monitoring = Monitoring(
             settings.monitoring, instruments=settings.sim.instruments
         )

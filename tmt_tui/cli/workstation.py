@@ -98,16 +98,28 @@ def run_attach(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if settings is None:
         return 2
-    from tmt_tui.cli.host import socket_path_for
+    from tmt_tui.cli.host import checked_socket_path
 
-    socket = str(socket_path_for(settings, args.target or args.socket))
+    option = "SOCKET" if args.target else "--socket"
+    try:
+        socket = str(checked_socket_path(settings, args.target or args.socket, option))
+    except ConfigError as exc:
+        print(f"tmt: cannot attach: {exc}", file=sys.stderr)
+        return 2
     return _attach(settings, socket, read_only=args.read_only)
 
 
 def _attach(settings: Settings, socket: str, read_only: bool) -> int:
+    from tmt_tui.api.paths import check_socket_path
     from tmt_tui.api.protocol import ApiError
     from tmt_tui.api.remote import RemoteEngineClient
     from tmt_tui.cli.oneshot import client_token
+
+    try:
+        check_socket_path(Path(socket))
+    except ValueError as exc:
+        print(f"tmt: cannot attach: {exc}", file=sys.stderr)
+        return 2
 
     def make() -> Any:
         return RemoteEngineClient(
