@@ -175,3 +175,17 @@ class Harness:
 
     def units(self, instrument: str, account: str = "SIM-USD") -> int:
         return self.core.portfolio.units(account, instrument)
+
+
+def restarted(before: Harness) -> Harness:
+    """The same engine after a restart: state from its checkpoint, the broker's book restored,
+    and no quote seen yet (prices come back only as the feed ticks)."""
+    import json
+
+    after = Harness(before.settings, before.instruments, before.clock, start=False)
+    after.core.load_checkpoint(json.loads(json.dumps(before.core.to_checkpoint())))
+    trades = [t for p in after.core.positions() for t in p.trades]
+    after.broker.restore(after.core.orders.open.values(), trades)
+    after.core.start()
+    after.collect()
+    return after

@@ -25,6 +25,7 @@ from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.store.journal import Journal, JournalLocked
 
 from .engines import engine_settings, events_of, fixed_clock, journal_rows, running, snapshot
+from .waiting import eventually
 
 D = Decimal
 
@@ -235,3 +236,38 @@ async def test_a_size_past_64_bit_integers_is_refused_without_touching_the_journ
     assert {a.trading_state for a in picture.accounts} == {TradingState.ACTIVE}
     seqs = [seq for (seq,) in journal_rows(journal_path, "select seq from events order by seq")]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a gap in the journal"
+
+
+def with_instruments(settings: Any, *names: str) -> Any:
+    return dataclasses.replace(settings, sim=dataclasses.replace(settings.sim, instruments=names))
+
+
+@pytest.mark.parametrize(
+    ("instruments", "said"),
+    [
+        (("GBP_JPY", "GBP_USD"), "converts JPY into USD"),
+        (("EUR_USD", "GBP_USD"), "GBP_JPY"),
+    ],
+    ids=["no-conversion-pair", "instrument-gone"],
+)
+async def test_a_restart_that_could_not_value_an_open_position_refuses_to_start(
+    journal_path: Path, instruments: tuple[str, ...], said: str
+) -> None:
+    # an open GBP_JPY position in a USD account needs a JPY->USD rate for every fill that
+    # closes it; an engine that cannot get one must not start and book at an invented rate
+    settings = with_instruments(engine_settings(journal_path), "GBP_JPY", "USD_JPY", "GBP_USD")
+    client = start_embedded(settings, clock=fixed_clock)
+    try:
+        book = client.runner.core.book  # type: ignore[union-attr]
+        await eventually(lambda: {"GBP_JPY", "USD_JPY"} <= set(book.quotes))
+        reply = await client.submit(SubmitOrder("SIM-USD", "GBP_JPY", 100_000))
+        assert reply.ok, reply
+    finally:
+        await client.close()
+
+    with pytest.raises(ConfigError) as caught:
+        start_embedded(with_instruments(settings, *instruments), clock=fixed_clock)
+
+    assert said in str(caught.value)
+    assert "sim.instruments" in str(caught.value)
+    Journal(journal_path).close()  # and the journal is let go

@@ -705,3 +705,41 @@ def test_moving_a_trailing_stop_changes_its_distance(engine: Engine, server: Ser
     assert moved.price is None
     (trade,) = server.call(lambda s: s.ledger.open_trades())
     assert Decimal(trade["trailingStopLossOrder"]["distance"]) == Decimal("0.008")
+
+
+def test_realized_pl_and_balance_are_oanda_s_own_and_the_ledger_identity_holds(
+    engine: Engine, server: ServerThread
+) -> None:
+    # once, a USD account trading 10k USD_JPY moved its balance by -140.00 USD while tmt said
+    # realized was -0.93: the server booked JPY as USD and tmt copied one figure, computed
+    # the other. Now realized P&L is OANDA's per trade, converted home by OANDA.
+    wait_for(lambda: engine.core.book.get("USD_JPY"))
+    for units in (10_000, -4_000, 3_000, -9_000, 5_000, -5_000):
+        assert engine.ask(SubmitOrder(engine.account, "USD_JPY", units)).ok
+    wait_for(lambda: engine.position("USD_JPY") == 0 and ledger_units(server, "USD_JPY") == 0)
+
+    def oanda_figures() -> tuple[Decimal, Decimal]:
+        fills = [
+            t
+            for t in server.call(lambda s: list(s.ledger.transactions))
+            if t["type"] == "ORDER_FILL"
+        ]
+        pieces = [
+            p
+            for f in fills
+            for p in (
+                *f.get("tradesClosed", ()),
+                *([f["tradeReduced"]] if f.get("tradeReduced") else []),
+            )
+        ]
+        return sum((Decimal(p["realizedPL"]) for p in pieces), Decimal(0)), server.call(
+            lambda s: s.ledger.balance
+        )
+
+    realized, balance = oanda_figures()
+    acct = engine.core.portfolio.accounts[engine.account]
+    wait_for(lambda: acct.balance == balance)
+    assert acct.realized == realized
+    assert acct.balance == acct.opening + acct.realized + acct.financing + acct.transfers
+    assert (acct.financing, acct.transfers) == (0, 0)
+    assert abs(realized) < 50  # a few pips on 10k USD_JPY: dollars, not thousands of yen

@@ -282,3 +282,56 @@ def test_set_price_triggers_resting_orders(still: ServerThread) -> None:
     still.call(lambda s: s.set_price("EUR_USD", "1.08990", "1.09000"))
 
     assert still.call(lambda s: s.ledger.orders[oid]["state"]) == "FILLED"
+
+
+def test_pl_in_another_currency_is_converted_home_at_the_mid_less_the_fee_for_a_gain(
+    still: ServerThread,
+) -> None:
+    # a USD account buys 10,000 USD_JPY at 150.010 and sells at the bid 151.000: +9,900 JPY,
+    # converted at mid(USD_JPY)=151.005 inverted, less OANDA's 0.5% for a gain
+    still.call(lambda s: s.set_price("USD_JPY", "150.000", "150.010"))
+    still.call(
+        lambda s: s.ledger.create_order(
+            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
+        )
+    )
+    still.call(lambda s: s.set_price("USD_JPY", "151.000", "151.010"))
+    before = still.call(lambda s: s.ledger.balance)
+
+    _, body = still.call(
+        lambda s: s.ledger.create_order(
+            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
+        )
+    )
+
+    fill = body["orderFillTransaction"]
+    gain = Decimal(fill["gainQuoteHomeConversionFactor"])
+    assert gain == (1 / Decimal("151.005") * Decimal("0.995")).quantize(Decimal("1E-10"))
+    (closed,) = fill["tradesClosed"]
+    assert Decimal(closed["realizedPL"]) == (Decimal("9900") * gain).quantize(Decimal("0.0001"))
+    assert Decimal(fill["pl"]) == Decimal(closed["realizedPL"])  # about 65.23 USD, not 9,900
+    assert Decimal(fill["accountBalance"]) == before + Decimal(fill["pl"])
+
+
+def test_a_loss_in_another_currency_is_converted_at_the_mid_plus_the_fee(
+    still: ServerThread,
+) -> None:
+    still.call(lambda s: s.set_price("USD_JPY", "150.000", "150.010"))
+    still.call(
+        lambda s: s.ledger.create_order(
+            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
+        )
+    )
+    still.call(lambda s: s.set_price("USD_JPY", "149.000", "149.010"))
+
+    _, body = still.call(
+        lambda s: s.ledger.create_order(
+            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
+        )
+    )
+
+    fill = body["orderFillTransaction"]
+    loss = (1 / Decimal("149.005") * Decimal("1.005")).quantize(Decimal("1E-10"))
+    assert Decimal(fill["lossQuoteHomeConversionFactor"]) == loss
+    # (149.000 - 150.010) x 10,000 = -10,100 JPY
+    assert Decimal(fill["pl"]) == (Decimal("-10100") * loss).quantize(Decimal("0.0001"))

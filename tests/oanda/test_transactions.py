@@ -52,7 +52,7 @@ def test_a_market_fill_maps_to_our_order_and_reports_the_balance() -> None:
     events = m.apply(fill(6, 5, "1000", tradeOpened={"tradeID": "6", "units": "1000"}))
 
     assert events == [
-        VenueFilled("O7", "6", 1000, Decimal("1.10000"), events[0].ts, "6"),  # type: ignore[union-attr]
+        VenueFilled("O7", "6", 1000, Decimal("1.10000"), events[0].ts, "6", closes=()),  # type: ignore[union-attr]
         VenueBalance(ACCOUNT, Decimal("100000.0000"), "ORDER_FILL", "6"),
     ]
 

@@ -115,7 +115,9 @@ def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agree
         settle(lambda: agrees(engine, server), within=30.0)
         assert engine.reconciled(), engine.core.alerts
         positions = {i: engine.position(i) for i in INSTRUMENTS}
-        balance = engine.core.portfolio.accounts[engine.account].balance
+        acct = engine.core.portfolio.accounts[engine.account]
+        balance, realized = acct.balance, acct.realized
+        identity = acct.opening + acct.realized + acct.financing + acct.transfers
     finally:
         engine.stop()
 
@@ -127,5 +129,7 @@ def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agree
     assert len({f["fill_id"] for f in fills}) == len(fills), "a fill journaled twice"
     assert len(fills) == len(ledger_fills(server)), "a fill lost or invented"
     assert balance == ledger_balance(server)
+    assert realized == Decimal(server.call(lambda s: s.ledger.summary()["pl"]))  # OANDA's own
+    assert balance == identity, "balance != opening + realized + financing + transfers"
     print(f"soak {SOAK_S:.0f}s: {connects} stream connects, {outside} outside orders, "
           f"{accepted} tmt orders accepted, {refused} refused, {len(fills)} fills")  # fmt: skip

@@ -146,6 +146,10 @@ class AccountState:
     daily_loss_limit: Decimal
     max_leverage: Decimal
     daily_loss_breached: bool
+    # the ledger identity: balance == opening_balance + realized_pl + financing + transfers
+    opening_balance: Decimal = Decimal(0)
+    financing: Decimal = Decimal(0)
+    transfers: Decimal = Decimal(0)
 
     @property
     def equity(self) -> Decimal:
@@ -181,6 +185,9 @@ class AccountState:
             "daily_loss_limit": str(self.daily_loss_limit),
             "max_leverage": str(self.max_leverage),
             "daily_loss_breached": self.daily_loss_breached,
+            "opening_balance": str(self.opening_balance),
+            "financing": str(self.financing),
+            "transfers": str(self.transfers),
         }
 
     @classmethod
@@ -200,12 +207,19 @@ class AccountState:
             daily_loss_limit=Decimal(d["daily_loss_limit"]),
             max_leverage=Decimal(d["max_leverage"]),
             daily_loss_breached=bool(d["daily_loss_breached"]),
+            opening_balance=Decimal(d.get("opening_balance", "0")),
+            financing=Decimal(d.get("financing", "0")),
+            transfers=Decimal(d.get("transfers", "0")),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class PortfolioTotals:
-    """Every account summed in one reporting currency, converted by the engine at current mids."""
+    """Every account summed in one reporting currency, converted by the engine at current mids.
+
+    ``excluded`` names the accounts whose currency has no rate yet: they are left out of the
+    sums (and said to be), never the reason the others show nothing.
+    """
 
     currency: str
     equity: Decimal
@@ -213,6 +227,7 @@ class PortfolioTotals:
     unrealized_pl: Decimal
     margin_used: Decimal
     daily_pl: Decimal
+    excluded: tuple[str, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -222,6 +237,7 @@ class PortfolioTotals:
             "unrealized_pl": str(self.unrealized_pl),
             "margin_used": str(self.margin_used),
             "daily_pl": str(self.daily_pl),
+            "excluded": list(self.excluded),
         }
 
     @classmethod
@@ -233,4 +249,5 @@ class PortfolioTotals:
             unrealized_pl=Decimal(d["unrealized_pl"]),
             margin_used=Decimal(d["margin_used"]),
             daily_pl=Decimal(d["daily_pl"]),
+            excluded=tuple(d.get("excluded", ())),
         )

@@ -10,6 +10,7 @@ rounded to 4 places, when published, and a full revaluation bounds any drift of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from tmt_tui.config import AccountSettings, RiskLimits
@@ -23,6 +24,14 @@ CENT4 = Decimal("0.0001")
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT4, rounding=ROUND_HALF_EVEN)
+
+
+class UnknownInstrument(KeyError):
+    """A position (from the journal) in an instrument this engine was not configured with."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
 
 
 class OpenTrade:
@@ -80,15 +89,19 @@ class Account:
     """One account's money and state; the marks are sums over its books."""
 
     __slots__ = (
-        "id", "currency", "balance", "realized", "day_start_equity", "state", "reason",
-        "breached", "upl", "margin", "exposure", "limits",
+        "id", "currency", "balance", "opening", "realized", "financing", "transfers",
+        "day_start_equity", "state", "reason", "breached", "upl", "margin", "exposure", "limits",
     )  # fmt: skip
 
     def __init__(self, settings: AccountSettings) -> None:
         self.id = settings.id
         self.currency = settings.currency
         self.balance = settings.balance
+        # balance == opening + realized + financing + transfers, always (the ledger identity)
+        self.opening = settings.balance
         self.realized = ZERO
+        self.financing = ZERO
+        self.transfers = ZERO  # deposits, withdrawals and any other venue correction
         self.day_start_equity = settings.balance
         self.state = TradingState.ACTIVE
         self.reason = ""
@@ -127,7 +140,9 @@ class Portfolio:
         key = (account, instrument)
         book = self.books.get(key)
         if book is None:
-            inst = self.quotes.instruments[instrument]
+            inst = self.quotes.instruments.get(instrument)
+            if inst is None:
+                raise UnknownInstrument(instrument)
             book = Book(account, instrument, inst.quote, inst.base, inst.margin_rate)
             self.books[key] = book
             currency = self.accounts[account].currency
@@ -147,38 +162,57 @@ class Portfolio:
         instrument: str,
         units: int,
         price: Decimal,
-        rate: Decimal,
+        rate: Decimal | None,
         fill_id: str,
         ts: float,
         trade_id: str | None = None,
+        closes: Sequence[tuple[str, int, Decimal]] | None = None,
     ) -> list[OpenTrade]:
         """Net a fill into the book; returns the trades it closed.
 
-        The named trade goes first for this fill only, then FIFO (``domain.netting``).
-
-        ``rate`` converts quote currency into the account currency; it is part of the journaled
-        fill so that replay books exactly the same P&L.
+        With ``closes`` (trade id, units signed like the fill, realized in the account currency)
+        the venue booked the P&L: exactly those trades and amounts are taken. Without, the named
+        trade goes first for this fill only, then FIFO (``domain.netting``), and ``rate``
+        converts quote currency into the account currency; it is part of the journaled fill so
+        that replay books exactly the same P&L.
         """
         book = self.book_for(account, instrument)
         acct = self.accounts[account]
         trades = book.trades
         closed: list[OpenTrade] = []
         remaining = units
-        for i in reduce_order([t.id for t in trades], trade_id):
-            trade = trades[i]
-            if not remaining or (trade.units > 0) == (remaining > 0):
-                break
-            take = min(abs(remaining), abs(trade.units))
-            closing = take if trade.units > 0 else -take  # in the trade's direction
-            pnl = money((price - trade.price) * closing * rate)
-            trade.realized += pnl
-            book.realized += pnl
-            acct.realized += pnl
-            acct.balance += pnl
-            trade.units -= closing
-            remaining += closing
-            if trade.units == 0:
-                closed.append(trade)
+        if closes is not None:
+            for close_id, step, pnl in closes:
+                trade = next((t for t in trades if t.id == close_id and t.units), None)
+                if trade is None:  # not in our book: the oldest, and reconciliation will see
+                    trade = next(
+                        (t for t in trades if t.units and (t.units > 0) != (step > 0)), None
+                    )
+                if trade is None:
+                    acct.realized += pnl
+                    acct.balance += pnl
+                    book.realized += pnl
+                    remaining -= step
+                    continue
+                self._realize(book, acct, trade, -step, pnl)
+                remaining -= step
+                if trade.units == 0:
+                    closed.append(trade)
+        else:
+            for i in reduce_order([t.id for t in trades], trade_id):
+                trade = trades[i]
+                if not remaining or (trade.units > 0) == (remaining > 0):
+                    break
+                if rate is None:
+                    raise ValueError(f"fill {fill_id} closes {trade.id} without a conversion rate")
+                take = min(abs(remaining), abs(trade.units))
+                closing = take if trade.units > 0 else -take  # in the trade's direction
+                self._realize(
+                    book, acct, trade, closing, money((price - trade.price) * closing * rate)
+                )
+                remaining += closing
+                if trade.units == 0:
+                    closed.append(trade)
         if closed:
             trades[:] = [t for t in trades if t.units]
         if remaining:
@@ -186,6 +220,24 @@ class Portfolio:
         book.recount()
         self.mark_book(book)
         return closed
+
+    @staticmethod
+    def _realize(book: Book, acct: Account, trade: OpenTrade, closing: int, pnl: Decimal) -> None:
+        """Take ``closing`` units (in the trade's direction) off a trade, booking ``pnl``."""
+        trade.realized += pnl
+        book.realized += pnl
+        acct.realized += pnl
+        acct.balance += pnl
+        trade.units -= closing
+
+    def book_cash(self, account: str, amount: Decimal, financing: bool) -> None:
+        """Money the venue moved outside a trade's P&L: financing, or a transfer/correction."""
+        acct = self.accounts[account]
+        acct.balance += amount
+        if financing:
+            acct.financing += amount
+        else:
+            acct.transfers += amount
 
     def find_trade(self, account: str, instrument: str, trade_id: str) -> OpenTrade | None:
         book = self.books.get((account, instrument))
@@ -277,6 +329,9 @@ class Portfolio:
             daily_loss_limit=a.limits.daily_loss_limit,
             max_leverage=a.limits.max_leverage,
             daily_loss_breached=a.breached,
+            opening_balance=a.opening,
+            financing=a.financing,
+            transfers=a.transfers,
         )
 
     def position_view(self, key: tuple[str, str]) -> Position:

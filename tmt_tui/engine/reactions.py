@@ -7,9 +7,9 @@ Like the command side in ``core``, nothing here does I/O or reads a wall clock d
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
 from tmt_tui.config import Settings
@@ -35,6 +35,8 @@ from tmt_tui.venues.base import (
 )
 
 log = logging.getLogger(__name__)
+
+NO_RATE_ALERT = "fill.no_rate"
 
 # A broker request: ("submit", order) | ("cancel", order) | ("modify", order, price, units)
 Request = tuple[Any, ...]
@@ -66,6 +68,7 @@ class Reactions(EngineState):
         self.reconciling = False  # the venue's book is being compared with ours: no new orders
         self.journal_broken = ""  # why a commit failed: HALTED until a restart
         self.bad_quotes = 0
+        self.held: deque[VenueEvent] = deque()  # venue events waiting for a conversion rate
         self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish
         self._bad_burst: dict[str, int] = {}
 
@@ -115,22 +118,53 @@ class Reactions(EngineState):
     def on_venue_event(self, ve: VenueEvent) -> None:
         """Apply what the venue reports. Repeats are harmless: a venue's history may be read
         twice (a request's answer and then its transaction stream, or a backfill after a
-        restart), so an event about a finished or unknown order changes nothing."""
+        restart), so an event about a finished or unknown order changes nothing.
+
+        A fill that needs a conversion rate nobody has quoted yet is held, never booked at an
+        invented one; what the venue reports after it waits behind it, in order, until a quote
+        makes the rate (``release_held``), and the ``fill.no_rate`` alert says so meanwhile.
+        """
+        if self.held or not self._apply_venue(ve):
+            if not self.held:
+                self._hold_alert(ve)
+            self.held.append(ve)
+
+    def release_held(self) -> None:
+        """Book the held venue events, in order, as far as rates now allow."""
+        held = self.held
+        while held:
+            if not self._apply_venue(held[0]):
+                return
+            held.popleft()
+        self.emit(EventKind.ALERT_CLEARED, "auto", {"key": NO_RATE_ALERT, "message": "rates back"})
+        log.warning("held venue events booked: conversion rates are back")
+
+    def _hold_alert(self, ve: VenueEvent) -> None:
+        fill = ve if isinstance(ve, VenueFilled) else None
+        message = (
+            f"fill {fill.fill_id if fill else ''} held: no conversion rate into the account "
+            "currency yet; it is booked when one is quoted"
+        )
+        log.warning("%s", message)
+        self.emit(EventKind.ALERT_RAISED, "auto", {"key": NO_RATE_ALERT, "message": message})
+
+    def _apply_venue(self, ve: VenueEvent) -> bool:
+        """Apply one venue event; False (nothing changed) when a fill needs an unquoted rate."""
         if isinstance(ve, VenueProtectiveCreated | VenueOrderAdopted):
             self._adopt(ve)
-            return
+            return True
         if isinstance(ve, VenueBalance):
             self._balance(ve)
-            return
+            return True
         order = self.orders.get(ve.order_id)
         if order is None:
             log.debug("venue event for an order that is not open: %r", ve)
-            return
+            return True
         if isinstance(ve, VenueFilled):
-            self._filled(order, ve)
+            return self._filled(order, ve)
         elif isinstance(ve, VenueAccepted):
             if order.status is not OrderStatus.SUBMITTED:
-                return
+                return True
             self.emit(
                 EventKind.ORDER_ACCEPTED,
                 "venue",
@@ -176,6 +210,7 @@ class Reactions(EngineState):
                     "venue",
                     {"order_id": order.id, "code": ve.code, "message": ve.message},
                 )
+        return True
 
     def _adopt(self, ve: VenueProtectiveCreated | VenueOrderAdopted) -> None:
         order = ve.order
@@ -228,33 +263,35 @@ class Reactions(EngineState):
             ),
         )
 
-    def _filled(self, order: Order, ve: VenueFilled) -> None:
+    def _filled(self, order: Order, ve: VenueFilled) -> bool:
         inst = self.book.instruments.get(order.instrument)
         if inst is None:
             log.error(
                 "fill %s on %s, which this engine does not hold", ve.fill_id, order.instrument
             )
-            return
+            return True
         currency = self.portfolio.accounts[order.account].currency
         rate = self.book.rate(inst.quote, currency)
-        if rate is None:
-            log.error("no %s->%s rate for fill %s; booking at 1", inst.quote, currency, ve.fill_id)
-            rate = Decimal(1)
-        self.emit(
-            EventKind.ORDER_FILLED,
-            "venue",
-            {
-                "order_id": order.id,
-                "account": order.account,
-                "instrument": order.instrument,
-                "fill_id": ve.fill_id,
-                "units": ve.units,
-                "price": str(ve.price),
-                "conversion_rate": str(rate),
-                "ts": ve.ts,
-                **_txn({}, ve.txn, ve.seen),
-            },
-        )
+        data: dict[str, Any] = {
+            "order_id": order.id,
+            "account": order.account,
+            "instrument": order.instrument,
+            "fill_id": ve.fill_id,
+            "units": ve.units,
+            "price": str(ve.price),
+            "conversion_rate": None if rate is None else str(rate),
+            "ts": ve.ts,
+        }
+        if ve.closes is not None:  # the venue booked the P&L: take its figures
+            data["closes"] = [[c.trade_id, c.units, str(c.realized)] for c in ve.closes]
+            if ve.financing:
+                data["financing"] = str(ve.financing)
+        elif rate is None:
+            position = self.portfolio.units(order.account, order.instrument)
+            if position and (position > 0) != (ve.units > 0):
+                return False  # it closes P&L we cannot convert yet: hold it
+        self.emit(EventKind.ORDER_FILLED, "venue", _txn(data, ve.txn, ve.seen))
+        return True
 
     # quotes and time ------------------------------------------------------------------------
 
@@ -289,6 +326,8 @@ class Reactions(EngineState):
             self._bad_burst.pop(quote.instrument, None)
         self.book.update(quote)
         self.marked_books |= self.portfolio.on_quote(quote.instrument)
+        if self.held:
+            self.release_held()
         return True
 
     def roll_day(self, force: bool = False) -> bool:

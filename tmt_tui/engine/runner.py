@@ -28,6 +28,7 @@ from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
+from tmt_tui.engine.portfolio import UnknownInstrument
 from tmt_tui.engine.reconcile import reconcile
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.journal import Journal
@@ -194,12 +195,20 @@ class EngineRunner:
         self.core = core = EngineCore(settings, instruments, self.clock)
         core.on_risk_check = self.observer.risk_checked
         checkpoint = journal.latest_checkpoint()
-        if checkpoint is not None:
-            core.load_checkpoint(checkpoint)
         replayed = 0
-        for event in journal.replay(core.seq):
-            core.evolve(event)
-            replayed += 1
+        try:
+            if checkpoint is not None:
+                core.load_checkpoint(checkpoint)
+            for event in journal.replay(core.seq):
+                core.evolve(event)
+                replayed += 1
+        except UnknownInstrument as exc:
+            raise ConfigError(
+                f"{settings.source}: the journal holds positions in {exc.name}, which is not "
+                "among the instruments this engine trades: add it to 'sim.instruments' (or "
+                "close it with the config that has it)"
+            ) from None
+        self._check_valuable(core)
         core.seq = max(core.seq, journal.last_seq())
         core.recent_events.extend(journal.recent_events(core.recent_events.maxlen or 0))
         for quote in journal.last_quotes():
@@ -270,6 +279,23 @@ class EngineRunner:
             account.id, account.currency, account.balance, len(instruments),
         )  # fmt: skip
         return instruments
+
+    def _check_valuable(self, core: EngineCore) -> None:
+        """Every open position can be valued: its quote currency converts into its account's
+        through the configured pairs. Otherwise a fill that closes it could not be booked."""
+        unvalued = []
+        for book in core.portfolio.books.values():
+            currency = core.portfolio.accounts[book.account].currency
+            if book.units and not core.book.convertible(book.quote_ccy, currency):
+                unvalued.append(
+                    f"{book.account} holds {book.units:+,} {book.instrument} but no configured "
+                    f"instrument converts {book.quote_ccy} into {currency}"
+                )
+        if unvalued:
+            raise ConfigError(
+                f"{self.settings.source}: cannot value open positions: {'; '.join(unvalued)} "
+                "(add the pair, or both legs through USD, to 'sim.instruments')"
+            )
 
     def _check_accounts(self, core: EngineCore) -> None:
         """One journal, one venue account: never mix another account's history into this one."""

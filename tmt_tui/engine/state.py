@@ -22,6 +22,9 @@ from tmt_tui.engine.oms import OrderBook
 from tmt_tui.engine.portfolio import OpenTrade, Portfolio
 
 RECENT_EVENTS = 200
+#: Venue balance changes that are financing (OANDA transaction types); any other change the
+#: engine did not book itself is a transfer or a correction.
+FINANCING_REASONS = frozenset({"DAILY_FINANCING", "DIVIDEND_ADJUSTMENT"})
 
 
 class EngineState:
@@ -192,16 +195,24 @@ class EngineState:
                 updated_ts=event.ts,
             )
         )
+        rate = data.get("conversion_rate")
+        closes = data.get("closes")
         self.portfolio.apply_fill(
             order.account,
             order.instrument,
             units,
             price,
-            Decimal(data["conversion_rate"]),
+            None if rate is None else Decimal(rate),
             data["fill_id"],
             float(data["ts"]),
             trade_id=order.trade_id,
+            closes=None
+            if closes is None
+            else [(tid, int(step), Decimal(pnl)) for tid, step, pnl in closes],
         )
+        financing = data.get("financing")
+        if financing:
+            self.portfolio.book_cash(order.account, Decimal(financing), financing=True)
         self.touched_books.add((order.account, order.instrument))
 
     def _position_synced(self, event: Event) -> None:
@@ -221,8 +232,12 @@ class EngineState:
         self.touched_accounts.add(book.account)
 
     def _account_synced(self, event: Event) -> None:
+        """The venue's balance: what differs from ours is financing (OANDA's daily financing)
+        or a transfer or correction, so the ledger identity keeps holding."""
         acct = self.portfolio.accounts[event.data["account"]]
-        acct.balance = Decimal(event.data["balance"])
+        change = Decimal(event.data["balance"]) - acct.balance
+        financing = event.data.get("reason") in FINANCING_REASONS
+        self.portfolio.book_cash(acct.id, change, financing)
         self.touched_accounts.add(acct.id)
 
     def _venue_reconciled(self, event: Event) -> None:
@@ -269,20 +284,25 @@ class EngineState:
         ]
 
     def totals(self) -> PortfolioTotals | None:
-        """All accounts in the reporting currency at current mids; None until rates exist."""
+        """All accounts in the reporting currency at current mids; an account with no rate yet
+        is left out and named; None only when no account can be converted."""
         currency = self.settings.engine.report_currency
         sums = [Decimal(0)] * 5
+        excluded: list[str] = []
         for account_id in self.portfolio.accounts:
             view = self.account_view(account_id)
             rate = self.book.rate(view.currency, currency)
             if rate is None:
-                return None
+                excluded.append(account_id)
+                continue
             parts = (view.equity, view.balance, view.unrealized_pl, view.margin_used, view.daily_pl)
             for i, part in enumerate(parts):
                 sums[i] += part * rate
+        if len(excluded) == len(self.portfolio.accounts):
+            return None
         cents = Decimal("0.01")
         equity, balance, upl, margin, daily = (s.quantize(cents) for s in sums)
-        return PortfolioTotals(currency, equity, balance, upl, margin, daily)
+        return PortfolioTotals(currency, equity, balance, upl, margin, daily, tuple(excluded))
 
     def snapshot(self, now: float) -> Snapshot:
         orders = list(self.orders.open.values()) + list(self.orders.recent)[-100:]
@@ -319,7 +339,10 @@ class EngineState:
                     "id": a.id,
                     "currency": a.currency,
                     "balance": str(a.balance),
+                    "opening": str(a.opening),
                     "realized": str(a.realized),
+                    "financing": str(a.financing),
+                    "transfers": str(a.transfers),
                     "day_start_equity": str(a.day_start_equity),
                     "state": a.state.value,
                     "reason": a.reason,
@@ -369,6 +392,12 @@ class EngineState:
             acct = self.portfolio.accounts[item["id"]]
             acct.balance = Decimal(item["balance"])
             acct.realized = Decimal(item["realized"])
+            acct.financing = Decimal(item.get("financing", "0"))
+            # a checkpoint from before the identity was kept: what is not P&L came from outside
+            acct.opening = Decimal(item.get("opening", acct.balance - acct.realized))
+            acct.transfers = Decimal(
+                item.get("transfers", acct.balance - acct.opening - acct.realized - acct.financing)
+            )
             acct.day_start_equity = Decimal(item["day_start_equity"])
             acct.state = TradingState(item["state"])
             acct.reason = item["reason"]

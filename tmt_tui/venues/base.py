@@ -45,8 +45,24 @@ class VenueRejected:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeClose:
+    """What one fill took from one open trade, as the venue booked it: ``units`` signed like
+    the fill, ``realized`` in the account currency (the venue's own conversion)."""
+
+    trade_id: str
+    units: int
+    realized: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class VenueFilled:
-    """``fill_id`` doubles as the id of the trade the fill opens (OANDA's convention)."""
+    """``fill_id`` doubles as the id of the trade the fill opens (OANDA's convention).
+
+    A venue that books P&L itself (OANDA) says which trades the fill closed and what each
+    realized (``closes``) and the financing it paid (``financing``), both in the account
+    currency: the engine books exactly those, so its realized P&L and balance are the venue's.
+    Without ``closes`` (the paper broker) the engine nets FIFO and converts at its own rate.
+    """
 
     order_id: str
     fill_id: str
@@ -55,6 +71,8 @@ class VenueFilled:
     ts: float
     txn: str = ""
     seen: tuple[str, ...] = ()
+    closes: tuple[TradeClose, ...] | None = None
+    financing: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,12 +119,16 @@ class AccountHeader(Widget):
             if totals is not None:
                 line.append(f"  Total Eq {money(totals.equity)} {totals.currency}  Day ")
                 line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
+                if totals.excluded:
+                    line.append(f" (excl. {', '.join(totals.excluded)}: no rate)", palette.warning)
             line.append(f"  pos {self._positions}  working {self._working}", palette.muted)
         else:
             line.append(f"{clock(now)} UTC")
             if totals is not None:
                 line.append(f"  Tot {compact_money(totals.equity)} {totals.currency} Day ")
                 line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
+                if totals.excluded:
+                    line.append(f" excl.{len(totals.excluded)}", palette.warning)
             line.append(f"  pos {self._positions} wrk {self._working}", palette.muted)
         if wide or self._status != "live":
             line.append(

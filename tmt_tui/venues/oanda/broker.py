@@ -60,6 +60,21 @@ def _drop(_: VenueEvent) -> None:
     return None
 
 
+def filled(order_id: str, fill_id: str, fill: Filled, seen: tuple[str, ...] = ()) -> VenueFilled:
+    """A fill from a request's answer, with the trades it closed and OANDA's own P&L."""
+    return VenueFilled(
+        order_id,
+        fill_id,
+        fill.units,
+        fill.price,
+        fill.ts,
+        "",
+        seen,
+        closes=fill.closes,
+        financing=fill.financing,
+    )
+
+
 def jittered(delay: float) -> float:
     """``delay`` spread over [0.5, 1.5) of itself, so that many clients never retry in step."""
     return delay * (0.5 + random.random())  # noqa: S311 - spacing, not secrecy
@@ -195,9 +210,8 @@ class OandaBroker:
             seen = outcome.txn_ids or (outcome.fill_id,)
             mapper.mark_seen(seen)
             fill_id = outcome.trade_id or outcome.fill_id
-            self._emit(
-                VenueFilled(order.id, fill_id, outcome.units, outcome.price, outcome.ts, "", seen)
-            )  # the balance after it comes in order with the transaction stream
+            self._emit(filled(order.id, fill_id, outcome, seen))
+            # the balance after it comes in order with the transaction stream
             if outcome.rest_cancelled is not None:
                 self._emit(VenueCancelled(order.id, outcome.rest_cancelled, "", seen))
         elif isinstance(outcome, Resting):
@@ -270,7 +284,7 @@ class OandaBroker:
         if result.filled is not None:
             fill = result.filled
             fill_id = fill.trade_id or fill.fill_id
-            self._emit(VenueFilled(order.id, fill_id, fill.units, fill.price, fill.ts))
+            self._emit(filled(order.id, fill_id, fill))
 
     async def _modify_protective(self, order: Order, price: Decimal | None) -> None:
         if order.trade_id is None or price is None:

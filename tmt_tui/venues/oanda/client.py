@@ -32,6 +32,7 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
+from tmt_tui.venues.base import TradeClose
 from tmt_tui.venues.oanda.http11 import HttpError, HttpPool, NotSent, Response, SentUnknown
 from tmt_tui.venues.oanda.pacing import SlidingWindow
 from tmt_tui.venues.oanda.stream import (
@@ -40,6 +41,7 @@ from tmt_tui.venues.oanda.stream import (
     TransactionStreamParser,
     parse_time,
 )
+from tmt_tui.venues.oanda.transactions import fill_closes
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -101,6 +103,8 @@ class Filled:
     related_ids: tuple[str, ...] = ()
     txn_ids: tuple[str, ...] = ()  # every transaction in the response (create, fill, ...)
     account_balance: Decimal | None = None  # the fill's ``accountBalance``
+    closes: tuple[TradeClose, ...] = ()  # the trades it closed, with OANDA's realized P&L
+    financing: Decimal = Decimal(0)  # financing OANDA booked with the fill
     rest_cancelled: str | None = None  # the reason the unfilled rest was cancelled (IOC)
 
 
@@ -247,6 +251,8 @@ def _filled(fill: Json, related: tuple[str, ...] = (), txn_ids: tuple[str, ...] 
         related_ids=related,
         txn_ids=txn_ids or (str(fill["id"]),),
         account_balance=None if balance is None else Decimal(str(balance)),
+        closes=fill_closes(fill),
+        financing=Decimal(str(fill.get("financing") or "0")),
     )
 
 

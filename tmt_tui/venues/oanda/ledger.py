@@ -11,11 +11,13 @@ Single-threaded: it lives on the server's event loop.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+from tmt_tui.domain.conversion import conversion_paths, rate_along
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.netting import reduce_order
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
@@ -39,7 +41,12 @@ from tmt_tui.venues.oanda.validation import (
 from tmt_tui.venues.oanda.wire import Json, price_json, rfc3339
 from tmt_tui.venues.sim.broker import SimBroker
 
+log = logging.getLogger(__name__)
+
 _CENT = Decimal("0.0001")
+#: OANDA converts P&L into the home currency at the mid, marked down 0.5% for a gain and up
+#: 0.5% for a loss (its "home currency conversion" FAQ).
+CONVERSION_FEE = Decimal("0.005")
 # protective order kind -> (trade field holding its id, key in PUT /trades/{id}/orders)
 _LINKED = {
     "TAKE_PROFIT": ("takeProfitOrderID", "takeProfit"),
@@ -77,8 +84,11 @@ class V20Ledger:
         balance: Decimal = Decimal("100000"),
         clock: Callable[[], float] = time.time,
         hedging: bool = False,
+        conversion_fee: Decimal = CONVERSION_FEE,
     ) -> None:
         self.account_id = account_id
+        self.conversion_fee = conversion_fee
+        self.pl = Decimal(0)  # realized P&L over the account's life, in the home currency
         self.currency = currency
         self.instruments = {i.name: i for i in instruments}
         self.balance = balance
@@ -476,6 +486,7 @@ class V20Ledger:
                 abs(Decimal(t["currentUnits"]))
                 * Decimal(t["price"])
                 * self.instruments[t["instrument"]].margin_rate
+                * self.home_mid(self.instruments[t["instrument"]].quote)
                 for t in self.trades.values()
             ),
             Decimal(0),
@@ -489,8 +500,8 @@ class V20Ledger:
             "balance": str(balance),
             "createdByUserID": 1,
             "createdTime": rfc3339(self.created),
-            "pl": "0.0000",
-            "resettablePL": "0.0000",
+            "pl": str(self.pl.quantize(_CENT)),
+            "resettablePL": str(self.pl.quantize(_CENT)),
             "financing": "0.0000",
             "commission": "0.0000",
             "guaranteedExecutionFees": "0.0000",
@@ -873,12 +884,12 @@ class V20Ledger:
         if cid:
             fields["clientOrderID"] = cid
         txn = self._txn(fields, batch)
-        closed, reduced, opened, pl = self._book(domain, event.units, event.price, txn)
+        gain, loss = self.home_factors(inst.quote)
+        txn.update(gainQuoteHomeConversionFactor=str(gain), lossQuoteHomeConversionFactor=str(loss))
+        closed, reduced, opened, pl = self._book(domain, event.units, event.price, txn, gain, loss)
         self.balance += pl
-        txn.update(
-            pl=str(pl.quantize(_CENT)),
-            accountBalance=str(self.balance.quantize(_CENT)),
-        )
+        self.pl += pl
+        txn.update(pl=str(pl.quantize(_CENT)), accountBalance=str(self.balance.quantize(_CENT)))
         if closed:
             txn["tradesClosed"] = closed
             order["tradeClosedIDs"] = [c["tradeID"] for c in closed]
@@ -897,8 +908,34 @@ class V20Ledger:
         order.update(state="FILLED", fillingTransactionID=txn["id"], filledTime=txn["time"])
         return txn
 
+    def home_factors(self, currency: str) -> tuple[Decimal, Decimal]:
+        """(gain, loss) factors converting ``currency`` into the home currency: the mid of the
+        conversion pair (direct, else through USD), less the fee for a gain, plus it for a loss.
+        """
+        if currency == self.currency:
+            return Decimal(1), Decimal(1)
+        mid = self.home_mid(currency)
+        one = Decimal(1)
+        return (
+            (mid * (one - self.conversion_fee)).quantize(Decimal("1E-10")),
+            (mid * (one + self.conversion_fee)).quantize(Decimal("1E-10")),
+        )
+
+    def home_mid(self, currency: str) -> Decimal:
+        """Home currency per unit of ``currency`` at the mid (direct pair, else through USD)."""
+        paths = conversion_paths(self.instruments, currency, self.currency)
+        mid = rate_along(paths, self._mid)
+        if mid is None:  # this simulator quotes every pair it offers; say so if it ever cannot
+            log.error("no %s->%s rate: amounts left unconverted", currency, self.currency)
+            return Decimal(1)
+        return mid
+
+    def _mid(self, instrument: str) -> Decimal | None:
+        quote = self.quotes.get(instrument)
+        return None if quote is None else (quote.bid + quote.ask) / 2
+
     def _book(
-        self, order: Order, units: int, price: Decimal, txn: Json
+        self, order: Order, units: int, price: Decimal, txn: Json, gain: Decimal, loss: Decimal
     ) -> tuple[list[Json], Json | None, Json | None, Decimal]:
         """FIFO netting, the named trade first for this fill (``domain.netting``), in v20 JSON."""
         lots = [t for t in self.trades.values() if t["instrument"] == order.instrument]
@@ -914,14 +951,16 @@ class V20Ledger:
                 break
             take = min(abs(remaining), abs(current))
             step = take if current < 0 else -take
-            realized = (price - Decimal(trade["price"])) * (-step)
+            quote_pl = (price - Decimal(trade["price"])) * (-step)
+            realized = (quote_pl * (gain if quote_pl > 0 else loss)).quantize(_CENT)
             pl += realized
+            trade["realizedPL"] = str(Decimal(trade["realizedPL"]) + realized)
             remaining -= step
             change = {
                 "tradeID": trade["id"],
                 "units": str(step),
                 "price": str(price),
-                "realizedPL": str(realized.quantize(Decimal("0.0001"))),
+                "realizedPL": str(realized),
                 "financing": "0.0000",
             }
             if current + step == 0:

@@ -23,6 +23,7 @@ from typing import Any
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import Trade
 from tmt_tui.venues.base import (
+    TradeClose,
     VenueAccepted,
     VenueBalance,
     VenueCancelled,
@@ -58,6 +59,23 @@ _ORDER_KIND = {  # the "type" of an order object (GET /orders) to its create tra
     "TRAILING_STOP_LOSS": "TRAILING_STOP_LOSS_ORDER",
 }
 SEEN_LIMIT = 20_000  # transaction ids remembered for de-duplication
+
+
+def fill_closes(fill: Json) -> tuple[TradeClose, ...]:
+    """What an ``ORDER_FILL`` took from open trades, as OANDA booked it (``tradesClosed`` then
+    ``tradeReduced``), with each trade's ``realizedPL`` in the account currency."""
+    pieces = [
+        *(fill.get("tradesClosed") or ()),
+        *([fill["tradeReduced"]] if fill.get("tradeReduced") else []),
+    ]
+    return tuple(
+        TradeClose(
+            str(piece["tradeID"]),
+            int(Decimal(str(piece["units"]))),
+            Decimal(str(piece.get("realizedPL", "0"))),
+        )
+        for piece in pieces
+    )
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -254,6 +272,8 @@ class TransactionMapper:
             price,
             parse_time(str(txn["time"])),
             tid,
+            closes=fill_closes(txn),
+            financing=_dec(txn.get("financing")) or Decimal(0),
         )
         return [fill]
 
