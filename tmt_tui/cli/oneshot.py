@@ -203,7 +203,10 @@ async def status(args: argparse.Namespace, client: Any) -> None:
         )
     if snap.totals is not None:
         t = snap.totals
-        lines.append(f"total      equity {t.equity:,.2f} {t.currency}  day P&L {t.daily_pl:+,.2f}")
+        lines.append(
+            f"total      equity {t.equity:,.2f} {t.currency}  day P&L {t.daily_pl:+,.2f}"
+            + (f"  (without {', '.join(t.excluded)}: no rate yet)" if t.excluded else "")
+        )
     if failed and args.json:  # one object: the status, with why the check failed
         del payload["ok"]
         raise refused("CHECK_FAILED", f"check failed: {why}", CHECK_FAILED, **payload)
