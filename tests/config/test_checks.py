@@ -1,102 +1,14 @@
-"""Config is strict: every error names the file, the key and what was expected."""
+"""Checks after loading: a value the engine cannot run with, or keys that disagree, are refused
+where they are written, naming the file, the key and what is allowed."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tmt_tui.config import ConfigError, load_settings, parse_settings
-
-ACCOUNT = """
-[[accounts]]
-id = "A"
-currency = "USD"
-balance = "1000"
-"""
-
-
-def test_default_config_has_the_two_sim_accounts() -> None:
-    settings = load_settings()
-
-    assert [(a.id, a.currency, a.balance) for a in settings.accounts] == [
-        ("SIM-USD", "USD", Decimal("100000")),
-        ("SIM-EUR", "EUR", Decimal("50000")),
-    ]
-
-
-def test_unknown_top_level_key_is_an_error_naming_file_and_key() -> None:
-    with pytest.raises(ConfigError) as caught:
-        parse_settings("colour = 'red'\n" + ACCOUNT, "test.toml")
-
-    message = str(caught.value)
-    assert message.startswith("test.toml:")
-    assert "unknown key 'colour'" in message
-
-
-def test_unknown_nested_key_is_named_by_its_full_path() -> None:
-    text = ACCOUNT + "[accounts.risk]\nmax_lev = '10'\n"
-
-    with pytest.raises(ConfigError) as caught:
-        parse_settings(text, "test.toml")
-
-    message = str(caught.value)
-    assert "test.toml" in message
-    assert "'accounts[0].risk.max_lev'" in message
-    assert "max_leverage" in message  # the keys that would have been accepted
-
-
-def test_wrong_type_names_file_key_and_expected_type() -> None:
-    text = ACCOUNT + "[accounts.risk]\nmax_order_units = '1000'\n"
-
-    with pytest.raises(ConfigError) as caught:
-        parse_settings(text, "test.toml")
-
-    message = str(caught.value)
-    assert "test.toml" in message
-    assert "'accounts[0].risk.max_order_units'" in message
-    assert "must be an integer" in message
-
-
-def test_boolean_is_not_accepted_where_a_number_is_expected() -> None:
-    with pytest.raises(ConfigError, match=r"'sim\.seed' must be an integer"):
-        parse_settings("[sim]\nseed = true\n" + ACCOUNT, "test.toml")
-
-
-def test_non_finite_decimal_is_rejected() -> None:
-    text = ACCOUNT + "[accounts.risk]\ndaily_loss_limit = 'NaN'\n"
-
-    with pytest.raises(
-        ConfigError, match=r"'accounts\[0\]\.risk\.daily_loss_limit' must be a decimal"
-    ):
-        parse_settings(text, "test.toml")
-
-
-def test_broken_toml_names_the_file() -> None:
-    with pytest.raises(ConfigError) as caught:
-        parse_settings("[engine\nbroker = 'sim'\n", "broken.toml")
-
-    assert str(caught.value).startswith("broken.toml: not valid TOML")
-
-
-def test_load_settings_names_the_path_of_a_broken_file(tmp_path: Path) -> None:
-    path = tmp_path / "mine.toml"
-    path.write_text(ACCOUNT + "[engine]\ntick_flush_ms = 'fast'\n", "utf-8")
-
-    with pytest.raises(ConfigError) as caught:
-        load_settings(path)
-
-    message = str(caught.value)
-    assert str(path) in message
-    assert "'engine.tick_flush_ms' must be an integer" in message
-
-
-def test_missing_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
-    path = tmp_path / "absent.toml"
-
-    with pytest.raises(ConfigError, match="absent.toml: cannot read config"):
-        load_settings(path)
+from tests.config.support import ACCOUNT
+from tmt_tui.config import SIM_INSTRUMENTS, ConfigError, load_settings, parse_settings
 
 
 def test_config_without_accounts_is_refused() -> None:
@@ -114,25 +26,6 @@ def test_reduce_fraction_outside_zero_to_one_is_refused() -> None:
 
     with pytest.raises(ConfigError, match=r"reduce_at_loss_fraction' must be in \(0, 1\]"):
         parse_settings(text, "test.toml")
-
-
-def test_valid_custom_limits_are_typed_and_frozen() -> None:
-    text = ACCOUNT + "[accounts.risk]\nmax_leverage = 12.5\nmax_quote_age_s = 3\n"
-
-    settings = parse_settings(text, "custom.toml")
-
-    risk = settings.accounts[0].risk
-    assert risk.max_leverage == Decimal("12.5")
-    assert risk.max_quote_age_s == 3.0 and isinstance(risk.max_quote_age_s, float)
-    assert settings.source == "custom.toml"
-    with pytest.raises(AttributeError):
-        risk.max_leverage = Decimal(1)  # type: ignore[misc]
-
-
-def test_journal_path_defaults_under_xdg_data_home(isolated_data_home: Path) -> None:
-    settings = parse_settings(ACCOUNT, "test.toml")
-
-    assert settings.journal_path() == isolated_data_home / "tmt" / "journal.db"
 
 
 @pytest.mark.parametrize(
@@ -252,6 +145,42 @@ def test_the_packaged_configs_are_within_every_range(name: str) -> None:
     load_settings(Path(__file__).resolve().parents[2] / "tmt_tui/resources/config" / name)
 
 
+# venues: the keys that must agree --------------------------------------------------------------
+
+OANDA = '[engine]\nmarket_data = "oanda"\nbroker = "oanda"\n'
+
+
+def test_quotes_and_orders_from_different_venues_are_refused() -> None:
+    text = '[engine]\nmarket_data = "sim"\nbroker = "oanda"\n' + ACCOUNT
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    assert str(caught.value).startswith(
+        "test.toml: keys 'engine.market_data' and 'engine.broker' must name the same venue"
+    )
+
+
+def test_the_live_oanda_environment_is_refused_until_confirmed() -> None:
+    text = OANDA + '[oanda]\nenvironment = "live"\n' + ACCOUNT
+
+    with pytest.raises(ConfigError, match=r"trades real money: set oanda\.i_understand_this"):
+        parse_settings(text, "test.toml")
+
+
+def test_the_live_oanda_environment_is_accepted_once_confirmed() -> None:
+    text = OANDA + '[oanda]\nenvironment = "live"\ni_understand_this_is_live = true\n' + ACCOUNT
+
+    assert parse_settings(text, "test.toml").oanda.environment == "live"
+
+
+def test_the_oanda_venue_with_two_accounts_is_refused() -> None:
+    text = OANDA + ACCOUNT + ACCOUNT.replace('"A"', '"B"')
+
+    with pytest.raises(ConfigError, match=r"exactly one \[\[accounts\]\] table is required"):
+        parse_settings(text, "test.toml")
+
+
 # sim.instruments ------------------------------------------------------------------------------
 
 
@@ -280,35 +209,12 @@ def test_known_sim_instruments_are_accepted() -> None:
 
 
 def test_configs_list_of_sim_instruments_is_the_sim_markets() -> None:
-    from tmt_tui.config import SIM_INSTRUMENTS
     from tmt_tui.venues.sim.universe import SPECS
 
     assert tuple(SPECS) == SIM_INSTRUMENTS
 
 
-# what the file is made of ---------------------------------------------------------------------
-
-
-def test_non_utf8_bytes_are_a_config_error_naming_the_file_and_the_byte(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.toml"
-    path.write_bytes(ACCOUNT.encode() + b'[ui]\ntheme = "caf\xe9"\n')
-
-    with pytest.raises(ConfigError) as caught:
-        load_settings(path)
-
-    message = str(caught.value)
-    position = len(ACCOUNT.encode()) + len(b'[ui]\ntheme = "caf')
-    assert message.startswith(f"{path}: ")
-    assert "UTF-8" in message
-    assert f"byte 0xe9 at position {position}" in message
-    assert "line 7, column 13" in message
-
-
-def test_a_nul_character_in_a_string_is_refused() -> None:
-    text = '[engine]\njournal_path = "/tmp/j\\u0000.db"\n' + ACCOUNT
-
-    with pytest.raises(ConfigError, match=r"test\.toml: key 'engine\.journal_path' must not"):
-        parse_settings(text, "test.toml")
+# what the operating system allows -------------------------------------------------------------
 
 
 def test_a_socket_path_too_long_for_a_unix_socket_is_refused() -> None:

@@ -1,0 +1,10 @@
+"""The smallest account table a config needs, appended to the tables under test."""
+
+from __future__ import annotations
+
+ACCOUNT = """
+[[accounts]]
+id = "A"
+currency = "USD"
+balance = "1000"
+"""

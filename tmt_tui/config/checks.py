@@ -1,0 +1,194 @@
+"""The rules a well-typed config must still pass: ranges, keys that must agree, OS limits.
+
+Loading has already checked every type and closed choice; these run once on the complete
+``Settings`` and name the first key that cannot be used, because a value the engine cannot run
+with (an interval of 0 spins it, a negative loss limit halts it at once) belongs to the file.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tmt_tui.config.schema import ConfigError, Settings, is_loopback
+
+#: The built-in simulated market's pairs, the names ``sim.instruments`` may list. Their price
+#: models live in ``venues/sim/universe.py`` (a layer config does not import); a test keeps the
+#: two the same.
+SIM_INSTRUMENTS: tuple[str, ...] = (
+    "EUR_USD", "GBP_USD", "USD_JPY", "USD_CHF", "AUD_USD", "USD_CAD", "NZD_USD", "EUR_JPY",
+    "GBP_JPY", "EUR_GBP", "AUD_JPY", "EUR_CHF", "AUD_CAD", "GBP_CHF", "EUR_AUD", "CAD_JPY",
+    "NZD_JPY", "AUD_NZD", "CHF_JPY", "GBP_AUD",
+)  # fmt: skip
+
+#: A Unix socket's ``sun_path`` holds 108 bytes including the terminating NUL.
+MAX_SOCKET_PATH_BYTES = 107
+
+# Ranges of the settings whose useful values are bounded on both sides.
+MAX_INTERVAL_MS = 60_000  # engine timers: a minute of unflushed ticks or unpublished marks
+MAX_EQUITY_SNAPSHOT_S = 86_400.0
+MAX_SIM_TICKS_PER_SECOND = 1_000.0  # per instrument
+MAX_SIM_VOLATILITY_SCALE = 100.0
+
+
+def socket_path_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot name a Unix socket (``"is N bytes, over the 107-byte limit ..."``),
+    or None if it can."""
+    size = len(os.fsencode(path))
+    if size > MAX_SOCKET_PATH_BYTES:
+        return f"is {size} bytes, over the {MAX_SOCKET_PATH_BYTES}-byte limit of Unix socket paths"
+    return None
+
+
+def validate_settings(settings: Settings) -> None:
+    """Raise ConfigError naming the file and the first key whose value cannot be used."""
+    source = settings.source
+
+    def check(key: str, value: Any, ok: bool, allowed: str) -> None:
+        if not ok:
+            shown = repr(value) if isinstance(value, str) else value
+            raise ConfigError(f"{source}: key '{key}' must be {allowed}, got {shown}")
+
+    if not settings.accounts:
+        raise ConfigError(f"{source}: at least one [[accounts]] table is required")
+    seen: set[str] = set()
+    for i, account in enumerate(settings.accounts):
+        at = f"accounts[{i}]"
+        if not (account.id or settings.engine.broker == "oanda") or account.id in seen:
+            raise ConfigError(f"{source}: key '{at}.id' must be a unique, non-empty string")
+        seen.add(account.id)
+        check(f"{at}.currency", account.currency, _is_currency(account.currency), "a 3-letter code")
+        check(f"{at}.balance", account.balance, account.balance >= 0, "zero or positive")
+        risk = account.risk
+        for name in (
+            "max_order_units", "max_position_units", "max_working_orders",
+            "max_orders_per_second",
+        ):  # fmt: skip
+            value = getattr(risk, name)
+            check(f"{at}.risk.{name}", value, value >= 1, "at least 1")
+        for name in (
+            "max_order_notional", "max_leverage", "daily_loss_limit", "price_collar_pct",
+            "max_quote_age_s",
+        ):  # fmt: skip
+            value = getattr(risk, name)
+            check(f"{at}.risk.{name}", value, value > 0, "positive")
+        fraction = risk.reduce_at_loss_fraction
+        check(f"{at}.risk.reduce_at_loss_fraction", fraction, 0 < fraction <= 1, "in (0, 1]")
+
+    engine = settings.engine
+    for name in ("tick_flush_ms", "marks_interval_ms"):
+        value = getattr(engine, name)
+        check(
+            f"engine.{name}",
+            value,
+            1 <= value <= MAX_INTERVAL_MS,
+            f"between 1 and {MAX_INTERVAL_MS} (milliseconds)",
+        )
+    check(
+        "engine.equity_snapshot_s",
+        engine.equity_snapshot_s,
+        0 < engine.equity_snapshot_s <= MAX_EQUITY_SNAPSHOT_S,
+        f"in (0, {MAX_EQUITY_SNAPSHOT_S:g}] (seconds)",
+    )
+    check(
+        "engine.report_currency",
+        engine.report_currency,
+        _is_currency(engine.report_currency),
+        "a 3-letter code",
+    )
+    _check_venues(settings)
+
+    sim = settings.sim
+    check(
+        "sim.ticks_per_second",
+        sim.ticks_per_second,
+        0 < sim.ticks_per_second <= MAX_SIM_TICKS_PER_SECOND,
+        f"in (0, {MAX_SIM_TICKS_PER_SECOND:g}] (per instrument)",
+    )
+    check(
+        "sim.volatility_scale",
+        sim.volatility_scale,
+        0 <= sim.volatility_scale <= MAX_SIM_VOLATILITY_SCALE,
+        f"between 0 and {MAX_SIM_VOLATILITY_SCALE:g}",
+    )
+    unknown = [n for n in sim.instruments if n not in SIM_INSTRUMENTS]
+    if unknown:
+        raise ConfigError(
+            f"{source}: key 'sim.instruments' names unknown instruments {', '.join(unknown)} "
+            f"(expected some of: {', '.join(sorted(SIM_INSTRUMENTS))})"
+        )
+    twice = sorted({n for n in sim.instruments if sim.instruments.count(n) > 1})
+    if twice:
+        raise ConfigError(
+            f"{source}: key 'sim.instruments' names {', '.join(twice)} more than once"
+        )
+
+    oanda = settings.oanda  # checked with any venue: a bad value waits for the switch to it
+    for name in (
+        "request_timeout_s", "stream_silence_s", "reconnect_backoff_s", "max_backoff_s",
+        "max_connects_per_s", "max_requests_per_s",
+    ):  # fmt: skip
+        value = getattr(oanda, name)
+        check(f"oanda.{name}", value, value > 0, "positive")
+    check(
+        "oanda.max_backoff_s",
+        oanda.max_backoff_s,
+        oanda.max_backoff_s >= oanda.reconnect_backoff_s,
+        f"at least oanda.reconnect_backoff_s ({oanda.reconnect_backoff_s:g})",
+    )
+
+    api = settings.api
+    check(
+        "api.tcp_port",
+        api.tcp_port,
+        0 <= api.tcp_port <= 65535,
+        "between 0 and 65535 (0: no TCP listener)",
+    )
+    if api.tcp_port and not is_loopback(api.tcp_host):
+        if not api.allow_remote:
+            raise ConfigError(
+                f"{source}: key 'api.tcp_host' is not loopback: set api.allow_remote = true "
+                "(and TLS) to listen beyond this machine"
+            )
+        if not (api.tls_cert and api.tls_key):
+            raise ConfigError(
+                f"{source}: keys 'api.tls_cert' and 'api.tls_key' are required for a remote bind"
+            )
+    if api.socket_path:
+        socket = os.path.expanduser(api.socket_path)
+        problem = socket_path_problem(socket)
+        if problem:
+            raise ConfigError(f"{source}: key 'api.socket_path' {problem}: {socket}")
+    try:
+        settings.monitoring.validate(source)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    fps = settings.ui.fps
+    check("ui.fps", fps, 1 <= fps <= 120, "between 1 and 120")
+
+
+def _is_currency(code: str) -> bool:
+    return len(code) == 3 and code.isascii() and code.isalpha()
+
+
+def _check_venues(settings: Settings) -> None:
+    """The venue keys agree with each other and, for OANDA, with the accounts and the risk."""
+    source, engine = settings.source, settings.engine
+    if engine.market_data != engine.broker:
+        raise ConfigError(
+            f"{source}: keys 'engine.market_data' and 'engine.broker' must name the same venue "
+            f"(got {engine.market_data!r} and {engine.broker!r})"
+        )
+    if engine.broker != "oanda":
+        return
+    oanda = settings.oanda
+    if oanda.environment == "live" and not oanda.i_understand_this_is_live:
+        raise ConfigError(
+            f'{source}: oanda.environment = "live" trades real money: set '
+            "oanda.i_understand_this_is_live = true to confirm"
+        )
+    if len(settings.accounts) != 1:
+        raise ConfigError(
+            f"{source}: the oanda venue trades one account: exactly one [[accounts]] table is "
+            f"required (its risk limits apply; its id, currency and balance come from OANDA)"
+        )

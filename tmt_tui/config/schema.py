@@ -1,0 +1,235 @@
+"""The settings' shape: one frozen dataclass per TOML table, each default documented at its field.
+
+The annotations are the schema the loader enforces, so a closed choice is a ``Literal``: a value
+outside it fails at loading like any other wrong type, naming the file, the key and the choices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used, with where and why."""
+
+
+#: A venue that feeds quotes or executes orders.
+Venue = Literal["sim", "oanda"]
+#: What a graceful stop does with working orders: leave them at the venue, or cancel them.
+OnShutdown = Literal["leave", "cancel"]
+#: Which OANDA hosts to use; "local" is `tmt oanda-sim` on loopback.
+OandaEnvironment = Literal["practice", "live", "local"]
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    """Pre-trade limits for one account (money in the account currency)."""
+
+    max_order_units: int = 10_000_000  # largest single order
+    max_order_notional: Decimal = Decimal("10000000")  # |units| x price, in account currency
+    max_position_units: int = 20_000_000  # net units per instrument after the order
+    max_leverage: Decimal = Decimal("30")  # gross exposure / equity after the order
+    daily_loss_limit: Decimal = Decimal("5000")  # realized + unrealized since 17:00 New York
+    reduce_at_loss_fraction: Decimal = Decimal("0.8")  # enter REDUCING at this share of the limit
+    price_collar_pct: Decimal = Decimal("5")  # limit / stop price within this % of mid
+    max_quote_age_s: float = 10.0  # market orders need a quote at most this old
+    max_working_orders: int = 200
+    max_orders_per_second: int = 50
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    id: str
+    currency: str = "USD"
+    balance: Decimal = Decimal("100000")  # opening balance of a new sim account
+    risk: RiskLimits = field(default_factory=RiskLimits)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    journal_path: str = ""  # empty: $XDG_DATA_HOME/tmt/journal.db
+    market_data: Venue = "sim"  # which venue feeds quotes
+    broker: Venue = "sim"  # which venue executes orders
+    tick_flush_ms: int = 250  # ticks are journaled in batches this often
+    marks_interval_ms: int = 50  # full revaluation and publication of marks
+    equity_snapshot_s: float = 60.0  # equity rows in the derived table
+    report_currency: str = "USD"  # the header's total across accounts is shown in this currency
+    on_shutdown: OnShutdown = "leave"  # graceful stop: "leave" working orders, or "cancel" them
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    seed: int = 7
+    ticks_per_second: float = 4.0  # per instrument
+    volatility_scale: float = 1.0
+    instruments: tuple[str, ...] = ()  # empty: the whole built-in universe
+
+
+#: (REST, stream) base URLs of each environment; a test keeps the keys those of the Literal.
+OANDA_HOSTS: dict[OandaEnvironment, tuple[str, str]] = {
+    "practice": ("https://api-fxpractice.oanda.com", "https://stream-fxpractice.oanda.com"),
+    "live": ("https://api-fxtrade.oanda.com", "https://stream-fxtrade.oanda.com"),
+    "local": ("http://127.0.0.1:8090", "http://127.0.0.1:8090"),
+}
+
+
+@dataclass(frozen=True)
+class OandaSettings:
+    """The OANDA v20 venue. The token comes from ``$OANDA_TOKEN`` only (never this file); the
+    account id from ``account_id`` or, when empty, ``$OANDA_ACCOUNT_ID``."""
+
+    environment: OandaEnvironment = "practice"
+    rest_url: str = ""  # empty: the environment's REST host
+    stream_url: str = ""  # empty: the environment's streaming host
+    account_id: str = ""  # empty: $OANDA_ACCOUNT_ID
+    instruments: tuple[str, ...] = ()  # empty: every CURRENCY instrument of the account
+    i_understand_this_is_live: bool = False  # required for environment = "live"
+    request_timeout_s: float = 10.0
+    stream_silence_s: float = 10.0  # a stream silent this long is dead (heartbeats every 5 s)
+    reconnect_backoff_s: float = 0.5  # first reconnect delay, doubled (with jitter) per failure
+    max_backoff_s: float = 10.0
+    max_connects_per_s: float = 2.0  # new stream connections (OANDA refuses more)
+    max_requests_per_s: float = 90.0  # REST requests on the connection (OANDA allows 100)
+
+    def urls(self) -> tuple[str, str]:
+        """(REST, stream) base URLs."""
+        rest, stream = OANDA_HOSTS.get(self.environment, OANDA_HOSTS["practice"])
+        return (self.rest_url or rest).rstrip("/"), (
+            self.stream_url or self.rest_url or stream
+        ).rstrip("/")
+
+    def resolved_account_id(self) -> str:
+        return self.account_id or os.environ.get("OANDA_ACCOUNT_ID", "")
+
+
+@dataclass(frozen=True)
+class KillSwitchSettings:
+    flatten: bool = False  # close every position on engage, then cancel what is left
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    fps: int = 20  # redraw at most this often
+    theme: str = "tmt-dark"  # a tmt theme or any Textual built-in; an unknown name: tmt-dark
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The control API that `tmt attach`, the CLI and scripts use (token from TMT_API_TOKEN or
+    the state dir's api.token; never from this file)."""
+
+    enabled: bool = True
+    socket_path: str = ""  # empty: $XDG_RUNTIME_DIR/tmt/engine.sock, else ~/.local/state/tmt/
+    tcp_port: int = 0  # 0: no TCP listener
+    tcp_host: str = "127.0.0.1"
+    allow_remote: bool = False  # a non-loopback tcp_host needs this and TLS
+    tls_cert: str = ""
+    tls_key: str = ""
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    """Metrics endpoint, health thresholds and alert rule thresholds (defaults documented here)."""
+
+    metrics_enabled: bool = True  # serve /metrics and /healthz (embedded and headless engines)
+    metrics_host: str = "127.0.0.1"  # loopback only unless allow_remote
+    metrics_port: int = 9464  # 0: any free port (tests)
+    allow_remote: bool = False  # a non-loopback metrics_host needs this (metrics carry balances)
+    health_heartbeat_s: float = 2.0  # /healthz 503 when the engine loop is silent this long
+    health_feed_stale_s: float = 10.0  # /healthz 503 when the newest accepted quote is this old
+    stale_quote_s: float = 10.0  # alert: one instrument without an accepted quote this long
+    daily_loss_alert_fraction: Decimal = Decimal("0.8")  # alert: daily loss >= this x the limit
+    margin_alert_fraction: Decimal = Decimal("0.5")  # alert: margin used / equity above this
+    reject_burst_count: int = 10  # alert: this many order rejects ...
+    reject_burst_window_s: float = 60.0  # ... within this many seconds
+    ack_latency_alert_s: float = 0.05  # alert: order ack latency quantile above this ...
+    ack_latency_quantile: float = 0.99  # ... at this quantile ...
+    ack_latency_window_s: float = 60.0  # ... over the replies of this many seconds ...
+    ack_latency_min_samples: int = 10  # ... once at least this many replies are in the window
+    alert_clear_s: float = 5.0  # a raised alert clears after its condition held false this long
+
+    def validate(self, source: str = "<monitoring>") -> None:
+        """Raise ValueError naming the first key that cannot be used.
+
+        A method rather than a rule in ``checks``, because monitoring code checks its table on
+        its own, without a whole ``Settings``."""
+
+        def bad(key: str, expected: str) -> ValueError:
+            return ValueError(f"{source}: key 'monitoring.{key}' must be {expected}")
+
+        if not 0 <= self.metrics_port <= 65535:
+            raise bad("metrics_port", "between 0 and 65535")
+        if not self.allow_remote and not is_loopback(self.metrics_host):
+            raise bad("metrics_host", "a loopback address unless monitoring.allow_remote = true")
+        positive = (
+            "health_heartbeat_s", "health_feed_stale_s", "stale_quote_s",
+            "reject_burst_window_s", "ack_latency_alert_s", "ack_latency_window_s",
+        )  # fmt: skip
+        for key in positive:
+            if not getattr(self, key) > 0:
+                raise bad(key, "positive")
+        if self.alert_clear_s < 0:
+            raise bad("alert_clear_s", "zero or positive")
+        for key in ("reject_burst_count", "ack_latency_min_samples"):
+            if getattr(self, key) < 1:
+                raise bad(key, "at least 1")
+        if not 0 < self.ack_latency_quantile <= 1:
+            raise bad("ack_latency_quantile", "in (0, 1]")
+        if not Decimal(0) < self.daily_loss_alert_fraction <= Decimal(1):
+            raise bad("daily_loss_alert_fraction", "in (0, 1]")
+        if not self.margin_alert_fraction > 0:
+            raise bad("margin_alert_fraction", "positive")
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    sim: SimSettings = field(default_factory=SimSettings)
+    oanda: OandaSettings = field(default_factory=OandaSettings)
+    kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    accounts: tuple[AccountSettings, ...] = ()
+    source: str = "<defaults>"
+
+    def journal_path(self) -> Path:
+        """Where the journal lives: the configured path, else under ``$XDG_DATA_HOME/tmt``."""
+        if self.engine.journal_path:
+            return Path(os.path.expanduser(self.engine.journal_path))
+        data_home = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+        return Path(data_home) / "tmt" / "journal.db"
+
+    def to_plain(self) -> dict[str, Any]:
+        """The effective config as JSON-able data, journaled at every start."""
+
+        def plain(value: Any) -> Any:
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            if isinstance(value, tuple | list):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, Decimal):
+                return str(value)
+            return value
+
+        return typing.cast(dict[str, Any], plain(self))
