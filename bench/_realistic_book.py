@@ -93,7 +93,7 @@ def working_orders(mids: dict[str, Decimal], count: int = 50) -> list[SubmitOrde
 
 async def seed_book(client: Any, mids: dict[str, Decimal]) -> None:
     for command in opening_orders() + working_orders(mids):
-        reply = await client.submit(command)
+        reply = await client.execute(command)
         if not reply.ok:
             raise RuntimeError(f"seeding failed: {command} -> {reply}")
 

@@ -53,7 +53,7 @@ async def timed_submits(client: Any, n: int, expect_ok: bool = True) -> dict[str
         units = 1000 if i % 2 == 0 else -1000
         command = SubmitOrder("SIM-USD", "EUR_USD", units, origin=Origin.CLI)
         start = time.perf_counter_ns()
-        reply = await client.submit(command)
+        reply = await client.execute(command)
         elapsed = time.perf_counter_ns() - start
         if reply.ok != expect_ok:
             raise RuntimeError(reply)

@@ -36,17 +36,17 @@ async def main() -> None:
         for _ in range(ROUNDS):
             working = sum(1 for o in core.orders.open.values() if not o.is_protective)
             for command in working_orders(mids, 100 - working):
-                reply = await client.submit(command)
+                reply = await client.execute(command)
                 if not reply.ok:
                     raise RuntimeError(reply)
             start = now_ns()
-            reply = await client.engage_kill_switch(EngageKillSwitch("bench", Origin.CLI))
+            reply = await client.execute(EngageKillSwitch("bench", Origin.CLI))
             samples.append(now_ns() - start)
             left = [o for o in core.orders.open.values() if not o.is_protective]
             states = {a.state for a in core.portfolio.accounts.values()}
             if left or states != {TradingState.HALTED} or "cancelling 100" not in reply.message:
                 raise RuntimeError(f"{reply} left={len(left)} states={states}")
-            await client.reset_kill_switch(ResetKillSwitch(Origin.CLI))
+            await client.execute(ResetKillSwitch(Origin.CLI))
     finally:
         await client.close()
     result = percentiles(samples, "ms")

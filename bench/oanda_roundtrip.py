@@ -16,9 +16,10 @@ import statistics
 import time
 from typing import Any
 
+from tmt_tui.venues.oanda.server import ServerThread
+
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.venues.oanda.client import Filled, OandaClient, Token
-from tmt_tui.venues.oanda.server import ServerThread
 
 N = 2000
 WARMUP = 100
@@ -59,7 +60,7 @@ async def ours(server: ServerThread) -> list[int]:
                 type=OrderType.MARKET,
             )
             start = time.perf_counter_ns()
-            outcome = await client.submit(order)
+            outcome = await client.execute(order)
             elapsed = time.perf_counter_ns() - start
             if not isinstance(outcome, Filled):
                 raise RuntimeError(outcome)

@@ -35,7 +35,7 @@ async def main() -> None:
                 "SIM-USD", "EUR_USD", 1000 if i % 2 == 0 else -1000, origin=Origin.CLI
             )
             start = now_ns()
-            reply = await client.submit(command)
+            reply = await client.execute(command)
             elapsed = now_ns() - start
             if not reply.ok:
                 raise RuntimeError(reply)

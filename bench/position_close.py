@@ -29,13 +29,13 @@ async def main() -> None:
         await seed_book(client, await current_mids(client))
         samples = []
         for i in range(N + 100):
-            opened = await client.submit(
+            opened = await client.execute(
                 SubmitOrder("SIM-USD", "NZD_USD", 10_000, origin=Origin.CLI)
             )
             if not opened.ok:
                 raise RuntimeError(opened)
             start = now_ns()
-            reply = await client.close_position(
+            reply = await client.execute(
                 ClosePosition("SIM-USD", "NZD_USD", origin=Origin.CLI)
             )
             elapsed = now_ns() - start

@@ -72,5 +72,5 @@ async def test_an_order_from_the_attached_ui_stays_with_the_engine_after_it_quit
     await eventually(lambda: server.clients == 0, "the server to see the UI leave")
     submitted = journal_events(journal, "order.submitted")
     assert [e["origin"] for e in submitted] == ["api"]
-    still_trading = await engine.submit(SubmitOrder("SIM-USD", instrument, -10_000))
+    still_trading = await engine.execute(SubmitOrder("SIM-USD", instrument, -10_000))
     assert still_trading.ok, still_trading

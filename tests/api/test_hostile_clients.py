@@ -39,7 +39,7 @@ async def closed_with(ws: Any) -> tuple[int, str]:
 async def assert_engine_trades_with_intact_journal(
     remote: RemoteEngineClient, journal: Path
 ) -> None:
-    reply = await remote.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+    reply = await remote.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
     assert reply.ok, reply
     assert journal_rows(journal, "pragma integrity_check") == [("ok",)]
     seqs = [seq for (seq,) in journal_rows(journal, "select seq from events order by seq")]
@@ -183,7 +183,7 @@ async def test_an_oversized_frame_closes_that_connection_only(
 async def test_many_commands_at_once_are_all_answered(remote: RemoteEngineClient) -> None:
     orders = [SubmitOrder("SIM-USD", "EUR_USD", 1_000 if i % 2 else -1_000) for i in range(40)]
 
-    replies = await asyncio.gather(*(remote.submit(o) for o in orders))
+    replies = await asyncio.gather(*(remote.execute(o) for o in orders))
 
     assert [r.ok for r in replies] == [True] * 40  # under the 50/s order throttle
     assert len({r.order_id for r in replies}) == 40
@@ -228,5 +228,5 @@ async def test_an_out_of_range_order_is_refused_at_the_edge_and_every_account_tr
     assert (error["type"], error["code"]) == ("error", "BAD_COMMAND")
     assert text in error["message"]
     await assert_engine_trades_with_intact_journal(remote, journal)
-    other = await remote.submit(SubmitOrder("SIM-EUR", "EUR_USD", 1_000))
+    other = await remote.execute(SubmitOrder("SIM-EUR", "EUR_USD", 1_000))
     assert other.ok, other

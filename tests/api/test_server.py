@@ -39,9 +39,9 @@ def mode(path: Path) -> int:
 async def test_submit_gets_the_same_reply_as_the_local_client(
     remote: RemoteEngineClient, engine: LocalEngineClient
 ) -> None:
-    local = await engine.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+    local = await engine.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
-    reply = await remote.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+    reply = await remote.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
     assert isinstance(reply, Reply)
     assert (reply.ok, reply.code) == (local.ok, local.code) == (True, "OK")
@@ -53,7 +53,7 @@ async def test_submit_gets_the_same_reply_as_the_local_client(
 async def test_commands_from_the_api_are_journaled_with_the_api_origin(
     remote: RemoteEngineClient, journal: Path
 ) -> None:
-    reply = await remote.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000, origin=Origin.AUTO))
+    reply = await remote.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000, origin=Origin.AUTO))
 
     submitted = journal_events(journal, "order.submitted")
     assert [(e["order"]["id"], e["origin"]) for e in submitted] == [(reply.order_id, "api")]
@@ -62,7 +62,7 @@ async def test_commands_from_the_api_are_journaled_with_the_api_origin(
 async def test_the_cli_keeps_its_own_origin(server: ServerThread, token: Secret, journal) -> None:
     cli = RemoteEngineClient(server.socket_path, token=token, client_name="tmt cli")
     try:
-        reply = await cli.engage_kill_switch(EngageKillSwitch(reason="tmt kill"))
+        reply = await cli.execute(EngageKillSwitch(reason="tmt kill"))
     finally:
         await cli.close()
 
@@ -72,11 +72,11 @@ async def test_the_cli_keeps_its_own_origin(server: ServerThread, token: Secret,
 
 async def test_every_command_kind_reaches_the_engine(remote: RemoteEngineClient) -> None:
     replies = [
-        await remote.set_reducing(SetReducing(on=True)),
-        await remote.set_reducing(SetReducing(on=False)),
-        await remote.cancel_all(CancelAll()),
-        await remote.engage_kill_switch(EngageKillSwitch(reason="test")),
-        await remote.reset_kill_switch(ResetKillSwitch()),
+        await remote.execute(SetReducing(on=True)),
+        await remote.execute(SetReducing(on=False)),
+        await remote.execute(CancelAll()),
+        await remote.execute(EngageKillSwitch(reason="test")),
+        await remote.execute(ResetKillSwitch()),
     ]
 
     assert [r.ok for r in replies] == [True] * 5, replies
@@ -108,7 +108,7 @@ async def test_an_order_shows_up_in_the_stream_after_its_snapshot(
     stream = remote.subscribe()
     snapshot = await anext(stream)
 
-    reply = await remote.submit(SubmitOrder("SIM-USD", "GBP_USD", 2_000))
+    reply = await remote.execute(SubmitOrder("SIM-USD", "GBP_USD", 2_000))
     events = []
     while not any(e.data.get("order_id") == reply.order_id for e in events):
         item = await asyncio.wait_for(anext(stream), 15)
@@ -128,10 +128,10 @@ async def test_a_read_only_client_can_watch_but_not_trade(
         snapshot = await anext(stream)
         await stream.aclose()
         replies = [
-            await viewer.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000)),
-            await viewer.cancel_all(CancelAll()),
-            await viewer.engage_kill_switch(EngageKillSwitch()),
-            await viewer.set_reducing(SetReducing()),
+            await viewer.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000)),
+            await viewer.execute(CancelAll()),
+            await viewer.execute(EngageKillSwitch()),
+            await viewer.execute(SetReducing()),
         ]
     finally:
         await viewer.close()
@@ -174,7 +174,7 @@ async def test_the_client_finds_the_token_the_engine_created(
     client = RemoteEngineClient()  # default socket, token from the state dir
     try:
         await client.connect()
-        reply = await client.cancel_all(CancelAll())
+        reply = await client.execute(CancelAll())
     finally:
         await client.close()
         await asyncio.to_thread(thread.stop)
@@ -215,7 +215,7 @@ async def test_a_stale_socket_file_is_replaced(
     thread.start()
     client = RemoteEngineClient(path, token=token)
     try:
-        reply = await client.cancel_all(CancelAll())
+        reply = await client.execute(CancelAll())
     finally:
         await client.close()
         await asyncio.to_thread(thread.stop)
@@ -236,7 +236,7 @@ async def test_stop_closes_clients_and_the_engine_keeps_running(
         while True:
             await asyncio.wait_for(anext(stream), 15)
     assert not remote.connected
-    assert (await engine.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))).ok
+    assert (await engine.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))).ok
 
 
 async def test_subscribe_again_after_a_drop_reconnects(
@@ -273,7 +273,7 @@ async def test_a_command_in_flight_when_the_connection_drops_says_so(
     await asyncio.to_thread(server.stop)
 
     with pytest.raises(ConnectionError):
-        await remote.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        await remote.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
 
 async def test_the_token_never_shows_in_logs_journal_or_reprs(
@@ -288,7 +288,7 @@ async def test_the_token_never_shows_in_logs_journal_or_reprs(
     client = RemoteEngineClient(token=token)
     wrong = RemoteEngineClient(token=token.reveal() + "x")
     try:
-        await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
         stream = client.subscribe()
         await anext(stream)
         await stream.aclose()
@@ -334,7 +334,7 @@ async def test_the_same_api_on_loopback_tcp(engine: LocalEngineClient, token: Se
     assert address is not None and address[0] == "127.0.0.1"
     client = RemoteEngineClient(token=token, tcp=address)
     try:
-        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
     finally:
         await client.close()
         await asyncio.to_thread(thread.stop)
@@ -347,7 +347,7 @@ async def test_commands_after_the_engine_stopped_are_refused_with_the_reason(
 ) -> None:
     await engine.close()
 
-    reply = await remote.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+    reply = await remote.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
     assert (reply.ok, reply.code) == (False, "ENGINE_STOPPED")
 
@@ -411,9 +411,9 @@ async def test_tmt_stop_stops_the_engine_after_replying(
     viewer = RemoteEngineClient(server.socket_path, token=token, read_only=True)
     cli = RemoteEngineClient(server.socket_path, token=token, client_name="tmt cli")
     try:
-        refused = await viewer.stop_engine(StopEngine())
+        refused = await viewer.execute(StopEngine())
 
-        reply = await cli.stop_engine(StopEngine())
+        reply = await cli.execute(StopEngine())
     finally:
         await viewer.close()
         await cli.close()

@@ -45,7 +45,7 @@ async def test_a_stalled_reader_is_closed_with_4002_while_a_normal_one_keeps_rec
         before = received[0]
         await eventually(lambda: received[0] > before + 20, "more updates for the normal reader")
         normal_still_streaming = not consumer.done()
-        with_slow_gone = await engine.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        with_slow_gone = await engine.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
         try:
             async with asyncio.timeout(15):
                 while True:

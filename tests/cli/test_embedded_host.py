@@ -44,7 +44,7 @@ async def test_the_kill_switch_reaches_an_embedded_engine_over_the_socket(host: 
     )
     await client.connect()
     try:
-        reply = await client.engage_kill_switch(EngageKillSwitch("from another shell", Origin.CLI))
+        reply = await client.execute(EngageKillSwitch("from another shell", Origin.CLI))
     finally:
         await client.close()
 

@@ -30,7 +30,7 @@ async def main(journal: Path) -> None:
     command = SubmitOrder(
         "SIM-USD", "EUR_USD", 10_000, take_profit=Decimal("2.00000"), stop_loss=Decimal("0.50000")
     )
-    reply = await client.submit(command)
+    reply = await client.execute(command)
     sys.stdout.write(json.dumps(reply.to_wire()) + "\n")
     sys.stdout.flush()
     threading.Event().wait()  # hang with the engine running until killed

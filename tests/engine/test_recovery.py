@@ -60,15 +60,15 @@ def lasting_state(snap: Snapshot) -> dict[str, Any]:
 async def trade_a_little(client: LocalEngineClient) -> dict[str, str]:
     """A protected market buy, a resting limit, a partial close and a position in EUR."""
     quotes = client.runner.core.book.quotes  # type: ignore[union-attr]
-    market = await client.submit(
+    market = await client.execute(
         SubmitOrder("SIM-USD", "EUR_USD", 10_000, take_profit=D("2.00000"), stop_loss=D("0.50000"))
     )
     resting_price = (quotes["GBP_USD"].bid * D("0.97")).quantize(D("0.00001"))
-    resting = await client.submit(
+    resting = await client.execute(
         SubmitOrder("SIM-USD", "GBP_USD", 5_000, OrderType.LIMIT, resting_price)
     )
-    closed = await client.close_position(ClosePosition("SIM-USD", "EUR_USD", units=4_000))
-    euro = await client.submit(SubmitOrder("SIM-EUR", "USD_JPY", -20_000))
+    closed = await client.execute(ClosePosition("SIM-USD", "EUR_USD", units=4_000))
+    euro = await client.execute(SubmitOrder("SIM-EUR", "USD_JPY", -20_000))
     for reply in (market, resting, closed, euro):
         assert reply.ok, reply
     return {"market": market.order_id or "", "resting": resting.order_id or ""}
@@ -78,7 +78,7 @@ async def test_clean_restart_restores_the_full_picture(journal_path: Path) -> No
     settings = engine_settings(journal_path)
     async with running(settings) as client:
         await trade_a_little(client)
-        await client.set_reducing(SetReducing(on=True, account="SIM-EUR"))
+        await client.execute(SetReducing(on=True, account="SIM-EUR"))
         before = await snapshot(client)
 
     async with running(settings) as client:
@@ -116,7 +116,7 @@ async def test_restored_engine_can_close_the_recovered_position(journal_path: Pa
         await trade_a_little(client)
 
     async with running(settings) as client:
-        reply = await client.close_position(ClosePosition("SIM-USD", "EUR_USD"))
+        reply = await client.execute(ClosePosition("SIM-USD", "EUR_USD"))
         after = await snapshot(client)
 
     assert reply.ok, reply
@@ -128,12 +128,12 @@ async def test_kill_switch_halt_is_latched_across_restart(journal_path: Path) ->
     settings = engine_settings(journal_path)
     async with running(settings) as client:
         await trade_a_little(client)
-        await client.engage_kill_switch(EngageKillSwitch("end of day"))
+        await client.execute(EngageKillSwitch("end of day"))
         before = await snapshot(client)
 
     async with running(settings) as client:
         after = await snapshot(client)
-        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
     assert (after.kill_switch_engaged, after.kill_switch_reason) == (True, "end of day")
     assert {a.id: a.trading_state for a in after.accounts} == {
@@ -148,13 +148,13 @@ async def test_daily_loss_breach_is_latched_across_restart(journal_path: Path) -
     # a 0.01 USD limit: the spread paid on any market order breaches it at the next marks tick
     settings = with_risk(engine_settings(journal_path), daily_loss_limit=D("0.01"))
     async with running(settings) as client:
-        await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 10_000))
+        await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 10_000))
         usd = client.runner.core.portfolio.accounts["SIM-USD"]  # type: ignore[union-attr]
         await eventually(lambda: usd.breached)
 
     async with running(settings) as client:
         after = await snapshot(client)
-        reply = await client.reset_kill_switch(ResetKillSwitch())
+        reply = await client.execute(ResetKillSwitch())
 
     accounts = {a.id: a for a in after.accounts}
     assert accounts["SIM-USD"].daily_loss_breached

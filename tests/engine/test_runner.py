@@ -35,7 +35,7 @@ async def rest_limits(client: LocalEngineClient, count: int) -> list[str]:
     ids = []
     for i in range(count):
         price = (quotes["EUR_USD"].bid * D("0.97") - D("0.00010") * i).quantize(D("0.00001"))
-        reply = await client.submit(
+        reply = await client.execute(
             SubmitOrder("SIM-USD", "EUR_USD", 1_000, OrderType.LIMIT, price)
         )
         assert reply.ok, reply
@@ -45,7 +45,7 @@ async def rest_limits(client: LocalEngineClient, count: int) -> list[str]:
 
 async def test_order_reply_comes_after_its_events_are_in_the_journal(journal_path: Path) -> None:
     async with running(engine_settings(journal_path)) as client:
-        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
         submitted = events_of(journal_path, "order.submitted")
         filled = events_of(journal_path, "order.filled")
@@ -59,7 +59,7 @@ async def test_order_reply_comes_after_its_events_are_in_the_journal(journal_pat
 
 async def test_rejected_order_reply_carries_the_reason_code(journal_path: Path) -> None:
     async with running(engine_settings(journal_path)) as client:
-        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 0))
+        reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 0))
 
     assert (reply.ok, reply.code) == (False, Reason.INVALID_UNITS.value)
     assert reply.message == "units must not be zero"
@@ -71,8 +71,8 @@ async def test_an_order_naming_an_unknown_account_leaves_later_updates_flowing(
     async with running(engine_settings(journal_path)) as client:
         stream = client.subscribe()
         await anext(stream)  # the snapshot
-        typo = await client.submit(SubmitOrder("SIM-TYPO", "EUR_USD", 1_000))
-        placed = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        typo = await client.execute(SubmitOrder("SIM-TYPO", "EUR_USD", 1_000))
+        placed = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
         seen: set[str] = set()
         while placed.order_id not in seen:
@@ -91,7 +91,7 @@ async def test_kill_switch_halt_and_its_cancels_are_journaled_before_the_reply(
     async with running(engine_settings(journal_path)) as client:
         ids = await rest_limits(client, 3)
 
-        reply = await client.engage_kill_switch(EngageKillSwitch("panic"))
+        reply = await client.execute(EngageKillSwitch("panic"))
 
         engaged = events_of(journal_path, "kill_switch.engaged")
         halted = events_of(journal_path, "trading_state.changed")
@@ -176,7 +176,7 @@ async def test_order_whose_events_cannot_be_journaled_is_answered_journal_error(
     async with running(engine_settings(journal_path)) as client:
         fail_next_append(client.runner.journal)  # type: ignore[arg-type]
 
-        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
     assert (reply.ok, reply.code) == (False, Reason.JOURNAL_ERROR.value)
     assert "disk is full" in reply.message
@@ -185,9 +185,9 @@ async def test_order_whose_events_cannot_be_journaled_is_answered_journal_error(
 async def test_after_a_failed_journal_write_new_exposure_is_refused(journal_path: Path) -> None:
     async with running(engine_settings(journal_path)) as client:
         fail_next_append(client.runner.journal)  # type: ignore[arg-type]
-        await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
-        reply = await client.submit(SubmitOrder("SIM-EUR", "USD_JPY", 1_000))
+        reply = await client.execute(SubmitOrder("SIM-EUR", "USD_JPY", 1_000))
 
     assert (reply.ok, reply.code) == (False, Reason.TRADING_HALTED.value)
 
@@ -199,11 +199,11 @@ async def test_after_a_failed_journal_write_the_halt_is_visible_and_only_a_resta
     # answered NOT_HALTED: a halt nobody could see or lift
     async with running(engine_settings(journal_path)) as client:
         fail_next_append(client.runner.journal)  # type: ignore[arg-type]
-        await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
 
         picture = await snapshot(client)
-        reset = await client.reset_kill_switch(ResetKillSwitch())
-        closing = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", -1_000))
+        reset = await client.execute(ResetKillSwitch())
+        closing = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", -1_000))
 
     assert picture.kill_switch_engaged
     assert picture.kill_switch_reason == "journal write failed"
@@ -217,7 +217,7 @@ async def test_after_a_failed_journal_write_the_halt_is_visible_and_only_a_resta
 
     async with running(engine_settings(journal_path)) as client:  # a restart reloads the journal
         picture = await snapshot(client)
-        reply = await client.submit(SubmitOrder("SIM-EUR", "USD_JPY", 1_000))
+        reply = await client.execute(SubmitOrder("SIM-EUR", "USD_JPY", 1_000))
 
     assert not picture.kill_switch_engaged
     assert reply.ok, reply
@@ -227,8 +227,8 @@ async def test_a_size_past_64_bit_integers_is_refused_without_touching_the_journ
     journal_path: Path,
 ) -> None:
     async with running(engine_settings(journal_path)) as client:
-        huge = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 2**63))
-        other = await client.submit(SubmitOrder("SIM-EUR", "EUR_USD", 1_000))
+        huge = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 2**63))
+        other = await client.execute(SubmitOrder("SIM-EUR", "EUR_USD", 1_000))
         picture = await snapshot(client)
 
     assert (huge.ok, huge.code) == (False, Reason.INVALID_UNITS.value)
@@ -260,7 +260,7 @@ async def test_a_restart_that_could_not_value_an_open_position_refuses_to_start(
     try:
         book = client.runner.core.book  # type: ignore[union-attr]
         await eventually(lambda: {"GBP_JPY", "USD_JPY"} <= set(book.quotes))
-        reply = await client.submit(SubmitOrder("SIM-USD", "GBP_JPY", 100_000))
+        reply = await client.execute(SubmitOrder("SIM-USD", "GBP_JPY", 100_000))
         assert reply.ok, reply
     finally:
         await client.close()

@@ -60,12 +60,12 @@ async def watched_engine(
 async def trade(client: LocalEngineClient, fills: int) -> dict[str, int]:
     """``fills`` filled market orders, a resting limit and a rejected order; counts by outcome."""
     for _ in range(fills):
-        reply = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
         assert reply.ok and reply.message.startswith("filled"), reply
     bid = client.runner.core.book.quotes["EUR_USD"].bid  # type: ignore[union-attr]
     far = (bid * Decimal("0.97")).quantize(Decimal("0.00001"))
-    resting = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 1_000, OrderType.LIMIT, far))
+    resting = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000, OrderType.LIMIT, far))
     assert resting.ok, resting
-    refused = await client.submit(SubmitOrder("SIM-USD", "EUR_USD", 0))
+    refused = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 0))
     assert (refused.ok, refused.code) == (False, "INVALID_UNITS"), refused
     return {"MARKET": fills, "LIMIT": 1, "INVALID_UNITS": 1}

@@ -42,7 +42,7 @@ async def test_the_kill_switch_shows_as_an_engagement_and_halted_accounts(
     journal_path: Path,
 ) -> None:
     async with watched_engine(engine_settings(journal_path)) as engine:
-        reply = await engine.client.engage_kill_switch(EngageKillSwitch("test"))
+        reply = await engine.client.execute(EngageKillSwitch("test"))
         assert reply.ok, reply
 
         def halted() -> Scraped | None:

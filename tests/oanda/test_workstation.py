@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from textual.widgets import Static
+from tmt_tui.venues.oanda.server import ServerThread
 
 from tests.oanda.test_engine import TOKEN, ledger_units, oanda_settings
 from tests.tui.readiness import board_ready, screen_text, until
@@ -24,7 +25,6 @@ from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
-from tmt_tui.venues.oanda.server import ServerThread
 
 INSTRUMENTS = ("EUR_USD", "GBP_USD", "USD_JPY")
 
@@ -187,10 +187,10 @@ async def test_the_orders_pane_keeps_updating_after_an_order_for_an_unknown_acco
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: board_ready(app), "a quote for every instrument")
         await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
-        refused = await client.submit(SubmitOrder("101-typo", "EUR_USD", 1000))  # `--account`
+        refused = await client.execute(SubmitOrder("101-typo", "EUR_USD", 1000))  # `--account`
         assert (refused.ok, refused.code) == (False, "UNKNOWN_ACCOUNT")
 
-        placed = await client.submit(SubmitOrder(server.account_id, "EUR_USD", 1000))
+        placed = await client.execute(SubmitOrder(server.account_id, "EUR_USD", 1000))
 
         assert placed.ok, placed
         await until(

@@ -44,7 +44,7 @@ async def test_kill_key_halts_even_while_typing_in_the_ticket(
 async def test_close_position_works_while_halted(app: TmtApp, client, ready, eventually) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        reply = await client.submit(SubmitOrder("SIM-EUR", "EUR_USD", -20_000))
+        reply = await client.execute(SubmitOrder("SIM-EUR", "EUR_USD", -20_000))
         assert reply.ok, reply
         await eventually(pilot, lambda: "SIM-EUR:EUR_USD" in app.model.positions, "the position")
         await pilot.press("ctrl+k")

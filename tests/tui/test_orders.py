@@ -17,7 +17,7 @@ async def place_resting_limit(app: TmtApp, client) -> tuple[str, Decimal]:
     row = app.model.quotes["EUR_USD"]
     assert row.quote is not None
     limit = (row.quote.bid * Decimal("0.99")).quantize(Decimal("0.00001"))
-    reply = await client.submit(
+    reply = await client.execute(
         SubmitOrder("SIM-USD", "EUR_USD", 5_000, type=OrderType.LIMIT, price=limit)
     )
     assert reply.ok, reply

@@ -31,7 +31,7 @@ from tmt_tui.api.paths import (
     token_path,
 )
 from tmt_tui.api.protocol import ApiError, AuthError, Close
-from tmt_tui.domain.client import CommandMethods, Reply, StreamItem
+from tmt_tui.domain.client import Reply, StreamItem
 from tmt_tui.domain.commands import (
     Command,
     command_to_wire,
@@ -79,7 +79,7 @@ class _Stream:
             await self.wake.wait()
 
 
-class RemoteEngineClient(CommandMethods):
+class RemoteEngineClient:
     """Speaks to an engine's control API on ``socket_path`` (default: the standard one), or on
     ``tcp=(host, port)`` (TLS when ``ssl`` is given). ``token`` defaults to ``$TMT_API_TOKEN``
     or the token file. A ``read_only`` client can watch but every command is refused."""
@@ -297,7 +297,7 @@ class RemoteEngineClient(CommandMethods):
 
     # EngineClient -------------------------------------------------------------------------------
 
-    async def _call(self, command: Command) -> Reply:
+    async def execute(self, command: Command) -> Reply:
         ws = await self._ensure()
         rid = next(self._ids)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()

@@ -21,17 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from tmt_tui.api import protocol
 from tmt_tui.api.protocol import Close, Code, ProtocolError
 from tmt_tui.domain.commands import (
-    CancelAll,
-    CancelOrder,
-    ClosePosition,
-    Command,
-    EngageKillSwitch,
-    ModifyOrder,
     Origin,
-    ResetKillSwitch,
-    SetReducing,
-    StopEngine,
-    SubmitOrder,
 )
 
 if TYPE_CHECKING:
@@ -42,17 +32,6 @@ log = logging.getLogger("tmt_tui.api.server")
 MAX_IN_FLIGHT = 64  # commands running per connection; beyond it we stop reading its frames
 MAX_SUBSCRIPTIONS = 4  # per connection
 
-METHODS: dict[type[Command], str] = {
-    SubmitOrder: "submit",
-    ModifyOrder: "modify",
-    CancelOrder: "cancel",
-    ClosePosition: "close_position",
-    CancelAll: "cancel_all",
-    EngageKillSwitch: "engage_kill_switch",
-    ResetKillSwitch: "reset_kill_switch",
-    SetReducing: "set_reducing",
-    StopEngine: "stop_engine",
-}
 
 
 class Dropped(Exception):
@@ -208,7 +187,7 @@ class Session:
                         f"this connection is read-only: {type(command).__name__} refused",
                         rid,
                     )
-                reply = await getattr(self.server.client, METHODS[type(command)])(command)
+                reply = await self.server.client.execute(command)
                 frame = protocol.reply_frame(rid, reply)
             except ProtocolError as exc:
                 if exc.code is not Code.READ_ONLY:

@@ -339,13 +339,13 @@ async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
         take_profit=tp, stop_loss=sl, trailing_stop_distance=tsl, origin=Origin.CLI,
     )  # fmt: skip
     if args.wait != "fill":
-        _answer(args, await client.submit(command))
+        _answer(args, await client.execute(command))
         return
     stream: AsyncIterator[StreamItem] = client.subscribe()
     order_id = ""
     try:
         await stream.__anext__()  # subscribed before the order goes, so no fill is missed
-        reply = await client.submit(command)
+        reply = await client.execute(command)
         if not reply.ok or "filled" in reply.message:
             _answer(args, reply)
             return
@@ -388,14 +388,14 @@ async def modify(args: argparse.Namespace, client: Any) -> None:
     units = _entry(lambda: parse_units(args.units)) if args.units else None
     if price is None and units is None:
         raise refused("INVALID_INPUT", "give --price and/or --units")
-    _answer(args, await client.modify(ModifyOrder(args.order_id, price, units, Origin.CLI)))
+    _answer(args, await client.execute(ModifyOrder(args.order_id, price, units, Origin.CLI)))
 
 
 async def cancel(args: argparse.Namespace, client: Any) -> None:
     if args.all:
-        _answer(args, await client.cancel_all(CancelAll(args.account, Origin.CLI)))
+        _answer(args, await client.execute(CancelAll(args.account, Origin.CLI)))
     elif args.order_id:
-        _answer(args, await client.cancel(CancelOrder(args.order_id, Origin.CLI)))
+        _answer(args, await client.execute(CancelOrder(args.order_id, Origin.CLI)))
     else:
         raise refused("INVALID_INPUT", "give an order ID or --all")
 
@@ -419,7 +419,7 @@ async def close(args: argparse.Namespace, client: Any) -> None:
             raise refused("NO_POSITION", message, text=f"tmt: rejected: NO_POSITION: {message}")
     commands = [ClosePosition(a, name, units, Origin.CLI, args.trade) for a in accounts]
     if len(commands) == 1:
-        _answer(args, await client.close_position(commands[0]))
+        _answer(args, await client.execute(commands[0]))
     else:
         await _close_each(args, client, commands)
 
@@ -429,7 +429,7 @@ async def _close_each(args: argparse.Namespace, client: Any, commands: list[Any]
     (``replies``: each reply), and exit 3 when any was refused."""
     replies: list[Reply] = []
     for command in commands:
-        reply = await client.close_position(command)
+        reply = await client.execute(command)
         replies.append(reply)
         if not args.json:
             if reply.ok:
@@ -463,7 +463,7 @@ async def flatten(args: argparse.Namespace, client: Any) -> None:
 
 
 async def kill(args: argparse.Namespace, client: Any) -> None:
-    reply = await client.engage_kill_switch(EngageKillSwitch("tmt kill (CLI)", Origin.CLI))
+    reply = await client.execute(EngageKillSwitch("tmt kill (CLI)", Origin.CLI))
     if not reply.ok:
         _answer(args, reply)
     snap = await _snapshot(client)  # the reply came after the halt was durable: confirm it
@@ -479,17 +479,17 @@ async def kill(args: argparse.Namespace, client: Any) -> None:
 
 
 async def reduce(args: argparse.Namespace, client: Any) -> None:
-    _answer(args, await client.set_reducing(SetReducing(not args.off, args.account, Origin.CLI)))
+    _answer(args, await client.execute(SetReducing(not args.off, args.account, Origin.CLI)))
 
 
 async def reset_kill(args: argparse.Namespace, client: Any) -> None:
     if not args.yes:
         raise refused("CONFIRM_REQUIRED", "reset-kill re-arms trading: add --yes")
-    _answer(args, await client.reset_kill_switch(ResetKillSwitch(Origin.CLI)))
+    _answer(args, await client.execute(ResetKillSwitch(Origin.CLI)))
 
 
 async def stop(args: argparse.Namespace, client: Any) -> None:
-    _answer(args, await client.stop_engine(StopEngine(Origin.CLI)))
+    _answer(args, await client.execute(StopEngine(Origin.CLI)))
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[None]]] = {

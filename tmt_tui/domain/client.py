@@ -10,18 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tmt_tui.domain.commands import (
-    CancelAll,
-    CancelOrder,
-    ClosePosition,
-    Command,
-    EngageKillSwitch,
-    ModifyOrder,
-    ResetKillSwitch,
-    SetReducing,
-    StopEngine,
-    SubmitOrder,
-)
+from tmt_tui.domain.commands import Command
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
@@ -161,26 +150,16 @@ StreamItem = Snapshot | Update
 
 
 class EngineClient(Protocol):
-    """Async commands that return the engine's reply, and a stream of snapshot-then-updates."""
+    """The one door into an engine: every command (an order, a control, a query) goes through
+    ``execute`` and comes back as a ``Reply``; state comes as a stream of snapshot-then-updates.
 
-    async def submit(self, command: SubmitOrder) -> Reply: ...
+    A new command is a new dataclass in ``domain.commands`` and a handler in the engine; no
+    client, server or face gains a method for it.
+    """
 
-    async def modify(self, command: ModifyOrder) -> Reply: ...
-
-    async def cancel(self, command: CancelOrder) -> Reply: ...
-
-    async def close_position(self, command: ClosePosition) -> Reply: ...
-
-    async def cancel_all(self, command: CancelAll) -> Reply: ...
-
-    async def engage_kill_switch(self, command: EngageKillSwitch) -> Reply: ...
-
-    async def reset_kill_switch(self, command: ResetKillSwitch) -> Reply: ...
-
-    async def set_reducing(self, command: SetReducing) -> Reply: ...
-
-    async def stop_engine(self, command: StopEngine) -> Reply:
-        """Ask the engine to stop gracefully; the reply comes before it goes."""
+    async def execute(self, command: Command) -> Reply:
+        """Apply ``command``; the reply comes after its events are durable. ``StopEngine``'s
+        reply comes before the engine goes, then the stream ends."""
         ...
 
     def subscribe(self) -> AsyncIterator[StreamItem]:
@@ -190,39 +169,3 @@ class EngineClient(Protocol):
     async def close(self) -> None:
         """Stop listening; an embedded engine stops too, a remote one keeps running."""
         ...
-
-
-class CommandMethods:
-    """The protocol's command methods, each one call to ``_call``: a client implements only how
-    a command travels (a thread hop, a socket), never nine copies of the same delegation."""
-
-    async def _call(self, command: Command) -> Reply:
-        raise NotImplementedError
-
-    async def submit(self, command: SubmitOrder) -> Reply:
-        return await self._call(command)
-
-    async def modify(self, command: ModifyOrder) -> Reply:
-        return await self._call(command)
-
-    async def cancel(self, command: CancelOrder) -> Reply:
-        return await self._call(command)
-
-    async def close_position(self, command: ClosePosition) -> Reply:
-        return await self._call(command)
-
-    async def cancel_all(self, command: CancelAll) -> Reply:
-        return await self._call(command)
-
-    async def engage_kill_switch(self, command: EngageKillSwitch) -> Reply:
-        return await self._call(command)
-
-    async def reset_kill_switch(self, command: ResetKillSwitch) -> Reply:
-        return await self._call(command)
-
-    async def set_reducing(self, command: SetReducing) -> Reply:
-        return await self._call(command)
-
-    async def stop_engine(self, command: StopEngine) -> Reply:
-        """Ask the engine to stop gracefully: the reply comes first, then the stream ends."""
-        return await self._call(command)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from tmt_tui.domain.client import CommandMethods, Reply, StreamItem
+from tmt_tui.domain.client import Reply, StreamItem
 from tmt_tui.domain.commands import (
     Command,
 )
@@ -20,14 +20,14 @@ def _resolve(future: asyncio.Future[Reply], reply: Reply) -> None:
         future.set_result(reply)
 
 
-class LocalEngineClient(CommandMethods):
+class LocalEngineClient:
     """Speaks to an EngineRunner in this process; replies come back via ``call_soon_threadsafe``."""
 
     def __init__(self, runner: EngineRunner, owns_engine: bool = True) -> None:
         self.runner = runner
         self._owns_engine = owns_engine
 
-    async def _call(self, command: Command) -> Reply:
+    async def execute(self, command: Command) -> Reply:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Reply] = loop.create_future()
 

@@ -250,13 +250,13 @@ class TmtApp(App[None]):
     def action_kill_switch(self) -> None:
         """Engage the kill switch now: no confirmation, it only ever reduces risk."""
         self.send(
-            "kill switch", self.client.engage_kill_switch(EngageKillSwitch(reason=KILL_REASON))
+            "kill switch", self.client.execute(EngageKillSwitch(reason=KILL_REASON))
         )
 
     def action_reset_kill_switch(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.send("reset kill switch", self.client.reset_kill_switch(ResetKillSwitch()))
+                self.send("reset kill switch", self.client.execute(ResetKillSwitch()))
 
         self.push_screen(
             ConfirmScreen(
@@ -270,7 +270,7 @@ class TmtApp(App[None]):
     def action_toggle_reducing(self) -> None:
         on = not self.model.reducing
         label = "reduce only on" if on else "reduce only off"
-        self.send(label, self.client.set_reducing(SetReducing(on=on)))
+        self.send(label, self.client.execute(SetReducing(on=on)))
 
     async def action_quit(self) -> None:
         working = self.model.working_orders()

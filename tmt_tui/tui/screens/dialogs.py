@@ -177,7 +177,7 @@ class ModifyOrderScreen(ModalScreen[Reply | None]):
 
     async def _send(self, command: ModifyOrder) -> None:
         try:
-            reply = await self.client.modify(command)
+            reply = await self.client.execute(command)
         except Exception as exc:  # a broken connection is a reply the user must see
             reply = Reply(False, "CLIENT_ERROR", str(exc) or type(exc).__name__)
         self._busy = False

@@ -208,7 +208,7 @@ class MainScreen(Screen[None]):
         if order is None or not order.status.is_open:
             self.notify("Select a working order in the orders pane (3).", severity="warning")
             return
-        self.tmt.send(f"cancel {order.id}", self.tmt.client.cancel(CancelOrder(order.id)))
+        self.tmt.send(f"cancel {order.id}", self.tmt.client.execute(CancelOrder(order.id)))
 
     def action_modify_order(self) -> None:
         self.show_pane("orders")
@@ -234,7 +234,7 @@ class MainScreen(Screen[None]):
         command = ClosePosition(position.account, position.instrument)
         self.tmt.send(
             f"close {position.account} {position.instrument}",
-            self.tmt.client.close_position(command),
+            self.tmt.client.execute(command),
         )
 
     def action_help(self) -> None:

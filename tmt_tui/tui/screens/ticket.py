@@ -237,7 +237,7 @@ class OrderTicketScreen(ModalScreen[Reply | None]):
     async def _send(self, command: SubmitOrder) -> None:
         self.sent.append(command)
         try:
-            reply = await self.client.submit(command)
+            reply = await self.client.execute(command)
         except Exception as exc:  # a broken connection is a reply the user must see
             reply = Reply(False, "CLIENT_ERROR", str(exc) or type(exc).__name__)
         self._busy = False
