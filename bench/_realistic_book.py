@@ -144,10 +144,10 @@ def monitoring() -> Any:
 
 def start_engine(settings: Settings) -> Any:
     """The embedded engine with monitoring attached, and a client to it."""
+    from tmt_tui.cli.embedded import engine_runner
     from tmt_tui.engine.local_client import LocalEngineClient
-    from tmt_tui.engine.runner import EngineRunner
 
-    runner = EngineRunner(settings, observer=monitoring().observer)
+    runner = engine_runner(settings, observer=monitoring().observer)
     runner.start()
     return LocalEngineClient(runner)
 
@@ -158,14 +158,14 @@ def booted_runner(ticks_per_second: float = 20.0, journal: Path | None = None) -
     For benches that time the synchronous core itself: they call the runner's own hot paths
     (``_on_quote``, ``_drain``) directly, so no thread hop blurs the figure.
     """
-    from tmt_tui.engine.runner import EngineRunner
+    from tmt_tui.cli.embedded import engine_runner
 
     settings = bench_settings(journal or temp_journal(), ticks_per_second)
-    runner = EngineRunner(settings, observer=monitoring().observer)
+    runner = engine_runner(settings, observer=monitoring().observer)
     runner.loop = asyncio.new_event_loop()
     runner.loop.run_until_complete(runner._boot())
-    for inst in runner.feed.instruments():
-        runner._on_quote(runner.feed.quote(inst.name))
+    for inst in runner.venue.feed.instruments():
+        runner._on_quote(runner.venue.feed.quote(inst.name))
     mids = {q.instrument: q.mid for q in runner.core.book.quotes.values()}
     for command in opening_orders() + working_orders(mids):
         drain(runner, [command])

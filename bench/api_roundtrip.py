@@ -170,11 +170,11 @@ def run_client(env: dict[str, str], *args: str) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def served(root: Path, name: str, ticks: float, token: Secret) -> AsyncIterator[Any]:
     """An engine on the realistic book, its API server on a socket under ``root``."""
+    from tmt_tui.cli.embedded import engine_runner
     from tmt_tui.engine.local_client import LocalEngineClient
-    from tmt_tui.engine.runner import EngineRunner
 
     counter = QuoteCounter()
-    runner = EngineRunner(bench_settings(root / f"{name}.db", ticks), observer=counter)
+    runner = engine_runner(bench_settings(root / f"{name}.db", ticks), observer=counter)
     runner.start()
     engine = LocalEngineClient(runner)
     server = ServerThread(engine, token, root / f"{name}.sock")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from _realistic_book import bench_settings, booted_runner, drain, report, temp_journal
 
+from tmt_tui.cli.embedded import engine_runner
 from tmt_tui.domain.commands import CancelOrder, Origin, SubmitOrder
 from tmt_tui.domain.orders import OrderType
-from tmt_tui.engine.runner import EngineRunner
 
 TARGET_EVENTS = 1_000_000
 BATCH = 400
@@ -27,7 +27,7 @@ BATCH = 400
 
 def write_journal(path: Path) -> int:
     runner = booted_runner(journal=path)
-    core, market = runner.core, runner.feed
+    core, market = runner.core, runner.venue.feed
     names = [i.name for i in market.instruments()]
     runner.journal.conn.execute("pragma synchronous=off")  # generation speed only
     runner.journal._synchronous = lambda mode: None
@@ -60,7 +60,7 @@ def write_journal(path: Path) -> int:
 
 
 def restart_seconds(path: Path) -> tuple[float, int]:
-    runner = EngineRunner(bench_settings(path))
+    runner = engine_runner(bench_settings(path))
     start = time.perf_counter()
     runner.start()
     elapsed = time.perf_counter() - start

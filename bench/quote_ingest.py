@@ -19,7 +19,7 @@ ROUNDS = 5  # this class of VM varies +-25% run to run: report the median round 
 
 def main() -> None:
     runner = booted_runner()
-    market = runner.feed
+    market = runner.venue.feed
     names = [i.name for i in market.instruments()]
     quotes = [market.step(names[i % len(names)]) for i in range(N)]
     runner.bus.add(Mailbox(asyncio.new_event_loop()), runner.core.snapshot(time.time()))

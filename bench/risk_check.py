@@ -16,7 +16,7 @@ N = 100_000
 
 def main() -> None:
     runner = booted_runner()
-    core, market = runner.core, runner.feed
+    core, market = runner.core, runner.venue.feed
     names = [i.name for i in market.instruments()]
     orders = [
         Order("B1", "SIM-USD", "EUR_USD", 1000, OrderType.MARKET),

@@ -12,7 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 HEADLESS = (
-    "tmt_tui.engine.embedded",
+    "tmt_tui.cli.embedded",
     "tmt_tui.engine.runner",
     "tmt_tui.store.journal",
     "tmt_tui.venues.sim.broker",

@@ -23,8 +23,8 @@ from websockets.protocol import State
 from tmt_tui.api.paths import Secret, default_socket_path
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
+from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings
-from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 
 from .support import INSTRUMENTS, eventually, make_settings

@@ -16,6 +16,7 @@ from tmt_tui.api.paths import Secret, default_socket_path, load_or_create_token,
 from tmt_tui.api.protocol import ApiError, AuthError
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ControlServer, ServerThread
+from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.domain.client import Reply, Snapshot, Update
 from tmt_tui.domain.commands import (
     CancelAll,
@@ -26,7 +27,6 @@ from tmt_tui.domain.commands import (
     StopEngine,
     SubmitOrder,
 )
-from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 
 from .support import INSTRUMENTS, eventually, journal_events, journal_rows, make_settings

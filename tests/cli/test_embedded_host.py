@@ -11,11 +11,11 @@ import pytest
 
 from tmt_tui.api.paths import token_path
 from tmt_tui.api.remote import RemoteEngineClient
+from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.cli.host import EngineHost
 from tmt_tui.config import load_settings
 from tmt_tui.domain.commands import EngageKillSwitch, Origin
 from tmt_tui.domain.positions import TradingState
-from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.store.journal import JournalLocked
 
 

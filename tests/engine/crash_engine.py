@@ -22,7 +22,7 @@ from .waiting import eventually
 
 
 async def main(journal: Path) -> None:
-    from tmt_tui.engine.embedded import start_embedded
+    from tmt_tui.cli.embedded import start_embedded
 
     client = start_embedded(engine_settings(journal), clock=fixed_clock)
     book = client.runner.core.book  # type: ignore[union-attr]

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings, load_settings
 from tmt_tui.domain.client import Snapshot
-from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 
 from .harness import T0

@@ -21,7 +21,7 @@ from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import AccountState
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.engine.core import EngineCore
-from tmt_tui.venues.base import VenueEvent
+from tmt_tui.venues.base import VenueEvent, send
 from tmt_tui.venues.sim.broker import SimBroker
 from tmt_tui.venues.sim.universe import instruments as sim_instruments
 
@@ -110,8 +110,8 @@ class Harness:
             outbox = self.core.take_outbox()
             if not outbox and not self.inbox:
                 break
-            for verb, *args in outbox:
-                getattr(self.broker, verb)(*args)
+            for request in outbox:
+                send(self.broker, request)
             while self.inbox:
                 self.core.on_venue_event(self.inbox.pop(0))
         self.collect()

@@ -18,7 +18,7 @@ from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderStatus, OrderType
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
-from tmt_tui.venues.base import VenueAccepted
+from tmt_tui.venues.base import CancelRequest, SubmitRequest, VenueAccepted, send
 
 from .harness import Harness, default_settings, with_flatten
 
@@ -151,8 +151,13 @@ def test_flatten_sends_the_closes_before_any_cancel() -> None:
 
     h.core.handle(EngageKillSwitch())
 
-    verbs = [(verb, request[0].reduce_only) for verb, *request in h.core.take_outbox()]
-    assert verbs == [("submit", True), ("submit", True), ("cancel", False), ("cancel", False)]
+    kinds = [(type(r), r.order.reduce_only) for r in h.core.take_outbox()]
+    assert kinds == [
+        (SubmitRequest, True),
+        (SubmitRequest, True),
+        (CancelRequest, False),
+        (CancelRequest, False),
+    ]
 
 
 def test_order_acknowledged_by_the_venue_after_the_halt_is_cancelled_on_arrival() -> None:
@@ -167,9 +172,8 @@ def test_order_acknowledged_by_the_venue_after_the_halt_is_cancelled_on_arrival(
     h.core.on_venue_event(VenueAccepted(submitted.order_id or "", "V-1"))
 
     requests = h.core.take_outbox()
-    assert [(verb, o.id, o.status) for verb, o, *_ in requests] == [
-        ("cancel", submitted.order_id, OrderStatus.WORKING)
-    ]
+    assert requests == [CancelRequest(h.order(submitted.order_id or ""))]
+    assert requests[0].order.status is OrderStatus.WORKING
 
 
 def test_order_whose_halt_cancel_overtook_its_submit_ends_cancelled() -> None:
@@ -183,8 +187,8 @@ def test_order_whose_halt_cancel_overtook_its_submit_ends_cancelled() -> None:
     h.core.handle(EngageKillSwitch())
     h.dispatch()  # the halt's cancel arrives first
 
-    for verb, *args in in_flight:  # then the submit
-        getattr(h.broker, verb)(*args)
+    for request in in_flight:  # then the submit
+        send(h.broker, request)
     h.dispatch()
 
     assert h.order(submitted.order_id or "").status is OrderStatus.CANCELLED

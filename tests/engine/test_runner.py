@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import ConfigError
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import EngageKillSwitch, ResetKillSwitch, SubmitOrder
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
-from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.store.journal import Journal, JournalLocked
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from tests.engine.engines import INSTRUMENTS, fixed_clock
 from tests.engine.engines import engine_settings as engine_settings  # one sim set-up
+from tmt_tui.cli.embedded import engine_runner
 from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderType
@@ -44,7 +45,7 @@ async def watched_engine(
     watch = Monitoring(
         monitoring or MonitoringSettings(metrics_port=0), on_alert, instruments=INSTRUMENTS
     )
-    runner = EngineRunner(settings, fixed_clock, observer=watch.observer)
+    runner = engine_runner(settings, fixed_clock, observer=watch.observer)
     runner.start()
     client = LocalEngineClient(runner)
     try:

@@ -16,8 +16,8 @@ import pytest_asyncio
 from textual.pilot import Pilot
 
 from tests.tui.readiness import board_ready, screen_text, until
+from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings, load_settings
-from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.tui.app import TmtApp, create_app
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tmt_tui.cli.embedded import engine_runner
 from tmt_tui.config import ConfigError, Settings, load_settings, socket_path_problem
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import EngageKillSwitch, Origin
@@ -84,7 +85,7 @@ class EngineHost:
         self.monitoring = monitoring = Monitoring(
             settings.monitoring, instruments=settings.sim.instruments
         )
-        self.runner = runner = EngineRunner(settings, observer=monitoring.observer)
+        self.runner = runner = engine_runner(settings, observer=monitoring.observer)
         monitoring.add_alert_sink(runner.on_alert)
         runner.start()
         self.client = client = LocalEngineClient(runner, owns_engine=True)

@@ -36,6 +36,7 @@ from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.reactions import Reactions
 from tmt_tui.engine.risk import RiskEngine
+from tmt_tui.venues.base import CancelRequest, ModifyRequest, SubmitRequest
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class EngineCore(Reactions):
         self.emit(
             EventKind.ORDER_SUBMITTED, order.origin, {"order": submitted.to_wire()}, submitted
         )
-        self.outbox.append(("submit", submitted))
+        self.outbox.append(SubmitRequest(submitted))
         return Reply(True, "OK", "submitted", submitted.id, self.seq)
 
     def _reject_order(self, order: Order, code: Reason, message: str) -> Reply:
@@ -215,14 +216,14 @@ class EngineCore(Reactions):
             )
             if rejection is not None and (grows or rejection[0] in _PRICE_REASONS):
                 return self._refuse(cmd, *rejection)
-        self.outbox.append(("modify", order, cmd.price, units))
+        self.outbox.append(ModifyRequest(order, cmd.price, units))
         return Reply(True, "OK", "modify sent", order.id, self.seq)
 
     def _cancel(self, cmd: CancelOrder) -> Reply:
         order = self.orders.get(cmd.order_id)
         if order is None:
             return self._refuse(cmd, Reason.UNKNOWN_ORDER, f"no working order {cmd.order_id}")
-        self.outbox.append(("cancel", order))
+        self.outbox.append(CancelRequest(order))
         return Reply(True, "OK", "cancel sent", order.id, self.seq)
 
     def _close_order(
@@ -270,7 +271,7 @@ class EngineCore(Reactions):
     def _cancel_all(self, cmd: CancelAll) -> Reply:
         targets = [o for o in self.orders.for_account(cmd.account) if not o.is_protective]
         for order in targets:
-            self.outbox.append(("cancel", order))
+            self.outbox.append(CancelRequest(order))
         return Reply(True, "OK", f"cancelling {len(targets)} orders", seq=self.seq)
 
     def engage_kill_switch(self, cmd: EngageKillSwitch) -> Reply:

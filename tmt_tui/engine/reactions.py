@@ -23,6 +23,8 @@ from tmt_tui.engine.portfolio import money
 from tmt_tui.engine.risk import reduces
 from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.base import (
+    BrokerRequest,
+    CancelRequest,
     VenueAccepted,
     VenueBalance,
     VenueCancelled,
@@ -37,9 +39,6 @@ from tmt_tui.venues.base import (
 log = logging.getLogger(__name__)
 
 NO_RATE_ALERT = "fill.no_rate"
-
-# A broker request: ("submit", order) | ("cancel", order) | ("modify", order, price, units)
-Request = tuple[Any, ...]
 
 
 def _txn(data: dict[str, Any], txn: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -63,7 +62,7 @@ class Reactions(EngineState):
         super().__init__(settings, instruments)
         self.clock = clock
         self.pending: list[Event] = []
-        self.outbox: list[Request] = []
+        self.outbox: list[BrokerRequest] = []
         self.halt_pending = False  # set from any thread the moment a kill switch is asked for
         self.reconciling = False  # the venue's book is being compared with ours: no new orders
         self.journal_broken = ""  # why a commit failed: HALTED until a restart
@@ -91,7 +90,7 @@ class Reactions(EngineState):
         pending, self.pending = self.pending, []
         return pending
 
-    def take_outbox(self) -> list[Request]:
+    def take_outbox(self) -> list[BrokerRequest]:
         outbox, self.outbox = self.outbox, []
         return outbox
 
@@ -102,7 +101,7 @@ class Reactions(EngineState):
                 continue
             if order.reduce_only and order.type is OrderType.MARKET:
                 continue  # a close on its way out
-            self.outbox.append(("cancel", order))
+            self.outbox.append(CancelRequest(order))
             count += 1
         return count
 
@@ -175,7 +174,7 @@ class Reactions(EngineState):
                 order.is_protective
                 or reduces(order.units, self.portfolio.units(order.account, order.instrument))
             ):
-                self.outbox.append(("cancel", self.orders.open[order.id]))
+                self.outbox.append(CancelRequest(self.orders.open[order.id]))
         elif isinstance(ve, VenueCancelled):
             self.emit(
                 EventKind.ORDER_CANCELLED,

@@ -16,13 +16,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelAll, Command, EngageKillSwitch, Origin, StopEngine
 from tmt_tui.domain.events import EventKind
-from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
@@ -32,13 +31,14 @@ from tmt_tui.engine.portfolio import UnknownInstrument
 from tmt_tui.engine.reconcile import reconcile
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.journal import Journal
-from tmt_tui.venues.base import Broker, MarketDataFeed, VenueEvent, VenueRefused
-from tmt_tui.venues.sim.broker import SimBroker
-from tmt_tui.venues.sim.market import SimMarket
-from tmt_tui.venues.sim.universe import SPECS
-
-if TYPE_CHECKING:  # the OANDA venue (and httpx) load only when the config asks for it
-    from tmt_tui.venues.oanda.session import OandaVenue
+from tmt_tui.venues.base import (
+    Venue,
+    VenueAccount,
+    VenueEvent,
+    VenueOpening,
+    VenueRefused,
+    send,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,12 @@ class EngineRunner:
     def __init__(
         self,
         settings: Settings,
+        venue: Venue,
         clock: Callable[[], float] = time.time,
         observer: EngineObserver | None = None,
     ) -> None:
         self.settings = settings
+        self.venue = venue
         self.clock = clock
         self.observer: EngineObserver = observer or NullObserver()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -81,8 +83,6 @@ class EngineRunner:
         self._last_revalue = 0.0  # when marks were last recomputed from scratch
         self._last_equity = 0.0  # when equity rows were last written
         self.running = False
-        self.venue: OandaVenue | None = None
-        self.feed: MarketDataFeed
 
     # lifecycle (any thread) -------------------------------------------------------------------
 
@@ -159,7 +159,7 @@ class EngineRunner:
             await self._boot()
         except BaseException as exc:  # reported to the starting thread
             self._startup_error = exc
-            if self.venue is not None:
+            with contextlib.suppress(Exception):
                 await self.venue.aclose()
             if self.journal is not None:
                 self.journal.close()
@@ -168,30 +168,35 @@ class EngineRunner:
         self.running = True
         self._ready.set()
         tasks = [
-            asyncio.create_task(self.feed.run(self._on_quote), name="market-data"),
+            asyncio.create_task(self.venue.feed.run(self._on_quote), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
             asyncio.create_task(self._every(self.settings.engine.tick_flush_ms, self._flush_ticks)),
         ]
-        if self.venue is not None:
-            tasks.append(asyncio.create_task(self._follow(self.venue), name="venue-transactions"))
+        if self.venue.reconciles:
+            tasks.append(asyncio.create_task(self._follow(), name="venue-events"))
         try:
             await self._stopping.wait()
         finally:
             self.running = False
-            self.feed.stop()
+            self.venue.feed.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._shutdown()
 
     async def _boot(self) -> None:
-        settings = self.settings
-        self.journal = journal = Journal(settings.journal_path())
-        if settings.engine.broker == "oanda":
-            instruments = await self._open_oanda(journal)
-            settings = self.settings
-        else:
-            instruments = self._open_sim(journal)
+        self.journal = journal = Journal(self.settings.journal_path())
+        venue = self.venue
+        opened = await venue.open(
+            VenueOpening(
+                journal_id=str(journal.journal_id),
+                last_quotes=tuple(journal.last_quotes()),
+                on_reconnect=self.observer.reconnected,
+            )
+        )
+        if opened.accounts is not None:  # the venue says which accounts (OANDA: one)
+            self._take_accounts(opened.accounts)
+        settings, instruments = self.settings, opened.instruments
         self.core = core = EngineCore(settings, instruments, self.clock)
         core.on_risk_check = self.observer.risk_checked
         checkpoint = journal.latest_checkpoint()
@@ -215,15 +220,11 @@ class EngineRunner:
             if quote.instrument in core.book.instruments:
                 core.book.update(quote)
         core.portfolio.revalue()
-        if self.venue is not None:
+        if opened.accounts is not None:
             self._check_accounts(core)
-            assert self.venue.broker is not None
-            self.venue.mapper.cursor = core.venue_cursor
-            self.venue.mapper.mark_seen(t for t in core.venue_seen if int(t) > core.venue_cursor)
-            self.broker: Broker = self.venue.broker
-            core.reconciling = True  # until the first reconciliation completes
-        else:
-            self.broker = SimBroker(instruments, self.clock, core.portfolio.margin_shortfall)
+        venue.resume(core.venue_cursor, core.venue_seen, core.portfolio.margin_shortfall)
+        core.reconciling = venue.reconciles  # until the first reconciliation completes
+        self.broker = venue.broker
         self.broker.connect(self._on_venue_event)
         trades = [t for p in core.positions() for t in p.trades]
         self.broker.restore(core.orders.open.values(), trades)
@@ -234,51 +235,24 @@ class EngineRunner:
             self._checkpoint()
         log.info("engine started at seq %d (replayed %d events)", core.seq, replayed)
 
-    def _open_sim(self, journal: Journal) -> tuple[Instrument, ...]:
-        settings = self.settings
-        unknown = [n for n in settings.sim.instruments if n not in SPECS]
-        if unknown:
-            raise ConfigError(
-                f"{settings.source}: key 'sim.instruments' names unknown instruments "
-                f"{', '.join(unknown)} (expected some of: {', '.join(sorted(SPECS))})"
-            )
-        self.feed = SimMarket(
-            settings.sim.instruments,
-            seed=settings.sim.seed,
-            ticks_per_second=settings.sim.ticks_per_second,
-            volatility_scale=settings.sim.volatility_scale,
-            start_mids={q.instrument: q.mid for q in journal.last_quotes()},
-            clock=self.clock,
-        )
-        return self.feed.instruments()
-
-    async def _open_oanda(self, journal: Journal) -> tuple[Instrument, ...]:
-        """Connect to the OANDA account: the configured account takes its id, currency and
-        balance from OANDA (its risk limits stay the config's)."""
-        from tmt_tui.venues.oanda.session import OandaVenue
-
-        self.venue = venue = OandaVenue(
-            self.settings.oanda,
-            tag=f"t{journal.journal_id}.",
-            on_reconnect=self.observer.reconnected,
-        )
-        account, instruments = await venue.open()
-        configured = self.settings.accounts[0]
+    def _take_accounts(self, accounts: tuple[VenueAccount, ...]) -> None:
+        """The venue's accounts replace the config's ids, currencies and balances; the risk
+        limits stay the config's (the first ``[[accounts]]`` table serves the first account)."""
+        configured = self.settings.accounts
         self.settings = replace(
             self.settings,
-            accounts=(
+            accounts=tuple(
                 replace(
-                    configured, id=account.id, currency=account.currency, balance=account.balance
-                ),
+                    configured[min(i, len(configured) - 1)],
+                    id=a.id,
+                    currency=a.currency,
+                    balance=a.balance,
+                )
+                for i, a in enumerate(accounts)
             ),
         )
-        assert venue.feed is not None
-        self.feed = venue.feed
-        log.info(
-            "OANDA account %s (%s, balance %s), %d instruments",
-            account.id, account.currency, account.balance, len(instruments),
-        )  # fmt: skip
-        return instruments
+        for a in accounts:
+            log.info("%s account %s (%s, balance %s)", self.venue.name, a.id, a.currency, a.balance)
 
     def _check_valuable(self, core: EngineCore) -> None:
         """Every open position can be valued: its quote currency converts into its account's
@@ -307,11 +281,11 @@ class EngineRunner:
                 f"not {', '.join(sorted(expected))}: give engine.journal_path a file of its own"
             )
 
-    async def _follow(self, venue: OandaVenue) -> None:
+    async def _follow(self) -> None:
         try:
-            await venue.follow(self._on_venue_event, self._reconcile, self._venue_status)
+            await self.venue.follow(self._on_venue_event, self._reconcile, self._venue_status)
         except Exception:
-            log.exception("the OANDA transaction stream stopped for good")
+            log.exception("the %s event stream stopped for good", self.venue.name)
 
     def _venue_status(self, key: str, active: bool, message: str) -> None:
         assert self.core is not None
@@ -323,21 +297,24 @@ class EngineRunner:
         """Bring the engine to the venue's book. New orders are refused until one succeeds: a
         failed attempt leaves the engine reconciling until the next one (after a backoff)."""
         venue, core = self.venue, self.core
-        assert venue is not None and core is not None
-        core.reconciling = venue.mapper.quiet = True
-        self._venue_status("venue.reconciling", True, "reconciling with OANDA: new orders wait")
+        assert core is not None
+        core.reconciling = True
+        venue.hold_answers(True)
+        self._venue_status(
+            "venue.reconciling", True, f"reconciling with {venue.name}: new orders wait"
+        )
         try:
             book = await venue.book(list(core.orders.open.values()), self._on_venue_event)
             self._drain()
             differences = reconcile(core, book, venue.name)
         finally:
-            venue.mapper.quiet = False
+            venue.hold_answers(False)
             self._drain()
         for line in differences:
             log.warning("reconciled: %s", line)
-        log.info("reconciled with OANDA: %d difference(s)", len(differences))
+        log.info("reconciled with %s: %d difference(s)", venue.name, len(differences))
         core.reconciling = False
-        self._venue_status("venue.reconciling", False, "reconciled with OANDA")
+        self._venue_status("venue.reconciling", False, f"reconciled with {venue.name}")
         self._drain()
 
     async def _shutdown(self) -> None:
@@ -451,8 +428,8 @@ class EngineRunner:
             outbox = core.take_outbox()
             if not outbox and not self._inbox:
                 return
-            for verb, *args in outbox:
-                getattr(broker, verb)(*args)
+            for request in outbox:
+                send(broker, request)
             while self._inbox:
                 core.on_venue_event(self._inbox.popleft())
 

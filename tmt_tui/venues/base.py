@@ -13,7 +13,7 @@ across restarts (an order placed outside tmt is adopted once, a trade close fill
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -155,6 +155,42 @@ class VenueBook:
     last_txn: str
 
 
+@dataclass(frozen=True, slots=True)
+class SubmitRequest:
+    """Send a new order to the broker."""
+
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyRequest:
+    """Change a working order's price and / or size (OANDA replaces it under a new id)."""
+
+    order: Order
+    price: Decimal | None
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """Cancel a working order."""
+
+    order: Order
+
+
+BrokerRequest = SubmitRequest | ModifyRequest | CancelRequest
+
+
+def send(broker: Broker, request: BrokerRequest) -> None:
+    """Hand one typed request to the broker (the one place that knows the verbs)."""
+    if isinstance(request, SubmitRequest):
+        broker.submit(request.order)
+    elif isinstance(request, CancelRequest):
+        broker.cancel(request.order)
+    else:
+        broker.modify(request.order, request.price, request.units)
+
+
 class Broker(Protocol):
     """Executes orders; every outcome arrives later (or at once) through the sink."""
 
@@ -183,3 +219,71 @@ class MarketDataFeed(Protocol):
     async def run(self, sink: QuoteSink) -> None: ...
 
     def stop(self) -> None: ...
+
+
+# (account, instrument, units, price) -> why the account cannot carry it, or None
+MarginProbe = Callable[[str, str, int, Decimal], str | None]
+StatusHook = Callable[[str, bool, str], None]  # (alert key, active, message)
+ReconcileHook = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOpening:
+    """What the engine tells a venue as it opens it: which journal it writes (client ids must
+    never repeat across journals), the last prices that journal saw (a simulated market starts
+    from them), and whom to tell about reconnects (monitoring)."""
+
+    journal_id: str
+    last_quotes: tuple[Quote, ...] = ()
+    on_reconnect: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOpened:
+    """What a venue trades: its instruments, and its accounts when the venue says what they
+    are (OANDA: id, currency and balance); ``None`` means the config's accounts."""
+
+    instruments: tuple[Instrument, ...]
+    accounts: tuple[VenueAccount, ...] | None = None
+
+
+class Venue(Protocol):
+    """A place that quotes and trades, as the engine sees it: built from config by
+    ``venues.factory``, opened once, then its feed and broker used until ``aclose``.
+
+    A venue with a history of its own (``reconciles``) also has an event stream to ``follow``
+    and a ``book`` to reconcile against; the engine hands it the cursor it journaled so that
+    every venue transaction is booked once across restarts.
+    """
+
+    name: str  # for people: "sim", "OANDA"
+    reconciles: bool
+
+    async def open(self, opening: VenueOpening) -> VenueOpened:
+        """Connect and check; raises VenueRefused (or ConfigError) saying what to change."""
+        ...
+
+    @property
+    def feed(self) -> MarketDataFeed: ...
+
+    @property
+    def broker(self) -> Broker: ...
+
+    def resume(self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe) -> None:
+        """Continue after the venue transaction ``cursor`` (skipping ``seen``); the broker may
+        ask ``margin_probe`` whether an account can carry a fill."""
+        ...
+
+    def hold_answers(self, quiet: bool) -> None:
+        """While reconciling, request answers stay quiet: the history read says it all."""
+        ...
+
+    async def follow(self, sink: VenueSink, reconcile: ReconcileHook, status: StatusHook) -> None:
+        """Apply the venue's own event stream (reconciling on every (re)connect) until closed."""
+        ...
+
+    async def book(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueBook:
+        """The venue's book now; the events that bring the engine up to it go to ``sink``."""
+        ...
+
+    async def aclose(self) -> None: ...

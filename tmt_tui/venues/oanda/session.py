@@ -15,19 +15,23 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from tmt_tui.config import OandaSettings
-from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus
 from tmt_tui.venues.base import (
+    MarginProbe,
+    ReconcileHook,
+    StatusHook,
     VenueAccount,
     VenueBook,
     VenueCancelled,
     VenueEvent,
+    VenueOpened,
+    VenueOpening,
     VenueRefused,
     VenueRejected,
     VenueSink,
@@ -39,7 +43,6 @@ from tmt_tui.venues.oanda.transactions import TransactionMapper
 
 log = logging.getLogger(__name__)
 _CURRENCY_PAIR = re.compile(r"^[A-Z]{3}_[A-Z]{3}$")
-StatusHook = Callable[[str, bool, str], None]  # (key, active, message)
 
 
 def token_from_env() -> Token:
@@ -55,18 +58,17 @@ def token_from_env() -> Token:
 
 
 class OandaVenue:
-    """The OANDA account tmt trades; see the module docstring."""
+    """The OANDA account tmt trades (the ``Venue`` protocol); see the module docstring."""
 
     name = "oanda"
+    reconciles = True
 
     def __init__(
         self,
         settings: OandaSettings,
         *,
-        tag: str,
         cursor: int = 0,
         token: Token | None = None,
-        on_reconnect: Callable[[str], None] | None = None,
     ) -> None:
         account_id = settings.resolved_account_id()
         if not account_id:
@@ -86,13 +88,31 @@ class OandaVenue:
             max_requests_per_s=settings.max_requests_per_s,
             max_connects_per_s=settings.max_connects_per_s,
         )
-        self.mapper = TransactionMapper(account_id, tag, cursor)
-        self._on_reconnect = on_reconnect
+        self.mapper = TransactionMapper(account_id, "", cursor)
+        self._on_reconnect: Callable[[str], None] | None = None
         self._running = True
-        self.broker: OandaBroker | None = None
-        self.feed: OandaFeed | None = None
+        self._broker: OandaBroker | None = None
+        self._feed: OandaFeed | None = None
         self.account: VenueAccount | None = None
         self.stream_connects = 0
+
+    @property
+    def broker(self) -> OandaBroker:
+        assert self._broker is not None, "open the venue first"
+        return self._broker
+
+    @property
+    def feed(self) -> OandaFeed:
+        assert self._feed is not None, "open the venue first"
+        return self._feed
+
+    def resume(self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe) -> None:
+        """Read OANDA's history after the journaled ``cursor``; OANDA checks margin itself."""
+        self.mapper.cursor = cursor
+        self.mapper.mark_seen(t for t in seen if int(t) > cursor)
+
+    def hold_answers(self, quiet: bool) -> None:
+        self.mapper.quiet = quiet
 
     @property
     def account_id(self) -> str:
@@ -100,8 +120,13 @@ class OandaVenue:
 
     # start ----------------------------------------------------------------------------------
 
-    async def open(self) -> tuple[VenueAccount, tuple[Instrument, ...]]:
-        """Check the account and read its instruments; raises VenueRefused with the reason."""
+    async def open(self, opening: VenueOpening) -> VenueOpened:
+        """Check the account and read its instruments; raises VenueRefused with the reason.
+
+        Client order ids carry the journal's id (``t<journal>.<order>``), so a new journal
+        never reuses one that OANDA has seen."""
+        self.mapper.tag = f"t{opening.journal_id}."
+        self._on_reconnect = opening.on_reconnect
         try:
             summary = await self.client.summary()
             available = await self.client.instruments()
@@ -137,21 +162,23 @@ class OandaVenue:
             instruments = tuple(i for i in available if _CURRENCY_PAIR.match(i.name))
         self.account = account
         loop = asyncio.get_running_loop()
-        self.broker = OandaBroker(self.client, loop, instruments, self.mapper)
-        self.feed = OandaFeed(
+        self._broker = OandaBroker(self.client, loop, instruments, self.mapper)
+        self._feed = OandaFeed(
             self.client,
             instruments,
             reconnect_backoff=self.settings.reconnect_backoff_s,
             max_backoff=self.settings.max_backoff_s,
             on_reconnect=self._on_reconnect,
         )
-        return account, instruments
+        return VenueOpened(instruments, (account,))
 
     async def aclose(self) -> None:
         self._running = False
-        if self.broker is not None:
+        if self._feed is not None:
+            self._feed.stop()
+        if self._broker is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.broker.drain(), 2)  # the rest: reconciliation
+                await asyncio.wait_for(self._broker.drain(), 2)  # the rest: reconciliation
         await self.client.aclose()
 
     # reading the account --------------------------------------------------------------------
@@ -189,7 +216,7 @@ class OandaVenue:
         orders = [o for o in (self.mapper.pending_order(raw) for raw in details["orders"]) if o]
         at_venue = {o.id for o in orders}
         open_trades = {t.id for t in trades}
-        broker = self.broker
+        broker = self._broker
         for order in open_orders:
             ours = order.origin != "venue"  # adopted orders have no client id to look up
             waiting = broker is not None and order.id in broker.in_flight
@@ -234,7 +261,7 @@ class OandaVenue:
     async def follow(
         self,
         sink: VenueSink,
-        reconcile: Callable[[], Awaitable[None]],
+        reconcile: ReconcileHook,
         status: StatusHook,
     ) -> None:
         """Reconcile, then apply the transaction stream; on a drop, reconnect and start over."""

@@ -19,6 +19,7 @@ from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import (
+    MarginProbe,
     VenueAccepted,
     VenueCancelled,
     VenueEvent,
@@ -28,9 +29,6 @@ from tmt_tui.venues.base import (
     VenueRejected,
     VenueSink,
 )
-
-# (account, instrument, units, price) -> why the account cannot carry it, or None
-MarginProbe = Callable[[str, str, int, Decimal], str | None]
 
 
 def _drop(_: VenueEvent) -> None:
@@ -72,6 +70,10 @@ class SimBroker:
 
     def connect(self, sink: VenueSink) -> None:
         self._sink = sink
+
+    def probe_margin(self, probe: MarginProbe) -> None:
+        """Ask ``probe`` whether an account can carry a fill (the engine's portfolio)."""
+        self._margin_probe = probe
 
     def restore(self, open_orders: Iterable[Order], trades: Iterable[Trade]) -> None:
         for trade in trades:

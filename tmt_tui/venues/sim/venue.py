@@ -1,0 +1,84 @@
+"""The built-in simulated venue: a synthetic market and a paper broker, in this process.
+
+It has no history of its own (the engine's journal is the whole truth), so there is nothing to
+follow or reconcile; it trades the accounts the config names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from tmt_tui.config import ConfigError, Settings
+from tmt_tui.domain.orders import Order
+from tmt_tui.venues.base import (
+    MarginProbe,
+    ReconcileHook,
+    StatusHook,
+    VenueBook,
+    VenueOpened,
+    VenueOpening,
+    VenueSink,
+)
+from tmt_tui.venues.sim.broker import SimBroker
+from tmt_tui.venues.sim.market import SimMarket
+from tmt_tui.venues.sim.universe import SPECS
+
+
+class SimVenue:
+    """``SimMarket`` quotes and ``SimBroker`` fills behind the ``Venue`` protocol."""
+
+    name = "sim"
+    reconciles = False
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._market: SimMarket | None = None
+        self._broker: SimBroker | None = None
+
+    async def open(self, opening: VenueOpening) -> VenueOpened:
+        settings = self._settings
+        unknown = [n for n in settings.sim.instruments if n not in SPECS]
+        if unknown:
+            raise ConfigError(
+                f"{settings.source}: key 'sim.instruments' names unknown instruments "
+                f"{', '.join(unknown)} (expected some of: {', '.join(sorted(SPECS))})"
+            )
+        self._market = SimMarket(
+            settings.sim.instruments,
+            seed=settings.sim.seed,
+            ticks_per_second=settings.sim.ticks_per_second,
+            volatility_scale=settings.sim.volatility_scale,
+            start_mids={q.instrument: q.mid for q in opening.last_quotes},
+            clock=self._clock,
+        )
+        instruments = self._market.instruments()
+        self._broker = SimBroker(instruments, self._clock)
+        return VenueOpened(instruments)
+
+    @property
+    def feed(self) -> SimMarket:
+        assert self._market is not None, "open the venue first"
+        return self._market
+
+    @property
+    def broker(self) -> SimBroker:
+        assert self._broker is not None, "open the venue first"
+        return self._broker
+
+    def resume(self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe) -> None:
+        self.broker.probe_margin(margin_probe)  # no venue history: nothing to resume
+
+    def hold_answers(self, quiet: bool) -> None:
+        return None
+
+    async def follow(self, sink: VenueSink, reconcile: ReconcileHook, status: StatusHook) -> None:
+        return None  # every fill is answered at once, through the broker's sink
+
+    async def book(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueBook:
+        raise NotImplementedError("the sim venue keeps no book apart from the engine's")
+
+    async def aclose(self) -> None:
+        if self._market is not None:
+            self._market.stop()
