@@ -18,6 +18,7 @@ import pytest
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.store.journal import Journal, JournalError, JournalLocked
+from tmt_tui.store.schema import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 D = Decimal
@@ -177,8 +178,13 @@ def test_journal_of_a_future_schema_is_refused(journal_path: Path) -> None:
     conn.commit()
     conn.close()
 
-    with pytest.raises(JournalError, match="journal schema 99"):
-        Journal(journal_path)
+    content = journal_path.read_bytes()
+
+    assert_refused_untouched(
+        journal_path,
+        content,
+        f"written by a newer tmt (schema v99, this tmt reads up to v{SCHEMA_VERSION}): upgrade tmt",
+    )
 
 
 def test_refusing_a_foreign_file_releases_the_lock(journal_path: Path) -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.store import journal as journal_module
-from tmt_tui.store.journal import APP_ID, SCHEMA_VERSION, Journal, JournalError
+from tmt_tui.store.journal import Journal, JournalError
+from tmt_tui.store.schema import APP_ID, SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def assert_whole_journal(path: Path) -> None:
         journal.append([Event(1, 1.0, EventKind.KILL_SWITCH_RESET, "ui", {})])
     finally:
         journal.close()
-    assert meta["app"] == APP_ID and meta["schema"] == SCHEMA_VERSION
+    assert meta["app"] == APP_ID and meta["schema"] == str(SCHEMA_VERSION)
     assert len(meta["journal_id"]) == 6
     assert mode == "wal"
     again = Journal(path)
@@ -223,7 +223,7 @@ def make_a_journal_killed_at_statement(path: Path, kill_at: int) -> bool:
                 conn.set_trace_callback(trace)
                 return conn
 
-            journal_module.sqlite3.connect = tracing_connect  # type: ignore[assignment]
+            sqlite3.connect = tracing_connect  # type: ignore[assignment]
             Journal(path)
         finally:
             os._exit(0)
@@ -280,7 +280,7 @@ def test_a_new_journal_is_never_made_in_place(
         opened.append(Path(database).name)
         return real_connect(database, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(journal_module.sqlite3, "connect", recording_connect)
+    monkeypatch.setattr(sqlite3, "connect", recording_connect)
 
     Journal(journal_path).close()
 
