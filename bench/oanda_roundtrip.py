@@ -16,10 +16,9 @@ import statistics
 import time
 from typing import Any
 
-from tmt_tui.venues.oanda.server import ServerThread
-
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.venues.oanda.client import Filled, OandaClient, Token
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
 N = 2000
 WARMUP = 100
@@ -43,7 +42,7 @@ def percentiles(samples_ns: list[int], prefix: str = "") -> dict[str, float]:
     }
 
 
-async def ours(server: ServerThread) -> list[int]:
+async def ours(server: V20ServerThread) -> list[int]:
     samples: list[int] = []
     async with OandaClient(
         account_id=server.account_id,
@@ -60,7 +59,7 @@ async def ours(server: ServerThread) -> list[int]:
                 type=OrderType.MARKET,
             )
             start = time.perf_counter_ns()
-            outcome = await client.execute(order)
+            outcome = await client.submit(order)
             elapsed = time.perf_counter_ns() - start
             if not isinstance(outcome, Filled):
                 raise RuntimeError(outcome)
@@ -69,7 +68,7 @@ async def ours(server: ServerThread) -> list[int]:
     return samples
 
 
-def official(server: ServerThread) -> list[int]:
+def official(server: V20ServerThread) -> list[int]:
     import v20  # type: ignore[import-untyped]
 
     ctx = v20.Context("127.0.0.1", server.port, ssl=False, token=TOKEN)
@@ -91,7 +90,7 @@ def official(server: ServerThread) -> list[int]:
 
 
 async def main() -> dict[str, Any]:
-    with ServerThread(token=TOKEN) as server:
+    with V20ServerThread(token=TOKEN) as server:
         mine = await ours(server)
         theirs = await asyncio.to_thread(official, server)
     result: dict[str, Any] = {"bench": "oanda_roundtrip", "n": N, **percentiles(mine)}

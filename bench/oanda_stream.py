@@ -20,9 +20,9 @@ import time
 from typing import Any
 
 from tmt_tui.venues.oanda.client import OandaClient, Token
-from tmt_tui.venues.oanda.server import ServerThread
 from tmt_tui.venues.oanda.stream import PriceStreamParser
-from tmt_tui.venues.oanda.wire import rfc3339
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
+from tmt_tui.venues.oanda_sim.wire import rfc3339
 
 N = 100_000
 ROUNDS = 5
@@ -97,7 +97,7 @@ def parse_rate() -> tuple[float, list[float], int]:
 
 
 async def e2e_rate() -> float:
-    with ServerThread(token=TOKEN, tick_interval=0, heartbeat_interval=1.0) as server:
+    with V20ServerThread(token=TOKEN, tick_interval=0, heartbeat_interval=1.0) as server:
         async with OandaClient(
             account_id=server.account_id, token=Token(TOKEN), rest_url=server.url
         ) as client:

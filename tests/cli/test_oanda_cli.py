@@ -15,24 +15,25 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Engine, engine_env, start_engine
-from tmt_tui.venues.oanda.server import ServerThread
+from tmt_tui.venues.oanda_sim import views
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
 TOKEN = "cli-oanda-token-5e1d0c2b9a"
 
 
 @pytest.fixture
-def server() -> Iterator[ServerThread]:
-    with ServerThread(token=TOKEN, tick_interval=0.02, heartbeat_interval=0.1) as running:
+def server() -> Iterator[V20ServerThread]:
+    with V20ServerThread(token=TOKEN, tick_interval=0.02, heartbeat_interval=0.1) as running:
         yield running
 
 
 @pytest.fixture
-def hedging_server() -> Iterator[ServerThread]:
-    with ServerThread(token=TOKEN, hedging=True) as running:
+def hedging_server() -> Iterator[V20ServerThread]:
+    with V20ServerThread(token=TOKEN, hedging=True) as running:
         yield running
 
 
-def oanda_config(home: Path, server: ServerThread) -> Path:
+def oanda_config(home: Path, server: V20ServerThread) -> Path:
     """A config for the OANDA account at ``server``: its own journal, socket and metrics port."""
     config = home / "oanda.toml"
     config.write_text(
@@ -93,7 +94,7 @@ def tmt(
 
 
 def test_accounts_lists_the_account_its_currency_and_that_tmt_can_trade_it(
-    home: Path, server: ServerThread
+    home: Path, server: V20ServerThread
 ) -> None:
     done = tmt(home, oanda_config(home, server), "oanda", "accounts")
 
@@ -106,7 +107,9 @@ def test_accounts_lists_the_account_its_currency_and_that_tmt_can_trade_it(
     assert column(out, account, "TMT") == "ok"
 
 
-def test_accounts_json_parses_and_names_the_environment(home: Path, server: ServerThread) -> None:
+def test_accounts_json_parses_and_names_the_environment(
+    home: Path, server: V20ServerThread
+) -> None:
     done = tmt(home, oanda_config(home, server), "oanda", "accounts", "--json")
 
     assert done.returncode == 0, done.stderr
@@ -119,7 +122,7 @@ def test_accounts_json_parses_and_names_the_environment(home: Path, server: Serv
 
 
 def test_a_wrong_token_exits_2_says_rejected_and_never_prints_the_token(
-    home: Path, server: ServerThread
+    home: Path, server: V20ServerThread
 ) -> None:
     wrong = "wrong-token-4c9d8e7f6a5b"
 
@@ -132,7 +135,7 @@ def test_a_wrong_token_exits_2_says_rejected_and_never_prints_the_token(
 
 
 def test_an_unreachable_oanda_exits_2_and_names_the_url(home: Path) -> None:
-    with ServerThread(token=TOKEN) as gone:
+    with V20ServerThread(token=TOKEN) as gone:
         config = oanda_config(home, gone)
         url = gone.url
 
@@ -143,7 +146,7 @@ def test_an_unreachable_oanda_exits_2_and_names_the_url(home: Path) -> None:
 
 
 def test_a_hedging_account_is_listed_as_not_tradeable(
-    home: Path, hedging_server: ServerThread
+    home: Path, hedging_server: V20ServerThread
 ) -> None:
     done = tmt(home, oanda_config(home, hedging_server), "oanda", "accounts")
 
@@ -158,7 +161,7 @@ def test_a_hedging_account_is_listed_as_not_tradeable(
 
 @pytest.fixture
 def oanda_engine(
-    home: Path, server: ServerThread, monkeypatch: pytest.MonkeyPatch
+    home: Path, server: V20ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Engine]:
     """`tmt engine` on the server's account; the engine and every `tmt` get $OANDA_TOKEN."""
     monkeypatch.setenv("OANDA_TOKEN", TOKEN)
@@ -168,7 +171,7 @@ def oanda_engine(
 
 
 def test_a_headless_engine_trades_the_oanda_account_from_the_cli(
-    oanda_engine: Engine, server: ServerThread
+    oanda_engine: Engine, server: V20ServerThread
 ) -> None:
     bought = oanda_engine.tmt("buy", "EUR_USD", "1k", "--wait", "fill")
 
@@ -183,7 +186,7 @@ def test_a_headless_engine_trades_the_oanda_account_from_the_cli(
     stopped = oanda_engine.tmt("stop")
     assert stopped.returncode == 0, stopped.stderr
     assert oanda_engine.proc.wait(20) == 0
-    trades = server.call(lambda s: s.ledger.open_trades())
+    trades = server.call(lambda s: views.open_trades(s.ledger))
     assert [(t["id"], t["instrument"], t["currentUnits"]) for t in trades] == [
         (position["trades"][0]["id"], "EUR_USD", "1000")
     ]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.oanda.test_engine import (
+from tests.venues.oanda.test_engine import (
     TOKEN,
     Engine,
     journal_events,
@@ -26,7 +26,8 @@ from tests.oanda.test_engine import (
 )
 from tmt_tui.domain.commands import ClosePosition, SubmitOrder
 from tmt_tui.domain.events import EventKind
-from tmt_tui.venues.oanda.server import ServerThread
+from tmt_tui.venues.oanda_sim import views
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
 pytestmark = pytest.mark.soak
 
@@ -37,22 +38,22 @@ PRICE_WINDOW_S = 5.0
 
 
 @pytest.fixture
-def server() -> Iterator[ServerThread]:
-    with ServerThread(token=TOKEN, tick_interval=0.02, heartbeat_interval=0.1) as running:
+def server() -> Iterator[V20ServerThread]:
+    with V20ServerThread(token=TOKEN, tick_interval=0.02, heartbeat_interval=0.1) as running:
         yield running
 
 
-def ledger_fills(server: ServerThread) -> list[str]:
+def ledger_fills(server: V20ServerThread) -> list[str]:
     return server.call(
         lambda s: [t["id"] for t in s.ledger.transactions if t["type"] == "ORDER_FILL"]
     )
 
 
-def ledger_balance(server: ServerThread) -> Decimal:
-    return Decimal(server.call(lambda s: s.ledger.summary()["balance"]))
+def ledger_balance(server: V20ServerThread) -> Decimal:
+    return Decimal(server.call(lambda s: views.summary(s.ledger)["balance"]))
 
 
-def agrees(engine: Engine, server: ServerThread) -> bool:
+def agrees(engine: Engine, server: V20ServerThread) -> bool:
     return (
         engine.reconciled()
         and all(engine.position(i) == ledger_units(server, i) for i in INSTRUMENTS)
@@ -68,7 +69,7 @@ def settle(condition: Callable[[], bool], within: float) -> None:
 
 
 def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agreement(
-    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OANDA_TOKEN", TOKEN)
     journal = tmp_path / "journal.db"
@@ -129,7 +130,7 @@ def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agree
     assert len({f["fill_id"] for f in fills}) == len(fills), "a fill journaled twice"
     assert len(fills) == len(ledger_fills(server)), "a fill lost or invented"
     assert balance == ledger_balance(server)
-    assert realized == Decimal(server.call(lambda s: s.ledger.summary()["pl"]))  # OANDA's own
+    assert realized == Decimal(server.call(lambda s: views.summary(s.ledger)["pl"]))  # OANDA's own
     assert balance == identity, "balance != opening + realized + financing + transfers"
     print(f"soak {SOAK_S:.0f}s: {connects} stream connects, {outside} outside orders, "
           f"{accepted} tmt orders accepted, {refused} refused, {len(fills)} fills")  # fmt: skip

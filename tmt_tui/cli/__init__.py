@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(ours)
     command = args.command
     if command == "oanda-sim":
-        from tmt_tui.venues.oanda.__main__ import main as oanda_sim
+        from tmt_tui.venues.oanda_sim.__main__ import main as oanda_sim
 
         return oanda_sim(passthrough)
     if command is None:

@@ -1,1 +1,2 @@
-"""The OANDA v20 venue: a local v20-compatible server and our async adapter to OANDA."""
+"""The OANDA v20 venue: our async adapter to OANDA's REST and streaming API. The local v20
+simulator it is tested against is ``venues.oanda_sim``, which this package never imports."""

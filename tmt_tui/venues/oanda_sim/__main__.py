@@ -1,4 +1,4 @@
-"""``python -m tmt_tui.venues.oanda --port 8090``: the local v20 server until Ctrl-C.
+"""``python -m tmt_tui.venues.oanda_sim --port 8090``: the local v20 server until Ctrl-C.
 
 ``tmt oanda-sim`` runs this too. The token clients must present comes from ``$OANDA_TOKEN`` (the
 same variable the OANDA venue reads; ``$TMT_OANDA_TOKEN`` also works) and is never printed.
@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 
-from tmt_tui.venues.oanda.server import Faults, serve
+from tmt_tui.venues.oanda_sim.server import Faults, serve
 
 
 async def _main(args: argparse.Namespace, token: str) -> None:

@@ -23,8 +23,9 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from tmt_tui.domain.quotes import Quote
-from tmt_tui.venues.oanda.ledger import V20Ledger
-from tmt_tui.venues.oanda.wire import Json, instrument_json, price_json, rfc3339
+from tmt_tui.venues.oanda_sim import orders, views
+from tmt_tui.venues.oanda_sim.ledger import V20Ledger
+from tmt_tui.venues.oanda_sim.wire import Json, instrument_json, price_json, rfc3339
 from tmt_tui.venues.sim.market import SimMarket
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ _UNAUTHORIZED = {"errorMessage": "Insufficient authorization to perform request.
 
 @dataclass
 class Faults:
-    """Ways the server misbehaves on purpose; mutate only through ``ServerThread.call``."""
+    """Ways the server misbehaves on purpose; mutate only through ``V20ServerThread.call``."""
 
     drop_streams_after: float | None = None  # close every stream this many seconds in
     delay: float = 0.0  # seconds added before every REST response
@@ -165,7 +166,7 @@ class V20Server:
             if quote.instrument in wanted:
                 queue.put_nowait(quote)
 
-    # test hooks (call on the server's loop: ``ServerThread.call(lambda s: s.set_price(...))``)
+    # test hooks (on the server's loop: ``V20ServerThread.call(lambda s: s.set_price(...))``)
 
     def set_price(self, instrument: str, bid: str | Decimal, ask: str | Decimal) -> Quote:
         """Quote ``instrument`` at bid/ask now: the ledger sees it (TP/SL/trailing triggers) and
@@ -188,7 +189,7 @@ class V20Server:
         return self._outside(body)
 
     def _outside(self, order: Json) -> Json:
-        status, payload = self.ledger.create_order({"order": order})
+        status, payload = orders.create_order(self.ledger, {"order": order})
         if status != 201:
             raise ValueError(f"outside order refused: {payload.get('errorCode')}")
         return payload
@@ -317,10 +318,14 @@ class V20Server:
         return _Response(200, {"accounts": [{"id": self.account_id, "tags": []}]})
 
     async def _account(self, request: _Request) -> _Response:
-        return _Response(200, {"account": self.ledger.details(), "lastTransactionID": self._last()})
+        return _Response(
+            200, {"account": views.details(self.ledger), "lastTransactionID": self._last()}
+        )
 
     async def _summary(self, request: _Request) -> _Response:
-        return _Response(200, {"account": self.ledger.summary(), "lastTransactionID": self._last()})
+        return _Response(
+            200, {"account": views.summary(self.ledger), "lastTransactionID": self._last()}
+        )
 
     async def _instruments(self, request: _Request) -> _Response:
         wanted = set(self._names(request))
@@ -407,7 +412,7 @@ class V20Server:
             body = json.loads(request.body or b"null")
         except ValueError:
             return _Response(400, {"errorMessage": "The request was missing required data"})
-        status, payload = self.ledger.create_order(body)
+        status, payload = orders.create_order(self.ledger, body)
         if status == 201 and self.faults.swallow_orders > 0:
             self.faults.swallow_orders -= 1
             return _Response(status, payload, hold=True)
@@ -415,12 +420,12 @@ class V20Server:
 
     async def _orders(self, request: _Request) -> _Response:
         state = request.query.get("state", ["PENDING"])[0]
-        orders = [
+        listed = [
             o
             for o in reversed(self.ledger.orders.values())
             if state == "ALL" or o["state"] == state
         ]
-        return _Response(200, {"orders": orders, "lastTransactionID": self._last()})
+        return _Response(200, {"orders": listed, "lastTransactionID": self._last()})
 
     async def _order(self, request: _Request, spec: str) -> _Response:
         oid = self.ledger.resolve(spec)
@@ -435,14 +440,14 @@ class V20Server:
         return _Response(200, {"order": self.ledger.orders[oid], "lastTransactionID": self._last()})
 
     async def _cancel(self, request: _Request, spec: str) -> _Response:
-        status, payload = self.ledger.cancel_order(spec)
+        status, payload = orders.cancel_order(self.ledger, spec)
         return _Response(status, payload)
 
     async def _replace(self, request: _Request, spec: str) -> _Response:
         body = self._body(request)
         if body is None:
             return _Response(400, {"errorMessage": "The request was missing required data"})
-        status, payload = self.ledger.replace_order(spec, body)
+        status, payload = orders.replace_order(self.ledger, spec, body)
         if status == 201 and self.faults.swallow_orders > 0:
             self.faults.swallow_orders -= 1
             return _Response(status, payload, hold=True)
@@ -450,7 +455,7 @@ class V20Server:
 
     async def _trade(self, request: _Request, spec: str) -> _Response:
         tid = self.ledger.resolve_trade(spec)
-        trades = {t["id"]: t for t in self.ledger.open_trades()}
+        trades = {t["id"]: t for t in views.open_trades(self.ledger)}
         if tid is None or tid not in trades:
             return _Response(
                 404, {"errorCode": "NO_SUCH_TRADE", "errorMessage": "The Trade does not exist"}
@@ -458,17 +463,17 @@ class V20Server:
         return _Response(200, {"trade": trades[tid], "lastTransactionID": self._last()})
 
     async def _trade_orders(self, request: _Request, spec: str) -> _Response:
-        return _Response(*self.ledger.set_trade_orders(spec, self._body(request)))
+        return _Response(*orders.set_trade_orders(self.ledger, spec, self._body(request)))
 
     async def _close_trade(self, request: _Request, spec: str) -> _Response:
-        return _Response(*self.ledger.close_trade(spec, self._body(request) or {}))
+        return _Response(*orders.close_trade(self.ledger, spec, self._body(request) or {}))
 
     async def _close_pos(self, request: _Request, instrument: str) -> _Response:
-        return _Response(*self.ledger.close_position(instrument, self._body(request) or {}))
+        return _Response(*orders.close_position(self.ledger, instrument, self._body(request) or {}))
 
     async def _positions(self, request: _Request) -> _Response:
         return _Response(
-            200, {"positions": self.ledger.positions(), "lastTransactionID": self._last()}
+            200, {"positions": views.positions(self.ledger), "lastTransactionID": self._last()}
         )
 
     @staticmethod
@@ -481,7 +486,7 @@ class V20Server:
 
     async def _trades(self, request: _Request) -> _Response:
         return _Response(
-            200, {"trades": self.ledger.open_trades(), "lastTransactionID": self._last()}
+            200, {"trades": views.open_trades(self.ledger), "lastTransactionID": self._last()}
         )
 
     async def _since(self, request: _Request) -> _Response:
@@ -518,7 +523,7 @@ async def serve(
     return server
 
 
-class ServerThread:
+class V20ServerThread:
     """A ``V20Server`` on its own event loop thread, for tests and benches (a context manager)."""
 
     def __init__(
@@ -543,7 +548,7 @@ class ServerThread:
         )
         self._server: V20Server | None = None
 
-    def start(self) -> ServerThread:
+    def start(self) -> V20ServerThread:
         self._thread.start()
         started = asyncio.run_coroutine_threadsafe(
             serve(
@@ -592,7 +597,7 @@ class ServerThread:
         self._thread.join(timeout=10)
         self._loop.close()
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self) -> V20ServerThread:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -5,31 +5,22 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tmt_tui.domain.orders import Order
-from tmt_tui.venues.oanda.client import Filled, OandaClient, TradeOrdersSet, order_body
-from tmt_tui.venues.oanda.server import ServerThread
+from tmt_tui.venues.oanda.client import Filled, OandaClient, TradeOrdersSet
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
-from .conftest import make_order
+from ..conftest import make_order
 
 
 def _trailing(order: Order, distance: str) -> Order:
     return order.with_changes({"trailing_stop_distance": Decimal(distance)})
 
 
-def price(server: ServerThread, bid: str, ask: str) -> None:
+def price(server: V20ServerThread, bid: str, ask: str) -> None:
     server.call(lambda s: s.set_price("EUR_USD", bid, ask))
 
 
-def test_order_body_carries_the_trailing_distance_rounded_to_the_instrument() -> None:
-    from tmt_tui.domain.instruments import Instrument
-
-    eur = Instrument("EUR_USD", display_precision=5, pip_location=-4, margin_rate=Decimal("0.02"))
-    body = order_body(_trailing(make_order(1000), "0.0012345"), eur)
-
-    assert body["trailingStopLossOnFill"] == {"distance": "0.00123", "timeInForce": "GTC"}
-
-
 async def test_a_long_trades_trailing_stop_follows_the_bid_up_and_fires_on_the_way_down(
-    still: ServerThread, calm: OandaClient
+    still: V20ServerThread, calm: OandaClient
 ) -> None:
     fill = await calm.submit(_trailing(make_order(1000), "0.00100"))
     assert isinstance(fill, Filled)
@@ -54,7 +45,7 @@ async def test_a_long_trades_trailing_stop_follows_the_bid_up_and_fires_on_the_w
 
 
 async def test_a_short_trades_trailing_stop_follows_the_ask_down(
-    still: ServerThread, calm: OandaClient
+    still: V20ServerThread, calm: OandaClient
 ) -> None:
     fill = await calm.submit(make_order(-1000))
     assert isinstance(fill, Filled) and fill.trade_id is not None

@@ -8,18 +8,18 @@ import pytest
 
 v20 = pytest.importorskip("v20")
 
-from tmt_tui.venues.oanda.server import ServerThread  # noqa: E402
+from tmt_tui.venues.oanda_sim.server import V20ServerThread  # noqa: E402
 
-from .conftest import TOKEN  # noqa: E402
+from ..conftest import TOKEN  # noqa: E402
 
 
 @pytest.fixture
-def ctx(server: ServerThread) -> Iterator[object]:
+def ctx(server: V20ServerThread) -> Iterator[object]:
     context = v20.Context("127.0.0.1", server.port, ssl=False, token=TOKEN)
     yield context
 
 
-def test_account_summary_parses(ctx: object, server: ServerThread) -> None:
+def test_account_summary_parses(ctx: object, server: V20ServerThread) -> None:
     response = ctx.account.summary(server.account_id)  # type: ignore[attr-defined]
 
     assert response.status == 200
@@ -27,14 +27,16 @@ def test_account_summary_parses(ctx: object, server: ServerThread) -> None:
     assert account.id == server.account_id and account.currency == "USD"
 
 
-def test_instruments_parse(ctx: object, server: ServerThread) -> None:
+def test_instruments_parse(ctx: object, server: V20ServerThread) -> None:
     response = ctx.account.instruments(server.account_id)  # type: ignore[attr-defined]
 
     names = {i.name: i for i in response.get("instruments", 200)}
     assert names["USD_JPY"].pipLocation == -2
 
 
-def test_market_order_fills_through_the_official_client(ctx: object, server: ServerThread) -> None:
+def test_market_order_fills_through_the_official_client(
+    ctx: object, server: V20ServerThread
+) -> None:
     response = ctx.order.market(  # type: ignore[attr-defined]
         server.account_id,
         instrument="EUR_USD",
@@ -50,14 +52,14 @@ def test_market_order_fills_through_the_official_client(ctx: object, server: Ser
     assert found.get("order", 200).state == "FILLED"
 
 
-def test_reject_parses_with_its_reason(ctx: object, server: ServerThread) -> None:
+def test_reject_parses_with_its_reason(ctx: object, server: V20ServerThread) -> None:
     response = ctx.order.market(server.account_id, instrument="NOPE_XXX", units=1)  # type: ignore[attr-defined]
 
     assert response.status == 400
     assert response.get("orderRejectTransaction", 400).rejectReason == "INSTRUMENT_UNKNOWN"
 
 
-def test_pricing_stream_parses(server: ServerThread) -> None:
+def test_pricing_stream_parses(server: V20ServerThread) -> None:
     stream_ctx = v20.Context("127.0.0.1", server.port, ssl=False, token=TOKEN)
     response = stream_ctx.pricing.stream(  # type: ignore[attr-defined]
         server.account_id, snapshot=True, instruments="EUR_USD,USD_JPY"

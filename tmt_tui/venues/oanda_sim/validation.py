@@ -8,14 +8,15 @@ from typing import Any
 
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
-from tmt_tui.venues.oanda.wire import Json
+from tmt_tui.venues.oanda_sim.wire import Json
 
 CREATE_TYPES = {"MARKET": "MARKET_ORDER", "LIMIT": "LIMIT_ORDER", "STOP": "STOP_ORDER"}
 _TIFS = {"GTC", "FOK", "IOC", "GFD", "GTD"}
 
 
-class Rejected(Exception):
-    """A request OANDA would refuse with ``rejectReason``."""
+class V20Reject(Exception):
+    """A request OANDA would refuse with ``rejectReason`` (the simulator's refusal; the
+    adapter's ``client.Rejected`` is how our client reads one)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -40,26 +41,26 @@ def validate_order(
     client_ids: Container[str],
     account_id: str,
 ) -> tuple[Order, Json]:
-    """The domain order and the v20 create transaction for ``request``; raises Rejected."""
+    """The domain order and the v20 create transaction for ``request``; raises V20Reject."""
     inst = instruments.get(str(request.get("instrument")))
     if inst is None:
-        raise Rejected("INSTRUMENT_UNKNOWN", "Invalid value specified for 'instrument'")
+        raise V20Reject("INSTRUMENT_UNKNOWN", "Invalid value specified for 'instrument'")
     try:
         units = Decimal(str(request.get("units")))
     except InvalidOperation:
-        raise Rejected("UNITS_INVALID", "Invalid value specified for 'units'") from None
+        raise V20Reject("UNITS_INVALID", "Invalid value specified for 'units'") from None
     if not units.is_finite() or units == 0:
-        raise Rejected("UNITS_INVALID", "Invalid value specified for 'units'")
+        raise V20Reject("UNITS_INVALID", "Invalid value specified for 'units'")
     if units != units.to_integral_value():
-        raise Rejected("UNITS_PRECISION_EXCEEDED", "The units specified exceed the precision")
+        raise V20Reject("UNITS_PRECISION_EXCEEDED", "The units specified exceed the precision")
     if abs(units) < inst.min_units:
-        raise Rejected("UNITS_MIMIMUM_NOT_MET", "The units are below the minimum trade size")
+        raise V20Reject("UNITS_MIMIMUM_NOT_MET", "The units are below the minimum trade size")
     if abs(units) > inst.max_units:
-        raise Rejected("UNITS_LIMIT_EXCEEDED", "The units exceed the maximum order units")
+        raise V20Reject("UNITS_LIMIT_EXCEEDED", "The units exceed the maximum order units")
     default_tif = "FOK" if kind == "MARKET_ORDER" else "GTC"
     tif = str(request.get("timeInForce", default_tif))
     if tif not in _TIFS or (kind == "MARKET_ORDER" and tif not in ("FOK", "IOC")):
-        raise Rejected("TIME_IN_FORCE_INVALID", "The time in force is invalid")
+        raise V20Reject("TIME_IN_FORCE_INVALID", "The time in force is invalid")
     price = check_price(request.get("price"), inst, "PRICE", required=kind != "MARKET_ORDER")
     tp = check_price(
         (request.get("takeProfitOnFill") or {}).get("price"), inst, "TAKE_PROFIT_ON_FILL_PRICE"
@@ -77,9 +78,9 @@ def validate_order(
     check_price(request.get("priceBound"), inst, "PRICE_BOUND")
     cid = (request.get("clientExtensions") or {}).get("id")
     if cid is not None and (not isinstance(cid, str) or not cid):
-        raise Rejected("CLIENT_ORDER_ID_INVALID", "The client order id is invalid")
+        raise V20Reject("CLIENT_ORDER_ID_INVALID", "The client order id is invalid")
     if cid in client_ids:
-        raise Rejected("CLIENT_ORDER_ID_ALREADY_EXISTS", "The client order id is already in use")
+        raise V20Reject("CLIENT_ORDER_ID_ALREADY_EXISTS", "The client order id is already in use")
     order = Order(
         id="",
         account=account_id,
@@ -118,15 +119,16 @@ def validate_order(
 
 
 def check_close_units(raw: Any, label: str) -> Decimal | None:
-    """``"ALL"`` (None) or a positive whole number of units to close; raises Rejected."""
+    """``"ALL"`` (None) or a positive whole number of units to close; raises V20Reject."""
     if raw == "ALL":
         return None
+    invalid = V20Reject(f"{label}_MISSING", f"Invalid value specified for {label.lower()}")
     try:
         units = Decimal(str(raw))
     except InvalidOperation:
-        raise Rejected(f"{label}_MISSING", f"Invalid value specified for {label.lower()}") from None
+        raise invalid from None
     if not units.is_finite() or units <= 0 or units != units.to_integral_value():
-        raise Rejected(f"{label}_MISSING", f"Invalid value specified for {label.lower()}")
+        raise invalid
     return units
 
 
@@ -136,16 +138,16 @@ def check_price(
     """A request price as Decimal; rejects it as ``{label}_MISSING/INVALID/PRECISION_...``."""
     if raw is None:
         if required:
-            raise Rejected(f"{label}_MISSING", f"{label.lower()} is required")
+            raise V20Reject(f"{label}_MISSING", f"{label.lower()} is required")
         return None
     try:
         value = Decimal(str(raw))
     except InvalidOperation:
-        raise Rejected(f"{label}_INVALID", f"Invalid value for {label.lower()}") from None
+        raise V20Reject(f"{label}_INVALID", f"Invalid value for {label.lower()}") from None
     if not value.is_finite() or value <= 0:
-        raise Rejected(f"{label}_INVALID", f"Invalid value for {label.lower()}")
+        raise V20Reject(f"{label}_INVALID", f"Invalid value for {label.lower()}")
     if not inst.is_on_tick(value):
-        raise Rejected(
+        raise V20Reject(
             f"{label}_PRECISION_EXCEEDED",
             f"{label.lower()} has more than {inst.display_precision} decimals",
         )

@@ -1,27 +1,27 @@
-"""Replace, TP/SL on an open trade, trade and position closes, outside orders: the client
-against the local v20 server over loopback."""
+"""The simulator's book as OANDA keeps one: TP/SL triggers and linked cancels, trade and
+position closes, what it refuses, outside orders, and P&L converted into the home currency.
+Driven over loopback by our client (its answers are the adapter's tests) or on the server's loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
 
-import pytest
-
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.venues.oanda.client import (
     Filled,
     OandaClient,
     Rejected,
-    Replaced,
     Resting,
     Token,
     TradeOrdersSet,
 )
-from tmt_tui.venues.oanda.server import ServerThread, V20Server
 from tmt_tui.venues.oanda.stream import Heartbeat
+from tmt_tui.venues.oanda_sim.orders import create_order
+from tmt_tui.venues.oanda_sim.server import V20Server, V20ServerThread
 
-from .conftest import TOKEN, make_order
+from ..conftest import TOKEN, make_order
 
 
 async def _open(client: OandaClient, units: int = 1000, **kw: str) -> Filled:
@@ -30,110 +30,17 @@ async def _open(client: OandaClient, units: int = 1000, **kw: str) -> Filled:
     return outcome
 
 
-async def test_replace_changes_price_and_units_under_a_new_id(calm: OandaClient) -> None:
-    order = make_order(1000, OrderType.LIMIT, "1.00000")
-    resting = await calm.submit(order)
-    assert isinstance(resting, Resting) and resting.txn_ids == (resting.venue_id,)
-
-    changed = order.with_changes({"price": Decimal("1.01000"), "units": 2000})
-    result = await calm.replace(f"@{order.id}", changed)
-
-    assert isinstance(result, Replaced) and result.filled is None
-    assert result.replaced_id == resting.venue_id and result.venue_id != resting.venue_id
-    assert len(result.txn_ids) == 2  # the cancel, then the replacing order
-    old = await calm.order(resting.venue_id)
-    new = await calm.order(result.venue_id)
-    assert old is not None and old["state"] == "CANCELLED"
-    assert old["replacedByOrderID"] == result.venue_id
-    assert new is not None and new["state"] == "PENDING" and new["replacesOrderID"] == old["id"]
-    assert (new["price"], new["units"]) == ("1.01000", "2000")
-    again = await calm.order(f"@{order.id}")  # the client id now names the replacing order
-    assert again is not None and again["id"] == result.venue_id
-    (cancel,) = [t for t in (await calm.transactions_since("0"))[0] if t["type"] == "ORDER_CANCEL"]
-    assert cancel["reason"] == "CLIENT_REQUEST_REPLACED"
-    assert cancel["replacedByOrderID"] == result.venue_id
-
-
-async def test_a_replacing_limit_through_the_market_fills_at_once(calm: OandaClient) -> None:
-    order = make_order(1000, OrderType.LIMIT, "1.00000")
-    await calm.submit(order)
-
-    result = await calm.replace(order.id, order.with_changes({"price": Decimal("1.20000")}))
-    assert isinstance(result, Rejected)  # a bare client id is not an order specifier
-
-    result = await calm.replace(f"@{order.id}", order.with_changes({"price": Decimal("1.20000")}))
-
-    assert isinstance(result, Replaced) and result.filled is not None
-    assert result.filled.venue_id == result.venue_id and result.filled.price == Decimal("1.1001")
-
-
-async def test_replacing_an_unknown_order_is_rejected(calm: OandaClient) -> None:
-    result = await calm.replace("@never-sent", make_order(1000, OrderType.LIMIT, "1.00000"))
-
-    assert isinstance(result, Rejected) and result.code == "ORDER_DOESNT_EXIST"
-    assert len(result.txn_ids) == 1
-
-
-@pytest.mark.parametrize("by_client_id", [False, True])
-async def test_a_replace_whose_answer_is_lost_is_looked_up_not_resent(
-    still: ServerThread, by_client_id: bool
-) -> None:
-    order = make_order(1000, OrderType.LIMIT, "1.00000")
-    async with OandaClient(
-        account_id=still.account_id, token=Token(TOKEN), rest_url=still.url, timeout=0.3
-    ) as impatient:
-        resting = await impatient.submit(order)
-        assert isinstance(resting, Resting)
-        still.call(lambda s: setattr(s.faults, "swallow_orders", 1))
-        spec = f"@{order.id}" if by_client_id else resting.venue_id
-
-        result = await impatient.replace(spec, order.with_changes({"units": 3000}))
-        pending = await impatient.pending_orders()
-
-    assert isinstance(result, Replaced) and result.replaced_id == resting.venue_id
-    assert [(o["id"], o["units"]) for o in pending] == [(result.venue_id, "3000")]
-
-
-async def test_a_replace_refused_by_a_5xx_before_it_ran_is_resent(
-    still: ServerThread, calm: OandaClient
-) -> None:
-    order = make_order(1000, OrderType.LIMIT, "1.00000")
-    resting = await calm.submit(order)
-    assert isinstance(resting, Resting)
-    still.call(lambda s: setattr(s.faults, "fail_status", 503))
-    still.call(lambda s: setattr(s.faults, "fail_next", 1))
-
-    result = await calm.replace(resting.venue_id, order.with_changes({"units": 3000}))
-
-    assert isinstance(result, Replaced) and result.replaced_id == resting.venue_id
-    pending = await calm.pending_orders()
-    assert [(o["id"], o["units"]) for o in pending] == [(result.venue_id, "3000")]
-    assert calm.retries == 1
-
-
-async def test_take_profit_and_stop_loss_set_then_replaced_on_an_open_trade(
+async def test_closing_the_trade_cancels_its_take_profit_and_stop_loss(
     calm: OandaClient,
 ) -> None:
-    fill = await _open(calm)
-    assert fill.account_balance == Decimal("100000.0000")
-    assert fill.trade_id is not None
+    await calm.submit(make_order(1000, tp="1.20000", sl="1.00000"))
 
-    first = await calm.set_trade_orders(
-        fill.trade_id, take_profit=Decimal("1.2"), stop_loss=Decimal("1.05")
-    )
-    assert isinstance(first, TradeOrdersSet) and first.replaced == {}
-    assert set(first.created) == {"tp", "sl"}
+    await calm.submit(make_order(-1000))
 
-    second = await calm.set_trade_orders(fill.trade_id, take_profit=Decimal("1.25"))
-
-    assert isinstance(second, TradeOrdersSet)
-    assert second.replaced == {"tp": first.created["tp"]}
-    (trade,) = await calm.open_trades()
-    assert trade["takeProfitOrder"]["id"] == second.created["tp"]
-    assert trade["takeProfitOrder"]["price"] == "1.25000"
-    assert trade["stopLossOrder"]["id"] == first.created["sl"]
-    old = await calm.order(first.created["tp"])
-    assert old is not None and old["state"] == "CANCELLED"
+    transactions, _ = await calm.transactions_since("0")
+    cancels = [t["reason"] for t in transactions if t["type"] == "ORDER_CANCEL"]
+    assert cancels == ["LINKED_TRADE_CLOSED", "LINKED_TRADE_CLOSED"]
+    assert await calm.open_trades() == []
 
 
 async def test_trade_orders_for_an_unknown_trade_or_a_bad_price_are_rejected(
@@ -150,7 +57,7 @@ async def test_trade_orders_for_an_unknown_trade_or_a_bad_price_are_rejected(
 
 
 async def test_a_take_profit_set_on_a_trade_fires_and_cancels_its_stop_loss(
-    still: ServerThread, calm: OandaClient
+    still: V20ServerThread, calm: OandaClient
 ) -> None:
     fill = await _open(calm)
     assert fill.trade_id is not None
@@ -229,16 +136,8 @@ async def test_pending_orders_list_only_working_ones(calm: OandaClient) -> None:
     assert [o["id"] for o in pending] == [resting.venue_id]
 
 
-async def test_accounts_and_another_accounts_summary(calm: OandaClient) -> None:
-    (account,) = await calm.account_list()
-
-    assert account["id"] == calm.account_id and "tags" in account
-    summary = await calm.summary_of(account["id"])
-    assert summary["id"] == calm.account_id and summary["hedgingEnabled"] is False
-
-
 async def test_a_hedging_account_says_so_in_its_summary() -> None:
-    with ServerThread(token=TOKEN, hedging=True) as hedged:
+    with V20ServerThread(token=TOKEN, hedging=True) as hedged:
         async with OandaClient(
             account_id=hedged.account_id, token=Token(TOKEN), rest_url=hedged.url
         ) as client:
@@ -248,7 +147,7 @@ async def test_a_hedging_account_says_so_in_its_summary() -> None:
 
 
 async def test_an_order_placed_outside_tmt_reaches_the_transaction_stream(
-    still: ServerThread, calm: OandaClient
+    still: V20ServerThread, calm: OandaClient
 ) -> None:
     created: dict[str, object] = {}
 
@@ -272,7 +171,7 @@ async def test_an_order_placed_outside_tmt_reaches_the_transaction_stream(
     assert seen[1]["units"] == "500"
 
 
-def test_set_price_triggers_resting_orders(still: ServerThread) -> None:
+def test_set_price_triggers_resting_orders(still: V20ServerThread) -> None:
     def place(s: V20Server) -> str:
         return str(
             s.outside_limit_order("EUR_USD", 1000, "1.09000")["orderCreateTransaction"]["id"]
@@ -285,22 +184,22 @@ def test_set_price_triggers_resting_orders(still: ServerThread) -> None:
 
 
 def test_pl_in_another_currency_is_converted_home_at_the_mid_less_the_fee_for_a_gain(
-    still: ServerThread,
+    still: V20ServerThread,
 ) -> None:
     # a USD account buys 10,000 USD_JPY at 150.010 and sells at the bid 151.000: +9,900 JPY,
     # converted at mid(USD_JPY)=151.005 inverted, less OANDA's 0.5% for a gain
     still.call(lambda s: s.set_price("USD_JPY", "150.000", "150.010"))
     still.call(
-        lambda s: s.ledger.create_order(
-            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
+        lambda s: create_order(
+            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
         )
     )
     still.call(lambda s: s.set_price("USD_JPY", "151.000", "151.010"))
     before = still.call(lambda s: s.ledger.balance)
 
     _, body = still.call(
-        lambda s: s.ledger.create_order(
-            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
+        lambda s: create_order(
+            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
         )
     )
 
@@ -314,19 +213,19 @@ def test_pl_in_another_currency_is_converted_home_at_the_mid_less_the_fee_for_a_
 
 
 def test_a_loss_in_another_currency_is_converted_at_the_mid_plus_the_fee(
-    still: ServerThread,
+    still: V20ServerThread,
 ) -> None:
     still.call(lambda s: s.set_price("USD_JPY", "150.000", "150.010"))
     still.call(
-        lambda s: s.ledger.create_order(
-            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
+        lambda s: create_order(
+            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
         )
     )
     still.call(lambda s: s.set_price("USD_JPY", "149.000", "149.010"))
 
     _, body = still.call(
-        lambda s: s.ledger.create_order(
-            {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
+        lambda s: create_order(
+            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
         )
     )
 

@@ -11,9 +11,9 @@ import pytest
 
 from tmt_tui.venues.oanda.client import Filled, OandaClient, OandaUnavailable, Token
 from tmt_tui.venues.oanda.http11 import HttpPool, NotSent, RequestTimeout, SentUnknown
-from tmt_tui.venues.oanda.server import ServerThread
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
-from .conftest import TOKEN, make_order
+from ..conftest import TOKEN, make_order
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -48,7 +48,7 @@ def _free_port() -> int:
 
 
 async def test_requests_reuse_one_keep_alive_connection(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     for _ in range(20):
         await client.summary()
@@ -57,7 +57,7 @@ async def test_requests_reuse_one_keep_alive_connection(
 
 
 async def test_a_server_that_closes_idle_connections_costs_no_order_and_no_double(
-    server: ServerThread,
+    server: V20ServerThread,
 ) -> None:
     server.call(lambda s: setattr(s.faults, "close_keepalive", True))
     async with OandaClient(
@@ -84,7 +84,7 @@ async def test_a_refused_connection_is_not_sent() -> None:
 
 
 async def test_an_order_refused_at_connect_is_resent_once_the_server_takes_it(
-    client: OandaClient, server: ServerThread, monkeypatch: pytest.MonkeyPatch
+    client: OandaClient, server: V20ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool = client._http  # the test stands in for a refusing network
     connect = pool._connect
@@ -184,7 +184,7 @@ async def test_no_answer_within_the_timeout_may_have_been_sent_and_drops_the_con
 
 
 async def test_concurrent_requests_share_a_bounded_number_of_connections(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     await asyncio.gather(*(client.summary() for _ in range(30)))
 

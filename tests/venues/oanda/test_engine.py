@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pytest
 
 from tests.engine.engines import events_of
+from tmt_tui.cli.embedded import engine_runner
 from tmt_tui.config import Settings, parse_settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import (
@@ -28,9 +29,10 @@ from tmt_tui.domain.commands import (
 )
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import Order, OrderType, TimeInForce
-from tmt_tui.engine.runner import EngineRunner
 from tmt_tui.venues.base import VenueRefused
-from tmt_tui.venues.oanda.server import ServerThread, _Response
+from tmt_tui.venues.oanda_sim import views
+from tmt_tui.venues.oanda_sim.orders import close_trade
+from tmt_tui.venues.oanda_sim.server import V20ServerThread, _Response
 
 TOKEN = "oanda-engine-test-token-7f3a9c"
 T = TypeVar("T")
@@ -46,7 +48,7 @@ def wait_for(predicate: Callable[[], T], within: float = 15.0) -> T:
     return result
 
 
-def oanda_settings(server: ServerThread, journal: Path, **oanda: str) -> Settings:
+def oanda_settings(server: V20ServerThread, journal: Path, **oanda: str) -> Settings:
     """Settings for the OANDA venue at ``server``; ``oanda`` overrides keys (as TOML values)."""
     table = {
         "environment": '"local"',
@@ -77,7 +79,7 @@ class Engine:
     """A running engine on the OANDA venue, with blocking helpers for tests."""
 
     def __init__(self, settings: Settings) -> None:
-        self.runner = EngineRunner(settings)
+        self.runner = engine_runner(settings)
         self.runner.start()
         self.account = self.runner.settings.accounts[0].id
 
@@ -104,8 +106,8 @@ class Engine:
 
 
 @pytest.fixture
-def server() -> Iterator[ServerThread]:
-    with ServerThread(token=TOKEN, tick_interval=0.02, heartbeat_interval=0.1) as running:
+def server() -> Iterator[V20ServerThread]:
+    with V20ServerThread(token=TOKEN, tick_interval=0.02, heartbeat_interval=0.1) as running:
         yield running
 
 
@@ -115,18 +117,18 @@ def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def engine(server: ServerThread, tmp_path: Path, token_env: None) -> Iterator[Engine]:
+def engine(server: V20ServerThread, tmp_path: Path, token_env: None) -> Iterator[Engine]:
     running = Engine(oanda_settings(server, tmp_path / "journal.db"))
     wait_for(running.reconciled)
     yield running
     running.stop()
 
 
-def ledger_units(server: ServerThread, instrument: str) -> int:
+def ledger_units(server: V20ServerThread, instrument: str) -> int:
     return server.call(
         lambda s: sum(
             int(Decimal(t["currentUnits"]))
-            for t in s.ledger.open_trades()
+            for t in views.open_trades(s.ledger)
             if t["instrument"] == instrument
         )
     )
@@ -140,7 +142,7 @@ def journal_events(path: Path, kind: EventKind) -> list[dict[str, Any]]:
 
 
 def test_the_engine_trades_the_oanda_account_with_its_id_currency_and_balance(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     acct = engine.core.portfolio.accounts[engine.account]
 
@@ -154,14 +156,14 @@ def test_a_hedging_account_is_refused_at_start_with_a_clear_message(
     tmp_path: Path, token_env: None
 ) -> None:
     with (
-        ServerThread(token=TOKEN, hedging=True) as hedged,
+        V20ServerThread(token=TOKEN, hedging=True) as hedged,
         pytest.raises(VenueRefused, match="hedging enabled; tmt nets positions"),
     ):
         Engine(oanda_settings(hedged, tmp_path / "journal.db"))
 
 
 def test_a_wrong_token_is_reported_as_rejected_without_showing_it(
-    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OANDA_TOKEN", "not-the-right-token-1234")
 
@@ -172,7 +174,7 @@ def test_a_wrong_token_is_reported_as_rejected_without_showing_it(
 
 
 def test_no_token_or_no_account_id_says_which_variable_to_set(
-    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OANDA_TOKEN", raising=False)
     with pytest.raises(VenueRefused, match="OANDA_TOKEN is not set"):
@@ -186,7 +188,7 @@ def test_no_token_or_no_account_id_says_which_variable_to_set(
 
 
 def test_an_instrument_the_account_cannot_trade_is_named(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     settings = oanda_settings(server, tmp_path / "j.db", instruments='["EUR_USD", "XXX_YYY"]')
 
@@ -198,7 +200,7 @@ def test_an_instrument_the_account_cannot_trade_is_named(
 
 
 def test_a_market_order_fills_and_its_take_profit_and_stop_loss_attach_to_the_trade(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     wait_for(lambda: engine.core.book.get("EUR_USD"))
 
@@ -232,7 +234,7 @@ def test_a_trailing_stop_on_fill_appears_as_a_working_order(engine: Engine) -> N
 
 
 def test_a_limit_order_is_replaced_with_a_new_price_and_size_then_cancelled(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
     price = (mid * Decimal("0.99")).quantize(Decimal("0.00001"))
@@ -245,12 +247,12 @@ def test_a_limit_order_is_replaced_with_a_new_price_and_size_then_cancelled(
 
     assert modified.price == price - Decimal("0.001")
     assert modified.venue_id != first_venue_id  # OANDA replaced it
-    venue_pending = server.call(lambda s: s.ledger.pending_orders())
+    venue_pending = server.call(lambda s: views.pending_orders(s.ledger))
     assert [(o["id"], o["units"]) for o in venue_pending] == [(modified.venue_id, "3000")]
 
     assert engine.ask(CancelOrder(order.id)).ok
     wait_for(lambda: engine.core.orders.get(order.id) is None)
-    assert server.call(lambda s: s.ledger.pending_orders()) == []
+    assert server.call(lambda s: views.pending_orders(s.ledger)) == []
 
 
 def test_an_order_oanda_cancels_at_once_shows_oanda_s_reason(engine: Engine) -> None:
@@ -273,7 +275,7 @@ def test_an_order_oanda_cancels_at_once_shows_oanda_s_reason(engine: Engine) -> 
 
 
 def test_a_burst_of_429s_delays_an_order_but_never_doubles_it(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     wait_for(lambda: engine.core.book.get("EUR_USD"))
     server.call(lambda s: setattr(s.faults, "fail_next", 2))
@@ -284,7 +286,7 @@ def test_a_burst_of_429s_delays_an_order_but_never_doubles_it(
     assert ledger_units(server, "EUR_USD") == 1000
 
 
-def test_closing_one_trade_then_the_whole_position(engine: Engine, server: ServerThread) -> None:
+def test_closing_one_trade_then_the_whole_position(engine: Engine, server: V20ServerThread) -> None:
     wait_for(lambda: engine.core.book.get("USD_JPY"))
     engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
     engine.ask(SubmitOrder(engine.account, "USD_JPY", 2000))
@@ -307,7 +309,7 @@ def test_closing_one_trade_then_the_whole_position(engine: Engine, server: Serve
 
 
 def test_an_order_from_the_oanda_web_ui_is_adopted_and_its_fill_lands(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     wait_for(lambda: engine.core.book.get("GBP_USD"))
 
@@ -319,7 +321,7 @@ def test_an_order_from_the_oanda_web_ui_is_adopted_and_its_fill_lands(
 
 
 def test_an_outside_limit_order_is_adopted_as_working_and_can_be_cancelled_from_tmt(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
     price = (mid * Decimal("0.98")).quantize(Decimal("0.00001"))
@@ -330,11 +332,11 @@ def test_an_outside_limit_order_is_adopted_as_working_and_can_be_cancelled_from_
     assert (adopted.units, adopted.price, adopted.origin) == (1500, price, "venue")
     assert engine.ask(CancelOrder(adopted.id)).ok
     wait_for(lambda: engine.core.orders.get(adopted.id) is None)
-    assert server.call(lambda s: s.ledger.pending_orders()) == []
+    assert server.call(lambda s: views.pending_orders(s.ledger)) == []
 
 
 def test_a_take_profit_triggered_at_oanda_closes_the_trade_in_tmt(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     wait_for(lambda: engine.core.book.get("EUR_USD"))
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.2")))
@@ -350,7 +352,7 @@ def test_a_take_profit_triggered_at_oanda_closes_the_trade_in_tmt(
 
 
 def test_a_restart_reconciles_what_happened_at_oanda_while_tmt_was_down(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     journal = tmp_path / "journal.db"
     first = Engine(oanda_settings(server, journal))
@@ -377,7 +379,7 @@ def test_a_restart_reconciles_what_happened_at_oanda_while_tmt_was_down(
 
 
 def test_new_orders_wait_with_reconciling_until_the_venue_book_is_read(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     server.call(lambda s: setattr(s.faults, "delay", 0.3))  # a slow venue: reconciling lasts
     slow = Engine(oanda_settings(server, tmp_path / "journal.db"))
@@ -394,7 +396,7 @@ def test_new_orders_wait_with_reconciling_until_the_venue_book_is_read(
 
 
 def test_streams_dropping_again_and_again_lose_no_fill_and_double_none(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     journal = tmp_path / "journal.db"
     server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.15))
@@ -434,7 +436,7 @@ def test_the_token_never_reaches_the_journal_or_the_logs(
 
 
 def test_an_order_accepted_but_never_answered_is_found_by_its_client_id_not_sent_twice(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     settings = oanda_settings(server, tmp_path / "journal.db", request_timeout_s="0.5")
     patient = Engine(settings)
@@ -454,7 +456,7 @@ def test_an_order_accepted_but_never_answered_is_found_by_its_client_id_not_sent
 
 
 def test_malformed_lines_and_bad_prices_on_the_stream_are_dropped_and_prices_go_on(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     junk = [
         b"{not json\n",
@@ -492,10 +494,10 @@ class Reconnects:
 
 
 def test_every_stream_reconnect_is_reported_to_monitoring(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     seen = Reconnects()
-    runner = EngineRunner(oanda_settings(server, tmp_path / "journal.db"), observer=seen)  # type: ignore[arg-type]
+    runner = engine_runner(oanda_settings(server, tmp_path / "journal.db"), observer=seen)  # type: ignore[arg-type]
     runner.start()
     try:
         server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.1))
@@ -506,7 +508,7 @@ def test_every_stream_reconnect_is_reported_to_monitoring(
 
 
 def test_the_kill_switch_cancels_working_orders_at_oanda_and_keeps_take_profits(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
@@ -519,14 +521,14 @@ def test_the_kill_switch_cancels_working_orders_at_oanda_and_keeps_take_profits(
     assert engine.ask(EngageKillSwitch(reason="test")).ok
 
     wait_for(lambda: not engine.open_orders(OrderType.LIMIT))
-    pending = server.call(lambda s: s.ledger.pending_orders())
+    pending = server.call(lambda s: views.pending_orders(s.ledger))
     assert [o["type"] for o in pending] == ["TAKE_PROFIT"]
     refused = engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
     assert not refused.ok
 
 
 def test_an_order_unanswered_when_tmt_stopped_is_settled_by_the_next_start(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     journal = tmp_path / "journal.db"
     first = Engine(oanda_settings(server, journal, request_timeout_s="30.0"))
@@ -549,7 +551,7 @@ def test_an_order_unanswered_when_tmt_stopped_is_settled_by_the_next_start(
 
 
 def test_a_trade_closed_by_id_is_booked_once_across_a_restart(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     """OANDA's trade close takes no client id: its transactions, replayed after a restart,
     must be known as already booked rather than adopted as an outside order."""
@@ -578,7 +580,7 @@ def test_a_trade_closed_by_id_is_booked_once_across_a_restart(
 
 
 def test_moving_a_take_profit_replaces_it_on_the_trade_at_oanda(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     wait_for(lambda: engine.core.book.get("EUR_USD"))
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
@@ -590,7 +592,7 @@ def test_moving_a_take_profit_replaces_it_on_the_trade_at_oanda(
         lambda: (o := engine.core.orders.get(tp.id)) and o.price == Decimal("1.25") and o
     )
     assert moved.venue_id != tp.venue_id and moved.units == -1000
-    (trade,) = server.call(lambda s: s.ledger.open_trades())
+    (trade,) = server.call(lambda s: views.open_trades(s.ledger))
     assert trade["takeProfitOrder"]["price"] == "1.25000"
     assert trade["takeProfitOrder"]["id"] == moved.venue_id
 
@@ -598,7 +600,7 @@ def test_moving_a_take_profit_replaces_it_on_the_trade_at_oanda(
 # what a review found: each of these once lost a fill, a lot or the stream --------------------
 
 
-def answer_with_errors(server: ServerThread, handler: str, times: int, status: int) -> None:
+def answer_with_errors(server: V20ServerThread, handler: str, times: int, status: int) -> None:
     """The next ``times`` requests to one route of the server answer ``status``."""
 
     def install(s: Any) -> None:
@@ -620,7 +622,7 @@ def answer_with_errors(server: ServerThread, handler: str, times: int, status: i
 
 
 def test_a_token_with_a_stray_line_break_is_refused_without_being_shown(
-    server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OANDA_TOKEN", TOKEN + "\r")  # a token file saved on Windows
 
@@ -631,7 +633,7 @@ def test_a_token_with_a_stray_line_break_is_refused_without_being_shown(
 
 
 def test_orders_stay_refused_until_a_reconciliation_succeeds(
-    server: ServerThread, tmp_path: Path, token_env: None
+    server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     answer_with_errors(server, "_account", 5, 503)  # the snapshot fails (retries, then again)
     engine = Engine(oanda_settings(server, tmp_path / "journal.db"))
@@ -647,7 +649,7 @@ def test_orders_stay_refused_until_a_reconciliation_succeeds(
 
 
 def test_a_refused_history_read_does_not_end_the_transaction_stream(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     wait_for(lambda: engine.core.book.get("GBP_USD"))
     answer_with_errors(server, "_since", 1, 416)
@@ -661,7 +663,7 @@ def test_a_refused_history_read_does_not_end_the_transaction_stream(
 
 
 def test_a_trade_closed_in_oanda_s_ui_closes_that_lot_in_tmt(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     wait_for(lambda: engine.core.book.get("USD_JPY"))
     engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
@@ -669,7 +671,7 @@ def test_a_trade_closed_in_oanda_s_ui_closes_that_lot_in_tmt(
     wait_for(lambda: engine.position("USD_JPY") == 2000)
     first, second = next(p for p in engine.core.positions() if p.instrument == "USD_JPY").trades
 
-    server.call(lambda s: s.ledger.close_trade(second.id, {"units": "ALL"}))
+    server.call(lambda s: close_trade(s.ledger, second.id, {"units": "ALL"}))
 
     wait_for(lambda: engine.position("USD_JPY") == 1000)
     (left,) = next(p for p in engine.core.positions() if p.instrument == "USD_JPY").trades
@@ -677,7 +679,7 @@ def test_a_trade_closed_in_oanda_s_ui_closes_that_lot_in_tmt(
 
 
 def test_an_outside_order_on_an_instrument_tmt_does_not_follow_is_not_adopted(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     server.call(lambda s: s.outside_market_order("AUD_USD", 500))  # not in oanda.instruments
     server.call(lambda s: s.outside_market_order("EUR_USD", 100))  # a marker after it
@@ -686,7 +688,9 @@ def test_an_outside_order_on_an_instrument_tmt_does_not_follow_is_not_adopted(
     assert [o.instrument for o in engine.open_orders()] == []
 
 
-def test_moving_a_trailing_stop_changes_its_distance(engine: Engine, server: ServerThread) -> None:
+def test_moving_a_trailing_stop_changes_its_distance(
+    engine: Engine, server: V20ServerThread
+) -> None:
     wait_for(lambda: engine.core.book.get("EUR_USD"))
     engine.ask(
         SubmitOrder(engine.account, "EUR_USD", 1000, trailing_stop_distance=Decimal("0.005"))
@@ -703,12 +707,12 @@ def test_moving_a_trailing_stop_changes_its_distance(engine: Engine, server: Ser
         )
     )
     assert moved.price is None
-    (trade,) = server.call(lambda s: s.ledger.open_trades())
+    (trade,) = server.call(lambda s: views.open_trades(s.ledger))
     assert Decimal(trade["trailingStopLossOrder"]["distance"]) == Decimal("0.008")
 
 
 def test_realized_pl_and_balance_are_oanda_s_own_and_the_ledger_identity_holds(
-    engine: Engine, server: ServerThread
+    engine: Engine, server: V20ServerThread
 ) -> None:
     # once, a USD account trading 10k USD_JPY moved its balance by -140.00 USD while tmt said
     # realized was -0.93: the server booked JPY as USD and tmt copied one figure, computed

@@ -19,9 +19,9 @@ from tmt_tui.venues.base import (
 )
 from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed
 from tmt_tui.venues.oanda.client import OandaClient
-from tmt_tui.venues.oanda.server import ServerThread
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
-from .conftest import make_order
+from ..conftest import make_order
 
 T = TypeVar("T")
 
@@ -87,7 +87,7 @@ async def test_reject_reaches_the_sink_with_oandas_reason(client: OandaClient) -
 
 
 async def test_feed_delivers_quotes_and_reconnects_after_a_dropped_stream(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.05))
     feed = OandaFeed(client, [i for i in await client.instruments() if i.name == "EUR_USD"],

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderType, TimeInForce
 from tmt_tui.venues.oanda.client import (
     CancelledOnCreate,
@@ -17,11 +18,12 @@ from tmt_tui.venues.oanda.client import (
     Resting,
     Token,
     TokenRejected,
+    order_body,
 )
-from tmt_tui.venues.oanda.server import ServerThread, V20Server
 from tmt_tui.venues.oanda.stream import Heartbeat
+from tmt_tui.venues.oanda_sim.server import V20Server, V20ServerThread
 
-from .conftest import TOKEN, make_order
+from ..conftest import TOKEN, make_order
 
 
 async def test_instruments_come_back_as_domain_instruments(client: OandaClient) -> None:
@@ -32,7 +34,7 @@ async def test_instruments_come_back_as_domain_instruments(client: OandaClient) 
 
 
 async def test_market_order_fills_at_the_ask_and_opens_a_trade(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     ask = server.call(lambda s: s.ledger.quotes["EUR_USD"].ask)
 
@@ -87,19 +89,6 @@ async def test_take_profit_and_stop_loss_are_attached_to_the_trade_on_fill(
     assert len(outcome.related_ids) == 4  # create, fill, take-profit, stop-loss
 
 
-async def test_closing_the_trade_cancels_its_take_profit_and_stop_loss(
-    client: OandaClient,
-) -> None:
-    await client.submit(make_order(1000, tp="1.20000", sl="1.00000"))
-
-    await client.submit(make_order(-1000))
-
-    transactions, _ = await client.transactions_since("0")
-    cancels = [t["reason"] for t in transactions if t["type"] == "ORDER_CANCEL"]
-    assert cancels == ["LINKED_TRADE_CLOSED", "LINKED_TRADE_CLOSED"]
-    assert await client.open_trades() == []
-
-
 async def test_invalid_order_is_rejected_with_oandas_reject_reason(client: OandaClient) -> None:
     outcome = await client.submit(make_order(1000, OrderType.LIMIT, "1.000001"))
 
@@ -112,7 +101,7 @@ async def test_invalid_order_is_rejected_with_oandas_reject_reason(client: Oanda
 
 
 async def test_market_order_beyond_its_bound_is_accepted_then_cancelled(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     def halt(s: V20Server) -> None:
         s.ledger.quotes.pop("EUR_USD")
@@ -131,7 +120,7 @@ async def test_ioc_limit_that_cannot_fill_is_cancelled_at_once(client: OandaClie
 
 
 async def test_accepted_order_that_is_never_answered_is_found_by_client_id_not_resent(
-    server: ServerThread,
+    server: V20ServerThread,
 ) -> None:
     server.call(lambda s: setattr(s.faults, "swallow_orders", 1))
     order = make_order(1000)
@@ -148,7 +137,7 @@ async def test_accepted_order_that_is_never_answered_is_found_by_client_id_not_r
 
 
 async def test_429_is_retried_with_backoff_and_the_order_fills_once(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     server.call(lambda s: setattr(s.faults, "fail_next", 2))
 
@@ -160,7 +149,7 @@ async def test_429_is_retried_with_backoff_and_the_order_fills_once(
 
 
 async def test_endless_429_gives_up_with_rate_limited_reject(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     server.call(lambda s: setattr(s.faults, "fail_next", 100))
 
@@ -171,7 +160,7 @@ async def test_endless_429_gives_up_with_rate_limited_reject(
 
 
 async def test_5xx_on_submit_looks_up_before_resending(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     def fail(s: V20Server) -> None:
         s.faults.fail_status = 503
@@ -186,7 +175,7 @@ async def test_5xx_on_submit_looks_up_before_resending(
 
 
 async def test_bad_token_raises_a_clear_error_without_retrying(
-    server: ServerThread, caplog: pytest.LogCaptureFixture
+    server: V20ServerThread, caplog: pytest.LogCaptureFixture
 ) -> None:
     wrong = "wrong-token-do-not-print"
     caplog.set_level(logging.DEBUG)
@@ -235,7 +224,7 @@ async def test_transaction_stream_carries_the_fill_and_heartbeats_with_the_last_
 
 
 async def test_a_server_slower_than_the_timeout_leaves_the_outcome_unknown_not_rejected(
-    server: ServerThread,
+    server: V20ServerThread,
 ) -> None:
     server.call(lambda s: setattr(s.faults, "delay", 0.2))
 
@@ -249,16 +238,6 @@ async def test_a_server_slower_than_the_timeout_leaves_the_outcome_unknown_not_r
     ) as hasty:
         with pytest.raises(OandaUnavailable):
             await hasty.submit(make_order(1000))
-
-
-def test_the_server_module_runs_and_refuses_to_start_without_a_token(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from tmt_tui.venues.oanda.__main__ import main
-
-    monkeypatch.delenv("TMT_OANDA_TOKEN", raising=False)
-
-    assert main(["--port", "0"]) == 2
 
 
 def test_an_ioc_that_fills_in_part_reports_the_fill_and_the_cancelled_rest() -> None:
@@ -282,3 +261,12 @@ def test_an_ioc_that_fills_in_part_reports_the_fill_and_the_cancelled_rest() -> 
     assert isinstance(outcome, Filled)
     assert (outcome.units, outcome.rest_cancelled) == (600, "INSUFFICIENT_LIQUIDITY")
     assert outcome.txn_ids == ("10", "11", "12")
+
+
+def test_order_body_carries_the_trailing_distance_rounded_to_the_instrument() -> None:
+    eur = Instrument("EUR_USD", display_precision=5, pip_location=-4, margin_rate=Decimal("0.02"))
+    order = make_order(1000).with_changes({"trailing_stop_distance": Decimal("0.0012345")})
+
+    body = order_body(order, eur)
+
+    assert body["trailingStopLossOnFill"] == {"distance": "0.00123", "timeInForce": "GTC"}

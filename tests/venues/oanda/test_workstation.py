@@ -15,29 +15,30 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from textual.widgets import Static
-from tmt_tui.venues.oanda.server import ServerThread
 
-from tests.oanda.test_engine import TOKEN, ledger_units, oanda_settings
 from tests.tui.readiness import board_ready, screen_text, until
+from tests.venues.oanda.test_engine import TOKEN, ledger_units, oanda_settings
+from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder
-from tmt_tui.engine.embedded import start_embedded
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
+from tmt_tui.venues.oanda_sim import views
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
 INSTRUMENTS = ("EUR_USD", "GBP_USD", "USD_JPY")
 
 
 @pytest.fixture
-def server() -> Iterator[ServerThread]:
+def server() -> Iterator[V20ServerThread]:
     """Ticks slow enough that Pilot's key presses (which wait for an idle CPU) stay quick."""
-    with ServerThread(token=TOKEN, tick_interval=0.05, heartbeat_interval=0.5) as running:
+    with V20ServerThread(token=TOKEN, tick_interval=0.05, heartbeat_interval=0.5) as running:
         yield running
 
 
 @pytest.fixture
-def settings(server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("OANDA_TOKEN", TOKEN)
     return oanda_settings(server, tmp_path / "journal.db")
 
@@ -78,7 +79,7 @@ async def test_quotes_from_the_oanda_stream_fill_the_quote_board(app: TmtApp) ->
 
 
 async def test_a_market_order_from_the_ticket_fills_at_oanda(
-    app: TmtApp, server: ServerThread
+    app: TmtApp, server: V20ServerThread
 ) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: board_ready(app), "a quote for every instrument")
@@ -92,12 +93,12 @@ async def test_a_market_order_from_the_ticket_fills_at_oanda(
         await until(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
         await until(pilot, lambda: position_units(app, "EUR_USD") == 2000, "the position")
         assert ledger_units(server, "EUR_USD") == 2000
-        trades = server.call(lambda s: s.ledger.open_trades())
+        trades = server.call(lambda s: views.open_trades(s.ledger))
         assert [(t["instrument"], t["currentUnits"]) for t in trades] == [("EUR_USD", "2000")]
 
 
 async def test_a_fill_made_outside_tmt_shows_in_the_positions_pane(
-    app: TmtApp, server: ServerThread
+    app: TmtApp, server: V20ServerThread
 ) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: board_ready(app), "a quote for every instrument")
@@ -114,7 +115,7 @@ async def test_a_fill_made_outside_tmt_shows_in_the_positions_pane(
 
 
 async def test_the_reconciling_alert_shows_while_the_venue_book_is_read_then_clears(
-    server: ServerThread, settings: Settings
+    server: V20ServerThread, settings: Settings
 ) -> None:
     server.call(lambda s: setattr(s.faults, "delay", 0.3))  # a slow venue: reconciling lasts
     client = start_embedded(settings)
@@ -139,7 +140,7 @@ async def test_the_reconciling_alert_shows_while_the_venue_book_is_read_then_cle
 
 
 async def test_the_workstation_runs_at_80x24_without_crashing(
-    app: TmtApp, server: ServerThread
+    app: TmtApp, server: V20ServerThread
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: board_ready(app), "a quote for every instrument")
@@ -158,7 +159,7 @@ async def test_the_workstation_runs_at_80x24_without_crashing(
 
 
 async def test_the_ticket_trades_the_oanda_account_when_built_from_the_config_as_loaded(
-    settings: Settings, client: LocalEngineClient, server: ServerThread
+    settings: Settings, client: LocalEngineClient, server: V20ServerThread
 ) -> None:
     app = create_app(settings, client)  # what `tmt --config` and `tmt attach` do
     async with app.run_test(size=(120, 40)) as pilot:
@@ -182,7 +183,7 @@ async def test_the_ticket_trades_the_oanda_account_when_built_from_the_config_as
 
 
 async def test_the_orders_pane_keeps_updating_after_an_order_for_an_unknown_account(
-    app: TmtApp, client: LocalEngineClient, server: ServerThread
+    app: TmtApp, client: LocalEngineClient, server: V20ServerThread
 ) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: board_ready(app), "a quote for every instrument")

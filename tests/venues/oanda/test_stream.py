@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.venues.oanda.client import OandaClient
-from tmt_tui.venues.oanda.server import ServerThread, V20Server
 from tmt_tui.venues.oanda.stream import (
     Heartbeat,
     PriceStreamParser,
     TransactionStreamParser,
     parse_time,
 )
+from tmt_tui.venues.oanda_sim.server import V20Server, V20ServerThread
 
 PRICE = (
     b'{"type":"PRICE","instrument":"EUR_USD","time":"2026-06-22T18:41:48.258142231Z",'
@@ -121,7 +121,7 @@ async def test_price_stream_from_the_server_snapshots_then_ticks_and_heartbeats(
 
 
 async def test_garbage_and_split_chunks_from_the_server_are_survived(
-    client: OandaClient, server: ServerThread
+    client: OandaClient, server: V20ServerThread
 ) -> None:
     def misbehave(s: V20Server) -> None:
         faults = s.faults

@@ -8,9 +8,9 @@ import pytest
 
 from tmt_tui.venues.oanda.client import OandaClient, Token
 from tmt_tui.venues.oanda.pacing import SlidingWindow
-from tmt_tui.venues.oanda.server import ServerThread
+from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
-from .conftest import TOKEN
+from ..conftest import TOKEN
 
 
 class FakeTime:
@@ -78,7 +78,7 @@ def test_a_rate_must_be_positive() -> None:
         SlidingWindow(0)
 
 
-async def test_the_client_paces_its_rest_requests(server: ServerThread) -> None:
+async def test_the_client_paces_its_rest_requests(server: V20ServerThread) -> None:
     """Real requests through the client, on a fake clock: 25 at 10/s span two waits."""
     async with OandaClient(
         account_id=server.account_id, token=Token(TOKEN), rest_url=server.url
@@ -98,7 +98,7 @@ def test_the_client_defaults_stay_below_oandas_limits() -> None:
     assert (client.connect_pace.n, client.connect_pace.window) == (2, 1.0)
 
 
-async def test_the_client_paces_stream_connections(server: ServerThread) -> None:
+async def test_the_client_paces_stream_connections(server: V20ServerThread) -> None:
     async with OandaClient(
         account_id=server.account_id,
         token=Token(TOKEN),
