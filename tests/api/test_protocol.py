@@ -12,6 +12,7 @@ from tmt_tui.api import protocol
 from tmt_tui.api.protocol import Code, ProtocolError
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.domain.client import EngineClient, Reply, Snapshot, Update
+from tmt_tui.domain.codec import from_wire
 from tmt_tui.domain.commands import Origin, SubmitOrder, command_to_wire
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.engine.local_client import LocalEngineClient
@@ -118,7 +119,7 @@ def test_replies_and_errors_carry_the_request_id() -> None:
     reply = json.loads(protocol.reply_frame(9, Reply(True, order_id="O1", seq=4)))
     error = json.loads(protocol.error_frame(None, Code.BAD_FRAME, "not valid JSON"))
 
-    assert Reply.from_wire(reply["reply"]) == Reply(True, order_id="O1", seq=4)
+    assert from_wire(Reply, reply["reply"]) == Reply(True, order_id="O1", seq=4)
     assert reply["id"] == 9
     assert error == {
         "v": 1,

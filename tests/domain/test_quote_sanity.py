@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.quotes import Quote, quote_problem
 
 
@@ -36,4 +37,4 @@ def test_sane_or_locked_quote_has_no_problem(bid: str, ask: str) -> None:
 def test_quote_wire_form_round_trips_exactly() -> None:
     quote = Quote("USD_JPY", Decimal("150.000"), Decimal("150.010"), 1781092800.25)
 
-    assert Quote.from_wire(quote.to_wire()) == quote
+    assert from_wire(Quote, to_wire(quote)) == quote

@@ -15,6 +15,7 @@ import threading
 from decimal import Decimal
 from pathlib import Path
 
+from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import SubmitOrder
 
 from .engines import INSTRUMENTS, engine_settings, fixed_clock
@@ -31,7 +32,7 @@ async def main(journal: Path) -> None:
         "SIM-USD", "EUR_USD", 10_000, take_profit=Decimal("2.00000"), stop_loss=Decimal("0.50000")
     )
     reply = await client.execute(command)
-    sys.stdout.write(json.dumps(reply.to_wire()) + "\n")
+    sys.stdout.write(json.dumps(to_wire(reply)) + "\n")
     sys.stdout.flush()
     threading.Event().wait()  # hang with the engine running until killed
 

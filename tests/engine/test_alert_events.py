@@ -4,6 +4,7 @@ ones so a screen attaching later still sees them."""
 from __future__ import annotations
 
 from tmt_tui.config import load_settings
+from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.sim.universe import instruments
@@ -29,6 +30,6 @@ def test_snapshot_alerts_survive_the_wire() -> None:
     state = EngineState(load_settings(), instruments())
     state.evolve(alert(1, EventKind.ALERT_RAISED, "reject_burst", "10 rejects in 60s"))
 
-    wire = state.snapshot(0.0).to_wire()
+    wire = to_wire(state.snapshot(0.0))
 
-    assert Snapshot.from_wire(wire).alerts == {"reject_burst": "10 rejects in 60s"}
+    assert from_wire(Snapshot, wire).alerts == {"reject_burst": "10 rejects in 60s"}

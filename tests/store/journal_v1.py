@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, Position
@@ -126,7 +127,7 @@ class V1Writer:
                 "insert or replace into positions values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (p.key, p.account, p.instrument, p.units, str(p.avg_price),
-                     str(p.realized_pl), _dumps([t.to_wire() for t in p.trades]), seq)
+                     str(p.realized_pl), _dumps([to_wire(t) for t in p.trades]), seq)
                     for p in positions
                 ],
             )  # fmt: skip

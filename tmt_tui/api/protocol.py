@@ -10,8 +10,8 @@ Client -> server (the hello must come first)::
 Server -> client::
 
     {"v": 1, "type": "welcome", "read_only": false, "server": "tmt 0.1.0"}
-    {"v": 1, "id": 7, "type": "reply", "reply": {...Reply.to_wire()}}
-    {"v": 1, "id": 8, "type": "snapshot", ...Snapshot.to_wire()}   then "update" items
+    {"v": 1, "id": 7, "type": "reply", "reply": {...to_wire(reply)}}
+    {"v": 1, "id": 8, "type": "snapshot", ...to_wire(snapshot)}   then "update" items
     {"v": 1, "id": 7 | null, "type": "error", "code": "READ_ONLY", "message": "..."}
 
 Stream items carry the id of the subscribe that asked for them. A refused hello closes the
@@ -30,6 +30,7 @@ from enum import Enum, IntEnum, StrEnum
 from typing import Any
 
 from tmt_tui.domain.client import Reply, Snapshot, StreamItem, Update
+from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.commands import (
     COMMAND_TYPES,
     Command,
@@ -136,7 +137,7 @@ def subscribe_frame(request_id: int, kind: str = "subscribe") -> str:
 
 
 def reply_frame(request_id: int | str, reply: Reply) -> str:
-    return encode({"v": VERSION, "id": request_id, "type": "reply", "reply": reply.to_wire()})
+    return encode({"v": VERSION, "id": request_id, "type": "reply", "reply": to_wire(reply)})
 
 
 def error_frame(request_id: int | str | None, code: Code | str, message: str) -> str:
@@ -146,8 +147,8 @@ def error_frame(request_id: int | str | None, code: Code | str, message: str) ->
 
 
 def stream_frame(request_id: int | str, item: StreamItem) -> str:
-    """A Snapshot or Update; its ``to_wire()`` already says which in ``type``."""
-    wire = item.to_wire()
+    """A Snapshot or Update; its wire form already says which in ``type`` (``WIRE_TAG``)."""
+    wire = to_wire(item)
     wire["v"] = VERSION
     wire["id"] = request_id
     return encode(wire)
@@ -155,8 +156,8 @@ def stream_frame(request_id: int | str, item: StreamItem) -> str:
 
 def stream_item(message: dict[str, Any]) -> StreamItem:
     if message.get("type") == "snapshot":
-        return Snapshot.from_wire(message)
-    return Update.from_wire(message)
+        return from_wire(Snapshot, message)
+    return from_wire(Update, message)
 
 
 # decoding ---------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from tmt_tui.api.paths import (
 )
 from tmt_tui.api.protocol import ApiError, AuthError, Close
 from tmt_tui.domain.client import Reply, StreamItem
+from tmt_tui.domain.codec import from_wire
 from tmt_tui.domain.commands import (
     Command,
     command_to_wire,
@@ -256,7 +257,7 @@ class RemoteEngineClient:
         elif kind == "reply":
             future = self._pending.pop(rid, None)  # type: ignore[arg-type]
             if future is not None and not future.done():
-                future.set_result(Reply.from_wire(message["reply"]))
+                future.set_result(from_wire(Reply, message["reply"]))
         elif kind == "error":
             code, text = str(message.get("code")), str(message.get("message"))
             future = self._pending.pop(rid, None)  # type: ignore[arg-type]

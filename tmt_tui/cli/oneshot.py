@@ -23,6 +23,7 @@ from typing import Any
 
 from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.domain.client import Reply, Snapshot, StreamItem, Update
+from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import (
     CancelAll,
     CancelOrder,
@@ -183,8 +184,8 @@ async def status(args: argparse.Namespace, client: Any) -> None:
         "kill_switch_engaged": snap.kill_switch_engaged,
         "kill_switch_reason": snap.kill_switch_reason,
         "quote_age_s": None if newest == 0 else round(age, 3),
-        "accounts": [a.to_wire() for a in snap.accounts],
-        "totals": None if snap.totals is None else snap.totals.to_wire(),
+        "accounts": [to_wire(a) for a in snap.accounts],
+        "totals": None if snap.totals is None else to_wire(snap.totals),
         "halted": halted,
         "stale": stale,
     }
@@ -229,7 +230,7 @@ async def positions(args: argparse.Namespace, client: Any) -> None:
         + " ".join(f"{t.id}:{t.units:+,}" for t in p.trades)
         for p in rows
     ]
-    _emit(args, [p.to_wire() for p in rows], "\n".join(lines) if rows else "no open positions")
+    _emit(args, [to_wire(p) for p in rows], "\n".join(lines) if rows else "no open positions")
 
 
 def _order_line(o: Order, w: int) -> str:
@@ -247,7 +248,7 @@ async def orders(args: argparse.Namespace, client: Any) -> None:
     snap = await _snapshot(client)
     w = max([10] + [len(o.account) for o in snap.orders])
     lines = [_order_line(o, w) for o in snap.orders]
-    _emit(args, [o.to_wire() for o in snap.orders], "\n".join(lines) if lines else "no orders")
+    _emit(args, [to_wire(o) for o in snap.orders], "\n".join(lines) if lines else "no orders")
 
 
 async def quote(args: argparse.Namespace, client: Any) -> None:
@@ -261,7 +262,7 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
             for q in quotes:
                 if q.instrument == name:
                     _emit(
-                        args, q.to_wire(), f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}"
+                        args, to_wire(q), f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}"
                     )
                     if not args.watch:
                         return
@@ -284,7 +285,7 @@ async def events(args: argparse.Namespace, client: Any) -> None:
     try:
         async for item in stream:
             for e in item.events:
-                _emit(args, e.to_wire(), _event_line(e))
+                _emit(args, to_wire(e), _event_line(e))
             if not args.follow:
                 return
     finally:
@@ -305,8 +306,8 @@ def _reply_text(reply: Reply) -> str:
 def _answer(args: argparse.Namespace, reply: Reply) -> None:
     """Print a reply; a refusal leaves with code 3 and the reason on one line."""
     if not reply.ok:
-        raise Exit(REJECTED, _rejection(reply), reply.to_wire())
-    _emit(args, reply.to_wire(), _reply_text(reply))
+        raise Exit(REJECTED, _rejection(reply), to_wire(reply))
+    _emit(args, to_wire(reply), _reply_text(reply))
 
 
 def _entry(parse: Callable[[], Any]) -> Any:
@@ -359,11 +360,11 @@ async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
     if order.status.value != "FILLED":
         status = order.status.value
         message = f"{order.id} {status}" + (f": {order.reason}" if order.reason else "")
-        raise refused(status, message, order_id=order.id, **order.to_wire())
+        raise refused(status, message, order_id=order.id, **to_wire(order))
     text = (
         f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price} ({order.id})"
     )
-    _emit(args, order.to_wire(), text)
+    _emit(args, to_wire(order), text)
 
 
 async def _until_done(stream: AsyncIterator[StreamItem], order_id: str) -> Order:
@@ -442,7 +443,7 @@ async def _close_each(args: argparse.Namespace, client: Any, commands: list[Any]
         "ok": not refusals,
         "code": refusals[0].code if refusals else "OK",
         "message": f"closed {done} of {len(replies)} positions" if replies else "already flat",
-        "replies": [r.to_wire() for r in replies],
+        "replies": [to_wire(r) for r in replies],
     }
     if refusals:
         raise Exit(REJECTED, "", payload)  # the text went out line by line above
@@ -473,7 +474,7 @@ async def kill(args: argparse.Namespace, client: Any) -> None:
         raise refused("NOT_HALTED", message, CHECK_FAILED, accounts=states)
     _emit(
         args,
-        {**reply.to_wire(), "accounts": states},
+        {**to_wire(reply), "accounts": states},
         f"{reply.message}; {len(states)} accounts HALTED",
     )
 

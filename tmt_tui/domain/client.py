@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from tmt_tui.domain.commands import Command
 from tmt_tui.domain.events import Event
@@ -27,24 +27,14 @@ class Reply:
     message: str = ""
     order_id: str | None = None
     seq: int = 0
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "code": self.code,
-            "message": self.message,
-            "order_id": self.order_id,
-            "seq": self.seq,
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Reply:
-        return cls(bool(d["ok"]), d["code"], d["message"], d.get("order_id"), int(d["seq"]))
+    payload: object = None  # a query's answer: a ``@wire_type`` dataclass (see domain.codec)
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole picture at sequence ``seq``: where a subscriber starts, and restarts on a gap."""
+
+    WIRE_TAG: ClassVar[str] = "snapshot"
 
     seq: int
     ts: float
@@ -60,42 +50,6 @@ class Snapshot:
     totals: PortfolioTotals | None = None
     alerts: dict[str, str] = field(default_factory=dict)  # active alert key -> message
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "type": "snapshot",
-            "seq": self.seq,
-            "ts": self.ts,
-            "instruments": [i.to_wire() for i in self.instruments],
-            "accounts": [a.to_wire() for a in self.accounts],
-            "positions": [p.to_wire() for p in self.positions],
-            "orders": [o.to_wire() for o in self.orders],
-            "quotes": [q.to_wire() for q in self.quotes],
-            "events": [e.to_wire() for e in self.events],
-            "trading_day": self.trading_day,
-            "kill_switch_engaged": self.kill_switch_engaged,
-            "kill_switch_reason": self.kill_switch_reason,
-            "totals": None if self.totals is None else self.totals.to_wire(),
-            "alerts": dict(self.alerts),
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Snapshot:
-        return cls(
-            seq=int(d["seq"]),
-            ts=float(d["ts"]),
-            instruments=tuple(Instrument.from_wire(i) for i in d["instruments"]),
-            accounts=tuple(AccountState.from_wire(a) for a in d["accounts"]),
-            positions=tuple(Position.from_wire(p) for p in d["positions"]),
-            orders=tuple(Order.from_wire(o) for o in d["orders"]),
-            quotes=tuple(Quote.from_wire(q) for q in d["quotes"]),
-            events=tuple(Event.from_wire(e) for e in d["events"]),
-            trading_day=d["trading_day"],
-            kill_switch_engaged=bool(d["kill_switch_engaged"]),
-            kill_switch_reason=d["kill_switch_reason"],
-            totals=_totals(d.get("totals")),
-            alerts=dict(d.get("alerts") or {}),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Update:
@@ -106,6 +60,8 @@ class Update:
     A position with ``units == 0`` is flat and should leave the screen.
     """
 
+    WIRE_TAG: ClassVar[str] = "update"
+
     seq: int
     events: tuple[Event, ...] = ()
     orders: tuple[Order, ...] = ()
@@ -115,35 +71,6 @@ class Update:
     totals: PortfolioTotals | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "type": "update",
-            "seq": self.seq,
-            "events": [e.to_wire() for e in self.events],
-            "orders": [o.to_wire() for o in self.orders],
-            "positions": [p.to_wire() for p in self.positions],
-            "accounts": [a.to_wire() for a in self.accounts],
-            "quotes": [q.to_wire() for q in self.quotes],
-            "totals": None if self.totals is None else self.totals.to_wire(),
-            "extra": self.extra,
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Update:
-        return cls(
-            seq=int(d["seq"]),
-            events=tuple(Event.from_wire(e) for e in d["events"]),
-            orders=tuple(Order.from_wire(o) for o in d["orders"]),
-            positions=tuple(Position.from_wire(p) for p in d["positions"]),
-            accounts=tuple(AccountState.from_wire(a) for a in d["accounts"]),
-            quotes=tuple(Quote.from_wire(q) for q in d["quotes"]),
-            totals=_totals(d.get("totals")),
-            extra=dict(d.get("extra", {})),
-        )
-
-
-def _totals(data: dict[str, Any] | None) -> PortfolioTotals | None:
-    return None if data is None else PortfolioTotals.from_wire(data)
 
 
 StreamItem = Snapshot | Update

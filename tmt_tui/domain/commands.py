@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any
 
+from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.orders import OrderType, TimeInForce
 from tmt_tui.domain.reasons import Reason
 
@@ -180,21 +181,9 @@ def command_problem(command: Command) -> tuple[Reason, str] | None:
     return None
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 def command_to_wire(command: Command) -> dict[str, Any]:
-    """Plain JSON-able form: ``{"command": "SubmitOrder", ...fields}`` with Decimals as strings."""
-    fields = command.__dataclass_fields__
-    return {"command": type(command).__name__, **{k: _plain(getattr(command, k)) for k in fields}}
-
-
-_DECIMAL_FIELDS = frozenset({"price", "take_profit", "stop_loss", "trailing_stop_distance"})
+    """Plain JSON-able form: ``{"command": "SubmitOrder", ...fields}`` (the one wire codec)."""
+    return {"command": type(command).__name__, **to_wire(command)}
 
 
 def command_from_wire(data: dict[str, Any]) -> Command:
@@ -204,18 +193,10 @@ def command_from_wire(data: dict[str, Any]) -> Command:
     cls = COMMAND_TYPES.get(str(name))
     if cls is None:
         raise ValueError(f"unknown command {name!r}")
-    for key, value in list(fields.items()):
-        if value is None:
-            continue
-        if key in _DECIMAL_FIELDS:
-            fields[key] = Decimal(str(value))
-        elif key == "type":
-            fields[key] = OrderType(value)
-        elif key == "time_in_force":
-            fields[key] = TimeInForce(value)
-        elif key == "origin":
-            fields[key] = Origin(value)
+    unknown = set(fields) - set(cls.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"bad fields for {name}: unknown {', '.join(sorted(unknown))}")
     try:
-        return cls(**fields)
-    except TypeError as exc:
+        return from_wire(cls, {k: v for k, v in fields.items() if v is not None})
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"bad fields for {name}: {exc}") from None

@@ -71,16 +71,3 @@ class Event:
     kind: EventKind
     origin: str
     data: dict[str, Any] = field(default_factory=dict)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "ts": self.ts,
-            "kind": self.kind.value,
-            "origin": self.origin,
-            "data": self.data,
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Event:
-        return cls(int(d["seq"]), float(d["ts"]), EventKind(d["kind"]), d["origin"], d["data"])

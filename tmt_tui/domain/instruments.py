@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,26 +47,3 @@ class Instrument:
 
     def round_price(self, price: Decimal) -> Decimal:
         return price.quantize(self.tick)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "display_precision": self.display_precision,
-            "pip_location": self.pip_location,
-            "margin_rate": str(self.margin_rate),
-            "min_units": self.min_units,
-            "max_units": self.max_units,
-            "tradeable": self.tradeable,
-        }
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Instrument:
-        return cls(
-            name=data["name"],
-            display_precision=int(data["display_precision"]),
-            pip_location=int(data["pip_location"]),
-            margin_rate=Decimal(data["margin_rate"]),
-            min_units=int(data["min_units"]),
-            max_units=int(data["max_units"]),
-            tradeable=bool(data["tradeable"]),
-        )

@@ -88,14 +88,6 @@ def check_transition(order_id: str, old: OrderStatus, new: OrderStatus) -> None:
         raise IllegalTransition(order_id, old, new)
 
 
-def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _undec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
 @dataclass(frozen=True, slots=True)
 class Order:
     """One order as the engine knows it; replaced (never mutated) on every change.
@@ -153,55 +145,6 @@ class Order:
         if unknown:
             raise TypeError(f"Order has no field(s) {sorted(unknown)}")
         return new
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "account": self.account,
-            "instrument": self.instrument,
-            "units": self.units,
-            "type": self.type.value,
-            "status": self.status.value,
-            "price": _dec(self.price),
-            "time_in_force": self.time_in_force.value,
-            "take_profit": _dec(self.take_profit),
-            "stop_loss": _dec(self.stop_loss),
-            "trailing_stop_distance": _dec(self.trailing_stop_distance),
-            "trade_id": self.trade_id,
-            "reduce_only": self.reduce_only,
-            "filled_units": self.filled_units,
-            "avg_fill_price": _dec(self.avg_fill_price),
-            "venue_id": self.venue_id,
-            "reason": self.reason,
-            "origin": self.origin,
-            "created_ts": self.created_ts,
-            "updated_ts": self.updated_ts,
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Order:
-        return cls(
-            id=d["id"],
-            account=d["account"],
-            instrument=d["instrument"],
-            units=int(d["units"]),
-            type=OrderType(d["type"]),
-            status=OrderStatus(d["status"]),
-            price=_undec(d.get("price")),
-            time_in_force=TimeInForce(d.get("time_in_force", "GTC")),
-            take_profit=_undec(d.get("take_profit")),
-            stop_loss=_undec(d.get("stop_loss")),
-            trailing_stop_distance=_undec(d.get("trailing_stop_distance")),
-            trade_id=d.get("trade_id"),
-            reduce_only=bool(d.get("reduce_only", False)),
-            filled_units=int(d.get("filled_units", 0)),
-            avg_fill_price=_undec(d.get("avg_fill_price")),
-            venue_id=d.get("venue_id"),
-            reason=d.get("reason", ""),
-            origin=d.get("origin", "ui"),
-            created_ts=float(d.get("created_ts", 0.0)),
-            updated_ts=float(d.get("updated_ts", 0.0)),
-        )
 
 
 _FIELDS = tuple(f.name for f in fields(Order))

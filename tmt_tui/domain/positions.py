@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
 
 class TradingState(StrEnum):
@@ -51,35 +50,6 @@ class Trade:
     stop_loss_order_id: str | None = None
     realized_pl: Decimal = Decimal(0)
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "account": self.account,
-            "instrument": self.instrument,
-            "units": self.units,
-            "initial_units": self.initial_units,
-            "price": str(self.price),
-            "open_ts": self.open_ts,
-            "take_profit_order_id": self.take_profit_order_id,
-            "stop_loss_order_id": self.stop_loss_order_id,
-            "realized_pl": str(self.realized_pl),
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Trade:
-        return cls(
-            id=d["id"],
-            account=d["account"],
-            instrument=d["instrument"],
-            units=int(d["units"]),
-            initial_units=int(d["initial_units"]),
-            price=Decimal(d["price"]),
-            open_ts=float(d["open_ts"]),
-            take_profit_order_id=d.get("take_profit_order_id"),
-            stop_loss_order_id=d.get("stop_loss_order_id"),
-            realized_pl=Decimal(d.get("realized_pl", "0")),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Position:
@@ -101,31 +71,6 @@ class Position:
     @property
     def key(self) -> str:
         return f"{self.account}:{self.instrument}"
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "account": self.account,
-            "instrument": self.instrument,
-            "units": self.units,
-            "avg_price": str(self.avg_price),
-            "trades": [t.to_wire() for t in self.trades],
-            "unrealized_pl": str(self.unrealized_pl),
-            "realized_pl": str(self.realized_pl),
-            "margin_used": str(self.margin_used),
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Position:
-        return cls(
-            account=d["account"],
-            instrument=d["instrument"],
-            units=int(d["units"]),
-            avg_price=Decimal(d["avg_price"]),
-            trades=tuple(Trade.from_wire(t) for t in d["trades"]),
-            unrealized_pl=Decimal(d["unrealized_pl"]),
-            realized_pl=Decimal(d["realized_pl"]),
-            margin_used=Decimal(d["margin_used"]),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,49 +114,6 @@ class AccountState:
         equity = self.equity
         return self.gross_exposure / equity if equity > 0 else Decimal(0)
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "currency": self.currency,
-            "balance": str(self.balance),
-            "unrealized_pl": str(self.unrealized_pl),
-            "realized_pl": str(self.realized_pl),
-            "margin_used": str(self.margin_used),
-            "day_start_equity": str(self.day_start_equity),
-            "gross_exposure": str(self.gross_exposure),
-            "trading_state": self.trading_state.value,
-            "state_reason": self.state_reason,
-            "working_orders": self.working_orders,
-            "daily_loss_limit": str(self.daily_loss_limit),
-            "max_leverage": str(self.max_leverage),
-            "daily_loss_breached": self.daily_loss_breached,
-            "opening_balance": str(self.opening_balance),
-            "financing": str(self.financing),
-            "transfers": str(self.transfers),
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> AccountState:
-        return cls(
-            id=d["id"],
-            currency=d["currency"],
-            balance=Decimal(d["balance"]),
-            unrealized_pl=Decimal(d["unrealized_pl"]),
-            realized_pl=Decimal(d["realized_pl"]),
-            margin_used=Decimal(d["margin_used"]),
-            day_start_equity=Decimal(d["day_start_equity"]),
-            gross_exposure=Decimal(d["gross_exposure"]),
-            trading_state=TradingState(d["trading_state"]),
-            state_reason=d["state_reason"],
-            working_orders=int(d["working_orders"]),
-            daily_loss_limit=Decimal(d["daily_loss_limit"]),
-            max_leverage=Decimal(d["max_leverage"]),
-            daily_loss_breached=bool(d["daily_loss_breached"]),
-            opening_balance=Decimal(d.get("opening_balance", "0")),
-            financing=Decimal(d.get("financing", "0")),
-            transfers=Decimal(d.get("transfers", "0")),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class PortfolioTotals:
@@ -228,26 +130,3 @@ class PortfolioTotals:
     margin_used: Decimal
     daily_pl: Decimal
     excluded: tuple[str, ...] = ()
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "equity": str(self.equity),
-            "balance": str(self.balance),
-            "unrealized_pl": str(self.unrealized_pl),
-            "margin_used": str(self.margin_used),
-            "daily_pl": str(self.daily_pl),
-            "excluded": list(self.excluded),
-        }
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> PortfolioTotals:
-        return cls(
-            currency=d["currency"],
-            equity=Decimal(d["equity"]),
-            balance=Decimal(d["balance"]),
-            unrealized_pl=Decimal(d["unrealized_pl"]),
-            margin_used=Decimal(d["margin_used"]),
-            daily_pl=Decimal(d["daily_pl"]),
-            excluded=tuple(d.get("excluded", ())),
-        )

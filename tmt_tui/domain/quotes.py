@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
     """Best bid and ask for one instrument at venue time ``ts`` (epoch seconds)."""
+
+    #: On the wire as ``[instrument, bid, ask, ts]``: quotes are the highest-rate data there is.
+    WIRE_AS_LIST: ClassVar[bool] = True
 
     instrument: str
     bid: Decimal
@@ -23,14 +26,6 @@ class Quote:
     @property
     def spread(self) -> Decimal:
         return self.ask - self.bid
-
-    def to_wire(self) -> list[Any]:
-        """A compact list form: quotes are the highest-rate data that crosses the wire."""
-        return [self.instrument, str(self.bid), str(self.ask), self.ts]
-
-    @classmethod
-    def from_wire(cls, data: list[Any]) -> Quote:
-        return cls(data[0], Decimal(data[1]), Decimal(data[2]), float(data[3]))
 
 
 def quote_problem(bid: Decimal, ask: Decimal) -> str | None:

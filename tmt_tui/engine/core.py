@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from tmt_tui import __version__
 from tmt_tui.config import Settings
 from tmt_tui.domain.client import Reply
+from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import (
     MAX_NAME,
     CancelAll,
@@ -165,7 +166,7 @@ class EngineCore(Reactions):
         self.risk.throttle.record(order.account, now)
         submitted = order.moved_to(OrderStatus.SUBMITTED)
         self.emit(
-            EventKind.ORDER_SUBMITTED, order.origin, {"order": submitted.to_wire()}, submitted
+            EventKind.ORDER_SUBMITTED, order.origin, {"order": to_wire(submitted)}, submitted
         )
         self.outbox.append(SubmitRequest(submitted))
         return Reply(True, "OK", "submitted", submitted.id, self.seq)
@@ -175,7 +176,7 @@ class EngineCore(Reactions):
         self.emit(
             EventKind.ORDER_REJECTED,
             order.origin,
-            {"order": rejected.to_wire(), "code": code.value, "message": message, "source": "risk"},
+            {"order": to_wire(rejected), "code": code.value, "message": message, "source": "risk"},
         )
         return Reply(False, code.value, message, order.id, self.seq)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from tmt_tui.config import Settings
 from tmt_tui.domain.calendar import trading_day
+from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
@@ -197,7 +198,7 @@ class Reactions(EngineState):
                     EventKind.ORDER_REJECTED,
                     "venue",
                     {
-                        "order": replace(rejected, status=OrderStatus.REJECTED).to_wire(),
+                        "order": to_wire(replace(rejected, status=OrderStatus.REJECTED)),
                         "code": ve.code,
                         "message": ve.message,
                         "source": "broker",
@@ -235,7 +236,7 @@ class Reactions(EngineState):
             if isinstance(ve, VenueProtectiveCreated)
             else EventKind.ORDER_ADOPTED
         )
-        self.emit(kind, "venue", _txn({"order": order.to_wire()}, ve.txn))
+        self.emit(kind, "venue", _txn({"order": to_wire(order)}, ve.txn))
 
     def _instrument_of(self, order: Order) -> str:
         """The instrument of the trade a protective order names (venues may name only the trade)."""

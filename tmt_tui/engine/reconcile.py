@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.positions import Trade
@@ -51,7 +52,7 @@ def reconcile(core: Reactions, book: VenueBook, venue: str) -> list[str]:
                     order = order.with_changes({"units": -trade.units})
             protective = order.is_protective
             kind = EventKind.PROTECTIVE_ORDER_CREATED if protective else EventKind.ORDER_ADOPTED
-            core.emit(kind, "venue", {"order": order.to_wire()})
+            core.emit(kind, "venue", {"order": to_wire(order)})
             differences.append(f"adopted {order.type.value.lower()} order {order.id} from {venue}")
         elif (order.price, abs(order.units) or abs(mine.units)) != (mine.price, abs(mine.units)):
             core.emit(
@@ -112,7 +113,7 @@ def _lots(core: Reactions, book: VenueBook, venue: str) -> list[str]:
             {
                 "account": account,
                 "instrument": instrument,
-                "trades": [t.to_wire() for t in their_lots],
+                "trades": [to_wire(t) for t in their_lots],
                 "was": was,
             },
         )

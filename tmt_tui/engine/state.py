@@ -13,6 +13,7 @@ from typing import Any
 
 from tmt_tui.config import AccountSettings, RiskLimits, Settings
 from tmt_tui.domain.client import Snapshot
+from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
@@ -113,10 +114,10 @@ class EngineState:
 
     def _order_stored(self, event: Event) -> None:
         carried = self.carry
-        self._store(carried if carried is not None else Order.from_wire(event.data["order"]))
+        self._store(carried if carried is not None else from_wire(Order, event.data["order"]))
 
     def _protective_created(self, event: Event) -> None:
-        order = Order.from_wire(event.data["order"])
+        order = from_wire(Order, event.data["order"])
         self._store(order)
         trade = self.portfolio.find_trade(order.account, order.instrument, order.trade_id or "")
         if trade is not None and order.is_protective:
@@ -128,7 +129,7 @@ class EngineState:
             self.touched_books.add((order.account, order.instrument))
 
     def _order_rejected(self, event: Event) -> None:
-        order = Order.from_wire(event.data["order"])
+        order = from_wire(Order, event.data["order"])
         current = self.orders.get(order.id)
         if current is not None:
             order = current.moved_to(OrderStatus.REJECTED, reason=order.reason, updated_ts=event.ts)
@@ -221,7 +222,7 @@ class EngineState:
         book = self.portfolio.book_for(data["account"], data["instrument"])
         book.trades = []
         for wire in data["trades"]:
-            trade = Trade.from_wire(wire)
+            trade = from_wire(Trade, wire)
             lot = OpenTrade(trade.id, trade.units, trade.price, trade.open_ts)
             lot.initial_units = trade.initial_units
             lot.tp_id, lot.sl_id = trade.take_profit_order_id, trade.stop_loss_order_id
@@ -372,8 +373,8 @@ class EngineState:
                 for b in self.portfolio.books.values()
                 if b.trades or b.realized
             ],
-            "orders": [o.to_wire() for o in self.orders.open.values()],
-            "recent": [o.to_wire() for o in self.orders.recent],
+            "orders": [to_wire(o) for o in self.orders.open.values()],
+            "recent": [to_wire(o) for o in self.orders.recent],
         }
 
     def load_checkpoint(self, data: dict[str, Any]) -> None:
@@ -412,6 +413,6 @@ class EngineState:
                 book.trades.append(trade)
             book.recount()
         for wire in data["recent"]:
-            self.orders.put(Order.from_wire(wire))
+            self.orders.put(from_wire(Order, wire))
         for wire in data["orders"]:
-            self.orders.put(Order.from_wire(wire))
+            self.orders.put(from_wire(Order, wire))

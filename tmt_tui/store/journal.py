@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, Position
@@ -156,7 +157,7 @@ class Journal:
                 "insert or replace into positions values (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (p.key, p.account, p.instrument, p.units, str(p.avg_price),
-                     str(p.realized_pl), _dumps([t.to_wire() for t in p.trades]), seq)
+                     str(p.realized_pl), _dumps([to_wire(t) for t in p.trades]), seq)
                     for p in positions
                 ],
             )  # fmt: skip
