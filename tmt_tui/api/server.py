@@ -15,12 +15,10 @@ queue in the mailbox's bounded list. A reader that stops draining altogether for
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import ssl as ssl_module
 import stat
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from tmt_tui.api.session import Dropped, Session, close_within, try_send
 from tmt_tui.config import Settings, is_loopback
 from tmt_tui.domain.client import EngineClient
 from tmt_tui.domain.commands import Origin
+from tmt_tui.loop_thread import LoopThread
 
 log = logging.getLogger(__name__)
 #: websockets logs through this, with DEBUG (frame dumps, the hello's token) disabled for good.
@@ -275,11 +274,7 @@ class ServerThread:
         **options: Any,
     ) -> None:
         self.server = ControlServer(client, token, socket_path, **options)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._stopping: asyncio.Event | None = None
+        self._thread = LoopThread("tmt-api")
 
     @classmethod
     def from_settings(cls, settings: Settings, client: EngineClient) -> ServerThread:
@@ -314,40 +309,24 @@ class ServerThread:
     def clients(self) -> int:
         return self.server.clients
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._thread.loop
+
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._main, name="tmt-api", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            self._thread.join()
-            raise self._error
+        """Listen; returns once listening, or raises why it could not."""
+        self._thread.start(self._serve)
 
-    def _main(self) -> None:
-        loop = asyncio.new_event_loop()
-        self.loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stopping = asyncio.Event()
+    async def _serve(self, thread: LoopThread) -> None:
         try:
             await self.server.start()
-        except BaseException as exc:  # reported to the starting thread
-            self._error = exc
+        except BaseException:
             await self.server.stop()
-            self._ready.set()
-            return
-        self._ready.set()
-        await self._stopping.wait()
+            raise
+        thread.ready()
+        await thread.until_stopped()
         await self.server.stop()
 
     def stop(self) -> None:
         """Close connections, stop listening, join the thread. Idempotent."""
-        loop, stopping = self.loop, self._stopping
-        if loop is not None and stopping is not None:
-            with contextlib.suppress(RuntimeError):  # the loop already closed
-                loop.call_soon_threadsafe(stopping.set)
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
+        self._thread.stop()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
 from tmt_tui.engine.portfolio import UnknownInstrument
 from tmt_tui.engine.reconcile import reconcile
+from tmt_tui.loop_thread import LoopThread
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import (
@@ -70,15 +70,12 @@ class EngineRunner:
         self.core: EngineCore | None = None
         self.journal: Journal | None = None
         self.bus = Bus()
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._startup_error: BaseException | None = None
+        self._thread = LoopThread("tmt-engine")
         self._commands: deque[tuple[Command, ReplyCallback, float]] = deque()
         self._inbox: deque[VenueEvent] = deque()
         self._ticks: list[Quote] = []
         self._dirty_books: set[tuple[str, str]] = set()
         self._drain_scheduled = False
-        self._stopping: asyncio.Event | None = None
         self._since_checkpoint = 0
         self._last_revalue = 0.0  # when marks were last recomputed from scratch
         self._last_equity = 0.0  # when equity rows were last written
@@ -88,28 +85,15 @@ class EngineRunner:
 
     def start(self) -> None:
         """Start the engine thread; returns once it trades, or raises why it could not start."""
-        self._thread = threading.Thread(target=self._thread_main, name="tmt-engine", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._startup_error is not None:
-            self._thread.join()
-            raise self._startup_error
+        self._thread.start(self._main)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the engine thread to end (a StopEngine command, or stop()); True if it did."""
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._thread.join(timeout)
 
     def stop(self) -> None:
         """Stop gracefully: flush ticks, checkpoint, close the journal. Idempotent."""
-        loop, stopping = self.loop, self._stopping
-        if loop is not None and stopping is not None and self.running:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(stopping.set)
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
+        self._thread.stop()
 
     def submit(self, command: Command, callback: ReplyCallback) -> None:
         """Queue a command from any thread; ``callback`` gets the reply on the engine thread."""
@@ -134,39 +118,22 @@ class EngineRunner:
         self._call(self.bus.remove, mailbox)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> bool:
-        loop = self.loop
-        if loop is None or not self.running:
-            return False
-        try:
-            loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            return False
-        return True
+        return self.running and self._thread.call_soon(fn, *args)
 
     # engine thread ------------------------------------------------------------------------------
 
-    def _thread_main(self) -> None:
-        loop = asyncio.new_event_loop()
-        self.loop = loop
-        try:
-            loop.run_until_complete(self._main())
-        finally:
-            loop.close()
-
-    async def _main(self) -> None:
-        self._stopping = asyncio.Event()
+    async def _main(self, thread: LoopThread) -> None:
+        self.loop = thread.loop
         try:
             await self._boot()
-        except BaseException as exc:  # reported to the starting thread
-            self._startup_error = exc
+        except BaseException:  # start() raises it in the starting thread
             with contextlib.suppress(Exception):
                 await self.venue.aclose()
             if self.journal is not None:
                 self.journal.close()
-            self._ready.set()
-            return
+            raise
         self.running = True
-        self._ready.set()
+        thread.ready()
         tasks = [
             asyncio.create_task(self.venue.feed.run(self._on_quote), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
@@ -175,7 +142,7 @@ class EngineRunner:
         if self.venue.reconciles:
             tasks.append(asyncio.create_task(self._follow(), name="venue-events"))
         try:
-            await self._stopping.wait()
+            await thread.until_stopped()
         finally:
             self.running = False
             self.venue.feed.stop()
@@ -353,10 +320,8 @@ class EngineRunner:
 
     def _on_venue_event(self, event: VenueEvent) -> None:
         """A venue's answer; venues on another thread are hopped onto the engine loop."""
-        thread = self._thread
-        if thread is not None and threading.current_thread() is not thread and self.loop:
-            with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self._on_venue_event, event)
+        if self.running and not self._thread.is_current():
+            self._thread.call_soon(self._on_venue_event, event)
             return
         self._inbox.append(event)
         self._schedule()
@@ -382,8 +347,8 @@ class EngineRunner:
             stop = stop or isinstance(command, StopEngine)
         self._guarded(self._dispatch)
         self._commit(replies)
-        if stop and self._stopping is not None:
-            self._stopping.set()
+        if stop:
+            self._thread.request_stop()
 
     def _kill_now(self, command: EngageKillSwitch, callback: ReplyCallback) -> None:
         arrived = time.perf_counter()

@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
@@ -23,6 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from tmt_tui.domain.quotes import Quote
+from tmt_tui.loop_thread import LoopThread
 from tmt_tui.venues.oanda_sim import orders, views
 from tmt_tui.venues.oanda_sim.ledger import V20Ledger
 from tmt_tui.venues.oanda_sim.wire import Json, instrument_json, price_json, rfc3339
@@ -542,27 +542,25 @@ class V20ServerThread:
         self._token = token
         self._faults = faults
         self._options = options
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="v20-server", daemon=True
-        )
+        self._thread = LoopThread("v20-server")
         self._server: V20Server | None = None
 
     def start(self) -> V20ServerThread:
-        self._thread.start()
-        started = asyncio.run_coroutine_threadsafe(
-            serve(
-                self.host,
-                self._port,
-                account_id=self.account_id,
-                token=self._token,
-                faults=self._faults,
-                **self._options,
-            ),  # fmt: skip
-            self._loop,
-        )
-        self._server = started.result(timeout=10)
+        self._thread.start(self._serve)
         return self
+
+    async def _serve(self, thread: LoopThread) -> None:
+        self._server = await serve(
+            self.host,
+            self._port,
+            account_id=self.account_id,
+            token=self._token,
+            faults=self._faults,
+            **self._options,
+        )
+        thread.ready()
+        await thread.until_stopped()
+        await self._server.close()
 
     @property
     def server(self) -> V20Server:
@@ -587,15 +585,12 @@ class V20ServerThread:
             except BaseException as exc:  # handed to the caller
                 done.set_exception(exc)
 
-        self._loop.call_soon_threadsafe(run)
+        if not self._thread.call_soon(run):
+            raise RuntimeError("the v20 server is not running")
         return done.result(timeout=10)
 
     def stop(self) -> None:
-        if self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._server.close(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        self._thread.stop()
 
     def __enter__(self) -> V20ServerThread:
         return self.start()
