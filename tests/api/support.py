@@ -12,8 +12,8 @@ from websockets.asyncio.client import ClientConnection
 from tests.engine.engines import journal_rows as journal_rows  # shared with the engine suites
 from tests.engine.waiting import eventually as eventually
 from tmt_tui.api import protocol
-from tmt_tui.api.paths import Secret
 from tmt_tui.config import Settings, load_settings
+from tmt_tui.domain.secret import Secret
 
 INSTRUMENTS = ("EUR_USD", "GBP_USD", "USD_JPY")
 

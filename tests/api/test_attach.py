@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.readiness import board_ready, until
-from tmt_tui.api.paths import Secret
+from tests.tui.readiness import board_ready, on_main_screen, until
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
 from tmt_tui.config import Settings
 from tmt_tui.domain.client import Snapshot
 from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.secret import Secret
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
@@ -59,7 +59,7 @@ async def test_an_order_from_the_attached_ui_stays_with_the_engine_after_it_quit
         await pilot.press(*"10000", "enter")
 
         key = f"SIM-USD:{instrument}"
-        await until(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        await until(pilot, lambda: on_main_screen(app), "the ticket to close")
         await until(pilot, lambda: key in app.model.positions, "the position on screen")
         assert app.model.positions[key].units == 10_000
         await pilot.press("q")

@@ -14,11 +14,11 @@ from websockets.asyncio.client import unix_connect
 from websockets.exceptions import ConnectionClosed
 
 from tmt_tui.api import protocol
-from tmt_tui.api.paths import Secret
 from tmt_tui.api.protocol import MAX_FRAME_BYTES
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
 from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.secret import Secret
 from tmt_tui.engine.local_client import LocalEngineClient
 
 from .support import answer, eventually, hello, journal_rows

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tmt_tui.api.paths import (
-    Secret,
     check_socket_path,
     default_socket_path,
     load_or_create_token,
@@ -20,6 +19,7 @@ from tmt_tui.api.paths import (
     state_dir,
     token_path,
 )
+from tmt_tui.domain.secret import Secret
 
 
 def mode(path: Path) -> int:

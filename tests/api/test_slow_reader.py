@@ -9,12 +9,12 @@ from websockets.asyncio.client import unix_connect
 from websockets.exceptions import ConnectionClosed
 
 from tmt_tui.api import protocol
-from tmt_tui.api.paths import Secret
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.domain.client import Update
 from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.secret import Secret
 
 from .support import eventually, hello, make_settings
 

@@ -10,7 +10,6 @@ token the second (it also guards a TCP listener, where file modes mean nothing).
 from __future__ import annotations
 
 import contextlib
-import hmac
 import logging
 import os
 import secrets
@@ -18,58 +17,13 @@ import stat
 from pathlib import Path
 
 from tmt_tui.config import socket_path_problem
+from tmt_tui.domain.secret import Secret
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "TMT_API_TOKEN"
 TOKEN_FILE = "api.token"
 SOCKET_FILE = "engine.sock"
-
-
-class Secret:
-    """A string that never shows itself: ``repr``, ``str`` and f-strings print ``Secret('***')``.
-
-    Only ``reveal()`` gives the value, so a token cannot slip into a log line, an exception
-    message or a traceback's repr by accident. Equality is constant time.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        if isinstance(value, Secret):
-            value = value.reveal()
-        if not isinstance(value, str):
-            raise TypeError("Secret holds a str")
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def matches(self, candidate: str) -> bool:
-        """Constant-time comparison (``hmac.compare_digest`` on the UTF-8 bytes)."""
-        return hmac.compare_digest(candidate.encode("utf-8"), self._value.encode("utf-8"))
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Secret):
-            return self.matches(other.reveal())
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __reduce__(self) -> str:
-        raise TypeError("a Secret is not pickled")
 
 
 def state_dir() -> Path:
@@ -117,7 +71,7 @@ def read_token() -> Secret | None:
         return Secret(env)
     try:
         text = token_path().read_text("utf-8").strip()
-    except FileNotFoundError:
+    except OSError:  # absent or unreadable: the client says which variable to set
         return None
     return Secret(text) if text else None
 

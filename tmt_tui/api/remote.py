@@ -24,7 +24,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from tmt_tui.api import protocol
 from tmt_tui.api.paths import (
     TOKEN_ENV,
-    Secret,
     check_socket_path,
     default_socket_path,
     read_token,
@@ -37,6 +36,7 @@ from tmt_tui.domain.commands import (
     Command,
     command_to_wire,
 )
+from tmt_tui.domain.secret import Secret
 
 log = logging.getLogger(__name__)
 WIRE_LOG = protocol.QuietLogger(logging.getLogger("tmt_tui.api.wire"))

@@ -28,7 +28,6 @@ from websockets.exceptions import ConnectionClosed
 import tmt_tui
 from tmt_tui.api import protocol
 from tmt_tui.api.paths import (
-    Secret,
     check_socket_path,
     default_socket_path,
     load_or_create_token,
@@ -40,6 +39,7 @@ from tmt_tui.api.session import Dropped, Session, close_within, try_send
 from tmt_tui.config import Settings, is_loopback
 from tmt_tui.domain.client import EngineClient
 from tmt_tui.domain.commands import Origin
+from tmt_tui.domain.secret import Secret
 from tmt_tui.loop_thread import LoopThread
 
 log = logging.getLogger(__name__)

@@ -9,17 +9,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from tmt_tui.cli.embedded import engine_runner
-from tmt_tui.config import ConfigError, Settings, load_settings, socket_path_problem
+from tmt_tui.cli.environment import (
+    checked_socket_path,
+    settings_or_say_why,
+    setup_logging,
+    socket_path_for,
+)
+from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import EngageKillSwitch, Origin
 from tmt_tui.engine.local_client import LocalEngineClient
@@ -28,36 +32,6 @@ from tmt_tui.store.journal import JournalError
 from tmt_tui.venues.base import VenueRefused
 
 log = logging.getLogger(__name__)
-
-
-def socket_path_for(settings: Settings, override: str | None = None) -> Path:
-    from tmt_tui.api.paths import default_socket_path
-
-    if override:
-        return Path(override).expanduser()
-    if settings.api.socket_path:
-        return Path(settings.api.socket_path).expanduser()
-    return default_socket_path()
-
-
-def checked_socket_path(
-    settings: Settings, override: str | None = None, option: str = "--socket"
-) -> Path:
-    """:func:`socket_path_for`, or a ConfigError naming what gave a path too long for a Unix
-    socket (``option``, the config's api.socket_path, or the default's directory)."""
-    path = socket_path_for(settings, override)
-    problem = socket_path_problem(path)
-    if problem is None:
-        return path
-    if override:
-        raise ConfigError(f"{option} {path} {problem}; give a shorter path")
-    if settings.api.socket_path:
-        raise ConfigError(f"{settings.source}: key 'api.socket_path' {problem}: {path}")
-    under = "$XDG_RUNTIME_DIR" if os.environ.get("XDG_RUNTIME_DIR") else "the state directory"
-    raise ConfigError(
-        f"the default socket path {path} (under {under}) {problem}; "
-        "set api.socket_path or --socket to a shorter path"
-    )
 
 
 class EngineHost:
@@ -176,13 +150,10 @@ def restore_signals(previous: dict[int, Any]) -> None:
 
 def run_engine(args: argparse.Namespace) -> int:
     """`tmt engine`: trade with no screen until stopped."""
-    from tmt_tui.cli.workstation import setup_logging
 
     setup_logging(args.verbose, also_stderr=True)
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(f"tmt: {exc}", file=sys.stderr)
+    settings = settings_or_say_why(args.config)
+    if settings is None:
         return 2
     host = EngineHost(settings, args.socket)
     host.metrics_required = True

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from tmt_tui.cli.environment import socket_path_for
 from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.domain.client import Reply, Snapshot, StreamItem, Update
 from tmt_tui.domain.codec import to_wire
@@ -81,20 +81,6 @@ def leave(as_json: bool, exc: Exit) -> int:
     return exc.code
 
 
-def client_token() -> str | None:
-    """The API token: TMT_API_TOKEN, else the engine's state-dir file (never printed)."""
-    token = os.environ.get("TMT_API_TOKEN")
-    if token:
-        return token
-    from tmt_tui.api.paths import token_path
-
-    path = token_path()
-    try:
-        return path.read_text("utf-8").strip() or None
-    except OSError:
-        return None
-
-
 def config_check(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.path)
@@ -113,11 +99,10 @@ def run_oneshot(args: argparse.Namespace) -> int:
         return leave(as_json, refused("CONFIG_ERROR", str(exc), UNREACHABLE))
     from tmt_tui.api.protocol import ApiError, AuthError
     from tmt_tui.api.remote import RemoteEngineClient
-    from tmt_tui.cli.host import socket_path_for
 
     socket = socket_path_for(settings, args.socket)
     try:
-        client = RemoteEngineClient(socket, token=client_token(), client_name="tmt cli")
+        client = RemoteEngineClient(socket, client_name="tmt cli")
     except ValueError as exc:  # a socket path too long for a Unix socket
         return leave(as_json, refused("UNREACHABLE", f"engine unreachable: {exc}", UNREACHABLE))
     try:

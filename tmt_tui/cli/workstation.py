@@ -5,47 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from tmt_tui.config import ConfigError, Settings, load_settings
+from tmt_tui.cli.environment import checked_socket_path, settings_or_say_why, setup_logging
+from tmt_tui.config import ConfigError, Settings
 from tmt_tui.store.journal import JournalError, JournalLocked
 from tmt_tui.venues.base import VenueRefused
 
 log = logging.getLogger(__name__)
-
-
-def state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
-    return Path(base) / "tmt"
-
-
-def setup_logging(verbose: bool, also_stderr: bool = False) -> Path:
-    """Log to a file (the terminal belongs to the workstation); headless also to stderr."""
-    directory = state_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "tmt.log"
-    handlers: list[logging.Handler] = [logging.FileHandler(path)]
-    if also_stderr:
-        handlers.append(logging.StreamHandler(sys.stderr))
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
-    return path
-
-
-def _settings(args: argparse.Namespace) -> Settings | None:
-    try:
-        return load_settings(args.config)
-    except ConfigError as exc:
-        print(f"tmt: {exc}", file=sys.stderr)
-        return None
 
 
 def run_workstation(args: argparse.Namespace) -> int:
@@ -54,7 +24,7 @@ def run_workstation(args: argparse.Namespace) -> int:
     If another process already holds the journal, attach to its engine instead of failing.
     """
     setup_logging(args.verbose)
-    settings = _settings(args)
+    settings = settings_or_say_why(args.config)
     if settings is None:
         return 2
     from tmt_tui.cli.host import EngineHost, install_signals, restore_signals
@@ -95,10 +65,9 @@ def run_workstation(args: argparse.Namespace) -> int:
 def run_attach(args: argparse.Namespace) -> int:
     """`tmt attach`: the same workstation over the control API; quitting leaves the engine be."""
     setup_logging(args.verbose)
-    settings = _settings(args)
+    settings = settings_or_say_why(args.config)
     if settings is None:
         return 2
-    from tmt_tui.cli.host import checked_socket_path
 
     option = "SOCKET" if args.target else "--socket"
     try:
@@ -113,7 +82,6 @@ def _attach(settings: Settings, socket: str, read_only: bool) -> int:
     from tmt_tui.api.paths import check_socket_path
     from tmt_tui.api.protocol import ApiError
     from tmt_tui.api.remote import RemoteEngineClient
-    from tmt_tui.cli.oneshot import client_token
 
     try:
         check_socket_path(Path(socket))
@@ -123,7 +91,7 @@ def _attach(settings: Settings, socket: str, read_only: bool) -> int:
 
     def make() -> Any:
         return RemoteEngineClient(
-            Path(socket), token=client_token(), read_only=read_only, client_name="tmt attach"
+            Path(socket), read_only=read_only, client_name="tmt attach"
         )
 
     async def probe() -> None:  # fail here, with a message, rather than inside the screen

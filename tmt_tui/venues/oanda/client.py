@@ -32,6 +32,7 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
+from tmt_tui.domain.secret import Secret
 from tmt_tui.venues.base import TradeClose
 from tmt_tui.venues.oanda.http11 import HttpError, HttpPool, NotSent, Response, SentUnknown
 from tmt_tui.venues.oanda.pacing import SlidingWindow
@@ -50,10 +51,10 @@ PRACTICE_REST = "https://api-fxpractice.oanda.com"
 PRACTICE_STREAM = "https://stream-fxpractice.oanda.com"
 
 
-class Token:
-    """An API token that never shows itself in repr, str, logs or tracebacks."""
+class Token(Secret):
+    """OANDA's API token: a ``Secret`` that must look like a token (checked without echoing)."""
 
-    __slots__ = ("_value",)
+    __slots__ = ()
 
     def __init__(self, value: str) -> None:
         if not value:
@@ -63,15 +64,7 @@ class Token:
                 "the OANDA API token holds spaces, line breaks or other characters a token "
                 "never has (a trailing newline from a file?)"
             )
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Token('********')"
-
-    __str__ = __repr__
+        super().__init__(value)
 
 
 class OandaError(Exception):

@@ -1,0 +1,68 @@
+"""What every CLI entry point sets up the same way: logging, the config, the control socket's
+path. One home, so ``host``, ``workstation`` and ``oneshot`` never import each other for it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from tmt_tui.api.paths import default_socket_path, state_dir
+from tmt_tui.config import ConfigError, Settings, load_settings, socket_path_problem
+
+
+def setup_logging(verbose: bool, also_stderr: bool = False) -> Path:
+    """Log to a file (the terminal belongs to the workstation); headless also to stderr."""
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "tmt.log"
+    handlers: list[logging.Handler] = [logging.FileHandler(path)]
+    if also_stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    return path
+
+
+def settings_or_say_why(path: str | None) -> Settings | None:
+    """The config at ``path`` (the packaged default when None), or None after one line on
+    stderr saying which file, key and value are wrong."""
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        print(f"tmt: {exc}", file=sys.stderr)
+        return None
+
+
+def socket_path_for(settings: Settings, override: str | None = None) -> Path:
+    """``--socket``, else ``api.socket_path``, else the default under the runtime dir."""
+    if override:
+        return Path(override).expanduser()
+    if settings.api.socket_path:
+        return Path(settings.api.socket_path).expanduser()
+    return default_socket_path()
+
+
+def checked_socket_path(
+    settings: Settings, override: str | None = None, option: str = "--socket"
+) -> Path:
+    """:func:`socket_path_for`, or a ConfigError naming what gave a path too long for a Unix
+    socket (``option``, the config's api.socket_path, or the default's directory)."""
+    path = socket_path_for(settings, override)
+    problem = socket_path_problem(path)
+    if problem is None:
+        return path
+    if override:
+        raise ConfigError(f"{option} {path} {problem}; give a shorter path")
+    if settings.api.socket_path:
+        raise ConfigError(f"{settings.source}: key 'api.socket_path' {problem}: {path}")
+    under = "$XDG_RUNTIME_DIR" if os.environ.get("XDG_RUNTIME_DIR") else "the state directory"
+    raise ConfigError(
+        f"the default socket path {path} (under {under}) {problem}; "
+        "set api.socket_path or --socket to a shorter path"
+    )
