@@ -166,7 +166,7 @@ def booted_runner(ticks_per_second: float = 20.0, journal: Path | None = None) -
     runner.loop.run_until_complete(runner._boot())
     for inst in runner.venue.feed.instruments():
         runner._on_quote(runner.venue.feed.quote(inst.name))
-    mids = {q.instrument: q.mid for q in runner.core.book.quotes.values()}
+    mids = {q.instrument: q.mid for q in runner.core.quotes.quotes.values()}
     for command in opening_orders() + working_orders(mids):
         drain(runner, [command])
     return runner

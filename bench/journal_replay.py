@@ -43,8 +43,8 @@ def write_journal(path: Path) -> int:
                 units = 1000 if i % 4 < 2 else -1000
                 commands.append(SubmitOrder(account, "EUR_USD", units, origin=Origin.CLI))
             else:
-                mid = core.book.quotes["GBP_USD"].mid
-                price = (mid * 98 / 100).quantize(core.book.instruments["GBP_USD"].tick)
+                mid = core.quotes.quotes["GBP_USD"].mid
+                price = (mid * 98 / 100).quantize(core.quotes.instruments["GBP_USD"].tick)
                 commands.append(
                     SubmitOrder(account, "GBP_USD", 1000, OrderType.LIMIT, price, origin=Origin.CLI)
                 )

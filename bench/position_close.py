@@ -35,9 +35,7 @@ async def main() -> None:
             if not opened.ok:
                 raise RuntimeError(opened)
             start = now_ns()
-            reply = await client.execute(
-                ClosePosition("SIM-USD", "NZD_USD", origin=Origin.CLI)
-            )
+            reply = await client.execute(ClosePosition("SIM-USD", "NZD_USD", origin=Origin.CLI))
             elapsed = now_ns() - start
             if not reply.ok or "filled" not in reply.message:
                 raise RuntimeError(reply)

@@ -67,7 +67,7 @@ async def engine(settings: Settings) -> AsyncIterator[LocalEngineClient]:
     """A running embedded engine with a quote for every instrument."""
     client = start_embedded(settings)
     try:
-        book = client.runner.core.book  # type: ignore[union-attr]
+        book = client.runner.core.quotes  # type: ignore[union-attr]
         await eventually(lambda: all(n in book.quotes for n in INSTRUMENTS), "first quotes")
         yield client
     finally:

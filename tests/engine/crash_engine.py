@@ -26,7 +26,7 @@ async def main(journal: Path) -> None:
     from tmt_tui.cli.embedded import start_embedded
 
     client = start_embedded(engine_settings(journal), clock=fixed_clock)
-    book = client.runner.core.book  # type: ignore[union-attr]
+    book = client.runner.core.quotes  # type: ignore[union-attr]
     await eventually(lambda: all(name in book.quotes for name in INSTRUMENTS))
     command = SubmitOrder(
         "SIM-USD", "EUR_USD", 10_000, take_profit=Decimal("2.00000"), stop_loss=Decimal("0.50000")

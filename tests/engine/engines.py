@@ -41,7 +41,7 @@ async def running(settings: Settings) -> AsyncIterator[LocalEngineClient]:
     """An embedded engine with a quote for every instrument; stopped cleanly on the way out."""
     client = start_embedded(settings, clock=fixed_clock)
     try:
-        book = client.runner.core.book  # type: ignore[union-attr]
+        book = client.runner.core.quotes  # type: ignore[union-attr]
         await eventually(lambda: all(name in book.quotes for name in INSTRUMENTS))
         yield client
     finally:

@@ -33,13 +33,13 @@ def started() -> Harness:
 @pytest.mark.parametrize(("name", "bid", "ask"), BAD, ids=BAD_IDS)
 def test_bad_quote_is_dropped_and_counted(name: str, bid: str, ask: str) -> None:
     h = started()
-    before = dict(h.core.book.quotes)
+    before = dict(h.core.quotes.quotes)
 
     taken = h.core.on_quote(Quote(name, D(bid), D(ask), h.clock()))
 
     assert taken is False
     assert h.core.bad_quotes == 1
-    assert h.core.book.quotes == before
+    assert h.core.quotes.quotes == before
 
 
 @pytest.mark.parametrize(("name", "bid", "ask"), BAD, ids=BAD_IDS)
@@ -79,7 +79,7 @@ def test_good_quote_after_a_burst_is_taken() -> None:
     taken = h.core.on_quote(Quote("EUR_USD", D("1.10100"), D("1.10110"), h.clock()))
 
     assert taken is True
-    assert h.core.book.quotes["EUR_USD"].bid == D("1.10100")
+    assert h.core.quotes.quotes["EUR_USD"].bid == D("1.10100")
 
 
 def test_first_bad_quote_of_a_burst_is_journaled_as_a_feed_problem() -> None:

@@ -70,11 +70,11 @@ def test_a_direct_pair_with_no_price_yet_falls_back_to_the_cross_through_usd() -
     h.quote("EUR_USD", "1.10000", "1.10010")
     h.quote("GBP_USD", "1.27000", "1.27012")  # EUR_GBP exists but has not ticked
 
-    rate = h.core.book.rate("EUR", "GBP")
+    rate = h.core.quotes.rate("EUR", "GBP")
 
     assert rate == ((D("1.10000") + D("1.10010")) / 2) / ((D("1.27000") + D("1.27012")) / 2)
     h.quote("EUR_GBP", "0.85400", "0.85412")
-    assert h.core.book.rate("EUR", "GBP") == (D("0.85400") + D("0.85412")) / 2
+    assert h.core.quotes.rate("EUR", "GBP") == (D("0.85400") + D("0.85412")) / 2
 
 
 def test_an_account_that_cannot_be_converted_leaves_the_others_in_the_totals() -> None:

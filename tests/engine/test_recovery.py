@@ -59,7 +59,7 @@ def lasting_state(snap: Snapshot) -> dict[str, Any]:
 
 async def trade_a_little(client: LocalEngineClient) -> dict[str, str]:
     """A protected market buy, a resting limit, a partial close and a position in EUR."""
-    quotes = client.runner.core.book.quotes  # type: ignore[union-attr]
+    quotes = client.runner.core.quotes.quotes  # type: ignore[union-attr]
     market = await client.execute(
         SubmitOrder("SIM-USD", "EUR_USD", 10_000, take_profit=D("2.00000"), stop_loss=D("0.50000"))
     )

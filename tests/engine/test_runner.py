@@ -31,7 +31,7 @@ D = Decimal
 
 
 async def rest_limits(client: LocalEngineClient, count: int) -> list[str]:
-    quotes = client.runner.core.book.quotes  # type: ignore[union-attr]
+    quotes = client.runner.core.quotes.quotes  # type: ignore[union-attr]
     ids = []
     for i in range(count):
         price = (quotes["EUR_USD"].bid * D("0.97") - D("0.00010") * i).quantize(D("0.00001"))
@@ -258,7 +258,7 @@ async def test_a_restart_that_could_not_value_an_open_position_refuses_to_start(
     settings = with_instruments(engine_settings(journal_path), "GBP_JPY", "USD_JPY", "GBP_USD")
     client = start_embedded(settings, clock=fixed_clock)
     try:
-        book = client.runner.core.book  # type: ignore[union-attr]
+        book = client.runner.core.quotes  # type: ignore[union-attr]
         await eventually(lambda: {"GBP_JPY", "USD_JPY"} <= set(book.quotes))
         reply = await client.execute(SubmitOrder("SIM-USD", "GBP_JPY", 100_000))
         assert reply.ok, reply

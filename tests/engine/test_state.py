@@ -78,8 +78,8 @@ def test_checkpoint_plus_the_later_events_equals_the_live_state() -> None:
 def test_replayed_state_values_positions_like_the_live_one() -> None:
     h = a_busy_session()
     state = replayed(h)
-    for quote in h.core.book.quotes.values():
-        state.book.update(quote)
+    for quote in h.core.quotes.quotes.values():
+        state.quotes.update(quote)
 
     state.portfolio.revalue()
 

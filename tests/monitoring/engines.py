@@ -50,7 +50,7 @@ async def watched_engine(
     client = LocalEngineClient(runner)
     try:
         watch.serve(engine_running=(lambda: runner.running) if engine_running else None)
-        book = runner.core.book  # type: ignore[union-attr]
+        book = runner.core.quotes  # type: ignore[union-attr]
         await eventually(lambda: all(name in book.quotes for name in INSTRUMENTS))
         yield Watched(runner, client, watch)
     finally:
@@ -63,7 +63,7 @@ async def trade(client: LocalEngineClient, fills: int) -> dict[str, int]:
     for _ in range(fills):
         reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
         assert reply.ok and reply.message.startswith("filled"), reply
-    bid = client.runner.core.book.quotes["EUR_USD"].bid  # type: ignore[union-attr]
+    bid = client.runner.core.quotes.quotes["EUR_USD"].bid  # type: ignore[union-attr]
     far = (bid * Decimal("0.97")).quantize(Decimal("0.00001"))
     resting = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000, OrderType.LIMIT, far))
     assert resting.ok, resting

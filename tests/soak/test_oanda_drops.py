@@ -79,12 +79,12 @@ def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agree
     try:
         wait_for(engine.reconciled)
         for name in INSTRUMENTS:
-            wait_for(lambda name=name: engine.core.book.get(name))
+            wait_for(lambda name=name: engine.core.quotes.get(name))
 
         accepted = refused = outside = 0
         stalled: list[str] = []
         window_start = time.monotonic()
-        seen = {name: engine.core.book.get(name).ts for name in INSTRUMENTS}
+        seen = {name: engine.core.quotes.get(name).ts for name in INSTRUMENTS}
         end = time.monotonic() + SOAK_S
         while time.monotonic() < end:
             instrument = rng.choice(INSTRUMENTS)
@@ -104,14 +104,14 @@ def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agree
                 accepted, refused = (accepted + 1, refused) if reply.ok else (accepted, refused + 1)
             time.sleep(rng.uniform(0.02, 0.4))
             if time.monotonic() - window_start >= PRICE_WINDOW_S:
-                now = {name: engine.core.book.get(name).ts for name in INSTRUMENTS}
+                now = {name: engine.core.quotes.get(name).ts for name in INSTRUMENTS}
                 stalled += [name for name in INSTRUMENTS if now[name] <= seen[name]]
                 seen, window_start = now, time.monotonic()
 
         connects = engine.runner.venue.stream_connects if engine.runner.venue else 0
-        last = {name: engine.core.book.get(name).ts for name in INSTRUMENTS}
+        last = {name: engine.core.quotes.get(name).ts for name in INSTRUMENTS}
         for name in INSTRUMENTS:  # prices still arrive while the drops go on
-            wait_for(lambda name=name: engine.core.book.get(name).ts > last[name])
+            wait_for(lambda name=name: engine.core.quotes.get(name).ts > last[name])
         server.call(lambda s: setattr(s.faults, "drop_streams_after", None))
         settle(lambda: agrees(engine, server), within=30.0)
         assert engine.reconciled(), engine.core.alerts

@@ -65,7 +65,7 @@ def write_v1_journal(path: Path, h: Harness) -> None:
         seq = h.events[-1].seq
         w.orders(seq, [*h.core.orders.recent, *h.core.orders.open.values()])
         w.positions(seq, h.core.positions())
-        w.ticks(list(h.core.book.quotes.values()))
+        w.ticks(list(h.core.quotes.quotes.values()))
         w.equity(h.clock(), [h.account("SIM-USD"), h.account("SIM-EUR")])
     finally:
         w.close()

@@ -67,7 +67,7 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     assert recent == h.events
     assert last_seq == h.events[-1].seq
     assert sorted(last_quotes, key=lambda q: q.instrument) == sorted(
-        h.core.book.quotes.values(), key=lambda q: q.instrument
+        h.core.quotes.quotes.values(), key=lambda q: q.instrument
     )
     assert fold(h, after_checkpoint, checkpoint) == h.core.to_checkpoint() == fold(h, replayed)
     # every v1 row is still there, unchanged; the journal is at this tmt's version now

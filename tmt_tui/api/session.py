@@ -33,7 +33,6 @@ MAX_IN_FLIGHT = 64  # commands running per connection; beyond it we stop reading
 MAX_SUBSCRIPTIONS = 4  # per connection
 
 
-
 class Dropped(Exception):
     """This connection is being closed for being too slow: stop sending to it."""
 

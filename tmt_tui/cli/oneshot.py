@@ -246,9 +246,7 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
                 raise refused("UNKNOWN_INSTRUMENT", f"unknown instrument {name}")
             for q in quotes:
                 if q.instrument == name:
-                    _emit(
-                        args, to_wire(q), f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}"
-                    )
+                    _emit(args, to_wire(q), f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}")
                     if not args.watch:
                         return
     finally:

@@ -90,9 +90,7 @@ def _attach(settings: Settings, socket: str, read_only: bool) -> int:
         return 2
 
     def make() -> Any:
-        return RemoteEngineClient(
-            Path(socket), read_only=read_only, client_name="tmt attach"
-        )
+        return RemoteEngineClient(Path(socket), read_only=read_only, client_name="tmt attach")
 
     async def probe() -> None:  # fail here, with a message, rather than inside the screen
         client = make()

@@ -72,7 +72,6 @@ class Update:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-
 StreamItem = Snapshot | Update
 
 

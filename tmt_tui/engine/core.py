@@ -58,7 +58,7 @@ class EngineCore(Reactions):
         clock: Callable[[], float],
     ) -> None:
         super().__init__(settings, instruments, clock)
-        self.risk = RiskEngine(self.book, self.portfolio)
+        self.risk = RiskEngine(self.quotes, self.portfolio)
         # called with (seconds, rejection code or None) after every full pre-trade check
         self.on_risk_check: Callable[[float, str | None], None] | None = None
 
@@ -165,9 +165,7 @@ class EngineCore(Reactions):
             return self._reject_order(order, *rejection)
         self.risk.throttle.record(order.account, now)
         submitted = order.moved_to(OrderStatus.SUBMITTED)
-        self.emit(
-            EventKind.ORDER_SUBMITTED, order.origin, {"order": to_wire(submitted)}, submitted
-        )
+        self.emit(EventKind.ORDER_SUBMITTED, order.origin, {"order": to_wire(submitted)}, submitted)
         self.outbox.append(SubmitRequest(submitted))
         return Reply(True, "OK", "submitted", submitted.id, self.seq)
 
@@ -197,7 +195,7 @@ class EngineCore(Reactions):
             return self._refuse(cmd, Reason.INVALID_UNITS, "units must be a non-zero whole number")
         if (units > 0) != (order.units > 0):
             units = -units  # the ticket speaks in sizes; the side stays the order's
-        inst = self.book.instruments[order.instrument]
+        inst = self.quotes.instruments[order.instrument]
         if cmd.price is not None:
             if not cmd.price.is_finite() or cmd.price <= 0:
                 return self._refuse(cmd, Reason.INVALID_PRICE, "price must be a positive number")
@@ -288,7 +286,7 @@ class EngineCore(Reactions):
         closed = 0
         if flatten:
             for book in list(self.portfolio.books.values()):
-                if book.units and self.book.get(book.instrument) is not None:
+                if book.units and self.quotes.get(book.instrument) is not None:
                     order = self._close_order(book.account, book.instrument, -book.units, origin)
                     self._send(order, order.created_ts)
                     closed += 1

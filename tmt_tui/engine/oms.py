@@ -10,7 +10,7 @@ from tmt_tui.domain.orders import Order
 RECENT_ORDERS = 200
 
 
-class OrderBook:
+class OpenOrders:
     """Open orders (SUBMITTED, WORKING, PARTIALLY_FILLED) and the last finished ones.
 
     ``working`` counts open non-protective orders per account, which the working-orders guard

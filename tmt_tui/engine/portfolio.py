@@ -16,13 +16,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from tmt_tui.config import AccountSettings, RiskLimits
 from tmt_tui.domain.netting import reduce_order
 from tmt_tui.domain.positions import AccountState, Position, Trade, TradingState
-from tmt_tui.engine.book import QuoteBook
+from tmt_tui.engine.quote_book import QuoteBook
 
 ZERO = Decimal(0)
 CENT4 = Decimal("0.0001")
 
 
-def money(value: Decimal) -> Decimal:
+def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT4, rounding=ROUND_HALF_EVEN)
 
 
@@ -50,7 +50,7 @@ class OpenTrade:
         self.realized = ZERO
 
 
-class Book:
+class PositionBook:
     """One account's holding of one instrument: FIFO trades plus cached marks."""
 
     __slots__ = (
@@ -114,7 +114,7 @@ class Account:
     @property
     def equity(self) -> Decimal:
         """Balance plus unrealized P&L, rounded to 4 places."""
-        return self.balance + money(Decimal(self.upl))
+        return self.balance + round_money(Decimal(self.upl))
 
     @property
     def fequity(self) -> float:
@@ -127,7 +127,7 @@ class Portfolio:
     def __init__(self, book: QuoteBook) -> None:
         self.quotes = book
         self.accounts: dict[str, Account] = {}
-        self.books: dict[tuple[str, str], Book] = {}
+        self.books: dict[tuple[str, str], PositionBook] = {}
         self._dependents: dict[str, set[tuple[str, str]]] = {}
 
     def open_account(self, settings: AccountSettings) -> None:
@@ -136,14 +136,14 @@ class Portfolio:
         else:
             self.accounts[settings.id].limits = settings.risk
 
-    def book_for(self, account: str, instrument: str) -> Book:
+    def book_for(self, account: str, instrument: str) -> PositionBook:
         key = (account, instrument)
         book = self.books.get(key)
         if book is None:
             inst = self.quotes.instruments.get(instrument)
             if inst is None:
                 raise UnknownInstrument(instrument)
-            book = Book(account, instrument, inst.quote, inst.base, inst.margin_rate)
+            book = PositionBook(account, instrument, inst.quote, inst.base, inst.margin_rate)
             self.books[key] = book
             currency = self.accounts[account].currency
             for name in (instrument, *self.quotes.depends_on(inst.quote, currency)):
@@ -208,7 +208,7 @@ class Portfolio:
                 take = min(abs(remaining), abs(trade.units))
                 closing = take if trade.units > 0 else -take  # in the trade's direction
                 self._realize(
-                    book, acct, trade, closing, money((price - trade.price) * closing * rate)
+                    book, acct, trade, closing, round_money((price - trade.price) * closing * rate)
                 )
                 remaining += closing
                 if trade.units == 0:
@@ -222,7 +222,9 @@ class Portfolio:
         return closed
 
     @staticmethod
-    def _realize(book: Book, acct: Account, trade: OpenTrade, closing: int, pnl: Decimal) -> None:
+    def _realize(
+        book: PositionBook, acct: Account, trade: OpenTrade, closing: int, pnl: Decimal
+    ) -> None:
         """Take ``closing`` units (in the trade's direction) off a trade, booking ``pnl``."""
         trade.realized += pnl
         book.realized += pnl
@@ -271,7 +273,7 @@ class Portfolio:
 
     # marks ----------------------------------------------------------------------------------
 
-    def mark_book(self, book: Book) -> bool:
+    def mark_book(self, book: PositionBook) -> bool:
         """Recompute one book's marks and fold the change into its account; False without prices."""
         acct = self.accounts[book.account]
         units = book.units
@@ -318,11 +320,11 @@ class Portfolio:
             id=a.id,
             currency=a.currency,
             balance=a.balance,
-            unrealized_pl=money(Decimal(a.upl)),
+            unrealized_pl=round_money(Decimal(a.upl)),
             realized_pl=a.realized,
-            margin_used=money(Decimal(a.margin)),
+            margin_used=round_money(Decimal(a.margin)),
             day_start_equity=a.day_start_equity,
-            gross_exposure=money(Decimal(a.exposure)),
+            gross_exposure=round_money(Decimal(a.exposure)),
             trading_state=a.state,
             state_reason=a.reason,
             working_orders=working_orders,
@@ -347,13 +349,13 @@ class Portfolio:
             units=book.units,
             avg_price=avg.quantize(Decimal(1).scaleb(-inst.display_precision - 1)),
             trades=trades,
-            unrealized_pl=money(Decimal(book.upl)),
+            unrealized_pl=round_money(Decimal(book.upl)),
             realized_pl=book.realized,
-            margin_used=money(Decimal(book.margin)),
+            margin_used=round_money(Decimal(book.margin)),
         )
 
     @staticmethod
-    def _trades_view(book: Book) -> tuple[Trade, ...]:
+    def _trades_view(book: PositionBook) -> tuple[Trade, ...]:
         return tuple(
             Trade(
                 id=t.id,

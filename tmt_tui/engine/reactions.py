@@ -20,7 +20,7 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.quotes import Quote, quote_problem
-from tmt_tui.engine.portfolio import money
+from tmt_tui.engine.portfolio import round_money
 from tmt_tui.engine.risk import reduces
 from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.base import (
@@ -216,7 +216,7 @@ class Reactions(EngineState):
         order = ve.order
         if order.id in self.orders.open:
             return  # read twice
-        if order.instrument and order.instrument not in self.book.instruments:
+        if order.instrument and order.instrument not in self.quotes.instruments:
             log.warning(
                 "venue order %s on %s, which this engine does not stream: not adopted "
                 "(add it to the instruments to follow it)", order.id, order.instrument,
@@ -264,14 +264,14 @@ class Reactions(EngineState):
         )
 
     def _filled(self, order: Order, ve: VenueFilled) -> bool:
-        inst = self.book.instruments.get(order.instrument)
+        inst = self.quotes.instruments.get(order.instrument)
         if inst is None:
             log.error(
                 "fill %s on %s, which this engine does not hold", ve.fill_id, order.instrument
             )
             return True
         currency = self.portfolio.accounts[order.account].currency
-        rate = self.book.rate(inst.quote, currency)
+        rate = self.quotes.rate(inst.quote, currency)
         data: dict[str, Any] = {
             "order_id": order.id,
             "account": order.account,
@@ -298,7 +298,7 @@ class Reactions(EngineState):
     def on_quote(self, quote: Quote) -> bool:
         """Take a quote into the book and marks; False (counted) when it is unusable."""
         problem = None
-        if quote.instrument not in self.book.instruments:
+        if quote.instrument not in self.quotes.instruments:
             problem = "unknown instrument"
         else:
             problem = quote_problem(quote.bid, quote.ask)
@@ -324,7 +324,7 @@ class Reactions(EngineState):
             return False
         if self._bad_burst:
             self._bad_burst.pop(quote.instrument, None)
-        self.book.update(quote)
+        self.quotes.update(quote)
         self.marked_books |= self.portfolio.on_quote(quote.instrument)
         if self.held:
             self.release_held()
@@ -339,7 +339,11 @@ class Reactions(EngineState):
             self.emit(
                 EventKind.DAY_STARTED,
                 "auto",
-                {"account": acct.id, "trading_day": day, "start_equity": str(money(acct.equity))},
+                {
+                    "account": acct.id,
+                    "trading_day": day,
+                    "start_equity": str(round_money(acct.equity)),
+                },
             )
         return True
 
@@ -352,7 +356,7 @@ class Reactions(EngineState):
                 self.emit(
                     EventKind.DAILY_LOSS_BREACHED,
                     "auto",
-                    {"account": acct.id, "daily_pl": str(money(-loss)), "limit": str(limit)},
+                    {"account": acct.id, "daily_pl": str(round_money(-loss)), "limit": str(limit)},
                 )
                 if acct.state is not TradingState.HALTED:
                     self._set_state(

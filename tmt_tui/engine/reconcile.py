@@ -40,7 +40,7 @@ def reconcile(core: Reactions, book: VenueBook, venue: str) -> list[str]:
     differences += _lots(core, book, venue)
     for order in book.orders:
         mine = core.orders.get(order.id)
-        if order.instrument not in core.book.instruments:
+        if order.instrument not in core.quotes.instruments:
             differences.append(f"order {order.id} on {order.instrument} is not followed here")
             continue
         if mine is None:
@@ -97,7 +97,7 @@ def _lots(core: Reactions, book: VenueBook, venue: str) -> list[str]:
     }
     differences = []
     for instrument in sorted(instruments):
-        if instrument not in core.book.instruments:
+        if instrument not in core.quotes.instruments:
             differences.append(f"{instrument} is held at {venue} but not streamed here")
             continue
         mine = core.portfolio.books.get((account, instrument))

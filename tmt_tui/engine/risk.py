@@ -13,8 +13,8 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
-from tmt_tui.engine.book import QuoteBook
 from tmt_tui.engine.portfolio import Account, Portfolio
+from tmt_tui.engine.quote_book import QuoteBook
 
 Rejection = tuple[Reason, str]
 HUNDRED = Decimal(100)
@@ -49,7 +49,7 @@ class RiskEngine:
     """Runs every guard in order; the first failure is the answer."""
 
     def __init__(self, book: QuoteBook, portfolio: Portfolio) -> None:
-        self.book = book
+        self.quotes = book
         self.portfolio = portfolio
         self.throttle = Throttle()
 
@@ -59,7 +59,7 @@ class RiskEngine:
         acct = self.portfolio.accounts.get(order.account)
         if acct is None:
             return Reason.UNKNOWN_ACCOUNT, f"unknown account {order.account}"
-        inst = self.book.instruments.get(order.instrument)
+        inst = self.quotes.instruments.get(order.instrument)
         if inst is None:
             return Reason.UNKNOWN_INSTRUMENT, f"unknown instrument {order.instrument}"
         position = self.portfolio.units(order.account, order.instrument)
@@ -107,7 +107,7 @@ class RiskEngine:
     def _prices(
         self, inst: Instrument, acct: Account, order: Order, now: float, reducing: bool
     ) -> Rejection | None:
-        quote = self.book.quotes.get(inst.name)
+        quote = self.quotes.quotes.get(inst.name)
         if quote is None:
             return Reason.NO_QUOTE, f"no price for {inst.name} yet"
         limits = acct.limits
@@ -158,7 +158,7 @@ class RiskEngine:
     ) -> Rejection | None:
         """Notional, position size, leverage and margin after the order (floats: limits are
         coarse, and this guard runs on every order with marks that move on every tick)."""
-        rate = self.book.frate(inst.quote, acct.currency)
+        rate = self.quotes.frate(inst.quote, acct.currency)
         if rate is None:  # even a close needs it: its P&L is booked in the account currency
             return (
                 Reason.NO_CONVERSION_RATE,
@@ -170,7 +170,7 @@ class RiskEngine:
         price = (
             float(order.price)
             if order.price is not None
-            else (self.book.fbid[name] + self.book.fask[name]) * 0.5
+            else (self.quotes.fbid[name] + self.quotes.fask[name]) * 0.5
         )
         limits = acct.limits
         notional = abs(order.units) * price * rate

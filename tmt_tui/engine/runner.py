@@ -184,8 +184,8 @@ class EngineRunner:
         core.seq = max(core.seq, journal.last_seq())
         core.recent_events.extend(journal.recent_events(core.recent_events.maxlen or 0))
         for quote in journal.last_quotes():
-            if quote.instrument in core.book.instruments:
-                core.book.update(quote)
+            if quote.instrument in core.quotes.instruments:
+                core.quotes.update(quote)
         core.portfolio.revalue()
         if opened.accounts is not None:
             self._check_accounts(core)
@@ -227,7 +227,7 @@ class EngineRunner:
         unvalued = []
         for book in core.portfolio.books.values():
             currency = core.portfolio.accounts[book.account].currency
-            if book.units and not core.book.convertible(book.quote_ccy, currency):
+            if book.units and not core.quotes.convertible(book.quote_ccy, currency):
                 unvalued.append(
                     f"{book.account} holds {book.units:+,} {book.instrument} but no configured "
                     f"instrument converts {book.quote_ccy} into {currency}"

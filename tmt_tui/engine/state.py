@@ -18,9 +18,9 @@ from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
-from tmt_tui.engine.book import QuoteBook
-from tmt_tui.engine.oms import OrderBook
+from tmt_tui.engine.oms import OpenOrders
 from tmt_tui.engine.portfolio import OpenTrade, Portfolio
+from tmt_tui.engine.quote_book import QuoteBook
 
 RECENT_EVENTS = 200
 #: Venue balance changes that are financing (OANDA transaction types); any other change the
@@ -33,9 +33,9 @@ class EngineState:
 
     def __init__(self, settings: Settings, instruments: Iterable[Instrument]) -> None:
         self.settings = settings
-        self.book = QuoteBook(instruments)
-        self.portfolio = Portfolio(self.book)
-        self.orders = OrderBook()
+        self.quotes = QuoteBook(instruments)
+        self.portfolio = Portfolio(self.quotes)
+        self.orders = OpenOrders()
         self.seq = 0
         self.trading_day = ""
         self.kill_engaged = False
@@ -292,7 +292,7 @@ class EngineState:
         excluded: list[str] = []
         for account_id in self.portfolio.accounts:
             view = self.account_view(account_id)
-            rate = self.book.rate(view.currency, currency)
+            rate = self.quotes.rate(view.currency, currency)
             if rate is None:
                 excluded.append(account_id)
                 continue
@@ -310,11 +310,11 @@ class EngineState:
         return Snapshot(
             seq=self.seq,
             ts=now,
-            instruments=tuple(self.book.instruments.values()),
+            instruments=tuple(self.quotes.instruments.values()),
             accounts=tuple(self.account_view(a) for a in self.portfolio.accounts),
             positions=tuple(self.positions()),
             orders=tuple(orders),
-            quotes=tuple(self.book.quotes.values()),
+            quotes=tuple(self.quotes.quotes.values()),
             events=tuple(self.recent_events),
             trading_day=self.trading_day,
             kill_switch_engaged=self.kill_engaged,
