@@ -6,7 +6,10 @@ replaces, cancels, closes, fills made outside tmt, restarts and dropped streams.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -94,6 +97,12 @@ class Engine:
 
     def reconciled(self) -> bool:
         return not self.core.reconciling and "venue.reconciling" not in self.core.alerts
+
+    def trading(self, *instruments: str) -> bool:
+        """Reconciled and priced: a market order is risk-checked against a quote, so until
+        the price stream's first line it is refused NO_QUOTE. Reconciling reads the
+        transaction side only, and nothing orders it before the prices."""
+        return self.reconciled() and all(self.core.book.get(i) for i in instruments)
 
     def position(self, instrument: str) -> int:
         return int(self.core.portfolio.units(self.account, instrument))
@@ -351,13 +360,42 @@ def test_a_take_profit_triggered_at_oanda_closes_the_trade_in_tmt(
 # restarts, reconciliation, dropped streams -----------------------------------------------------
 
 
+def hold_price_streams(server: V20ServerThread) -> Callable[[], None]:
+    """Hold every pricing stream at the server until the returned function is called. The
+    engine then reconciles before it has a single price: the two streams are separate
+    connections that nothing orders, and a loaded machine may well serve the transactions first.
+    """
+    opened = asyncio.Event()
+
+    def install(s: Any) -> None:
+        for i, (method, pattern, route) in enumerate(s._routes):
+            if route.__name__ == "_pricing_stream":
+
+                async def held(request: Any, *args: Any, _route: Any = route) -> Any:
+                    await opened.wait()
+                    return await _route(request, *args)
+
+                s._routes[i] = (method, pattern, held)
+
+    def release() -> None:
+        with contextlib.suppress(RuntimeError):  # the server has stopped: nothing to hold
+            server.call(lambda s: opened.set())
+
+    server.call(install)
+    return release
+
+
 def test_a_restart_reconciles_what_happened_at_oanda_while_tmt_was_down(
     server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
     journal = tmp_path / "journal.db"
+    release_prices = hold_price_streams(server)
     first = Engine(oanda_settings(server, journal))
     wait_for(first.reconciled)
-    first.ask(SubmitOrder(first.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
+    threading.Timer(0.3, release_prices).start()  # the first prices come after reconciling
+    wait_for(lambda: first.trading("EUR_USD"))
+    bought = first.ask(SubmitOrder(first.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
+    assert bought.ok, bought
     wait_for(lambda: first.open_orders(OrderType.TAKE_PROFIT))
     first.stop()
 
@@ -376,6 +414,25 @@ def test_a_restart_reconciles_what_happened_at_oanda_while_tmt_was_down(
         second.stop()
     fills = journal_events(journal, EventKind.ORDER_FILLED)
     assert len({f["fill_id"] for f in fills}) == len(fills) == 3  # buy, TP, outside: once each
+
+
+def test_reconciled_before_the_first_price_an_order_is_refused_no_quote_then_taken(
+    server: V20ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    release_prices = hold_price_streams(server)
+    engine = Engine(oanda_settings(server, tmp_path / "journal.db"))
+    try:
+        wait_for(engine.reconciled)
+        refused = engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
+        assert (refused.ok, refused.code) == (False, "NO_QUOTE")  # said at once, not lost
+
+        release_prices()
+        wait_for(lambda: engine.trading("EUR_USD"))
+
+        assert engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000)).ok
+        wait_for(lambda: engine.position("EUR_USD") == 1000)
+    finally:
+        engine.stop()
 
 
 def test_new_orders_wait_with_reconciling_until_the_venue_book_is_read(
