@@ -23,8 +23,8 @@ def main() -> None:
         Order("B2", "SIM-EUR", "AUD_CAD", -2000, OrderType.MARKET),
         Order("B3", "SIM-EUR", "USD_JPY", 3000, OrderType.MARKET),
     ]
-    check = core.risk.check
-    observe = core.on_risk_check  # the metrics hook the engine calls after every check
+    check = core.decide.risk.check
+    observe = core.decide.on_risk_check  # the metrics hook the engine calls after every check
     clock = core.clock
     samples = []
     from time import perf_counter_ns

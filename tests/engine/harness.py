@@ -100,14 +100,16 @@ class Harness:
 
     def collect(self) -> list[Event]:
         """Move what the core emitted into ``events``; returns the new ones."""
-        new = self.core.take_pending()
-        self.events.extend(new)
-        return new
+        batch = self.core.take_batch()
+        for request in batch.requests:  # not sent yet: they stay queued for dispatch()
+            self.core.rec.request(request)
+        self.events.extend(batch.events)
+        return batch.events
 
     def dispatch(self) -> None:
         """Send broker requests and apply venue answers until both are quiet, as the runner does."""
         while True:
-            outbox = self.core.take_outbox()
+            outbox = self.core.take_requests()
             if not outbox and not self.inbox:
                 break
             for request in outbox:
@@ -183,7 +185,7 @@ def restarted(before: Harness) -> Harness:
     import json
 
     after = Harness(before.settings, before.instruments, before.clock, start=False)
-    after.core.load_checkpoint(json.loads(json.dumps(before.core.to_checkpoint())))
+    after.core.state.load_checkpoint(json.loads(json.dumps(before.core.state.to_checkpoint())))
     trades = [t for p in after.core.positions() for t in p.trades]
     after.broker.restore(after.core.orders.open.values(), trades)
     after.core.start()

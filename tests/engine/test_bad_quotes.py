@@ -38,7 +38,7 @@ def test_bad_quote_is_dropped_and_counted(name: str, bid: str, ask: str) -> None
     taken = h.core.on_quote(Quote(name, D(bid), D(ask), h.clock()))
 
     assert taken is False
-    assert h.core.bad_quotes == 1
+    assert h.core.react.bad_quotes == 1
     assert h.core.quotes.quotes == before
 
 
@@ -69,7 +69,7 @@ def test_every_bad_quote_of_a_burst_is_counted() -> None:
     for _ in range(5):
         h.core.on_quote(Quote("EUR_USD", D("1.10020"), D("1.10010"), h.clock()))
 
-    assert h.core.bad_quotes == 5
+    assert h.core.react.bad_quotes == 5
 
 
 def test_good_quote_after_a_burst_is_taken() -> None:

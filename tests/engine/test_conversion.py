@@ -54,7 +54,7 @@ def test_what_the_venue_reports_after_a_held_fill_waits_behind_it_in_order() -> 
     limit = before.limit("EUR_USD", 1_000, "1.09000").order_id
     h = restarted(before)
     h.quote("GBP_JPY", "189.100", "189.130")
-    assert h.core.held  # the stop's fill
+    assert h.core.react.held  # the stop's fill
     h.quote("EUR_USD", "1.08900", "1.08910")  # the limit fills: it needs no rate, but waits
 
     assert not h.of_kind(EventKind.ORDER_FILLED)
@@ -62,7 +62,7 @@ def test_what_the_venue_reports_after_a_held_fill_waits_behind_it_in_order() -> 
 
     fills = [e.data["order_id"] for e in h.of_kind(EventKind.ORDER_FILLED)]
     assert fills[0].endswith(".sl") and fills[1:] == [limit]
-    assert not h.core.held
+    assert not h.core.react.held
 
 
 def test_a_direct_pair_with_no_price_yet_falls_back_to_the_cross_through_usd() -> None:

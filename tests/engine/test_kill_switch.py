@@ -57,7 +57,7 @@ def test_kill_switch_halts_every_account() -> None:
 
     assert reply.ok and reply.message.startswith("HALTED")
     assert states(h) == {"SIM-USD": TradingState.HALTED, "SIM-EUR": TradingState.HALTED}
-    assert h.core.kill_engaged and h.core.kill_reason == "panic"
+    assert h.core.state.kill_engaged and h.core.state.kill_reason == "panic"
 
 
 def test_kill_switch_cancels_resting_entry_orders() -> None:
@@ -151,7 +151,7 @@ def test_flatten_sends_the_closes_before_any_cancel() -> None:
 
     h.core.handle(EngageKillSwitch())
 
-    kinds = [(type(r), r.order.reduce_only) for r in h.core.take_outbox()]
+    kinds = [(type(r), r.order.reduce_only) for r in h.core.take_requests()]
     assert kinds == [
         (SubmitRequest, True),
         (SubmitRequest, True),
@@ -165,13 +165,13 @@ def test_order_acknowledged_by_the_venue_after_the_halt_is_cancelled_on_arrival(
     submitted = h.core.handle(
         SubmitOrder("SIM-USD", "EUR_USD", 5_000, OrderType.LIMIT, D("1.09000"))
     )
-    h.core.take_outbox()  # the submit is on its way to the venue
+    h.core.take_requests()  # the submit is on its way to the venue
     h.core.handle(EngageKillSwitch())
-    h.core.take_outbox()  # so is the halt's cancel, which the venue cannot match yet
+    h.core.take_requests()  # so is the halt's cancel, which the venue cannot match yet
 
     h.core.on_venue_event(VenueAccepted(submitted.order_id or "", "V-1"))
 
-    requests = h.core.take_outbox()
+    requests = h.core.take_requests()
     assert requests == [CancelRequest(h.order(submitted.order_id or ""))]
     assert requests[0].order.status is OrderStatus.WORKING
 
@@ -183,7 +183,7 @@ def test_order_whose_halt_cancel_overtook_its_submit_ends_cancelled() -> None:
     submitted = h.core.handle(
         SubmitOrder("SIM-USD", "EUR_USD", 5_000, OrderType.LIMIT, D("1.09000"))
     )
-    in_flight = h.core.take_outbox()
+    in_flight = h.core.take_requests()
     h.core.handle(EngageKillSwitch())
     h.dispatch()  # the halt's cancel arrives first
 
@@ -212,7 +212,7 @@ def test_reset_returns_every_account_to_active() -> None:
 
     assert reply.ok, reply
     assert states(h) == {"SIM-USD": TradingState.ACTIVE, "SIM-EUR": TradingState.ACTIVE}
-    assert not h.core.kill_engaged
+    assert not h.core.state.kill_engaged
     assert h.submit("EUR_USD", 1_000).ok
 
 
@@ -243,7 +243,7 @@ def test_reset_is_refused_while_a_daily_loss_breach_holds() -> None:
     assert (reply.ok, reply.code) == (False, Reason.DAILY_LOSS_BREACH_HOLDS.value)
     assert "SIM-USD" in reply.message
     assert states(h) == {"SIM-USD": TradingState.HALTED, "SIM-EUR": TradingState.HALTED}
-    assert h.core.kill_engaged
+    assert h.core.state.kill_engaged
 
 
 def test_daily_loss_breach_halts_its_own_account_only() -> None:

@@ -92,7 +92,7 @@ def test_modify_to_zero_units_is_refused() -> None:
 def test_modify_that_adds_size_on_a_halted_account_is_refused() -> None:
     h, order_id = with_resting_limit()
     h.core.handle(EngageKillSwitch())  # the halt's cancel is still on its way to the venue
-    h.core.take_outbox()
+    h.core.take_requests()
     h.collect()
 
     reply = h.do(ModifyOrder(order_id, units=2_000))

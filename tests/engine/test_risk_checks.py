@@ -82,7 +82,7 @@ def test_halted_account_accepts_a_closing_order(h: Harness) -> None:
 
 
 def test_halt_pending_rejects_opening_order_before_the_kill_switch_runs(h: Harness) -> None:
-    h.core.halt_pending = True  # the runner flags this from the caller's thread at once
+    h.core.flags.halt_pending = True  # the runner flags this from the caller's thread at once
 
     reply = h.submit("EUR_USD", 1000)
 
@@ -91,7 +91,7 @@ def test_halt_pending_rejects_opening_order_before_the_kill_switch_runs(h: Harne
 
 def test_halt_pending_lets_a_closing_order_through(h: Harness) -> None:
     h.submit("EUR_USD", 1000)
-    h.core.halt_pending = True
+    h.core.flags.halt_pending = True
 
     reply = h.do(ClosePosition("SIM-USD", "EUR_USD"))
 

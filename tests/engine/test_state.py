@@ -46,23 +46,23 @@ def test_replaying_the_stateful_events_rebuilds_the_live_state() -> None:
 
     state = replayed(h)
 
-    assert state.to_checkpoint() == h.core.to_checkpoint()
+    assert state.to_checkpoint() == h.core.state.to_checkpoint()
 
 
 def test_checkpoint_survives_a_round_trip_through_json() -> None:
     h = a_busy_session()
     state = EngineState(h.settings, h.instruments)
 
-    state.load_checkpoint(json.loads(json.dumps(h.core.to_checkpoint())))
+    state.load_checkpoint(json.loads(json.dumps(h.core.state.to_checkpoint())))
 
-    assert state.to_checkpoint() == h.core.to_checkpoint()
+    assert state.to_checkpoint() == h.core.state.to_checkpoint()
 
 
 def test_checkpoint_plus_the_later_events_equals_the_live_state() -> None:
     h = Harness()
     h.standard_quotes()
     h.submit("EUR_USD", 10_000, take_profit=D("1.12000"))
-    checkpoint = json.loads(json.dumps(h.core.to_checkpoint()))
+    checkpoint = json.loads(json.dumps(h.core.state.to_checkpoint()))
     h.quote("EUR_USD", "1.12000", "1.12010")  # the take-profit fills after the checkpoint
     h.limit("GBP_USD", 5_000, "1.25000")
     state = EngineState(h.settings, h.instruments)
@@ -72,7 +72,7 @@ def test_checkpoint_plus_the_later_events_equals_the_live_state() -> None:
         if event.seq > checkpoint["seq"]:
             state.evolve(event)
 
-    assert state.to_checkpoint() == h.core.to_checkpoint()
+    assert state.to_checkpoint() == h.core.state.to_checkpoint()
 
 
 def test_replayed_state_values_positions_like_the_live_one() -> None:

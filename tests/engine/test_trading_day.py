@@ -43,7 +43,7 @@ def test_start_opens_the_current_trading_day_for_every_account() -> None:
         ("SIM-USD", "2026-03-08", "100000.0000"),
         ("SIM-EUR", "2026-03-08", "50000.0000"),
     ]
-    assert h.core.trading_day == "2026-03-08"
+    assert h.core.state.trading_day == "2026-03-08"
 
 
 def test_roll_day_waits_until_twenty_one_utc_on_the_spring_forward_day() -> None:
@@ -81,7 +81,7 @@ def test_roll_day_starts_the_next_day_at_twenty_two_utc_on_the_fall_back_day() -
     h.clock.now = utc(2026, 11, 1, 22)
 
     assert h.core.roll_day() is True
-    assert h.core.trading_day == "2026-11-02"
+    assert h.core.state.trading_day == "2026-11-02"
 
 
 def test_roll_day_happens_once_per_day() -> None:

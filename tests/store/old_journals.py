@@ -47,10 +47,10 @@ def fold(
     """The engine state ``events`` build (after ``checkpoint``), as a restart builds it."""
     core = EngineCore(h.settings, h.instruments, h.clock)
     if checkpoint is not None:
-        core.load_checkpoint(checkpoint)
+        core.state.load_checkpoint(checkpoint)
     for event in events:
-        core.evolve(event)
-    return core.to_checkpoint()
+        core.state.evolve(event)
+    return core.state.to_checkpoint()
 
 
 def write_v1_journal(path: Path, h: Harness) -> None:

@@ -14,29 +14,24 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
-from tmt_tui.config import ConfigError, Settings
+from tmt_tui.config import Settings
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelAll, Command, EngageKillSwitch, Origin, StopEngine
 from tmt_tui.domain.events import EventKind
-from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine.boot import boot
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
-from tmt_tui.engine.portfolio import UnknownInstrument
 from tmt_tui.engine.reconcile import reconcile
 from tmt_tui.loop_thread import LoopThread
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import (
     Venue,
-    VenueAccount,
     VenueEvent,
-    VenueOpening,
-    VenueRefused,
     send,
 )
 
@@ -107,7 +102,7 @@ class EngineRunner:
         """Engage the kill switch, ahead of anything queued."""
         core = self.core
         if core is not None:
-            core.halt_pending = True  # seen by any command applied from now on
+            core.flags.halt_pending = True  # seen by any command applied from now on
         if not self._call(self._kill_now, command, callback):
             callback(Reply(False, Reason.ENGINE_STOPPED.value, "the engine is not running"))
 
@@ -153,100 +148,18 @@ class EngineRunner:
 
     async def _boot(self) -> None:
         self.journal = journal = Journal(self.settings.journal_path())
-        venue = self.venue
-        opened = await venue.open(
-            VenueOpening(
-                journal_id=str(journal.journal_id),
-                last_quotes=tuple(journal.last_quotes()),
-                on_reconnect=self.observer.reconnected,
-            )
-        )
-        if opened.accounts is not None:  # the venue says which accounts (OANDA: one)
-            self._take_accounts(opened.accounts)
-        settings, instruments = self.settings, opened.instruments
-        self.core = core = EngineCore(settings, instruments, self.clock)
-        core.on_risk_check = self.observer.risk_checked
-        checkpoint = journal.latest_checkpoint()
-        replayed = 0
-        try:
-            if checkpoint is not None:
-                core.load_checkpoint(checkpoint)
-            for event in journal.replay(core.seq):
-                core.evolve(event)
-                replayed += 1
-        except UnknownInstrument as exc:
-            raise ConfigError(
-                f"{settings.source}: the journal holds positions in {exc.name}, which is not "
-                "among the instruments this engine trades: add it to 'sim.instruments' (or "
-                "close it with the config that has it)"
-            ) from None
-        self._check_valuable(core)
-        core.seq = max(core.seq, journal.last_seq())
-        core.recent_events.extend(journal.recent_events(core.recent_events.maxlen or 0))
-        for quote in journal.last_quotes():
-            if quote.instrument in core.quotes.instruments:
-                core.quotes.update(quote)
-        core.portfolio.revalue()
-        if opened.accounts is not None:
-            self._check_accounts(core)
-        venue.resume(core.venue_cursor, core.venue_seen, core.portfolio.margin_shortfall)
-        core.reconciling = venue.reconciles  # until the first reconciliation completes
-        self.broker = venue.broker
+        booted = await boot(self.settings, self.venue, journal, self.clock, self.observer)
+        self.settings, self.core, core = booted.settings, booted.core, booted.core
+        self.broker = self.venue.broker
         self.broker.connect(self._on_venue_event)
         trades = [t for p in core.positions() for t in p.trades]
         self.broker.restore(core.orders.open.values(), trades)
         core.start()
-        self._since_checkpoint = replayed
+        self._since_checkpoint = booted.replayed
         self._commit([])
-        if replayed >= CHECKPOINT_EVERY or checkpoint is None:
+        if booted.replayed >= CHECKPOINT_EVERY or not booted.from_checkpoint:
             self._checkpoint()
-        log.info("engine started at seq %d (replayed %d events)", core.seq, replayed)
-
-    def _take_accounts(self, accounts: tuple[VenueAccount, ...]) -> None:
-        """The venue's accounts replace the config's ids, currencies and balances; the risk
-        limits stay the config's (the first ``[[accounts]]`` table serves the first account)."""
-        configured = self.settings.accounts
-        self.settings = replace(
-            self.settings,
-            accounts=tuple(
-                replace(
-                    configured[min(i, len(configured) - 1)],
-                    id=a.id,
-                    currency=a.currency,
-                    balance=a.balance,
-                )
-                for i, a in enumerate(accounts)
-            ),
-        )
-        for a in accounts:
-            log.info("%s account %s (%s, balance %s)", self.venue.name, a.id, a.currency, a.balance)
-
-    def _check_valuable(self, core: EngineCore) -> None:
-        """Every open position can be valued: its quote currency converts into its account's
-        through the configured pairs. Otherwise a fill that closes it could not be booked."""
-        unvalued = []
-        for book in core.portfolio.books.values():
-            currency = core.portfolio.accounts[book.account].currency
-            if book.units and not core.quotes.convertible(book.quote_ccy, currency):
-                unvalued.append(
-                    f"{book.account} holds {book.units:+,} {book.instrument} but no configured "
-                    f"instrument converts {book.quote_ccy} into {currency}"
-                )
-        if unvalued:
-            raise ConfigError(
-                f"{self.settings.source}: cannot value open positions: {'; '.join(unvalued)} "
-                "(add the pair, or both legs through USD, to 'sim.instruments')"
-            )
-
-    def _check_accounts(self, core: EngineCore) -> None:
-        """One journal, one venue account: never mix another account's history into this one."""
-        expected = {a.id for a in self.settings.accounts}
-        foreign = sorted(set(core.portfolio.accounts) - expected)
-        if foreign:
-            raise VenueRefused(
-                f"journal {self.settings.journal_path()} holds account(s) {', '.join(foreign)}, "
-                f"not {', '.join(sorted(expected))}: give engine.journal_path a file of its own"
-            )
+        log.info("engine started at seq %d (replayed %d events)", core.seq, booted.replayed)
 
     async def _follow(self) -> None:
         try:
@@ -265,7 +178,7 @@ class EngineRunner:
         failed attempt leaves the engine reconciling until the next one (after a backoff)."""
         venue, core = self.venue, self.core
         assert core is not None
-        core.reconciling = True
+        core.flags.reconciling = True
         venue.hold_answers(True)
         self._venue_status(
             "venue.reconciling", True, f"reconciling with {venue.name}: new orders wait"
@@ -280,7 +193,7 @@ class EngineRunner:
         for line in differences:
             log.warning("reconciled: %s", line)
         log.info("reconciled with %s: %d difference(s)", venue.name, len(differences))
-        core.reconciling = False
+        core.flags.reconciling = False
         self._venue_status("venue.reconciling", False, f"reconciled with {venue.name}")
         self._drain()
 
@@ -390,7 +303,7 @@ class EngineRunner:
         assert self.core is not None
         core, broker = self.core, self.broker
         while True:
-            outbox = core.take_outbox()
+            outbox = core.take_requests()
             if not outbox and not self._inbox:
                 return
             for request in outbox:
@@ -406,12 +319,11 @@ class EngineRunner:
         """
         core, journal = self.core, self.journal
         assert core is not None and journal is not None
-        events = core.take_pending()
-        orders = list(core.touched_orders.values())
-        core.touched_orders = {}
-        self._dirty_books |= core.touched_books
-        core.marked_books |= core.touched_books
-        core.touched_books = set()
+        batch = core.take_batch()
+        events, changes = batch.events, batch.changes
+        orders = list(changes.orders.values())
+        self._dirty_books |= changes.books
+        core.react.marked_books |= changes.books
         if events:
             started = time.perf_counter()
             try:
@@ -422,11 +334,10 @@ class EngineRunner:
             self.observer.committed(events, time.perf_counter() - started)
             self._since_checkpoint += len(events)
         for reply, callback in replies:
-            callback(self._final(reply))
+            callback(core.outcome(reply))
         if events or orders:
             known = core.portfolio.accounts
-            accounts = [core.account_view(a) for a in core.touched_accounts if a in known]
-            core.touched_accounts = set()
+            accounts = [core.account_view(a) for a in changes.accounts if a in known]
             for mailbox in self.bus.publish(events, orders, [], accounts):
                 mailbox.put_snapshot(core.snapshot(self.clock()))
         if self._since_checkpoint >= CHECKPOINT_EVERY:
@@ -450,27 +361,6 @@ class EngineRunner:
         for mailbox in list(self.bus.mailboxes):
             mailbox.put_snapshot(snapshot)
 
-    def _final(self, reply: Reply) -> Reply:
-        """The reply with what became of its order within the same batch (filled, rejected)."""
-        assert self.core is not None
-        if not reply.ok or reply.order_id is None:
-            return reply
-        order = self.core.orders.get(reply.order_id)
-        if order is None:
-            order = next(
-                (o for o in reversed(self.core.orders.recent) if o.id == reply.order_id), None
-            )
-        if order is None:
-            return reply
-        if order.status is OrderStatus.REJECTED:
-            code, _, message = order.reason.partition(": ")
-            return Reply(False, code, message, order.id, self.core.seq)
-        if order.status is OrderStatus.FILLED:
-            text = f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price}"
-        else:
-            text = f"{order.status.value.lower()} {order.units:+,} {order.instrument}"
-        return Reply(True, "OK", text, order.id, self.core.seq)
-
     def _marks(self) -> None:
         """Periodic work: automatic limits, day rollover, marks to subscribers, equity rows."""
         core = self.core
@@ -479,7 +369,7 @@ class EngineRunner:
         if now - self._last_revalue >= REVALUE_EVERY_S:
             core.portfolio.revalue()
             self._last_revalue = now
-            core.marked_books |= set(core.portfolio.books)
+            core.react.marked_books |= set(core.portfolio.books)
         core.check_limits()
         rolled = core.roll_day()
         self._dispatch()
@@ -490,9 +380,9 @@ class EngineRunner:
         oldest_tick = self._ticks[0].ts if self._ticks else now
         self.observer.marks(accounts, now, max(0.0, now - oldest_tick))
         if self.bus.mailboxes:
-            marked = [core.portfolio.position_view(k) for k in core.marked_books]
+            marked = [core.portfolio.position_view(k) for k in core.react.marked_books]
             self.bus.publish([], [], marked, accounts, core.totals())
-        core.marked_books = set()
+        core.react.marked_books = set()
         if now - self._last_equity >= self.settings.engine.equity_snapshot_s:
             self._last_equity = now
             self.journal.append_equity(now, accounts)
@@ -514,9 +404,10 @@ class EngineRunner:
     def _checkpoint(self) -> None:
         core, journal = self.core, self.journal
         assert core is not None and journal is not None
-        if core.journal_broken:
+        if core.flags.journal_broken:
             return  # memory is ahead of the journal: a checkpoint would write that down
-        journal.checkpoint(core.seq, self.clock(), core.trading_day, core.to_checkpoint())
+        state = core.state
+        journal.checkpoint(state.seq, self.clock(), state.trading_day, state.to_checkpoint())
         self._since_checkpoint = 0
 
     def on_alert(self, key: str, active: bool, message: str) -> None:

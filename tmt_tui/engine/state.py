@@ -18,6 +18,7 @@ from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
+from tmt_tui.engine.batch import Changes
 from tmt_tui.engine.oms import OpenOrders
 from tmt_tui.engine.portfolio import OpenTrade, Portfolio
 from tmt_tui.engine.quote_book import QuoteBook
@@ -47,11 +48,8 @@ class EngineState:
         #: Venue transactions after the cursor already booked from a request's own answer: a
         #: restart's backfill must skip them (an OANDA trade close carries no client id).
         self.venue_seen: set[str] = set()
-        self.carry: Order | None = None  # the live order behind an event's wire form (no re-parse)
-        # what changed since the runner last published
-        self.touched_orders: dict[str, Order] = {}
-        self.touched_books: set[tuple[str, str]] = set()
-        self.touched_accounts: set[str] = set()
+        self.changes = Changes()  # what events touched since the runner last took a batch
+        self._carried: Order | None = None  # the live order behind an event's wire form
         self._limits = {a.id: a.risk for a in settings.accounts}
         self._evolvers: dict[EventKind, Callable[[Event], None]] = {
             EventKind.ENGINE_STARTED: self._started,
@@ -77,11 +75,16 @@ class EngineState:
 
     # the fold -------------------------------------------------------------------------------
 
-    def evolve(self, event: Event) -> None:
+    def evolve(self, event: Event, order: Order | None = None) -> None:
+        """Fold one event in; ``order``, when given, is the live order its data describes."""
         self.seq = event.seq
         handler = self._evolvers.get(event.kind)
         if handler is not None:
-            handler(event)
+            self._carried = order
+            try:
+                handler(event)
+            finally:
+                self._carried = None
             txn = event.data.get("txn")
             if txn:
                 self.venue_cursor = max(self.venue_cursor, int(txn))
@@ -95,7 +98,7 @@ class EngineState:
             self.portfolio.open_account(
                 AccountSettings(item["id"], item["currency"], Decimal(item["balance"]), limits)
             )
-            self.touched_accounts.add(item["id"])
+            self.changes.accounts.add(item["id"])
 
     def _day_started(self, event: Event) -> None:
         data = event.data
@@ -104,16 +107,20 @@ class EngineState:
         acct.breached = False
         self.auto_reduced.discard(acct.id)
         self.trading_day = data["trading_day"]
-        self.touched_accounts.add(acct.id)
+        self.changes.accounts.add(acct.id)
 
     def _store(self, order: Order) -> None:
         self.orders.put(order)
-        self.touched_orders[order.id] = order
+        self.changes.orders[order.id] = order
         if order.account in self.portfolio.accounts:  # a refused order may name a typo
-            self.touched_accounts.add(order.account)
+            self.changes.accounts.add(order.account)
+
+    def take_changes(self) -> Changes:
+        changes, self.changes = self.changes, Changes()
+        return changes
 
     def _order_stored(self, event: Event) -> None:
-        carried = self.carry
+        carried = self._carried
         self._store(carried if carried is not None else from_wire(Order, event.data["order"]))
 
     def _protective_created(self, event: Event) -> None:
@@ -126,7 +133,7 @@ class EngineState:
             else:
                 trade.sl_id = order.id
             self.portfolio.book_for(order.account, order.instrument).trades_view = None
-            self.touched_books.add((order.account, order.instrument))
+            self.changes.books.add((order.account, order.instrument))
 
     def _order_rejected(self, event: Event) -> None:
         order = from_wire(Order, event.data["order"])
@@ -177,7 +184,7 @@ class EngineState:
             if trade.sl_id == order.id:
                 trade.sl_id = None
             self.portfolio.book_for(order.account, order.instrument).trades_view = None
-            self.touched_books.add((order.account, order.instrument))
+            self.changes.books.add((order.account, order.instrument))
 
     def _order_filled(self, event: Event) -> None:
         data = event.data
@@ -214,7 +221,7 @@ class EngineState:
         financing = data.get("financing")
         if financing:
             self.portfolio.book_cash(order.account, Decimal(financing), financing=True)
-        self.touched_books.add((order.account, order.instrument))
+        self.changes.books.add((order.account, order.instrument))
 
     def _position_synced(self, event: Event) -> None:
         """The venue's lots replace ours for one instrument (realized P&L stays as booked)."""
@@ -229,8 +236,8 @@ class EngineState:
             book.trades.append(lot)
         book.recount()
         self.portfolio.mark_book(book)
-        self.touched_books.add((book.account, book.instrument))
-        self.touched_accounts.add(book.account)
+        self.changes.books.add((book.account, book.instrument))
+        self.changes.accounts.add(book.account)
 
     def _account_synced(self, event: Event) -> None:
         """The venue's balance: what differs from ours is financing (OANDA's daily financing)
@@ -239,7 +246,7 @@ class EngineState:
         change = Decimal(event.data["balance"]) - acct.balance
         financing = event.data.get("reason") in FINANCING_REASONS
         self.portfolio.book_cash(acct.id, change, financing)
-        self.touched_accounts.add(acct.id)
+        self.changes.accounts.add(acct.id)
 
     def _venue_reconciled(self, event: Event) -> None:
         last = event.data.get("last_transaction_id")
@@ -252,7 +259,7 @@ class EngineState:
         acct.reason = event.data["reason"]
         if acct.state is TradingState.REDUCING and event.origin == "auto":
             self.auto_reduced.add(acct.id)
-        self.touched_accounts.add(acct.id)
+        self.changes.accounts.add(acct.id)
 
     def _kill_engaged(self, event: Event) -> None:
         self.kill_engaged = True
@@ -264,7 +271,7 @@ class EngineState:
 
     def _loss_breached(self, event: Event) -> None:
         self.portfolio.accounts[event.data["account"]].breached = True
-        self.touched_accounts.add(event.data["account"])
+        self.changes.accounts.add(event.data["account"])
 
     def _alert(self, event: Event) -> None:
         if event.kind is EventKind.ALERT_RAISED:

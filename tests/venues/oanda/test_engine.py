@@ -96,13 +96,13 @@ class Engine:
         return wait_for(lambda: replies)[0]
 
     def reconciled(self) -> bool:
-        return not self.core.reconciling and "venue.reconciling" not in self.core.alerts
+        return not self.core.flags.reconciling and "venue.reconciling" not in self.core.alerts
 
     def trading(self, *instruments: str) -> bool:
         """Reconciled and priced: a market order is risk-checked against a quote, so until
         the price stream's first line it is refused NO_QUOTE. Reconciling reads the
         transaction side only, and nothing orders it before the prices."""
-        return self.reconciled() and all(self.core.book.get(i) for i in instruments)
+        return self.reconciled() and all(self.core.quotes.get(i) for i in instruments)
 
     def position(self, instrument: str) -> int:
         return int(self.core.portfolio.units(self.account, instrument))
@@ -157,8 +157,8 @@ def test_the_engine_trades_the_oanda_account_with_its_id_currency_and_balance(
 
     assert engine.account == server.account_id
     assert (acct.currency, acct.balance) == ("USD", Decimal("100000"))
-    assert wait_for(lambda: engine.core.book.get("EUR_USD")) is not None
-    assert sorted(engine.core.book.instruments) == ["EUR_USD", "GBP_USD", "USD_JPY"]
+    assert wait_for(lambda: engine.core.quotes.get("EUR_USD")) is not None
+    assert sorted(engine.core.quotes.instruments) == ["EUR_USD", "GBP_USD", "USD_JPY"]
 
 
 def test_a_hedging_account_is_refused_at_start_with_a_clear_message(
@@ -211,7 +211,7 @@ def test_an_instrument_the_account_cannot_trade_is_named(
 def test_a_market_order_fills_and_its_take_profit_and_stop_loss_attach_to_the_trade(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
 
     reply = engine.ask(
         SubmitOrder(
@@ -231,7 +231,7 @@ def test_a_market_order_fills_and_its_take_profit_and_stop_loss_attach_to_the_tr
 
 
 def test_a_trailing_stop_on_fill_appears_as_a_working_order(engine: Engine) -> None:
-    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
 
     reply = engine.ask(
         SubmitOrder(engine.account, "EUR_USD", -2000, trailing_stop_distance=Decimal("0.005"))
@@ -245,7 +245,7 @@ def test_a_trailing_stop_on_fill_appears_as_a_working_order(engine: Engine) -> N
 def test_a_limit_order_is_replaced_with_a_new_price_and_size_then_cancelled(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    mid = wait_for(lambda: engine.core.quotes.get("EUR_USD")).mid
     price = (mid * Decimal("0.99")).quantize(Decimal("0.00001"))
 
     placed = engine.ask(SubmitOrder(engine.account, "EUR_USD", 2000, OrderType.LIMIT, price))
@@ -265,7 +265,7 @@ def test_a_limit_order_is_replaced_with_a_new_price_and_size_then_cancelled(
 
 
 def test_an_order_oanda_cancels_at_once_shows_oanda_s_reason(engine: Engine) -> None:
-    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    mid = wait_for(lambda: engine.core.quotes.get("EUR_USD")).mid
     below = (mid * Decimal("0.99")).quantize(Decimal("0.00001"))
 
     placed = engine.ask(
@@ -286,7 +286,7 @@ def test_an_order_oanda_cancels_at_once_shows_oanda_s_reason(engine: Engine) -> 
 def test_a_burst_of_429s_delays_an_order_but_never_doubles_it(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
     server.call(lambda s: setattr(s.faults, "fail_next", 2))
 
     assert engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000)).ok
@@ -296,7 +296,7 @@ def test_a_burst_of_429s_delays_an_order_but_never_doubles_it(
 
 
 def test_closing_one_trade_then_the_whole_position(engine: Engine, server: V20ServerThread) -> None:
-    wait_for(lambda: engine.core.book.get("USD_JPY"))
+    wait_for(lambda: engine.core.quotes.get("USD_JPY"))
     engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
     engine.ask(SubmitOrder(engine.account, "USD_JPY", 2000))
     wait_for(lambda: engine.position("USD_JPY") == 3000)
@@ -320,7 +320,7 @@ def test_closing_one_trade_then_the_whole_position(engine: Engine, server: V20Se
 def test_an_order_from_the_oanda_web_ui_is_adopted_and_its_fill_lands(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("GBP_USD"))
+    wait_for(lambda: engine.core.quotes.get("GBP_USD"))
 
     server.call(lambda s: s.outside_market_order("GBP_USD", -700))
 
@@ -332,7 +332,7 @@ def test_an_order_from_the_oanda_web_ui_is_adopted_and_its_fill_lands(
 def test_an_outside_limit_order_is_adopted_as_working_and_can_be_cancelled_from_tmt(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    mid = wait_for(lambda: engine.core.quotes.get("EUR_USD")).mid
     price = (mid * Decimal("0.98")).quantize(Decimal("0.00001"))
 
     server.call(lambda s: s.outside_limit_order("EUR_USD", 1500, price))
@@ -347,7 +347,7 @@ def test_an_outside_limit_order_is_adopted_as_working_and_can_be_cancelled_from_
 def test_a_take_profit_triggered_at_oanda_closes_the_trade_in_tmt(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.2")))
     wait_for(lambda: engine.open_orders(OrderType.TAKE_PROFIT))
 
@@ -446,7 +446,7 @@ def test_new_orders_wait_with_reconciling_until_the_venue_book_is_read(
         assert "venue.reconciling" in slow.core.alerts
 
         wait_for(slow.reconciled)
-        wait_for(lambda: slow.core.book.get("EUR_USD"))
+        wait_for(lambda: slow.core.quotes.get("EUR_USD"))
         assert slow.ask(SubmitOrder(slow.account, "EUR_USD", 1000)).ok
     finally:
         slow.stop()
@@ -467,8 +467,8 @@ def test_streams_dropping_again_and_again_lose_no_fill_and_double_none(
                 ours += flaky.ask(SubmitOrder(flaky.account, "GBP_USD", 50)).ok
             time.sleep(0.07)
         wait_for(lambda: flaky.position("GBP_USD") == 12 * 100 + ours * 50)
-        ticks = flaky.core.book.get("GBP_USD").ts
-        wait_for(lambda: flaky.core.book.get("GBP_USD").ts > ticks)  # prices still flow
+        ticks = flaky.core.quotes.get("GBP_USD").ts
+        wait_for(lambda: flaky.core.quotes.get("GBP_USD").ts > ticks)  # prices still flow
         assert flaky.runner.venue is not None and flaky.runner.venue.stream_connects > 2
     finally:
         flaky.stop()
@@ -481,7 +481,7 @@ def test_the_token_never_reaches_the_journal_or_the_logs(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
     wait_for(lambda: engine.position("EUR_USD") == 1000)
     path = engine.runner.settings.journal_path()
@@ -499,7 +499,7 @@ def test_an_order_accepted_but_never_answered_is_found_by_its_client_id_not_sent
     patient = Engine(settings)
     try:
         wait_for(patient.reconciled)
-        wait_for(lambda: patient.core.book.get("EUR_USD"))
+        wait_for(lambda: patient.core.quotes.get("EUR_USD"))
         server.call(lambda s: setattr(s.faults, "swallow_orders", 1))
 
         assert patient.ask(SubmitOrder(patient.account, "EUR_USD", 1000)).ok
@@ -530,9 +530,9 @@ def test_malformed_lines_and_bad_prices_on_the_stream_are_dropped_and_prices_go_
         feed = engine.runner.venue.feed if engine.runner.venue else None
         assert feed is not None
         wait_for(lambda: feed.parser.skipped >= len(junk))
-        first = wait_for(lambda: engine.core.book.get("EUR_USD"))
-        wait_for(lambda: engine.core.book.get("EUR_USD").ts > first.ts)
-        assert Decimal(0) < engine.core.book.get("EUR_USD").bid < Decimal(2)
+        first = wait_for(lambda: engine.core.quotes.get("EUR_USD"))
+        wait_for(lambda: engine.core.quotes.get("EUR_USD").ts > first.ts)
+        assert Decimal(0) < engine.core.quotes.get("EUR_USD").bid < Decimal(2)
     finally:
         engine.stop()
 
@@ -567,7 +567,7 @@ def test_every_stream_reconnect_is_reported_to_monitoring(
 def test_the_kill_switch_cancels_working_orders_at_oanda_and_keeps_take_profits(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    mid = wait_for(lambda: engine.core.book.get("EUR_USD")).mid
+    mid = wait_for(lambda: engine.core.quotes.get("EUR_USD")).mid
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
     below = (mid * Decimal("0.99")).quantize(Decimal("0.00001"))
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, OrderType.LIMIT, below))
@@ -590,7 +590,7 @@ def test_an_order_unanswered_when_tmt_stopped_is_settled_by_the_next_start(
     journal = tmp_path / "journal.db"
     first = Engine(oanda_settings(server, journal, request_timeout_s="30.0"))
     wait_for(first.reconciled)
-    wait_for(lambda: first.core.book.get("EUR_USD"))
+    wait_for(lambda: first.core.quotes.get("EUR_USD"))
     server.call(lambda s: setattr(s.faults, "swallow_orders", 1))
     placed = first.ask(SubmitOrder(first.account, "EUR_USD", 1000))
     wait_for(lambda: ledger_units(server, "EUR_USD") == 1000)  # filled; the answer never comes
@@ -615,7 +615,7 @@ def test_a_trade_closed_by_id_is_booked_once_across_a_restart(
     journal = tmp_path / "journal.db"
     first = Engine(oanda_settings(server, journal))
     wait_for(first.reconciled)
-    wait_for(lambda: first.core.book.get("USD_JPY"))
+    wait_for(lambda: first.core.quotes.get("USD_JPY"))
     first.ask(SubmitOrder(first.account, "USD_JPY", 1000))
     first.ask(SubmitOrder(first.account, "USD_JPY", 2000))
     wait_for(lambda: first.position("USD_JPY") == 3000)
@@ -639,7 +639,7 @@ def test_a_trade_closed_by_id_is_booked_once_across_a_restart(
 def test_moving_a_take_profit_replaces_it_on_the_trade_at_oanda(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
     engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000, take_profit=Decimal("1.3")))
     tp = wait_for(lambda: engine.open_orders(OrderType.TAKE_PROFIT))[0]
 
@@ -695,7 +695,7 @@ def test_orders_stay_refused_until_a_reconciliation_succeeds(
     answer_with_errors(server, "_account", 5, 503)  # the snapshot fails (retries, then again)
     engine = Engine(oanda_settings(server, tmp_path / "journal.db"))
     try:
-        wait_for(lambda: engine.core.book.get("EUR_USD"))
+        wait_for(lambda: engine.core.quotes.get("EUR_USD"))
         refused = engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
         assert (refused.ok, refused.code) == (False, "RECONCILING")
 
@@ -708,7 +708,7 @@ def test_orders_stay_refused_until_a_reconciliation_succeeds(
 def test_a_refused_history_read_does_not_end_the_transaction_stream(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("GBP_USD"))
+    wait_for(lambda: engine.core.quotes.get("GBP_USD"))
     answer_with_errors(server, "_since", 1, 416)
     server.call(lambda s: setattr(s.faults, "drop_streams_after", 0.05))
     wait_for(lambda: engine.runner.venue is not None and engine.runner.venue.stream_connects > 2)
@@ -722,7 +722,7 @@ def test_a_refused_history_read_does_not_end_the_transaction_stream(
 def test_a_trade_closed_in_oanda_s_ui_closes_that_lot_in_tmt(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("USD_JPY"))
+    wait_for(lambda: engine.core.quotes.get("USD_JPY"))
     engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
     engine.ask(SubmitOrder(engine.account, "USD_JPY", 1000))
     wait_for(lambda: engine.position("USD_JPY") == 2000)
@@ -748,7 +748,7 @@ def test_an_outside_order_on_an_instrument_tmt_does_not_follow_is_not_adopted(
 def test_moving_a_trailing_stop_changes_its_distance(
     engine: Engine, server: V20ServerThread
 ) -> None:
-    wait_for(lambda: engine.core.book.get("EUR_USD"))
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
     engine.ask(
         SubmitOrder(engine.account, "EUR_USD", 1000, trailing_stop_distance=Decimal("0.005"))
     )
@@ -774,7 +774,7 @@ def test_realized_pl_and_balance_are_oanda_s_own_and_the_ledger_identity_holds(
     # once, a USD account trading 10k USD_JPY moved its balance by -140.00 USD while tmt said
     # realized was -0.93: the server booked JPY as USD and tmt copied one figure, computed
     # the other. Now realized P&L is OANDA's per trade, converted home by OANDA.
-    wait_for(lambda: engine.core.book.get("USD_JPY"))
+    wait_for(lambda: engine.core.quotes.get("USD_JPY"))
     for units in (10_000, -4_000, 3_000, -9_000, 5_000, -5_000):
         assert engine.ask(SubmitOrder(engine.account, "USD_JPY", units)).ok
     wait_for(lambda: engine.position("USD_JPY") == 0 and ledger_units(server, "USD_JPY") == 0)

@@ -1,30 +1,28 @@
-"""How the engine reacts to the world: venue events (acks, fills, cancels), quotes, the clock
-(the 17:00 New York rollover) and the automatic limits; plus the plumbing every decision uses.
-
-Like the command side in ``core``, nothing here does I/O or reads a wall clock directly.
+"""Reactions: how the engine answers the world. Venue events (acks, fills, cancels), quotes,
+the clock (the 17:00 New York rollover) and the automatic limits in; events and broker requests
+out through the recorder. Like ``decide``, nothing here does I/O or reads a wall clock.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from tmt_tui.config import Settings
 from tmt_tui.domain.calendar import trading_day
 from tmt_tui.domain.codec import to_wire
-from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.domain.instruments import Instrument
-from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.orders import Order, OrderStatus
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.quotes import Quote, quote_problem
+from tmt_tui.engine.batch import Flags
 from tmt_tui.engine.portfolio import round_money
+from tmt_tui.engine.recorder import Recorder
 from tmt_tui.engine.risk import reduces
 from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.base import (
-    BrokerRequest,
     CancelRequest,
     VenueAccepted,
     VenueBalance,
@@ -51,67 +49,20 @@ def _txn(data: dict[str, Any], txn: str, seen: tuple[str, ...] = ()) -> dict[str
     return data
 
 
-class Reactions(EngineState):
+class Reactions:
     """Turns venue events, quotes and the passing of time into events and broker requests."""
 
     def __init__(
-        self,
-        settings: Settings,
-        instruments: Iterable[Instrument],
-        clock: Callable[[], float],
+        self, state: EngineState, rec: Recorder, flags: Flags, clock: Callable[[], float]
     ) -> None:
-        super().__init__(settings, instruments)
+        self.state = state
+        self.rec = rec
+        self.flags = flags
         self.clock = clock
-        self.pending: list[Event] = []
-        self.outbox: list[BrokerRequest] = []
-        self.halt_pending = False  # set from any thread the moment a kill switch is asked for
-        self.reconciling = False  # the venue's book is being compared with ours: no new orders
-        self.journal_broken = ""  # why a commit failed: HALTED until a restart
         self.bad_quotes = 0
         self.held: deque[VenueEvent] = deque()  # venue events waiting for a conversion rate
         self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish
         self._bad_burst: dict[str, int] = {}
-
-    # plumbing -------------------------------------------------------------------------------
-
-    def emit(
-        self, kind: EventKind, origin: str, data: dict[str, Any], carry: Order | None = None
-    ) -> Event:
-        event = Event(self.seq + 1, self.clock(), kind, origin, data)
-        self.carry = carry
-        try:
-            self.evolve(event)
-        finally:
-            self.carry = None
-        self.pending.append(event)
-        self.recent_events.append(event)
-        return event
-
-    def take_pending(self) -> list[Event]:
-        pending, self.pending = self.pending, []
-        return pending
-
-    def take_outbox(self) -> list[BrokerRequest]:
-        outbox, self.outbox = self.outbox, []
-        return outbox
-
-    def _cancel_exposure(self, account: str | None, keep_protective: bool) -> int:
-        count = 0
-        for order in self.orders.for_account(account):
-            if order.is_protective and keep_protective:
-                continue
-            if order.reduce_only and order.type is OrderType.MARKET:
-                continue  # a close on its way out
-            self.outbox.append(CancelRequest(order))
-            count += 1
-        return count
-
-    def _set_state(self, account: str, state: TradingState, reason: str, origin: str) -> None:
-        self.emit(
-            EventKind.TRADING_STATE_CHANGED,
-            origin,
-            {"account": account, "state": state.value, "reason": reason},
-        )
 
     # venue events ---------------------------------------------------------------------------
 
@@ -136,7 +87,9 @@ class Reactions(EngineState):
             if not self._apply_venue(held[0]):
                 return
             held.popleft()
-        self.emit(EventKind.ALERT_CLEARED, "auto", {"key": NO_RATE_ALERT, "message": "rates back"})
+        self.rec.emit(
+            EventKind.ALERT_CLEARED, "auto", {"key": NO_RATE_ALERT, "message": "rates back"}
+        )
         log.warning("held venue events booked: conversion rates are back")
 
     def _hold_alert(self, ve: VenueEvent) -> None:
@@ -146,7 +99,7 @@ class Reactions(EngineState):
             "currency yet; it is booked when one is quoted"
         )
         log.warning("%s", message)
-        self.emit(EventKind.ALERT_RAISED, "auto", {"key": NO_RATE_ALERT, "message": message})
+        self.rec.emit(EventKind.ALERT_RAISED, "auto", {"key": NO_RATE_ALERT, "message": message})
 
     def _apply_venue(self, ve: VenueEvent) -> bool:
         """Apply one venue event; False (nothing changed) when a fill needs an unquoted rate."""
@@ -156,7 +109,7 @@ class Reactions(EngineState):
         if isinstance(ve, VenueBalance):
             self._balance(ve)
             return True
-        order = self.orders.get(ve.order_id)
+        order = self.state.orders.get(ve.order_id)
         if order is None:
             log.debug("venue event for an order that is not open: %r", ve)
             return True
@@ -165,19 +118,19 @@ class Reactions(EngineState):
         elif isinstance(ve, VenueAccepted):
             if order.status is not OrderStatus.SUBMITTED:
                 return True
-            self.emit(
+            self.rec.emit(
                 EventKind.ORDER_ACCEPTED,
                 "venue",
                 _txn({"order_id": order.id, "venue_id": ve.venue_id}, ve.txn, ve.seen),
             )
-            acct = self.portfolio.accounts[order.account]
+            acct = self.state.portfolio.accounts[order.account]
             if acct.state is TradingState.HALTED and not (
                 order.is_protective
-                or reduces(order.units, self.portfolio.units(order.account, order.instrument))
+                or reduces(order.units, self.state.portfolio.units(order.account, order.instrument))
             ):
-                self.outbox.append(CancelRequest(self.orders.open[order.id]))
+                self.rec.request(CancelRequest(self.state.orders.open[order.id]))
         elif isinstance(ve, VenueCancelled):
-            self.emit(
+            self.rec.emit(
                 EventKind.ORDER_CANCELLED,
                 "venue",
                 _txn({"order_id": order.id, "reason": ve.reason}, ve.txn, ve.seen),
@@ -190,11 +143,11 @@ class Reactions(EngineState):
             }
             if ve.venue_id is not None:
                 data["venue_id"] = ve.venue_id
-            self.emit(EventKind.ORDER_MODIFIED, "venue", _txn(data, ve.txn, ve.seen))
+            self.rec.emit(EventKind.ORDER_MODIFIED, "venue", _txn(data, ve.txn, ve.seen))
         elif isinstance(ve, VenueRejected):
             if order.status is OrderStatus.SUBMITTED and ve.request == "submit":
                 rejected = replace(order, reason=f"{ve.code}: {ve.message}")
-                self.emit(
+                self.rec.emit(
                     EventKind.ORDER_REJECTED,
                     "venue",
                     {
@@ -205,7 +158,7 @@ class Reactions(EngineState):
                     },
                 )
             else:
-                self.emit(
+                self.rec.emit(
                     EventKind.COMMAND_REJECTED,
                     "venue",
                     {"order_id": order.id, "code": ve.code, "message": ve.message},
@@ -214,9 +167,9 @@ class Reactions(EngineState):
 
     def _adopt(self, ve: VenueProtectiveCreated | VenueOrderAdopted) -> None:
         order = ve.order
-        if order.id in self.orders.open:
+        if order.id in self.state.orders.open:
             return  # read twice
-        if order.instrument and order.instrument not in self.quotes.instruments:
+        if order.instrument and order.instrument not in self.state.quotes.instruments:
             log.warning(
                 "venue order %s on %s, which this engine does not stream: not adopted "
                 "(add it to the instruments to follow it)", order.id, order.instrument,
@@ -225,7 +178,9 @@ class Reactions(EngineState):
         if order.is_protective:
             if not order.instrument:
                 order = replace(order, instrument=self._instrument_of(order))
-            trade = self.portfolio.find_trade(order.account, order.instrument, order.trade_id or "")
+            trade = self.state.portfolio.find_trade(
+                order.account, order.instrument, order.trade_id or ""
+            )
             if trade is None:
                 log.debug("protective order %s for a trade that is not open", order.id)
                 return
@@ -236,20 +191,20 @@ class Reactions(EngineState):
             if isinstance(ve, VenueProtectiveCreated)
             else EventKind.ORDER_ADOPTED
         )
-        self.emit(kind, "venue", _txn({"order": to_wire(order)}, ve.txn))
+        self.rec.emit(kind, "venue", _txn({"order": to_wire(order)}, ve.txn))
 
     def _instrument_of(self, order: Order) -> str:
         """The instrument of the trade a protective order names (venues may name only the trade)."""
-        for (account, instrument), book in self.portfolio.books.items():
+        for (account, instrument), book in self.state.portfolio.books.items():
             if account == order.account and any(t.id == order.trade_id for t in book.trades):
                 return instrument
         return ""
 
     def _balance(self, ve: VenueBalance) -> None:
-        acct = self.portfolio.accounts.get(ve.account)
+        acct = self.state.portfolio.accounts.get(ve.account)
         if acct is None or acct.balance == ve.balance:
             return
-        self.emit(
+        self.rec.emit(
             EventKind.ACCOUNT_SYNCED,
             "venue",
             _txn(
@@ -264,14 +219,14 @@ class Reactions(EngineState):
         )
 
     def _filled(self, order: Order, ve: VenueFilled) -> bool:
-        inst = self.quotes.instruments.get(order.instrument)
+        inst = self.state.quotes.instruments.get(order.instrument)
         if inst is None:
             log.error(
                 "fill %s on %s, which this engine does not hold", ve.fill_id, order.instrument
             )
             return True
-        currency = self.portfolio.accounts[order.account].currency
-        rate = self.quotes.rate(inst.quote, currency)
+        currency = self.state.portfolio.accounts[order.account].currency
+        rate = self.state.quotes.rate(inst.quote, currency)
         data: dict[str, Any] = {
             "order_id": order.id,
             "account": order.account,
@@ -287,10 +242,10 @@ class Reactions(EngineState):
             if ve.financing:
                 data["financing"] = str(ve.financing)
         elif rate is None:
-            position = self.portfolio.units(order.account, order.instrument)
+            position = self.state.portfolio.units(order.account, order.instrument)
             if position and (position > 0) != (ve.units > 0):
                 return False  # it closes P&L we cannot convert yet: hold it
-        self.emit(EventKind.ORDER_FILLED, "venue", _txn(data, ve.txn, ve.seen))
+        self.rec.emit(EventKind.ORDER_FILLED, "venue", _txn(data, ve.txn, ve.seen))
         return True
 
     # quotes and time ------------------------------------------------------------------------
@@ -298,7 +253,7 @@ class Reactions(EngineState):
     def on_quote(self, quote: Quote) -> bool:
         """Take a quote into the book and marks; False (counted) when it is unusable."""
         problem = None
-        if quote.instrument not in self.quotes.instruments:
+        if quote.instrument not in self.state.quotes.instruments:
             problem = "unknown instrument"
         else:
             problem = quote_problem(quote.bid, quote.ask)
@@ -311,7 +266,7 @@ class Reactions(EngineState):
                     "dropped quote for %s: %s (bid=%s ask=%s)",
                     quote.instrument, problem, quote.bid, quote.ask,
                 )  # fmt: skip
-                self.emit(
+                self.rec.emit(
                     EventKind.FEED_PROBLEM,
                     "venue",
                     {
@@ -324,8 +279,8 @@ class Reactions(EngineState):
             return False
         if self._bad_burst:
             self._bad_burst.pop(quote.instrument, None)
-        self.quotes.update(quote)
-        self.marked_books |= self.portfolio.on_quote(quote.instrument)
+        self.state.quotes.update(quote)
+        self.marked_books |= self.state.portfolio.on_quote(quote.instrument)
         if self.held:
             self.release_held()
         return True
@@ -333,10 +288,10 @@ class Reactions(EngineState):
     def roll_day(self, force: bool = False) -> bool:
         """Start a new trading day when 17:00 New York has passed; True when one began."""
         day = trading_day(self.clock()).isoformat()
-        if day == self.trading_day and not force:
+        if day == self.state.trading_day and not force:
             return False
-        for acct in self.portfolio.accounts.values():
-            self.emit(
+        for acct in self.state.portfolio.accounts.values():
+            self.rec.emit(
                 EventKind.DAY_STARTED,
                 "auto",
                 {
@@ -349,26 +304,26 @@ class Reactions(EngineState):
 
     def check_limits(self) -> None:
         """The automatic rules: REDUCING at a share of the daily loss limit, HALTED at the limit."""
-        for acct in self.portfolio.accounts.values():
+        for acct in self.state.portfolio.accounts.values():
             limit = acct.limits.daily_loss_limit
             loss = acct.day_start_equity - acct.equity
             if loss >= limit and not acct.breached:
-                self.emit(
+                self.rec.emit(
                     EventKind.DAILY_LOSS_BREACHED,
                     "auto",
                     {"account": acct.id, "daily_pl": str(round_money(-loss)), "limit": str(limit)},
                 )
                 if acct.state is not TradingState.HALTED:
-                    self._set_state(
+                    self.rec.set_trading_state(
                         acct.id, TradingState.HALTED, "daily loss limit breached", "auto"
                     )
-                self._cancel_exposure(acct.id, keep_protective=True)
+                self.rec.cancel_exposure(acct.id, keep_protective=True)
             elif (
                 loss >= limit * acct.limits.reduce_at_loss_fraction
                 and acct.state is TradingState.ACTIVE
-                and acct.id not in self.auto_reduced
+                and acct.id not in self.state.auto_reduced
             ):
                 share = acct.limits.reduce_at_loss_fraction * 100
-                self._set_state(
+                self.rec.set_trading_state(
                     acct.id, TradingState.REDUCING, f"daily loss at {share:.0f}% of limit", "auto"
                 )
