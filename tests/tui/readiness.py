@@ -1,22 +1,58 @@
 """What UI tests share: when a workstation is ready to trade (the board has a quote for every
-instrument), waiting for a condition while the app runs, and what the terminal shows."""
+instrument), waiting for a condition while the app runs, what the terminal shows, and where the
+main screen and its panes are, found the way a user finds them: by their ids."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tmt_tui.tui.app import TmtApp
+from tmt_tui.tui.panes import BY_PANE_ID
+from tmt_tui.tui.screens.main import MainScreen
+from tmt_tui.tui.widgets.event_log import EventLog
+from tmt_tui.tui.widgets.quote_board import QuoteBoard
+
+W = TypeVar("W", bound=Widget)
+
+
+def main_screen(app: TmtApp) -> MainScreen:
+    """The trading screen, at the bottom of the stack whatever dialog is open."""
+    screen = app.screen_stack[0]
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+def on_main_screen(app: TmtApp) -> bool:
+    """No ticket or dialog is open: the trading screen is in front."""
+    return isinstance(app.screen, MainScreen)
+
+
+def pane(app: TmtApp, name: str, kind: type[W]) -> W:
+    """The pane with id `name` (`quotes`, `positions`, `orders`, `log`, `risk`)."""
+    return main_screen(app).query_one(f"#{name}", kind)
+
+
+def focused_pane(app: TmtApp) -> str | None:
+    """The id of the pane with the keyboard focus, if a pane has it."""
+    focused = app.focused
+    return focused.id if focused is not None and focused.id in BY_PANE_ID else None
+
+
+def log_lines(app: TmtApp) -> list[str]:
+    """The event log's latest lines as plain text."""
+    return pane(app, "log", EventLog).texts
 
 
 def board_ready(app: TmtApp) -> bool:
     return bool(
         app.model.quotes
         and all(row.quote is not None for row in app.model.quotes.values())
-        and app.main_screen.board.selected is not None
+        and pane(app, "quotes", QuoteBoard).selected is not None
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
+from tests.tui.readiness import log_lines, main_screen, on_main_screen, pane
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.dialogs import ConfirmScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.header import TradingBanner
+from tmt_tui.tui.widgets.tables import PositionsTable
 
 
 def banner_shows(app: TmtApp, word: str) -> bool:
@@ -52,16 +54,16 @@ async def test_close_position_works_while_halted(app: TmtApp, client, ready, eve
 
         await pilot.press("2")
         await eventually(
-            pilot, lambda: app.main_screen.positions.selected_key == "SIM-EUR:EUR_USD", "a row"
+            pilot,
+            lambda: pane(app, "positions", PositionsTable).selected_key == "SIM-EUR:EUR_USD",
+            "a row",
         )
         await pilot.press("x")
 
         await eventually(pilot, lambda: "SIM-EUR:EUR_USD" not in app.model.positions, "flat")
         await eventually(
             pilot,
-            lambda: any(
-                "close SIM-EUR EUR_USD: filled" in t for t in app.main_screen.log_pane.texts
-            ),
+            lambda: any("close SIM-EUR EUR_USD: filled" in t for t in log_lines(app)),
             "the close reply in the log",
         )
         assert app.model.halted
@@ -79,7 +81,7 @@ async def test_reset_after_confirmation_re_arms_trading(app: TmtApp, ready, even
         await pilot.press("y")
 
         await eventually(pilot, lambda: not app.model.halted, "trading re-armed")
-        await eventually(pilot, lambda: not app.main_screen.query_one(TradingBanner).display, "")
+        await eventually(pilot, lambda: not main_screen(app).query_one(TradingBanner).display, "")
         assert not app.has_class("-halted")
 
 
@@ -93,7 +95,7 @@ async def test_declining_the_reset_keeps_the_halt(app: TmtApp, ready, eventually
         await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a confirmation")
         await pilot.press("escape")
 
-        await eventually(pilot, lambda: app.screen is app.main_screen, "the dialog closed")
+        await eventually(pilot, lambda: on_main_screen(app), "the dialog closed")
         assert app.model.halted
         assert banner_shows(app, "HALTED")
 
@@ -108,8 +110,7 @@ async def test_reset_refused_when_not_halted_shows_the_reason(
         await eventually(
             pilot,
             lambda: any(
-                t.startswith("> reset kill switch: ") and "OK" not in t
-                for t in app.main_screen.log_pane.texts
+                t.startswith("> reset kill switch: ") and "OK" not in t for t in log_lines(app)
             ),
             "the refusal with its code in the log",
         )

@@ -1,21 +1,26 @@
-"""Layout and keys: every pane reachable at 80x24, all visible at 200x60; help; keymap."""
+"""Layout and keys: every pane reachable at 80x24, all visible at 200x60; help; keymap; the
+pane registry that decides both layouts and the pane keys."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from textual.command import CommandList
+from textual.widget import Widget
 
+from tests.tui.readiness import focused_pane, main_screen, on_main_screen, pane
 from tmt_tui.config import Settings
-from tmt_tui.tui.actions import REGISTRY, effective_keys
+from tmt_tui.tui.actions import BY_ID, REGISTRY, effective_keys
 from tmt_tui.tui.app import TmtApp, create_app
+from tmt_tui.tui.panes import PANES, in_grid_order
 from tmt_tui.tui.screens.help import HelpScreen
-from tmt_tui.tui.screens.main import PANES
+
+PANE_IDS = [spec.id for spec in PANES]
 
 
 def on_screen(app: TmtApp, name: str) -> bool:
-    pane = app.main_screen.pane(name)
-    return pane.display and pane.region.width > 0 and pane.region.height > 2
+    widget = pane(app, name, Widget)
+    return widget.display and widget.region.width > 0 and widget.region.height > 2
 
 
 async def test_tab_reaches_every_pane_at_80x24(app: TmtApp, ready) -> None:
@@ -24,13 +29,13 @@ async def test_tab_reaches_every_pane_at_80x24(app: TmtApp, ready) -> None:
         seen = []
         for _ in PANES:
             await pilot.press("tab")
-            name = app.main_screen.focused_pane
+            name = focused_pane(app)
             assert name is not None and on_screen(app, name), name
             seen.append(name)
-        assert set(seen) == set(PANES)
+        assert set(seen) == set(PANE_IDS)
 
         await pilot.press("shift+tab")
-        assert app.main_screen.focused_pane == seen[-2]
+        assert focused_pane(app) == seen[-2]
 
 
 async def test_digits_focus_each_pane_at_80x24(app: TmtApp, ready) -> None:
@@ -44,15 +49,34 @@ async def test_digits_focus_each_pane_at_80x24(app: TmtApp, ready) -> None:
             ("1", "quotes"),
         ]:
             await pilot.press(digit)
-            assert app.main_screen.focused_pane == name
+            assert focused_pane(app) == name
             assert on_screen(app, name), name
 
 
 async def test_every_pane_is_on_screen_at_200x60(app: TmtApp, ready) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot)
-        assert not app.main_screen.compact
-        assert all(on_screen(app, name) for name in PANES)
+        assert not main_screen(app).has_class("-compact")
+        assert all(on_screen(app, name) for name in PANE_IDS)
+
+        region = {name: pane(app, name, Widget).region for name in PANE_IDS}
+        assert region["quotes"].x == region["risk"].x == 0 and region["quotes"].width == 50
+        assert {region[name].x for name in ("positions", "orders", "log")} == {50}
+        assert region["quotes"].y == region["positions"].y
+        assert region["positions"].bottom == region["orders"].y
+        assert region["risk"].y == region["log"].y == region["quotes"].bottom
+        assert region["risk"].height == region["log"].height == 14
+
+
+async def test_at_80x24_the_board_sits_over_one_other_pane(app: TmtApp, ready) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for key, name in [("2", "positions"), ("5", "risk"), ("4", "log")]:
+            await pilot.press(key)
+            shown = [spec.id for spec in PANES if pane(app, spec.id, Widget).display]
+            assert shown == ["quotes", name]
+            board, other = (pane(app, n, Widget).region for n in shown)
+            assert board.bottom == other.y and board.width == other.width == 80
 
 
 async def test_help_lists_every_key(app: TmtApp, ready, eventually, visible) -> None:
@@ -69,7 +93,7 @@ async def test_help_lists_every_key(app: TmtApp, ready, eventually, visible) -> 
         assert "ctrl+k, f12" in visible(app)
 
         await pilot.press("escape")
-        await eventually(pilot, lambda: app.screen is app.main_screen, "help closed")
+        await eventually(pilot, lambda: on_main_screen(app), "help closed")
 
 
 async def test_keymap_from_settings_rebinds_keys(settings: Settings, client, ready, eventually):
@@ -94,3 +118,34 @@ async def test_command_palette_runs_the_same_actions(app: TmtApp, ready, eventua
         await pilot.press("enter")
 
         await eventually(pilot, lambda: app.model.halted, "HALTED from the palette")
+
+
+def test_every_registered_pane_has_a_key_a_title_and_a_cell() -> None:
+    """One registry entry is all a pane needs: its key binding and help row come from it."""
+    keys = [spec.key for spec in PANES]
+    assert len(set(keys)) == len(keys)
+    assert len({spec.id for spec in PANES}) == len(PANES)
+    for spec in PANES:
+        binding = BY_ID[f"focus-{spec.id}"]
+        assert (binding.keys, binding.description) == (spec.key, spec.title)
+    cells = {
+        (spec.wide.row + r, spec.wide.column + c)
+        for spec in PANES
+        for r in range(spec.wide.row_span)
+        for c in range(spec.wide.column_span)
+    }
+    assert len(cells) == sum(spec.wide.row_span * spec.wide.column_span for spec in PANES)
+    assert [spec.wide for spec in in_grid_order()] == sorted(
+        (spec.wide for spec in PANES), key=lambda cell: (cell.row, cell.column)
+    )
+    assert [spec.compact for spec in PANES].count("top") == 1
+
+
+async def test_panes_are_titled_with_their_keys_and_compact_tabs_name_the_others(
+    app: TmtApp, ready
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for spec in PANES:
+            assert pane(app, spec.id, Widget).border_title == f"{spec.key} {spec.title}"
+        assert pane(app, "positions", Widget).border_subtitle == "3 Orders 4 Log 5 Risk"

@@ -6,10 +6,16 @@ from decimal import Decimal
 
 from textual.widgets import Input
 
+from tests.tui.readiness import on_main_screen, pane
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderStatus, OrderType
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
+from tmt_tui.tui.widgets.tables import OrdersTable
+
+
+def orders(app: TmtApp) -> OrdersTable:
+    return pane(app, "orders", OrdersTable)
 
 
 async def place_resting_limit(app: TmtApp, client) -> tuple[str, Decimal]:
@@ -29,7 +35,7 @@ async def test_c_cancels_the_selected_working_order(app: TmtApp, client, ready, 
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         order_id, _ = await place_resting_limit(app, client)
-        await eventually(pilot, lambda: app.main_screen.orders.selected_key == order_id, "the row")
+        await eventually(pilot, lambda: orders(app).selected_key == order_id, "the row")
 
         await pilot.press("3", "c")
 
@@ -38,7 +44,7 @@ async def test_c_cancels_the_selected_working_order(app: TmtApp, client, ready, 
             lambda: app.model.orders[order_id].status is OrderStatus.CANCELLED,
             "the order cancelled",
         )
-        assert app.main_screen.orders.has_focus
+        assert orders(app).has_focus
 
 
 async def test_m_modifies_the_selected_working_order(
@@ -47,7 +53,7 @@ async def test_m_modifies_the_selected_working_order(
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         order_id, limit = await place_resting_limit(app, client)
-        await eventually(pilot, lambda: app.main_screen.orders.selected_key == order_id, "the row")
+        await eventually(pilot, lambda: orders(app).selected_key == order_id, "the row")
 
         await pilot.press("3", "m")
         await eventually(pilot, lambda: isinstance(app.screen, ModifyOrderScreen), "the dialog")
@@ -55,7 +61,7 @@ async def test_m_modifies_the_selected_working_order(
         app.screen.query_one("#price", Input).value = str(new_price)
         await pilot.press("ctrl+s")
 
-        await eventually(pilot, lambda: app.screen is app.main_screen, "the dialog closed")
+        await eventually(pilot, lambda: on_main_screen(app), "the dialog closed")
         await eventually(
             pilot, lambda: app.model.orders[order_id].price == new_price, "the new price"
         )
@@ -71,7 +77,7 @@ async def test_quit_with_working_orders_asks_first(app: TmtApp, client, ready, e
         await pilot.press("q")
         await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a question")
         await pilot.press("n")
-        await eventually(pilot, lambda: app.screen is app.main_screen, "the question gone")
+        await eventually(pilot, lambda: on_main_screen(app), "the question gone")
         assert app.is_running
 
         await pilot.press("q")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
+from tests.tui.readiness import pane
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
+from tmt_tui.tui.widgets.quote_board import QuoteBoard
 
 
 async def test_quotes_appear_and_tick(app: TmtApp, ready, eventually, visible) -> None:
@@ -31,7 +33,7 @@ async def test_quotes_appear_and_tick(app: TmtApp, ready, eventually, visible) -
 async def test_a_tick_re_renders_only_its_row(app: TmtApp, ready) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot)
-        board = app.main_screen.board
+        board = pane(app, "quotes", QuoteBoard)
         await pilot.pause()
         cached_before = set(board._strips)
         rendered_before = board.rows_rendered
@@ -46,8 +48,8 @@ async def test_a_tick_re_renders_only_its_row(app: TmtApp, ready) -> None:
 async def test_cursor_keys_choose_what_b_and_s_trade(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        board = app.main_screen.board
-        names = [row.instrument.name for row in board._rows]
+        board = pane(app, "quotes", QuoteBoard)
+        names = list(app.model.quotes)
 
         await pilot.press("j", "down")
         assert board.selected == names[2]

@@ -5,12 +5,31 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from importlib import resources
 
 import pytest
+from rich.color import Color as RichColor
+from textual.color import Color
 
+from tests.tui.readiness import pane
+from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, ThemeFileError, load_themes, parse_theme
+from tmt_tui.tui.widgets.quote_board import QuoteBoard
+from tmt_tui.tui.widgets.tables import OrdersTable
+
+
+def theme_colour(app: TmtApp, theme: str, variable: str) -> RichColor:
+    return Color.parse(app.get_theme(theme).variables[variable]).rich_color  # type: ignore[union-attr]
+
+
+def board_colours(board: QuoteBoard) -> set[RichColor | None]:
+    """Every foreground and background colour the board's rows are painted in right now."""
+    strips = [board.render_line(y) for y in range(1, board.size.height)]
+    styles = [segment.style for strip in strips for segment in strip if segment.style]
+    return {colour for style in styles for colour in (style.color, style.bgcolor)}
 
 
 def test_both_shipped_themes_define_every_trading_colour() -> None:
@@ -36,12 +55,42 @@ def test_stylesheet_uses_theme_variables_not_hex() -> None:
 async def test_switching_theme_recolours_the_quote_board(app: TmtApp, ready, eventually) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        dark_bid = app.palette.bid
+        board = pane(app, "quotes", QuoteBoard)
+        dark_bid, light_bid = (theme_colour(app, t, "bid") for t in ("tmt-dark", "tmt-light"))
+        assert dark_bid in board_colours(board)
 
         app.theme = "tmt-light"
 
-        await eventually(pilot, lambda: app.palette.bid != dark_bid, "the light palette")
-        assert app.main_screen.board._palette == app.palette
+        await eventually(pilot, lambda: light_bid in board_colours(board), "the light $bid")
+        assert dark_bid not in board_colours(board)
+
+
+async def test_switching_theme_recolours_the_tables_without_waiting_for_the_engine(
+    app: TmtApp, client, ready, eventually
+) -> None:
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        row = app.model.quotes["EUR_USD"]
+        assert row.quote is not None
+        limit = (row.quote.bid * Decimal("0.99")).quantize(Decimal("0.00001"))
+        reply = await client.execute(
+            SubmitOrder("SIM-USD", "EUR_USD", 5_000, type=OrderType.LIMIT, price=limit)
+        )
+        assert reply.order_id is not None
+        table = pane(app, "orders", OrdersTable)
+
+        def side_colour() -> RichColor | None:
+            cell = table.get_cell(reply.order_id, "side")
+            return cell.style.color if cell.style and not isinstance(cell.style, str) else None
+
+        await eventually(pilot, lambda: reply.order_id in table.rows, "the order's row")
+        assert side_colour() == theme_colour(app, "tmt-dark", "bid")
+
+        app.theme = "tmt-light"
+
+        await eventually(
+            pilot, lambda: side_colour() == theme_colour(app, "tmt-light", "bid"), "the light $bid"
+        )
 
 
 def test_the_tui_never_imports_engine_venues_or_store() -> None:

@@ -7,6 +7,7 @@ import re
 import pytest
 from textual.widgets import Input, Select, Static
 
+from tests.tui.readiness import on_main_screen
 from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp
@@ -24,7 +25,7 @@ async def test_buy_from_ticket_opens_position_and_updates_header(
 
         await pilot.press(*"10000", "enter")
 
-        await eventually(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        await eventually(pilot, lambda: on_main_screen(app), "the ticket to close")
         key = f"SIM-USD:{instrument}"
         await eventually(pilot, lambda: key in app.model.positions, "the position")
         assert app.model.positions[key].units == 10_000
@@ -99,7 +100,7 @@ async def test_escape_closes_the_ticket_without_sending(app: TmtApp, ready, even
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("b", *"1000", "escape")
-        await eventually(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        await eventually(pilot, lambda: on_main_screen(app), "the ticket to close")
         assert app.model.orders == {}
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from tmt_tui.domain.client import Snapshot, Update
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
-from tmt_tui.domain.positions import Position
+from tmt_tui.domain.positions import AccountState, Position, TradingState
 from tmt_tui.domain.quotes import Quote
-from tmt_tui.tui.state import TERMINAL_ORDERS_SHOWN, ViewModel
+from tmt_tui.tui.state import TERMINAL_ORDERS_SHOWN, TradingFlags, ViewModel
 
 EUR_USD = Instrument("EUR_USD", 5, -4, Decimal("0.0333"))
 
@@ -87,3 +87,44 @@ def test_alert_events_update_the_active_alerts() -> None:
     assert model.alerts == {"reject_burst": "m"}
     model.apply(Update(seq=2, events=(cleared,)))
     assert model.alerts == {}
+
+
+def test_a_live_stream_gone_quiet_is_shown_as_stale() -> None:
+    now = [100.0]
+    model = ViewModel(monotonic=lambda: now[0])
+    model.apply(snapshot(1))
+    model.set_stream("live")
+    model.take_dirty()
+
+    now[0] += 3
+    model.note_silence(5.0)
+    assert model.stream == "live" and not model.take_dirty().status
+
+    now[0] += 3
+    model.note_silence(5.0)
+    assert model.stream == "stale: nothing from the engine for 6s"
+    assert model.take_dirty().status
+
+
+def account(state: TradingState, reason: str = "") -> AccountState:
+    zero = Decimal(0)
+    return AccountState("A", "USD", Decimal(1000), zero, zero, zero, Decimal(1000), zero, state,
+                        reason, 0, Decimal(50), Decimal(30), False)  # fmt: skip
+
+
+def test_the_banner_says_halted_and_why_and_the_header_state_follows() -> None:
+    model = ViewModel()
+    model.apply(snapshot(1))
+    assert model.trading_flags() == TradingFlags() and model.trading_state is None
+
+    model.apply(Update(2, accounts=(account(TradingState.REDUCING, "manual"),)))
+    assert model.trading_flags() == TradingFlags(
+        False, True, "REDUCING — only risk-reducing orders: manual"
+    )
+    assert model.trading_state is TradingState.REDUCING
+
+    model.apply(Update(3, accounts=(account(TradingState.HALTED, "kill switch (UI)"),)))
+    flags = model.trading_flags()
+    assert (flags.halted, flags.reducing) == (True, False)
+    assert flags.banner.startswith("HALTED — kill switch (UI) — closing and cancelling")
+    assert model.trading_state is TradingState.HALTED

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tmt_tui.tui.panes import PANES
+
 if TYPE_CHECKING:
-    from textual.app import App
     from textual.screen import Screen
 
 Scope = Literal["app", "main", "ticket", "dialog", "confirm"]
@@ -26,7 +27,8 @@ class ActionSpec:
     """One user action: its binding id, default keys, Textual action and where it is bound.
 
     `app` scope binds on the App (works on every screen, priority ones even inside an Input);
-    `main` scope binds on the main screen only, so dialogs keep their own keys; `ticket` and
+    `main` scope binds on the main screen only, so dialogs keep their own keys (an `app.`
+    action bound there still runs on the app: help, quit); `ticket` and
     `dialog` bind on the order ticket and on the small dialogs (modify, help), `confirm` on
     yes/no questions only.
     """
@@ -112,26 +114,19 @@ REGISTRY: tuple[ActionSpec, ...] = (
         "Focus the previous pane.",
         show=False,
     ),
-    ActionSpec(
-        "focus-quotes", "1", "focus_pane('quotes')", "Quotes", "Focus the quote board.", show=False
+    *(
+        ActionSpec(
+            f"focus-{pane.id}",
+            pane.key,
+            f"focus_pane({pane.id!r})",
+            pane.title,
+            pane.tooltip,
+            show=False,
+        )
+        for pane in PANES
     ),
     ActionSpec(
-        "focus-positions",
-        "2",
-        "focus_pane('positions')",
-        "Positions",
-        "Focus the positions table.",
-        show=False,
-    ),
-    ActionSpec(
-        "focus-orders", "3", "focus_pane('orders')", "Orders", "Focus the orders table.", show=False
-    ),
-    ActionSpec("focus-log", "4", "focus_pane('log')", "Log", "Focus the event log.", show=False),
-    ActionSpec(
-        "focus-risk", "5", "focus_pane('risk')", "Risk", "Focus the risk gauges.", show=False
-    ),
-    ActionSpec(
-        "help", "question_mark", "help", "Help", "List every key.", key_display="?", show=True
+        "help", "question_mark", "app.help", "Help", "List every key.", key_display="?", show=True
     ),
     ActionSpec(
         "quit",
@@ -214,8 +209,8 @@ class ActionCommands(Provider):
     """Command palette entries for every registered action, run where their binding lives."""
 
     def _run(self, spec: ActionSpec) -> None:
-        app: App[object] = self.app
-        target = app if spec.scope == "app" else _main_screen(app)
+        app = self.app
+        target = app if spec.scope == "app" else _screen_binding(app.screen_stack, spec.id)
         if target is not None:
             app.call_later(app.run_action, spec.action, target)
 
@@ -237,10 +232,10 @@ class ActionCommands(Provider):
                 )
 
 
-def _main_screen(app: App[object]) -> Screen[object] | None:
-    """The main screen (it marks itself `is_main_screen`; importing it here would be circular)."""
-    for screen in reversed(app.screen_stack):
-        if getattr(screen, "is_main_screen", False) is True:
-            found: Screen[object] = screen
+def _screen_binding(stack: list[Screen[Any]], binding_id: str) -> Screen[Any] | None:
+    """The topmost screen that binds `binding_id`: where its key would run the action."""
+    for screen in reversed(stack):
+        if any(isinstance(b, Binding) and b.id == binding_id for b in screen.BINDINGS):
+            found: Screen[Any] = screen
             return found
     return None

@@ -1,9 +1,11 @@
-"""The Textual app, built by `create_app(settings, client)`: it owns the frame pump, little else.
+"""The Textual app, built by `create_app(settings, client)`: it composes the workstation.
 
-One task consumes `client.subscribe()` and folds every item into the view model (cheap dict
-upserts on the UI loop, no widget touched); a timer at `settings.ui.fps` pushes what changed
-to the widgets, so a burst of updates between two frames costs one repaint. Commands go out
-through workers and come back as `CommandReplied` messages.
+The app owns the `EngineClient` (the one door to the engine), the view model the engine stream
+is folded into, the themes and the global actions: kill switch, reset, reduce-only, help, quit
+and the command palette. One task consumes `client.subscribe()` and folds every item into the
+model (cheap dict upserts on the UI loop, no widget touched); the main screen's frame timer
+shows what changed. Commands go out through workers and come back as `CommandReplied` messages.
+Screens get the app as a `Workstation` (`tui/context.py`) and never import this module.
 """
 
 from __future__ import annotations
@@ -13,26 +15,21 @@ import time
 from collections.abc import Awaitable, Callable
 
 from textual.app import App
+from textual.reactive import var
 from textual.screen import Screen
-from textual.theme import Theme
 
 from tmt_tui.config import Settings
-from tmt_tui.domain.client import EngineClient, Reply
+from tmt_tui.domain.client import EngineClient, Reply, Snapshot
 from tmt_tui.domain.commands import EngageKillSwitch, ResetKillSwitch, SetReducing
-from tmt_tui.domain.positions import TradingState
-from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import ActionCommands, bindings
-from tmt_tui.tui.formatting import units
-from tmt_tui.tui.messages import CommandReplied, StreamStatusChanged
+from tmt_tui.tui.messages import BannerMounted, CommandReplied, LogNote, StreamStatusChanged
 from tmt_tui.tui.screens.dialogs import ConfirmScreen
+from tmt_tui.tui.screens.help import HelpScreen
 from tmt_tui.tui.screens.main import MainScreen
-from tmt_tui.tui.screens.ticket import OrderTicketScreen
-from tmt_tui.tui.state import ViewModel
-from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette, load_themes
+from tmt_tui.tui.state import TradingFlags, ViewModel
+from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, load_themes
 from tmt_tui.tui.widgets.header import TradingBanner
 
-#: Tables, header and gauges refresh at most this often (seconds); quotes go every frame.
-SLOW_INTERVAL = 0.25
 #: Wait before subscribing again after the stream ends or fails.
 RESUBSCRIBE_SECONDS = 1.0
 #: With no stream item for this long the header says the picture is stale.
@@ -48,6 +45,9 @@ class TmtApp(App[None]):
     BINDINGS = bindings("app")
     COMMANDS = App.COMMANDS | {ActionCommands}
 
+    trading: var[TradingFlags] = var(TradingFlags, init=False)
+    """HALTED / REDUCING and the banner text, as every screen shows them."""
+
     def __init__(
         self,
         settings: Settings,
@@ -59,23 +59,17 @@ class TmtApp(App[None]):
         self.settings = settings
         self.client = client
         self.model = ViewModel()
-        self.stream_status = "connecting…"
-        self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
-        self.frames = 0  # frames that pushed something to the widgets
-        self._last_slow = 0.0
-        self._slow_pending = True
-        self._trading_flags = (False, False, "")
-        self._last_account = settings.accounts[0].id if settings.accounts else None
         for theme in load_themes():
             self.register_theme(theme)
         wanted = settings.ui.theme
         self.theme = wanted if wanted in self.available_themes else "tmt-dark"
-        self.main_screen = MainScreen(clock)
+        first_account = settings.accounts[0].id if settings.accounts else None
+        self._main = MainScreen(self, fps=settings.ui.fps, clock=clock, account=first_account)
 
     # -- composition and lifetime -------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[None]:
-        return self.main_screen
+        return self._main
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Trading colours for themes that lack them (Textual's built-ins)."""
@@ -83,10 +77,7 @@ class TmtApp(App[None]):
 
     def on_mount(self) -> None:
         self.set_keymap(dict(self.settings.ui.keymap))
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self._theme_changed(self.current_theme)
-        self.set_interval(1 / self.settings.ui.fps, self._frame, name="frame-pump")
-        self.set_interval(1.0, self._tick_clock, name="clock")
+        self.set_interval(1.0, self._check_stream, name="stream-watch")
         self.run_worker(
             self._consume(),
             name="engine-stream",
@@ -97,88 +88,48 @@ class TmtApp(App[None]):
 
     async def _consume(self) -> None:
         """Fold the engine stream into the model forever; resubscribe (fresh snapshot) on an end."""
+        model = self.model
         while True:
             try:
                 async for item in self.client.subscribe():
-                    if self.stream_status != "live":
-                        self.stream_status = "live"
+                    if model.stream != "live":
+                        model.set_stream("live")
                         self.post_message(StreamStatusChanged(True, "engine stream live"))
-                    self.model.apply(item)
+                    model.apply(item)
+                    if isinstance(item, Snapshot) or item.accounts or item.events:
+                        self.trading = model.trading_flags()
                 detail = "engine stream ended"
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the stream broke: show it, then try again
                 detail = f"engine stream failed: {exc or type(exc).__name__}"
-            self.stream_status = "disconnected"
+            model.set_stream("disconnected")
             self.post_message(StreamStatusChanged(False, detail))
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
-    def _tick_clock(self) -> None:
-        """Once a second: the clocks, and whether the engine has gone quiet."""
-        age = time.monotonic() - self.model.last_item_at
-        if self.stream_status == "live" or self.stream_status.startswith("stale"):
-            status = f"stale: nothing from the engine for {age:.0f}s"
-            if age > STALE_SECONDS and status != self.stream_status:
-                self.stream_status = status
-                self._slow_pending = True
-        self.main_screen.tick_clock()
+    def _check_stream(self) -> None:
+        """Once a second: has the engine gone quiet?"""
+        self.model.note_silence(STALE_SECONDS)
 
-    # -- the frame pump -----------------------------------------------------------------------
+    # -- the trading state on every screen ------------------------------------------------------
 
-    def _frame(self) -> None:
-        if not self.main_screen.is_attached:
-            return
-        now = time.monotonic()
-        dirty = self.model.take_dirty()
-        self._slow_pending |= bool(dirty.reset or dirty.accounts or dirty.positions or dirty.orders)
-        slow = self._slow_pending and (dirty.reset or now - self._last_slow >= SLOW_INTERVAL)
-        with self.batch_update():
-            self.main_screen.apply_frame(self.model, dirty, now, slow=slow)
-            if dirty.reset or dirty.accounts or dirty.events:
-                self._show_trading_state()
-        if slow:
-            self._last_slow = now
-            self._slow_pending = False
-        if dirty:
-            self.frames += 1
-
-    def _show_trading_state(self) -> None:
-        """Banner text and `-halted` / `-reducing` classes from the accounts' trading states."""
-        model = self.model
-        halted = model.halted
-        reducing = model.reducing and not halted
-        if halted:
-            reason = model.state_reason(TradingState.HALTED)
-            text = f"HALTED — {reason}" if reason else "HALTED"
-            text += " — closing and cancelling still allowed; ctrl+r resets"
-        elif reducing:
-            reason = model.state_reason(TradingState.REDUCING)
-            text = f"REDUCING — only risk-reducing orders{': ' + reason if reason else ''}"
-        else:
-            text = ""
-        flags = (halted, reducing, text)
-        if flags == self._trading_flags:
-            return
-        self._trading_flags = flags
-        self.set_class(halted, "-halted")
-        self.set_class(reducing, "-reducing")
+    def watch_trading(self, flags: TradingFlags) -> None:
+        self.set_class(flags.halted, "-halted")
+        self.set_class(flags.reducing, "-reducing")
         for screen in self.screen_stack:
-            self.style_screen(screen)
+            self._style_screen(screen)
 
-    def style_screen(self, screen: Screen[object]) -> None:
-        """Give `screen` the trading-state classes and banner text (new dialogs call this too)."""
-        halted, reducing, text = self._trading_flags
-        screen.set_class(halted, "-halted")
-        screen.set_class(reducing, "-reducing")
+    def on_banner_mounted(self, message: BannerMounted) -> None:
+        """A new screen (a dialog, say) shows the banner: fill it in now."""
+        self._style_screen(message.banner.screen)
+
+    def _style_screen(self, screen: Screen[object]) -> None:
+        """Give `screen` the trading-state classes and its banners the text."""
+        flags = self.trading
+        screen.set_class(flags.halted, "-halted")
+        screen.set_class(flags.reducing, "-reducing")
         for banner in screen.query(TradingBanner):
-            banner.update(text)
-
-    def _theme_changed(self, theme: Theme) -> None:
-        self.palette = Palette.from_variables(self.theme_variables or self.get_css_variables())
-        if self.main_screen.is_mounted:
-            self.main_screen.set_palette(self.palette)
-            self._slow_pending = True
-            self._last_slow = 0.0
+            banner.show(flags)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -207,51 +158,18 @@ class TmtApp(App[None]):
         else:
             text = f"{label}: {reply.code}: {reply.message}"
             self.notify(text, title="Refused", severity="error", timeout=8)
-        if self.main_screen.is_mounted:
-            self.main_screen.log_note(text, error=not reply.ok)
+        self._main.post_message(LogNote(text, error=not reply.ok))
 
     def on_stream_status_changed(self, message: StreamStatusChanged) -> None:
-        self._slow_pending = True
-        if self.main_screen.is_mounted:
-            self.main_screen.log_note(message.detail, error=not message.connected)
+        self._main.post_message(LogNote(message.detail, error=not message.connected))
         if not message.connected:
             self.notify(message.detail, severity="warning", timeout=5)
 
-    def open_ticket(self, instrument_name: str, side: int) -> None:
-        """The order ticket for `instrument_name` (side +1 buys, -1 sells)."""
-        instrument = self.model.instruments.get(instrument_name)
-        if instrument is None:
-            self.notify(f"Unknown instrument {instrument_name}", severity="warning")
-            return
-
-        def quote() -> Quote | None:
-            row = self.model.quotes.get(instrument_name)
-            return row.quote if row else None
-
-        accounts = list(self.model.accounts.values())  # the engine's, not this config's
-        ticket = OrderTicketScreen(
-            self.client,
-            instrument,
-            side,
-            accounts,
-            quote,
-            account=self._last_account if self._last_account in self.model.accounts else None,
-        )
-
-        def done(reply: Reply | None) -> None:
-            if ticket.sent:
-                last = ticket.sent[-1]
-                self._last_account = last.account
-                label = f"{'BUY' if last.units > 0 else 'SELL'} {units(last.units, signed=False)}"
-                self.report_reply(f"{label} {last.instrument}", reply)
-
-        self.push_screen(ticket, callback=done)
+    # -- global actions ------------------------------------------------------------------------
 
     def action_kill_switch(self) -> None:
         """Engage the kill switch now: no confirmation, it only ever reduces risk."""
-        self.send(
-            "kill switch", self.client.execute(EngageKillSwitch(reason=KILL_REASON))
-        )
+        self.send("kill switch", self.client.execute(EngageKillSwitch(reason=KILL_REASON)))
 
     def action_reset_kill_switch(self) -> None:
         def answered(yes: bool | None) -> None:
@@ -271,6 +189,9 @@ class TmtApp(App[None]):
         on = not self.model.reducing
         label = "reduce only on" if on else "reduce only off"
         self.send(label, self.client.execute(SetReducing(on=on)))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.settings.ui.keymap))
 
     async def action_quit(self) -> None:
         working = self.model.working_orders()

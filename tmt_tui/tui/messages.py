@@ -7,10 +7,14 @@ collapses to one handler call instead of a queue.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from tmt_tui.domain.client import Reply
+
+if TYPE_CHECKING:
+    from tmt_tui.tui.widgets.header import TradingBanner
 
 
 @dataclass
@@ -37,3 +41,18 @@ class InstrumentSelected(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, InstrumentSelected)
+
+
+@dataclass
+class LogNote(Message, bubble=False):
+    """Write `text` in the event log: a reply to a command, or news about the engine stream."""
+
+    text: str
+    error: bool = False
+
+
+@dataclass
+class BannerMounted(Message):
+    """A trading banner came on screen; it bubbles up to the app, which fills it in."""
+
+    banner: TradingBanner

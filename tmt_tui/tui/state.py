@@ -2,7 +2,9 @@
 
 Plain dicts keyed the way the engine keys things (order id, `account:instrument`, account id,
 instrument name). It holds what the engine sent and nothing it did not: equity, P&L, margin and
-trading state are the engine's numbers. The frame pump reads the dirty parts once a frame.
+trading state are the engine's numbers; the one thing of the UI's own is how its stream is doing.
+The main screen's frame timer reads the dirty parts once a frame; widgets get what they show from
+the views at the bottom, so none of them works a state out for itself.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ TERMINAL_ORDERS_KEPT = 200
 TERMINAL_ORDERS_SHOWN = 50
 #: Events kept for the log pane.
 EVENTS_KEPT = 500
+#: The stream status before the first item arrives.
+CONNECTING = "connecting…"
 
 
 @dataclass(slots=True)
@@ -50,17 +54,25 @@ class Dirty:
     accounts: bool = False
     positions: bool = False
     orders: bool = False
+    status: bool = False  # the stream's status changed (live, stale, disconnected)
     events: list[Event] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(
-            self.reset
-            or self.quotes
-            or self.accounts
-            or self.positions
-            or self.orders
-            or self.events
-        )
+        return bool(self.quotes or self.events or self.slow)
+
+    @property
+    def slow(self) -> bool:
+        """Something the slower panes (header, tables, gauges) show has changed."""
+        return self.reset or self.accounts or self.positions or self.orders or self.status
+
+
+@dataclass(frozen=True, slots=True)
+class TradingFlags:
+    """The trading state every screen shows: the `-halted` / `-reducing` classes and banner text."""
+
+    halted: bool = False
+    reducing: bool = False
+    banner: str = ""
 
 
 class ViewModel:
@@ -82,6 +94,7 @@ class ViewModel:
         self.totals: PortfolioTotals | None = None  # all accounts in the reporting currency
         self.alerts: dict[str, str] = {}  # active alert key -> message, as the engine raised them
         self.last_item_at = 0.0  # monotonic time the last stream item arrived
+        self.stream = CONNECTING  # live, stale: ..., disconnected (the UI's own knowledge)
         self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
         self._dirty = Dirty()
 
@@ -184,6 +197,20 @@ class ViewModel:
             for order in terminal[: len(terminal) - TERMINAL_ORDERS_KEPT]:
                 del self.orders[order.id]
 
+    def set_stream(self, status: str) -> None:
+        """The stream's status as the header shows it (live, stale: ..., disconnected)."""
+        if status != self.stream:
+            self.stream = status
+            self._dirty.status = True
+
+    def note_silence(self, stale_after: float) -> None:
+        """Call now and then: a live stream quiet for `stale_after` seconds is shown as stale."""
+        if self.stream != "live" and not self.stream.startswith("stale"):
+            return
+        age = self._monotonic() - self.last_item_at
+        if age > stale_after:
+            self.set_stream(f"stale: nothing from the engine for {age:.0f}s")
+
     def take_dirty(self) -> Dirty:
         """What changed since the last call; the model starts a fresh dirty set."""
         dirty, self._dirty = self._dirty, Dirty()
@@ -226,6 +253,39 @@ class ViewModel:
         if not reason and state is TradingState.HALTED:
             reason = self.kill_switch_reason
         return reason
+
+    @property
+    def trading_state(self) -> TradingState | None:
+        """The state that binds the trader: HALTED if any account is, else REDUCING, else
+        ACTIVE; None before the engine named any account."""
+        states = self.states()
+        for state in (TradingState.HALTED, TradingState.REDUCING, TradingState.ACTIVE):
+            if state in states:
+                return state
+        return None
+
+    def trading_flags(self) -> TradingFlags:
+        """The banner every screen shows while any account is HALTED or REDUCING, and why."""
+        halted = self.halted
+        reducing = self.reducing and not halted
+        if halted:
+            reason = self.state_reason(TradingState.HALTED)
+            text = f"HALTED — {reason}" if reason else "HALTED"
+            text += " — closing and cancelling still allowed; ctrl+r resets"
+        elif reducing:
+            reason = self.state_reason(TradingState.REDUCING)
+            text = f"REDUCING — only risk-reducing orders{': ' + reason if reason else ''}"
+        else:
+            text = ""
+        return TradingFlags(halted, reducing, text)
+
+    def status_text(self) -> str:
+        """The connection to the engine, and the engine's to its venue when that is not well."""
+        if self.stream == "live" and "venue.reconciling" in self.alerts:
+            return "live · reconciling with venue"
+        if self.stream == "live" and "venue.stream" in self.alerts:
+            return "live · venue stream down"
+        return self.stream
 
     def order_instrument(self, order_id: str) -> str:
         order = self.orders.get(order_id)

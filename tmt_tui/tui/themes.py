@@ -1,18 +1,16 @@
-"""Themes from `resources/themes/*.toml` as Textual `Theme`s, and trading colours as Rich styles.
+"""Themes from `resources/themes/*.toml` as Textual `Theme`s, with the trading colours in them.
 
-Trading colours (bid, ask, profit, loss, halted, reducing) are theme variables so `.tcss` can say
-`$profit`; Line-API widgets paint Rich styles, so `Palette` resolves the same variables for them.
+Trading colours (bid, ask, profit, loss, halted, reducing) are theme variables, so CSS says
+`$profit`. Widgets that paint Rich segments take them through their `COMPONENT_CLASSES`
+(`color: $profit;` in `DEFAULT_CSS`, read back with `get_component_rich_style`), so a theme
+switch recolours every widget with nothing handed down.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 from importlib import resources
 
-from rich.style import Style
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -94,61 +92,3 @@ def load_themes() -> list[Theme]:
         if entry.name.endswith(".toml")
     ]
     return sorted(themes, key=lambda theme: theme.name)
-
-
-@dataclass(frozen=True, slots=True)
-class Palette:
-    """The current theme's trading colours as Rich styles, for widgets that paint Rich segments."""
-
-    bid: Style
-    ask: Style
-    bid_flash: Style
-    ask_flash: Style
-    profit: Style
-    loss: Style
-    halted: Style
-    reducing: Style
-    muted: Style
-    warning: Style
-    error: Style
-
-    @classmethod
-    def from_variables(cls, variables: Mapping[str, str]) -> Palette:
-        """Resolve the theme variables (as `App.theme_variables` holds them) to Rich styles."""
-
-        def colour(name: str, fallback: str = "#888888") -> Color:
-            raw = variables.get(name) or TRADING_VARIABLE_DEFAULTS.get(name, fallback)
-            try:
-                return Color.parse(raw)
-            except ColorParseError:
-                return Color.parse(fallback)
-
-        background = colour("background", "#000000")
-        foreground = colour("foreground", "#ffffff")
-
-        def flash(name: str) -> Style:
-            tint = colour(name)
-            text = background if tint.brightness > 0.5 else foreground
-            return Style(color=text.rich_color, bgcolor=tint.rich_color, bold=True)
-
-        return cls(
-            bid=Style(color=colour("bid").rich_color),
-            ask=Style(color=colour("ask").rich_color),
-            bid_flash=flash("bid"),
-            ask_flash=flash("ask"),
-            profit=Style(color=colour("profit").rich_color),
-            loss=Style(color=colour("loss").rich_color),
-            halted=Style(color=colour("halted").rich_color, bold=True),
-            reducing=Style(color=colour("reducing").rich_color, bold=True),
-            muted=Style(color=foreground.blend(background, 0.45).rich_color),
-            warning=Style(color=colour("warning", "#d29922").rich_color),
-            error=Style(color=colour("error", "#f85149").rich_color),
-        )
-
-    def signed(self, value: float | Decimal) -> Style:
-        """Profit colour above zero, loss colour below, plain at zero."""
-        if value > 0:
-            return self.profit
-        if value < 0:
-            return self.loss
-        return Style()

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from textual.widgets import Static
 
-from tests.tui.readiness import board_ready, screen_text, until
+from tests.tui.readiness import board_ready, on_main_screen, pane, screen_text, until
 from tests.venues.oanda.test_engine import TOKEN, ledger_units, oanda_settings
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings
@@ -24,6 +24,7 @@ from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
+from tmt_tui.tui.widgets.quote_board import QuoteBoard
 from tmt_tui.venues.oanda_sim import views
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
@@ -84,13 +85,13 @@ async def test_a_market_order_from_the_ticket_fills_at_oanda(
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: board_ready(app), "a quote for every instrument")
         await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
-        app.main_screen.board.select("EUR_USD")
+        pane(app, "quotes", QuoteBoard).select("EUR_USD")
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
 
         await pilot.press("2", "k", "enter")
 
-        await until(pilot, lambda: app.screen is app.main_screen, "the ticket to close")
+        await until(pilot, lambda: on_main_screen(app), "the ticket to close")
         await until(pilot, lambda: position_units(app, "EUR_USD") == 2000, "the position")
         assert ledger_units(server, "EUR_USD") == 2000
         trades = server.call(lambda s: views.open_trades(s.ledger))
@@ -133,7 +134,7 @@ async def test_the_reconciling_alert_shows_while_the_venue_book_is_read_then_cle
                 pilot, lambda: "reconciling with venue" not in screen_text(app), "header clear"
             )
             assert "ALERTS" not in screen_text(app)
-            assert not client.runner.core.reconciling
+            assert not client.runner.core.flags.reconciling
     finally:
         server.call(lambda s: setattr(s.faults, "delay", 0.0))
         await client.close()
@@ -150,9 +151,9 @@ async def test_the_workstation_runs_at_80x24_without_crashing(
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
         await pilot.press("escape", "question_mark")
-        await until(pilot, lambda: app.screen is not app.main_screen, "the help screen")
+        await until(pilot, lambda: not on_main_screen(app), "the help screen")
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is app.main_screen, "back on the board")
+        await until(pilot, lambda: on_main_screen(app), "back on the board")
 
         assert app.is_running and app.return_code is None
         assert "USD_JPY" in screen_text(app)
@@ -175,10 +176,10 @@ async def test_the_ticket_trades_the_oanda_account_when_built_from_the_config_as
 
         await until(
             pilot,
-            lambda: app.screen is app.main_screen or message.has_class("-error"),
+            lambda: on_main_screen(app) or message.has_class("-error"),
             "the ticket to close or show a refusal",
         )
-        assert app.screen is app.main_screen, str(message.render())
+        assert on_main_screen(app), str(message.render())
         await until(pilot, lambda: ledger_units(server, ticket.instrument.name) == 1000, "the fill")
 
 

@@ -1,15 +1,20 @@
-"""The main screen: header, quotes, positions, orders, log and risk, in a layout that collapses.
+"""The main screen: the header over the registered panes, in a layout that collapses.
 
-Wide (at least 120x36) shows every pane in a grid. Compact (80x24 and up) shows the quote board
-over one other pane; `tab`, `shift+tab` and `1`-`5` bring any pane into view and focus, so every
-pane stays reachable by keyboard.
+Wide (at least 120x36) shows every pane in its cell of a grid. Compact (80x24 and up) shows the
+top pane (the quote board) over one other pane; `tab`, `shift+tab` and each pane's key bring any
+pane into view and focus, so every pane stays reachable by keyboard. Both layouts come from the
+pane registry (`tui/panes.py`).
+
+The screen owns its frame timer (the view model's changes, pushed to the panes at most
+`fps` times a second, so a burst of updates between two frames costs one repaint), the order
+ticket, the modify dialog and the event log. It reaches the app only as a `Workstation`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TypeVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -18,174 +23,163 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelOrder, ClosePosition
-from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import bindings
-from tmt_tui.tui.messages import InstrumentSelected
+from tmt_tui.tui.context import Workstation
+from tmt_tui.tui.formatting import units
+from tmt_tui.tui.messages import InstrumentSelected, LogNote
+from tmt_tui.tui.panes import (
+    PANES,
+    WIDE_MIN_HEIGHT,
+    WIDE_MIN_WIDTH,
+    Frame,
+    in_grid_order,
+    layout_css,
+    tab_titles,
+)
 from tmt_tui.tui.screens.dialogs import ModifyOrderScreen
-from tmt_tui.tui.screens.help import HelpScreen
-from tmt_tui.tui.state import Dirty, ViewModel
-from tmt_tui.tui.themes import Palette
+from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.event_log import EventLog
-from tmt_tui.tui.widgets.header import AccountHeader, TradingBanner
+from tmt_tui.tui.widgets.header import AccountHeader, HeaderState, TradingBanner
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
-from tmt_tui.tui.widgets.risk import RiskGauges
 from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
 
-if TYPE_CHECKING:
-    from tmt_tui.tui.app import TmtApp
+#: Tables, header and gauges refresh at most this often (seconds); quotes go every frame.
+SLOW_INTERVAL = 0.25
+_TABS = [pane.id for pane in PANES if pane.compact == "tab"]
 
-#: Panes in focus order, with the title each shows (the digit is its key).
-PANES: dict[str, str] = {
-    "quotes": "1 Quotes",
-    "positions": "2 Positions",
-    "orders": "3 Orders",
-    "log": "4 Log",
-    "risk": "5 Risk",
-}
-LOWER_PANES = ("positions", "orders", "log", "risk")
-#: Below either of these the layout collapses to the quote board over one other pane.
-WIDE_MIN_WIDTH, WIDE_MIN_HEIGHT = 120, 36
+W = TypeVar("W", bound=Widget)
 
 
 class MainScreen(Screen[None]):
-    """The trading screen; it renders what the frame pump hands it and turns keys into commands."""
+    """The trading screen: it shows the model each frame and turns keys into commands."""
 
-    is_main_screen = True
     BINDINGS = bindings("main")
+    DEFAULT_CSS = layout_css("MainScreen")
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        workstation: Workstation,
+        *,
+        fps: float = 20,
+        clock: Callable[[], float] = time.time,
+        account: str | None = None,
+    ) -> None:
+        """`account` is the one a first ticket offers, if the engine has it."""
         super().__init__()
+        self._workstation = workstation
+        self._fps = fps
         self._clock = clock
-        self._lower = "positions"
+        self._last_account = account
+        self._lower = _TABS[0]
+        self._last_slow = 0.0
+        self._slow_pending = True
         self.selected_instrument: str | None = None
-        # Held, not queried: the frame pump touches them twenty times a second.
-        self.header = AccountHeader(clock, id="header")
-        self.board = QuoteBoard(id="quotes", classes="pane")
-        self.positions = PositionsTable(id="positions", classes="pane lower -active")
-        self.orders = OrdersTable(id="orders", classes="pane lower")
-        self.risk = RiskGauges(id="risk", classes="pane lower")
-        self.log_pane = EventLog(id="log", classes="pane lower")
-
-    @property
-    def tmt(self) -> TmtApp:
-        return cast("TmtApp", self.app)
+        self._header = AccountHeader(clock, id="header")
+        # Held, not queried: the frame timer hands them the model twenty times a second.
+        self._panes: dict[str, Widget] = {}
+        self._feeds: list[Callable[[Frame], None]] = []
+        for pane in in_grid_order():
+            widget, feed = pane.build()
+            self._panes[pane.id] = widget
+            self._feeds.append(feed)
 
     def compose(self) -> ComposeResult:
         yield TradingBanner()
-        yield self.header
+        yield self._header
         with Container(id="panes"):
-            yield self.board
-            yield self.positions
-            yield self.orders
-            yield self.risk
-            yield self.log_pane
+            yield from self._panes.values()
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        for name, title in PANES.items():
-            self.query_one(f"#{name}").border_title = title
+        for pane in PANES:
+            self._panes[pane.id].border_title = pane.label
         self._layout_for(self.size.width, self.size.height)
-        self.board.focus()
+        self._panes[PANES[0].id].focus()
+        self.set_interval(1 / self._fps, self._frame, name="frame-timer")
 
     # -- layout ----------------------------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_for(event.size.width, event.size.height)
 
-    @property
-    def compact(self) -> bool:
-        return self.has_class("-compact")
-
     def _layout_for(self, width: int, height: int) -> None:
         self.set_class(width < WIDE_MIN_WIDTH or height < WIDE_MIN_HEIGHT, "-compact")
-        self._label_panes()
+        self._label_tabs()
 
-    def _label_panes(self) -> None:
-        for name in LOWER_PANES:
-            pane = self.query_one(f"#{name}")
-            pane.set_class(name == self._lower, "-active")
-            pane.border_subtitle = (
-                " ".join(t for n, t in PANES.items() if n not in ("quotes", name))
-                if self.compact
-                else ""
-            )
+    def _label_tabs(self) -> None:
+        compact = self.has_class("-compact")
+        titles = tab_titles()
+        for pane in PANES:
+            if pane.compact != "tab":
+                continue
+            widget = self._panes[pane.id]
+            widget.set_class(pane.id == self._lower, "-active")
+            others = " ".join(title for title in titles if title != pane.label)
+            widget.border_subtitle = others if compact else ""
 
     def show_pane(self, name: str) -> None:
         """Bring `name` into view (in compact mode the lower area shows one pane at a time)."""
-        if name in LOWER_PANES and name != self._lower:
+        if name in _TABS and name != self._lower:
             self._lower = name
-            self._label_panes()
-
-    def pane(self, name: str) -> Widget:
-        return self.query_one(f"#{name}")
+            self._label_tabs()
 
     @property
     def focused_pane(self) -> str | None:
         focused = self.focused
-        return focused.id if focused is not None and focused.id in PANES else None
+        return focused.id if focused is not None and focused.id in self._panes else None
 
     def action_focus_pane(self, name: str) -> None:
         self.show_pane(name)
-        self.pane(name).focus()
+        self._panes[name].focus()
 
     def action_cycle_pane(self, step: int) -> None:
-        names = list(PANES)
-        current = self.focused_pane or "quotes"
+        names = [pane.id for pane in PANES]
+        current = self.focused_pane or names[0]
         self.action_focus_pane(names[(names.index(current) + step) % len(names)])
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if event.widget.id in LOWER_PANES:
+        if event.widget.id in _TABS:
             self.show_pane(str(event.widget.id))
 
     @on(InstrumentSelected)
     def _instrument_selected(self, message: InstrumentSelected) -> None:
         self.selected_instrument = message.instrument
-        self.board.border_subtitle = f"{message.instrument}: b buy · s sell"
+        self._board.border_subtitle = f"{message.instrument}: b buy · s sell"
 
-    # -- rendering (called by the app's frame pump) -----------------------------------------
+    @on(LogNote)
+    def _log_note(self, message: LogNote) -> None:
+        log = self._pane("log", EventLog)
+        log.note(self._clock(), message.text, error=message.error)
 
-    def apply_frame(self, model: ViewModel, dirty: Dirty, now: float, *, slow: bool) -> None:
-        """Push what changed to the widgets; tables, header and gauges only on `slow` frames."""
-        board = self.board
-        if dirty.reset:
-            board.set_rows(list(model.quotes.values()))
-        elif dirty.quotes:
-            board.rows_changed(dirty.quotes, now)
-        board.expire_flashes(now)
-        if dirty.events:
-            self.log_pane.add_events(dirty.events, model.orders.get)
+    # -- the frame timer ---------------------------------------------------------------------
+
+    def _frame(self) -> None:
+        """Push what changed to the panes; tables, header and gauges only on slow frames."""
+        model = self._workstation.model
+        now = time.monotonic()
+        dirty = model.take_dirty()
+        self._slow_pending |= dirty.slow
+        slow = self._slow_pending and (dirty.reset or now - self._last_slow >= SLOW_INTERVAL)
+        frame = Frame(model, dirty, now, slow)
+        with self.app.batch_update():
+            for feed in self._feeds:
+                feed(frame)
+            if slow:
+                self._header.state = HeaderState(
+                    accounts=tuple(model.accounts.values()),
+                    trading_state=model.trading_state,
+                    positions=len(model.positions),
+                    working=len(model.working_orders()),
+                    status=model.status_text(),
+                    totals=model.totals,
+                )
         if slow:
-            self.refresh_slow(model)
-
-    def refresh_slow(self, model: ViewModel) -> None:
-        """Header, gauges and tables: the engine's latest, diffed into the widgets."""
-        accounts = list(model.accounts.values())
-        self.header.show(
-            accounts,
-            positions=len(model.positions),
-            working=len(model.working_orders()),
-            status=_status(self.tmt.stream_status, model.alerts),
-            totals=model.totals,
-        )
-        self.risk.show(accounts, model.alerts)
-        self.positions.show(model.positions, model.instruments)
-        self.orders.show(model.orders_for_display(), model.instruments)
-
-    def set_palette(self, palette: Palette) -> None:
-        self.board.set_palette(palette)
-        self.header.set_palette(palette)
-        self.risk.set_palette(palette)
-        self.positions.set_palette(palette)
-        self.orders.set_palette(palette)
-        self.log_pane.palette = palette
-
-    def tick_clock(self) -> None:
-        self.header.tick()
-
-    def log_note(self, text: str, *, error: bool = False) -> None:
-        log = self.log_pane
-        log.note(self._clock(), text, log.palette.loss if error else None)
+            self._last_slow = now
+            self._slow_pending = False
 
     # -- actions on the selection ------------------------------------------------------------
 
@@ -196,55 +190,88 @@ class MainScreen(Screen[None]):
         self._open_ticket(-1)
 
     def _open_ticket(self, side: int) -> None:
-        name = self.board.selected
+        name = self._board.selected
         if name is None:
             self.notify("No instrument yet: waiting for the engine.", severity="warning")
             return
-        self.tmt.open_ticket(name, side)
+        self.open_ticket(name, side)
+
+    def open_ticket(self, instrument_name: str, side: int) -> None:
+        """The order ticket for `instrument_name` (side +1 buys, -1 sells)."""
+        model = self._workstation.model
+        instrument = model.instruments.get(instrument_name)
+        if instrument is None:
+            self.notify(f"Unknown instrument {instrument_name}", severity="warning")
+            return
+
+        def quote() -> Quote | None:
+            row = model.quotes.get(instrument_name)
+            return row.quote if row else None
+
+        ticket = OrderTicketScreen(
+            self._workstation.client,
+            instrument,
+            side,
+            list(model.accounts.values()),  # the engine's, not this config's
+            quote,
+            account=self._last_account if self._last_account in model.accounts else None,
+        )
+
+        def done(reply: Reply | None) -> None:
+            if ticket.sent:
+                last = ticket.sent[-1]
+                self._last_account = last.account
+                label = f"{'BUY' if last.units > 0 else 'SELL'} {units(last.units, signed=False)}"
+                self._workstation.report_reply(f"{label} {last.instrument}", reply)
+
+        self.app.push_screen(ticket, callback=done)
 
     def action_cancel_order(self) -> None:
         self.show_pane("orders")
-        order = self.orders.selected_order(self.tmt.model.orders)
+        order = self._selected_order()
         if order is None or not order.status.is_open:
             self.notify("Select a working order in the orders pane (3).", severity="warning")
             return
-        self.tmt.send(f"cancel {order.id}", self.tmt.client.execute(CancelOrder(order.id)))
+        client = self._workstation.client
+        self._workstation.send(f"cancel {order.id}", client.execute(CancelOrder(order.id)))
 
     def action_modify_order(self) -> None:
         self.show_pane("orders")
-        order = self.orders.selected_order(self.tmt.model.orders)
+        order = self._selected_order()
         if order is None or not order.status.is_open or order.type is OrderType.MARKET:
             self.notify(
                 "Select a working limit/stop order in the orders pane (3).", severity="warning"
             )
             return
-        instrument = self.tmt.model.instruments.get(order.instrument)
+        workstation = self._workstation
+        instrument = workstation.model.instruments.get(order.instrument)
         self.app.push_screen(
-            ModifyOrderScreen(self.tmt.client, order, instrument),
-            callback=lambda reply: self.tmt.report_reply(f"modify {order.id}", reply),
+            ModifyOrderScreen(workstation.client, order, instrument),
+            callback=lambda reply: workstation.report_reply(f"modify {order.id}", reply),
         )
 
     def action_close_position(self) -> None:
         self.show_pane("positions")
-        key = self.positions.selected_key
-        position = self.tmt.model.positions.get(key) if key else None
+        key = self._pane("positions", PositionsTable).selected_key
+        position = self._workstation.model.positions.get(key) if key else None
         if position is None:
             self.notify("Select a position in the positions pane (2).", severity="warning")
             return
         command = ClosePosition(position.account, position.instrument)
-        self.tmt.send(
+        self._workstation.send(
             f"close {position.account} {position.instrument}",
-            self.tmt.client.execute(command),
+            self._workstation.client.execute(command),
         )
 
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.tmt.settings.ui.keymap))
+    def _selected_order(self) -> Order | None:
+        key = self._pane("orders", OrdersTable).selected_key
+        return self._workstation.model.orders.get(key) if key else None
 
+    @property
+    def _board(self) -> QuoteBoard:
+        return self._pane("quotes", QuoteBoard)
 
-def _status(stream: str, alerts: dict[str, str]) -> str:
-    """The connection to the engine, and the engine's to its venue when that is not well."""
-    if stream == "live" and "venue.reconciling" in alerts:
-        return "live · reconciling with venue"
-    if stream == "live" and "venue.stream" in alerts:
-        return "live · venue stream down"
-    return stream
+    def _pane(self, name: str, kind: type[W]) -> W:
+        widget = self._panes[name]
+        assert isinstance(widget, kind), (name, kind)
+        return widget

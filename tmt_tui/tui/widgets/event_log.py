@@ -1,10 +1,13 @@
-"""The event log pane: fills, rejects with their reason, state changes and kill-switch events."""
+"""The event log pane: fills, rejects with their reason, state changes and kill-switch events.
+
+Each line takes its colour from the theme when it is written; lines already written keep theirs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from rich.style import Style
 from rich.text import Text
@@ -13,7 +16,7 @@ from textual.widgets import RichLog
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.orders import Order
 from tmt_tui.tui.formatting import clock, money, units
-from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
+from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
 #: Lines kept on screen; the oldest scroll away.
 MAX_LINES = 500
@@ -22,39 +25,68 @@ MAX_LINES = 500
 _QUIET = frozenset({EventKind.COMMAND})
 
 OrderLookup = Callable[[str], Order | None]
+#: How a line looks: a component class of the log (see `EventLog`), or plain.
+Tone = Literal["bid", "ask", "profit", "loss", "halted", "reducing", "muted", "warning", "plain"]
+_TONES: tuple[Tone, ...] = (
+    "bid",
+    "ask",
+    "profit",
+    "loss",
+    "halted",
+    "reducing",
+    "muted",
+    "warning",
+)
 
 
 class EventLog(RichLog):
     """A bounded log of what the engine did, newest at the bottom, one line per event."""
+
+    COMPONENT_CLASSES = {f"event-log--{tone}" for tone in _TONES}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `event-log--bid` / `--ask` | Fills that bought / sold. |
+    | `event-log--loss` | Rejects, refusals, a breached loss limit, a refused command. |
+    | `event-log--profit` | Trading re-armed or ACTIVE again. |
+    | `event-log--halted` / `--reducing` | The kill switch and state changes. |
+    | `event-log--warning` | Cancels, alerts, feed problems, the venue's own changes. |
+    | `event-log--muted` | Times, routine acknowledgements, the day's start. |
+    """
 
     DEFAULT_CSS = """
     EventLog {
         height: 1fr;
         scrollbar-size-vertical: 1;
     }
-    """
+    """ + trading_css("EventLog", "event-log", _TONES)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(
             id=id, classes=classes, max_lines=MAX_LINES, wrap=False, markup=False, min_width=40
         )
-        self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+        self._style = ComponentStyles(self, "event-log")
         self.lines_written = 0
         self.texts: list[str] = []  # plain text of the last lines, for tests and copy
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style.clear()
 
     def add_events(self, events: Iterable[Event], lookup: OrderLookup) -> None:
         for event in events:
             if event.kind in _QUIET:
                 continue
-            text, style = describe(event, lookup, self.palette)
-            self._write(event.ts, text, style)
+            text, tone = describe(event, lookup)
+            self._write(event.ts, text, tone)
 
-    def note(self, ts: float, text: str, style: Style | None = None) -> None:
+    def note(self, ts: float, text: str, *, error: bool = False) -> None:
         """A line from the UI itself (a reply to a command), marked with `>`."""
-        self._write(ts, f"> {text}", style or Style())
+        self._write(ts, f"> {text}", "loss" if error else "plain")
 
-    def _write(self, ts: float, text: str, style: Style) -> None:
-        line = Text.assemble((clock(ts) + " ", self.palette.muted), (text, style))
+    def _write(self, ts: float, text: str, tone: Tone) -> None:
+        style = Style() if tone == "plain" else self._style(tone)
+        line = Text.assemble((clock(ts) + " ", self._style("muted")), (text, style))
         self.write(line, scroll_end=True)
         self.lines_written += 1
         self.texts.append(text)
@@ -62,105 +94,104 @@ class EventLog(RichLog):
             del self.texts[: len(self.texts) - MAX_LINES]
 
 
-def describe(event: Event, lookup: OrderLookup, palette: Palette) -> tuple[str, Style]:
-    """One line of text and its style for an engine event."""
+def describe(event: Event, lookup: OrderLookup) -> tuple[str, Tone]:
+    """One line of text and its tone for an engine event."""
     data: dict[str, Any] = event.data
     kind = event.kind
     if kind is EventKind.ORDER_FILLED:
         order = lookup(str(data.get("order_id", "")))
         pair = order.instrument if order else ""
         filled = _int(data.get("units"))
-        style = palette.bid if filled > 0 else palette.ask
-        return f"FILL {data.get('order_id')} {pair} {units(filled)} @ {data.get('price')}", style
+        tone: Tone = "bid" if filled > 0 else "ask"
+        return f"FILL {data.get('order_id')} {pair} {units(filled)} @ {data.get('price')}", tone
     if kind is EventKind.ORDER_REJECTED:
         wire = data.get("order") or {}
         what = f"{wire.get('id', '')} {wire.get('instrument', '')} {units(_int(wire.get('units')))}"
-        return f"REJECT {what}: {data.get('code')}: {data.get('message')}", palette.loss
+        return f"REJECT {what}: {data.get('code')}: {data.get('message')}", "loss"
     if kind is EventKind.COMMAND_REJECTED:
         command = data.get("command") or {}
         name = command.get("command", "command") if isinstance(command, dict) else "command"
-        return f"REFUSED {name}: {data.get('code')}: {data.get('message')}", palette.loss
+        return f"REFUSED {name}: {data.get('code')}: {data.get('message')}", "loss"
     if kind is EventKind.ORDER_SUBMITTED:
         wire = data.get("order") or {}
         return (
             f"SUBMIT {wire.get('id')} {wire.get('account')} {wire.get('type')} "
             f"{wire.get('instrument')} {units(_int(wire.get('units')))}"
             + (f" @ {wire['price']}" if wire.get("price") else ""),
-            Style(),
+            "plain",
         )
     if kind is EventKind.ORDER_ACCEPTED:
-        return f"WORKING {data.get('order_id')}", palette.muted
+        return f"WORKING {data.get('order_id')}", "muted"
     if kind is EventKind.ORDER_MODIFIED:
         return (
             f"MODIFY {data.get('order_id')} price {data.get('price')} units {data.get('units')}",
-            Style(),
+            "plain",
         )
     if kind is EventKind.ORDER_CANCELLED:
-        return f"CANCEL {data.get('order_id')} ({data.get('reason', '')})", palette.warning
+        return f"CANCEL {data.get('order_id')} ({data.get('reason', '')})", "warning"
     if kind is EventKind.PROTECTIVE_ORDER_CREATED:
         wire = data.get("order") or {}
         return (
             f"PROTECT {wire.get('id')} {wire.get('type')} {wire.get('instrument')} "
             f"@ {wire.get('price')}",
-            palette.muted,
+            "muted",
         )
     if kind is EventKind.TRADING_STATE_CHANGED:
         state = str(data.get("state", ""))
-        style = {"HALTED": palette.halted, "REDUCING": palette.reducing}.get(state, palette.profit)
+        tones: dict[str, Tone] = {"HALTED": "halted", "REDUCING": "reducing"}
         reason = f": {data['reason']}" if data.get("reason") else ""
-        return f"STATE {data.get('account')} -> {state}{reason}", style
+        return f"STATE {data.get('account')} -> {state}{reason}", tones.get(state, "profit")
     if kind is EventKind.KILL_SWITCH_ENGAGED:
         flatten = " (flatten)" if data.get("flatten") else ""
-        return f"KILL SWITCH ENGAGED{flatten}: {data.get('reason', '')}", palette.halted
+        return f"KILL SWITCH ENGAGED{flatten}: {data.get('reason', '')}", "halted"
     if kind is EventKind.KILL_SWITCH_RESET:
-        return "KILL SWITCH RESET: trading re-armed", palette.profit
+        return "KILL SWITCH RESET: trading re-armed", "profit"
     if kind is EventKind.DAILY_LOSS_BREACHED:
         return (
             f"DAILY LOSS LIMIT {data.get('account')}: {_money(data.get('daily_pl'))} "
             f"(limit {_money(data.get('limit'))})",
-            palette.loss,
+            "loss",
         )
     if kind is EventKind.ALERT_RAISED:
-        return f"ALERT {data.get('key')}: {data.get('message', '')}", palette.warning
+        return f"ALERT {data.get('key')}: {data.get('message', '')}", "warning"
     if kind is EventKind.ALERT_CLEARED:
-        return f"ALERT CLEARED {data.get('key')}: {data.get('message', '')}", palette.muted
+        return f"ALERT CLEARED {data.get('key')}: {data.get('message', '')}", "muted"
     if kind is EventKind.FEED_PROBLEM:
         quote = f" ({data['bid']}/{data['ask']})" if "bid" in data and "ask" in data else ""
-        return f"FEED {data.get('instrument')}: {data.get('problem')}{quote}", palette.warning
+        return f"FEED {data.get('instrument')}: {data.get('problem')}{quote}", "warning"
     if kind is EventKind.DAY_STARTED:
         return (
             f"DAY {data.get('account')} {data.get('trading_day')} "
             f"start equity {_money(data.get('start_equity'))}",
-            palette.muted,
+            "muted",
         )
     if kind is EventKind.ENGINE_STARTED:
-        return f"ENGINE STARTED {data.get('version', '')}".rstrip(), palette.muted
+        return f"ENGINE STARTED {data.get('version', '')}".rstrip(), "muted"
     if kind is EventKind.ORDER_ADOPTED:
         wire = data.get("order") or {}
         return (
             f"ADOPTED {wire.get('id')} {wire.get('type')} {_int(wire.get('units')):+,} "
             f"{wire.get('instrument')}: placed outside tmt",
-            palette.warning,
+            "warning",
         )
     if kind is EventKind.POSITION_SYNCED:
         now = sum(_int(t.get("units")) for t in data.get("trades", []))
         return (
             f"SYNCED {data.get('account')} {data.get('instrument')} "
             f"{_int(data.get('was')):+,} -> {now:+,} (the venue's book)",
-            palette.warning,
+            "warning",
         )
     if kind is EventKind.ACCOUNT_SYNCED:
         return (
             f"BALANCE {data.get('account')} {_money(data.get('was'))} -> "
             f"{_money(data.get('balance'))} ({str(data.get('reason', '')).lower()})",
-            palette.muted,
+            "muted",
         )
     if kind is EventKind.VENUE_RECONCILED:
         found = data.get("differences") or []
         detail = f": {'; '.join(found)}" if found else ": in step"
-        style = palette.warning if found else palette.muted
-        return f"RECONCILED with {data.get('venue')}{detail}", style
-    return f"{kind.value} {data}", palette.muted
+        return f"RECONCILED with {data.get('venue')}{detail}", "warning" if found else "muted"
+    return f"{kind.value} {data}", "muted"
 
 
 def _money(value: Any) -> str:

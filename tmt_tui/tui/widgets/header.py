@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, TradingState
 from tmt_tui.tui.formatting import NEW_YORK, clock, compact_money, money, signed_money
-from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
+from tmt_tui.tui.messages import BannerMounted
+from tmt_tui.tui.state import CONNECTING, TradingFlags
+from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
 #: Below this width the header drops the balance and shortens numbers.
 WIDE_HEADER = 110
@@ -21,8 +25,9 @@ WIDE_HEADER = 110
 class TradingBanner(Static):
     """A full-width line saying HALTED (or REDUCING) and why; hidden while trading is ACTIVE.
 
-    Every screen composes one, and the app's `-halted` / `-reducing` classes show it, so the
-    state is in view whatever dialog is open.
+    Every screen composes one. The app's `-halted` / `-reducing` classes show it (see
+    `tmt.tcss`), and the app fills in the text: a new banner asks for it with `BannerMounted`,
+    so the state is in view whatever dialog is open.
     """
 
     DEFAULT_CSS = """
@@ -37,16 +42,44 @@ class TradingBanner(Static):
     """
 
     def on_mount(self) -> None:
-        style_screen = getattr(self.app, "style_screen", None)
-        if style_screen is not None:
-            style_screen(self.screen)
+        self.post_message(BannerMounted(self))
+
+    def show(self, flags: TradingFlags) -> None:
+        """Say what `flags` say (the CSS decides whether the line is displayed)."""
+        self.update(flags.banner)
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderState:
+    """What the header shows: the engine's accounts and totals, counts, and the stream status."""
+
+    accounts: tuple[AccountState, ...] = ()
+    trading_state: TradingState | None = None
+    positions: int = 0
+    working: int = 0
+    status: str = CONNECTING
+    totals: PortfolioTotals | None = None
+
+
+_TRADING_NAMES = ("profit", "loss", "halted", "reducing", "muted", "warning")
 
 
 class AccountHeader(Widget):
     """One line per account (equity, balance, margin, day P&L, state) under a status line.
 
     Every number is the engine's (from `AccountState` and `PortfolioTotals`, which the engine
-    converts into the reporting currency); the header only formats them.
+    converts into the reporting currency); the header only formats them. It repaints itself
+    once a second for the clocks.
+    """
+
+    COMPONENT_CLASSES = {f"account-header--{name}" for name in _TRADING_NAMES}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `account-header--profit` / `--loss` | P&L above / below zero; ACTIVE. |
+    | `account-header--halted` / `--reducing` | The trading state when not ACTIVE. |
+    | `account-header--muted` | Counts, and the stream status while live. |
+    | `account-header--warning` | The stream status when not live; accounts left out of totals. |
     """
 
     DEFAULT_CSS = """
@@ -55,89 +88,69 @@ class AccountHeader(Widget):
         background: $panel;
         padding: 0 1;
     }
-    """
+    """ + trading_css("AccountHeader", "account-header", _TRADING_NAMES)
+
+    state: reactive[HeaderState] = reactive(HeaderState, init=False)
+    """The accounts, counts and status on show; the engine's latest, set by the frame timer."""
 
     def __init__(self, clock_fn: Callable[[], float] = time.time, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock_fn
-        self._accounts: tuple[AccountState, ...] = ()
-        self._positions = 0
-        self._working = 0
-        self._status = "connecting…"
-        self._totals: PortfolioTotals | None = None
-        self._palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+        self._style = ComponentStyles(self, "account-header")
 
-    def show(
-        self,
-        accounts: Sequence[AccountState],
-        *,
-        positions: int,
-        working: int,
-        status: str,
-        totals: PortfolioTotals | None = None,
-    ) -> None:
-        """Show these accounts and counts (the engine's latest), and the stream status."""
-        resized = len(accounts) != len(self._accounts)
-        self._totals = totals
-        self._accounts = tuple(accounts)
-        self._positions = positions
-        self._working = working
-        self._status = status
-        self.refresh(layout=resized)
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh, name="header-clock")
 
-    def set_palette(self, palette: Palette) -> None:
-        self._palette = palette
-        self.refresh()
+    def watch_state(self, old: HeaderState, new: HeaderState) -> None:
+        if len(old.accounts) != len(new.accounts):
+            self.refresh(layout=True)
 
-    def tick(self) -> None:
-        """Repaint for the clock."""
-        self.refresh()
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style.clear()
 
     def render(self) -> RenderableType:
         wide = self.size.width >= WIDE_HEADER
         lines = [self._status_line(wide)]
-        lines += [self._account_line(account, wide) for account in self._accounts]
+        lines += [self._account_line(account, wide) for account in self.state.accounts]
         return Group(*lines)
 
+    def _trading_state(self, state: TradingState | None) -> Text:
+        if state is None:
+            return Text("—", self._style("muted"))
+        name = {TradingState.HALTED: "halted", TradingState.REDUCING: "reducing"}
+        return Text(state.value, self._style(name.get(state, "profit")))
+
     def _status_line(self, wide: bool) -> Text:
-        palette = self._palette
+        style, shown = self._style, self.state
         now = self._clock()
-        states = {a.trading_state for a in self._accounts}
-        if TradingState.HALTED in states:
-            state = Text("HALTED", palette.halted)
-        elif TradingState.REDUCING in states:
-            state = Text("REDUCING", palette.reducing)
-        elif states:
-            state = Text("ACTIVE", palette.profit)
-        else:
-            state = Text("—", palette.muted)
-        line = Text.assemble(("tmt ", "bold"), state, "  ")
+        line = Text.assemble(("tmt ", "bold"), self._trading_state(shown.trading_state), "  ")
         line.no_wrap, line.overflow = True, "ellipsis"
-        totals = self._totals
+        totals = shown.totals
         if wide:
             line.append(f"UTC {clock(now)}  NY {clock(now, NEW_YORK)}")
             if totals is not None:
                 line.append(f"  Total Eq {money(totals.equity)} {totals.currency}  Day ")
-                line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
+                line.append(signed_money(totals.daily_pl), style.signed(totals.daily_pl))
                 if totals.excluded:
-                    line.append(f" (excl. {', '.join(totals.excluded)}: no rate)", palette.warning)
-            line.append(f"  pos {self._positions}  working {self._working}", palette.muted)
+                    excluded = f" (excl. {', '.join(totals.excluded)}: no rate)"
+                    line.append(excluded, style("warning"))
+            line.append(f"  pos {shown.positions}  working {shown.working}", style("muted"))
         else:
             line.append(f"{clock(now)} UTC")
             if totals is not None:
                 line.append(f"  Tot {compact_money(totals.equity)} {totals.currency} Day ")
-                line.append(signed_money(totals.daily_pl), palette.signed(totals.daily_pl))
+                line.append(signed_money(totals.daily_pl), style.signed(totals.daily_pl))
                 if totals.excluded:
-                    line.append(f" excl.{len(totals.excluded)}", palette.warning)
-            line.append(f"  pos {self._positions} wrk {self._working}", palette.muted)
-        if wide or self._status != "live":
-            line.append(
-                f"  {self._status}", palette.muted if self._status == "live" else palette.warning
-            )
+                    line.append(f" excl.{len(totals.excluded)}", style("warning"))
+            line.append(f"  pos {shown.positions} wrk {shown.working}", style("muted"))
+        if wide or shown.status != "live":
+            live = shown.status == "live"
+            line.append(f"  {shown.status}", style("muted" if live else "warning"))
         return line
 
     def _account_line(self, account: AccountState, wide: bool) -> Text:
-        palette = self._palette
+        style = self._style
         day_pl = account.daily_pl
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{account.id:<8}", "bold")
@@ -145,22 +158,20 @@ class AccountHeader(Widget):
             line.append(f" Eq {money(account.equity)} {account.currency}")
             line.append(f"  Bal {money(account.balance)}")
             line.append("  uPL ")
-            line.append(signed_money(account.unrealized_pl), palette.signed(account.unrealized_pl))
+            line.append(signed_money(account.unrealized_pl), style.signed(account.unrealized_pl))
             line.append(f"  Margin {money(account.margin_used)}/{money(account.margin_available)}")
             line.append(f"  Lev {account.leverage:.2f}x")
             line.append("  Day P&L ")
-            line.append(signed_money(day_pl), palette.signed(day_pl))
-            line.append(f"  orders {account.working_orders}", palette.muted)
+            line.append(signed_money(day_pl), style.signed(day_pl))
+            line.append(f"  orders {account.working_orders}", style("muted"))
         else:
             line.append(f" Eq {money(account.equity)} {account.currency}")
             line.append(
                 f" M {compact_money(account.margin_used)}/{compact_money(account.margin_available)}"
             )
             line.append(" Day ")
-            line.append(signed_money(day_pl), palette.signed(day_pl))
+            line.append(signed_money(day_pl), style.signed(day_pl))
         if account.trading_state is not TradingState.ACTIVE:
-            style = (
-                palette.halted if account.trading_state is TradingState.HALTED else palette.reducing
-            )
-            line.append(f" {account.trading_state.value}", style)
+            line.append(" ")
+            line.append_text(self._trading_state(account.trading_state))
         return line

@@ -14,13 +14,14 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Region
+from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
 from tmt_tui.tui.formatting import pips, price
 from tmt_tui.tui.messages import InstrumentSelected
 from tmt_tui.tui.state import QuoteRow
-from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
+from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
 #: How long a changed bid/ask cell stays highlighted.
 FLASH_SECONDS = 0.35
@@ -39,6 +40,13 @@ class QuoteBoard(Widget, can_focus=True):
         "quote-board--header",
         "quote-board--cursor",
         "quote-board--cursor-blurred",
+        "quote-board--bid",
+        "quote-board--ask",
+        "quote-board--bid-flash",
+        "quote-board--ask-flash",
+        "quote-board--profit",
+        "quote-board--loss",
+        "quote-board--muted",
     }
     """
     | Class | Description |
@@ -46,6 +54,10 @@ class QuoteBoard(Widget, can_focus=True):
     | `quote-board--header` | The column titles. |
     | `quote-board--cursor` | The selected row while the board has focus. |
     | `quote-board--cursor-blurred` | The selected row while focus is elsewhere. |
+    | `quote-board--bid` / `--ask` | Bid and ask prices (`$bid`, `$ask`). |
+    | `quote-board--bid-flash` / `--ask-flash` | A bid or ask that just changed. |
+    | `quote-board--profit` / `--loss` | Change since first seen, and the arrow of the last move. |
+    | `quote-board--muted` | The dashes of an instrument without a quote yet. |
     """
 
     DEFAULT_CSS = """
@@ -64,7 +76,17 @@ class QuoteBoard(Widget, can_focus=True):
     QuoteBoard > .quote-board--cursor-blurred {
         background: $panel-lighten-2;
     }
-    """
+    QuoteBoard > .quote-board--bid-flash {
+        background: $bid;
+        color: auto 90%;
+        text-style: bold;
+    }
+    QuoteBoard > .quote-board--ask-flash {
+        background: $ask;
+        color: auto 90%;
+        text-style: bold;
+    }
+    """ + trading_css("QuoteBoard", "quote-board", ("bid", "ask", "profit", "loss", "muted"))
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="quotes-up"),
@@ -75,6 +97,9 @@ class QuoteBoard(Widget, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False, id="quotes-last"),
     ]
 
+    cursor: reactive[int] = reactive(0, repaint=False, init=False)
+    """The row under the cursor: the instrument `b` and `s` trade."""
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._rows: list[QuoteRow] = []
@@ -83,8 +108,7 @@ class QuoteBoard(Widget, can_focus=True):
         self._header: Strip | None = None
         self._flash_until: dict[int, float] = {}
         self._top = 0
-        self._cursor = 0
-        self._palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+        self._style = ComponentStyles(self, "quote-board")
         self.rows_rendered = 0  # rows painted since mount: lets tests see the cache work
 
     # -- data in ---------------------------------------------------------------------------
@@ -94,19 +118,15 @@ class QuoteBoard(Widget, can_focus=True):
         """The instrument under the cursor, or None while the board is empty."""
         if not self._rows:
             return None
-        return self._rows[self._cursor].instrument.name
-
-    @property
-    def cursor(self) -> int:
-        return self._cursor
+        return self._rows[self.cursor].instrument.name
 
     def set_rows(self, rows: Sequence[QuoteRow]) -> None:
         """Show these rows (after a snapshot); the cursor stays on its instrument when it can."""
         selected = self.selected
         self._rows = list(rows)
         self._index = {row.instrument.name: i for i, row in enumerate(self._rows)}
-        self._cursor = self._index.get(selected or "", min(self._cursor, len(self._rows) - 1))
-        self._cursor = max(self._cursor, 0)
+        cursor = self._index.get(selected or "", min(self.cursor, len(self._rows) - 1))
+        self.set_reactive(QuoteBoard.cursor, max(cursor, 0))
         self._flash_until.clear()
         self._invalidate_all()
         self._scroll_to_cursor()
@@ -127,40 +147,41 @@ class QuoteBoard(Widget, can_focus=True):
             del self._flash_until[index]
         self._invalidate_rows(done)
 
-    def set_palette(self, palette: Palette) -> None:
-        """New theme colours: every row renders again."""
-        self._palette = palette
+    def notify_style_update(self) -> None:
+        """New styles (a theme switch, say): every row renders again in the theme's colours."""
+        super().notify_style_update()
+        self._style.clear()
         self._invalidate_all()
 
     # -- cursor ----------------------------------------------------------------------------
 
     def action_cursor(self, delta: int) -> None:
-        self.move_cursor(self._cursor + delta)
+        self.move_cursor(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self.move_cursor(self._cursor + direction * max(self._body_height() - 1, 1))
+        self.move_cursor(self.cursor + direction * max(self._body_height() - 1, 1))
 
     def action_jump(self, where: int) -> None:
         self.move_cursor(len(self._rows) - 1 if where < 0 else where)
 
     def move_cursor(self, index: int) -> None:
         """Put the cursor on row `index` (clamped) and keep it in view."""
-        if not self._rows:
-            return
-        index = max(0, min(index, len(self._rows) - 1))
-        if index == self._cursor:
-            return
-        old, self._cursor = self._cursor, index
-        self._invalidate_row(old)
-        self._invalidate_row(index)
-        self._scroll_to_cursor()
-        self._announce()
+        if self._rows:
+            self.cursor = index
 
     def select(self, instrument: str) -> None:
         """Move the cursor to `instrument` if the board shows it."""
         index = self._index.get(instrument)
         if index is not None:
             self.move_cursor(index)
+
+    def validate_cursor(self, index: int) -> int:
+        return max(0, min(index, len(self._rows) - 1))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._invalidate_rows((old, new))
+        self._scroll_to_cursor()
+        self._announce()
 
     def _announce(self) -> None:
         selected = self.selected
@@ -172,11 +193,11 @@ class QuoteBoard(Widget, can_focus=True):
 
     def _scroll_to_cursor(self) -> None:
         height = self._body_height()
-        top = self._top
-        if self._cursor < top:
-            top = self._cursor
-        elif self._cursor >= top + height:
-            top = self._cursor - height + 1
+        top, cursor = self._top, self.cursor
+        if cursor < top:
+            top = cursor
+        elif cursor >= top + height:
+            top = cursor - height + 1
         top = max(0, min(top, max(len(self._rows) - height, 0)))
         if top != self._top:
             self._top = top
@@ -209,20 +230,20 @@ class QuoteBoard(Widget, can_focus=True):
         self._scroll_to_cursor()
 
     def on_focus(self) -> None:
-        self._invalidate_row(self._cursor)
+        self._invalidate_row(self.cursor)
 
     def on_blur(self) -> None:
-        self._invalidate_row(self._cursor)
+        self._invalidate_row(self.cursor)
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
             self.move_cursor(self._top + event.y - 1)
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        self.move_cursor(self._cursor + 1)
+        self.move_cursor(self.cursor + 1)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        self.move_cursor(self._cursor - 1)
+        self.move_cursor(self.cursor - 1)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -251,11 +272,11 @@ class QuoteBoard(Widget, can_focus=True):
     def _render_row(self, index: int, width: int) -> Strip:
         self.rows_rendered += 1
         row = self._rows[index]
-        palette = self._palette
+        style = self._style
         instrument = row.instrument
         quote = row.quote
         flashing = index in self._flash_until
-        if index == self._cursor:
+        if index == self.cursor:
             cursor_class = (
                 "quote-board--cursor" if self.has_focus else "quote-board--cursor-blurred"
             )
@@ -264,11 +285,11 @@ class QuoteBoard(Widget, can_focus=True):
             base = Style()
         segments = [Segment(f"{instrument.name:<{_NAME_W}}", base)]
         if quote is None:
-            segments.append(Segment(f"{'—':>{_PRICE_W}}{'—':>{_PRICE_W}}", base + palette.muted))
+            segments.append(Segment(f"{'—':>{_PRICE_W}}{'—':>{_PRICE_W}}", base + style("muted")))
             return Strip(segments).adjust_cell_length(width, base)
         precision = instrument.display_precision
-        bid_style = palette.bid_flash if flashing and row.bid_move else palette.bid
-        ask_style = palette.ask_flash if flashing and row.ask_move else palette.ask
+        bid_style = style("bid-flash" if flashing and row.bid_move else "bid")
+        ask_style = style("ask-flash" if flashing and row.ask_move else "ask")
         spread = pips(quote.spread, instrument.pip_location)
         segments += [
             Segment(f"{price(quote.bid, precision):>{_PRICE_W}}", base + bid_style),
@@ -277,10 +298,9 @@ class QuoteBoard(Widget, can_focus=True):
         ]
         if self._show_change(width):
             change = pips(quote.mid - (row.first_mid or quote.mid), instrument.pip_location)
-            change_style = palette.signed(change)
-            segments.append(Segment(f"{change:>+{_CHANGE_W + 1}.1f}", base + change_style))
+            segments.append(Segment(f"{change:>+{_CHANGE_W + 1}.1f}", base + style.signed(change)))
         if row.direction > 0:
-            segments.append(Segment(" ▲", base + palette.profit))
+            segments.append(Segment(" ▲", base + style("profit")))
         elif row.direction < 0:
-            segments.append(Segment(" ▼", base + palette.loss))
+            segments.append(Segment(" ▼", base + style("loss")))
         return Strip(segments).adjust_cell_length(width, base)

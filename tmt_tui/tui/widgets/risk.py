@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from tmt_tui.domain.positions import AccountState, TradingState
 from tmt_tui.tui.formatting import money, percent
-from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
+from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
 #: Share of a limit at which a gauge turns to the warning colour, and to the loss colour.
 WARN_AT, ALARM_AT = 0.5, 0.8
 #: Cells in a gauge line besides the bar and the figures: label column and percentage.
 _FIXED = 9 + 8
+_TRADING_NAMES = ("profit", "loss", "warning", "halted", "reducing", "muted")
 
 
 class RiskGauges(Widget, can_focus=True):
@@ -27,48 +29,68 @@ class RiskGauges(Widget, can_focus=True):
     80 columns, and the numbers beside them matter more than an animation.
     """
 
+    COMPONENT_CLASSES = {f"risk-gauges--{name}" for name in _TRADING_NAMES}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `risk-gauges--profit` | A gauge below half its limit; an ACTIVE account. |
+    | `risk-gauges--warning` | A gauge at half its limit or more; the active alerts. |
+    | `risk-gauges--loss` | A gauge at 80% of its limit or more; a breached daily loss. |
+    | `risk-gauges--halted` / `--reducing` | An account's trading state when not ACTIVE. |
+    | `risk-gauges--muted` | The empty part of a bar and the figures. |
+    """
+
     DEFAULT_CSS = """
     RiskGauges {
         height: 1fr;
         padding: 0 1;
         overflow-y: auto;
     }
-    """
+    """ + trading_css("RiskGauges", "risk-gauges", _TRADING_NAMES)
+
+    accounts: reactive[tuple[AccountState, ...]] = reactive((), init=False)
+    """The engine's account states, one block of gauges each."""
+    alerts: reactive[tuple[tuple[str, str], ...]] = reactive((), init=False)
+    """The engine's active alerts (key, message), listed under the gauges."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._accounts: tuple[AccountState, ...] = ()
-        self._alerts: tuple[tuple[str, str], ...] = ()
-        self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+        self._style = ComponentStyles(self, "risk-gauges")
 
-    def show(self, accounts: Sequence[AccountState], alerts: dict[str, str] | None = None) -> None:
+    def show(self, accounts: Sequence[AccountState], alerts: Mapping[str, str]) -> None:
         """The engine's account states and its active alerts (key -> message)."""
-        shown = tuple(sorted((alerts or {}).items()))
-        resized = len(accounts) != len(self._accounts) or len(shown) != len(self._alerts)
-        self._accounts = tuple(accounts)
-        self._alerts = shown
-        self.refresh(layout=resized)
+        self.accounts = tuple(accounts)
+        self.alerts = tuple(sorted(alerts.items()))
 
-    def set_palette(self, palette: Palette) -> None:
-        self.palette = palette
-        self.refresh()
+    def watch_accounts(self, old: tuple[AccountState, ...], new: tuple[AccountState, ...]) -> None:
+        if len(old) != len(new):
+            self.refresh(layout=True)
+
+    def watch_alerts(
+        self, old: tuple[tuple[str, str], ...], new: tuple[tuple[str, str], ...]
+    ) -> None:
+        if len(old) != len(new):
+            self.refresh(layout=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style.clear()
 
     def render(self) -> RenderableType:
-        if not self._accounts:
-            return Text("no accounts yet", self.palette.muted)
+        style = self._style
+        if not self.accounts:
+            return Text("no accounts yet", style("muted"))
         width = max(self.content_size.width - 1, 30)
-        per_account = [(account, self._gauges(account)) for account in self._accounts]
+        per_account = [(account, self._gauges(account)) for account in self.accounts]
         widest = max(len(figures) for _, gauges in per_account for _, _, figures in gauges)
         bar_width = max(width - _FIXED - widest, 5)
         lines: list[Text] = []
         for account, gauges in per_account:
             lines.append(self._title(account))
             lines += [self._gauge(*gauge, bar_width) for gauge in gauges]
-        if self._alerts:
-            lines.append(Text(f"ALERTS ({len(self._alerts)})", self.palette.warning))
-            lines += [
-                Text(f" {key}: {message}", self.palette.warning) for key, message in self._alerts
-            ]
+        if self.alerts:
+            lines.append(Text(f"ALERTS ({len(self.alerts)})", style("warning")))
+            lines += [Text(f" {key}: {message}", style("warning")) for key, message in self.alerts]
         return Group(*lines)
 
     @staticmethod
@@ -95,13 +117,12 @@ class RiskGauges(Widget, can_focus=True):
 
     def _title(self, account: AccountState) -> Text:
         state = account.trading_state
-        style = {
-            TradingState.HALTED: self.palette.halted,
-            TradingState.REDUCING: self.palette.reducing,
-        }.get(state, self.palette.profit)
-        title = Text.assemble((f"{account.id} ", "bold"), (state.value, style))
+        name = {TradingState.HALTED: "halted", TradingState.REDUCING: "reducing"}.get(
+            state, "profit"
+        )
+        title = Text.assemble((f"{account.id} ", "bold"), (state.value, self._style(name)))
         if account.daily_loss_breached:
-            title.append("  daily loss breached", self.palette.loss)
+            title.append("  daily loss breached", self._style("loss"))
         return title
 
     def _gauge(self, label: str, fraction: float, figures: str, bar_width: int) -> Text:
@@ -111,16 +132,16 @@ class RiskGauges(Widget, can_focus=True):
         return Text.assemble(
             f" {label:<7} ",
             ("█" * filled, style),
-            ("░" * (bar_width - filled), self.palette.muted),
+            ("░" * (bar_width - filled), self._style("muted")),
             (f" {fraction * 100:5.1f}% ", style),
-            (figures, self.palette.muted),
+            (figures, self._style("muted")),
             no_wrap=True,
             overflow="crop",
         )
 
     def _level(self, fraction: float) -> Style:
         if fraction >= ALARM_AT:
-            return self.palette.loss
+            return self._style("loss")
         if fraction >= WARN_AT:
-            return self.palette.warning
-        return self.palette.profit
+            return self._style("warning")
+        return self._style("profit")

@@ -1,7 +1,9 @@
 """Positions and orders as DataTables, updated by key and by diff a few times a second.
 
 Both are low-churn next to quotes, so a `DataTable` is fine here, provided updates come
-inside `batch_update()`, touch only cells that changed, and never re-measure widths.
+inside `batch_update()`, touch only cells that changed, and never re-measure widths. Each table
+holds what it shows in a reactive and builds its cells from it, so a theme switch can colour
+every cell again without waiting for the engine.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import contextlib
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
+from textual.reactive import var
+from textual.theme import Theme
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -17,9 +21,13 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import Position
 from tmt_tui.tui.formatting import money, price, signed_money, units
-from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, Palette
+from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
 Cells = tuple[Text, ...]
+#: An item on show with its instrument's display precision (None when the instrument is unknown).
+Shown = tuple[tuple[Position, int | None], ...]
+OrdersShown = tuple[tuple[Order, int | None], ...]
+_TRADING_NAMES = ("bid", "ask", "profit", "loss", "muted")
 
 _TYPE_SHORT = {
     OrderType.MARKET: "MKT",
@@ -35,14 +43,24 @@ class KeyedTable(DataTable[Text]):
     """A DataTable kept equal to a list of keyed rows by adding, updating and removing only diffs.
 
     When only cell values change, just those cells are updated; when the order of keys changes
-    the rows are rebuilt, keeping the cursor on the same key.
+    the rows are rebuilt, keeping the cursor on the same key. Subclasses build the rows from
+    what they hold in `build_rows()` and call `sync()` when that changes.
+    """
+
+    COMPONENT_CLASSES = {f"keyed-table--{name}" for name in _TRADING_NAMES}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `keyed-table--bid` / `--ask` | A buy / a sell. |
+    | `keyed-table--profit` / `--loss` | Signed amounts; a fill / a rejection. |
+    | `keyed-table--muted` | Orders that are done. |
     """
 
     DEFAULT_CSS = """
     KeyedTable {
         height: 1fr;
     }
-    """
+    """ + trading_css("KeyedTable", "keyed-table", _TRADING_NAMES)
 
     COLUMNS: tuple[tuple[str, str, int], ...] = ()  # (key, label, width)
 
@@ -50,11 +68,26 @@ class KeyedTable(DataTable[Text]):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self._shown: dict[str, Cells] = {}
         self._order: list[str] = []
-        self.palette = Palette.from_variables(TRADING_VARIABLE_DEFAULTS)
+        self._style = ComponentStyles(self, "keyed-table")
 
     def on_mount(self) -> None:
         for key, label, width in self.COLUMNS:
             self.add_column(label, key=key, width=width)
+        self.app.theme_changed_signal.subscribe(self, self._recolour)
+
+    def build_rows(self) -> list[tuple[str, Cells]]:
+        """(key, cells) for every row, in order, from what the table holds."""
+        return []
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style.clear()
+
+    def _recolour(self, theme: Theme) -> None:
+        """A new theme: every cell is built again in its colours."""
+        self._style.clear()
+        self._shown = {key: () for key in self._shown}
+        self.sync()
 
     @property
     def selected_key(self) -> str | None:
@@ -64,13 +97,9 @@ class KeyedTable(DataTable[Text]):
         row = min(max(self.cursor_row, 0), len(self._order) - 1)
         return self._order[row]
 
-    def set_palette(self, palette: Palette) -> None:
-        """New theme colours: the next sync repaints every cell."""
-        self.palette = palette
-        self._shown = {key: () for key in self._shown}
-
-    def sync(self, rows: Sequence[tuple[str, Cells]]) -> None:
-        """Make the table show `rows` (key, cells) in this order, by the smallest change."""
+    def sync(self) -> None:
+        """Make the table show `build_rows()` in their order, by the smallest change."""
+        rows = self.build_rows()
         keys = [key for key, _ in rows]
         if keys != self._order:
             self._rebuild(rows)
@@ -114,6 +143,9 @@ class KeyedTable(DataTable[Text]):
 class PositionsTable(KeyedTable):
     """Open positions per account and instrument, with the engine's P&L and margin."""
 
+    positions: var[Shown] = var((), init=False)
+    """The engine's open positions in key order, each with its display precision."""
+
     COLUMNS = (
         ("account", "Account", 7),
         ("instrument", "Pair", 7),
@@ -127,28 +159,29 @@ class PositionsTable(KeyedTable):
     def show(
         self, positions: Mapping[str, Position], instruments: Mapping[str, Instrument]
     ) -> None:
-        palette = self.palette
+        """The engine's open positions (by key) and the instruments that say their precision."""
+        self.positions = tuple(
+            (pos, _precision(instruments, pos.instrument)) for _, pos in sorted(positions.items())
+        )
+
+    def watch_positions(self) -> None:
+        self.sync()
+
+    def build_rows(self) -> list[tuple[str, Cells]]:
+        signed = self._style.signed
         rows: list[tuple[str, Cells]] = []
-        for key, pos in sorted(positions.items()):
-            instrument = instruments.get(pos.instrument)
-            precision = instrument.display_precision if instrument else None
+        for pos, precision in self.positions:
             cells = (
                 Text(pos.account),
                 Text(pos.instrument),
-                Text(units(pos.units), palette.signed(pos.units), justify="right"),
+                Text(units(pos.units), signed(pos.units), justify="right"),
                 Text(price(pos.avg_price, precision), justify="right"),
-                Text(
-                    signed_money(pos.unrealized_pl),
-                    palette.signed(pos.unrealized_pl),
-                    justify="right",
-                ),
-                Text(
-                    signed_money(pos.realized_pl), palette.signed(pos.realized_pl), justify="right"
-                ),
+                Text(signed_money(pos.unrealized_pl), signed(pos.unrealized_pl), justify="right"),
+                Text(signed_money(pos.realized_pl), signed(pos.realized_pl), justify="right"),
                 Text(money(pos.margin_used), justify="right"),
             )
-            rows.append((key, cells))
-        self.sync(rows)
+            rows.append((pos.key, cells))
+        return rows
 
 
 class OrdersTable(KeyedTable):
@@ -156,6 +189,9 @@ class OrdersTable(KeyedTable):
 
     Status sits before TP/SL so it is on screen at 80 columns without scrolling sideways.
     """
+
+    orders: var[OrdersShown] = var((), init=False)
+    """The orders on show, in the engine model's display order, each with its precision."""
 
     COLUMNS = (
         ("id", "Id", 6),
@@ -172,36 +208,42 @@ class OrdersTable(KeyedTable):
     )
 
     def show(self, orders: Sequence[Order], instruments: Mapping[str, Instrument]) -> None:
-        palette = self.palette
+        """These orders in this order, and the instruments that say their precision."""
+        self.orders = tuple((order, _precision(instruments, order.instrument)) for order in orders)
+
+    def watch_orders(self) -> None:
+        self.sync()
+
+    def build_rows(self) -> list[tuple[str, Cells]]:
+        style = self._style
         rows: list[tuple[str, Cells]] = []
-        for order in orders:
-            instrument = instruments.get(order.instrument)
-            precision = instrument.display_precision if instrument else None
+        for order, precision in self.orders:
             live = not order.status.is_terminal
-            dim = palette.muted if not live else None
+            dim = style("muted") if not live else None
             status_style = {
-                OrderStatus.REJECTED: palette.loss,
-                OrderStatus.FILLED: palette.profit,
+                OrderStatus.REJECTED: style("loss"),
+                OrderStatus.FILLED: style("profit"),
             }.get(order.status, dim)
             cells = (
                 Text(order.id, dim or ""),
                 Text(order.account, dim or ""),
                 Text(order.instrument, dim or ""),
-                Text(order.side, palette.bid if order.units > 0 else palette.ask),
+                Text(order.side, style("bid" if order.units > 0 else "ask")),
                 Text(units(order.units, signed=False), dim or "", justify="right"),
                 Text(_TYPE_SHORT.get(order.type, order.type.value), dim or ""),
                 Text(price(order.price, precision), dim or "", justify="right"),
                 Text(_status_label(order.status), status_style or ""),
                 Text(price(order.take_profit, precision), dim or "", justify="right"),
                 Text(price(order.stop_loss, precision), dim or "", justify="right"),
-                Text(order.reason, palette.loss if order.status is OrderStatus.REJECTED else ""),
+                Text(order.reason, style("loss") if order.status is OrderStatus.REJECTED else ""),
             )
             rows.append((order.id, cells))
-        self.sync(rows)
+        return rows
 
-    def selected_order(self, orders: Mapping[str, Order]) -> Order | None:
-        key = self.selected_key
-        return orders.get(key) if key else None
+
+def _precision(instruments: Mapping[str, Instrument], name: str) -> int | None:
+    instrument = instruments.get(name)
+    return instrument.display_precision if instrument else None
 
 
 def _changed_columns(old: Cells, new: Cells) -> list[int]:

@@ -1,0 +1,192 @@
+"""The panes of the main screen, registered in one place: what each is, its key, where it goes.
+
+A `PaneSpec` names a pane's id, title and key (`1`-`5` today), the widget that is it, how the
+frame timer feeds it from the view model, its cell in the wide grid and its place in the 80x24
+layout. The main screen composes, titles, lays out and feeds panes from `PANES` alone, and the
+action registry binds each pane's key from it, so a new pane is one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from textual.widget import Widget
+
+from tmt_tui.tui.state import Dirty, ViewModel
+from tmt_tui.tui.widgets.event_log import EventLog
+from tmt_tui.tui.widgets.quote_board import QuoteBoard
+from tmt_tui.tui.widgets.risk import RiskGauges
+from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
+
+#: Below either of these the layout is compact (80x24 and up): one top pane over one tab.
+WIDE_MIN_WIDTH, WIDE_MIN_HEIGHT = 120, 36
+#: Column widths and row heights of the wide grid (a pane's `Cell` spans some of them).
+WIDE_COLUMNS = ("50", "1fr", "1fr")
+WIDE_ROWS = ("1fr", "1fr", "14")
+
+W = TypeVar("W", bound=Widget)
+W_co = TypeVar("W_co", bound=Widget, covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One tick of the frame timer: the model, what changed since the last tick, and when.
+
+    `slow` frames (a few a second) also refresh the panes that are costly to repaint.
+    """
+
+    model: ViewModel
+    dirty: Dirty
+    now: float
+    slow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Where a pane sits in the wide grid: top-left row and column, and how far it spans.
+
+    Textual places grid children in order, row by row, so the screen composes panes sorted by
+    (row, column); the cells must tile the grid without holes.
+    """
+
+    row: int
+    column: int
+    row_span: int = 1
+    column_span: int = 1
+
+
+class PaneFactory(Protocol[W_co]):
+    """A pane widget's constructor: the screen gives it its id and classes."""
+
+    def __call__(self, *, id: str | None = None, classes: str | None = None) -> W_co: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaneSpec(Generic[W]):
+    """One pane: id (also its CSS id), title, key, what it is and where it goes.
+
+    `compact` is its place at 80x24: `top` is always shown in the upper half, `tab` panes take
+    turns in the lower half (tab, shift+tab or the key brings one forward).
+    """
+
+    id: str
+    title: str
+    key: str
+    tooltip: str
+    factory: PaneFactory[W]
+    feed: Callable[[W, Frame], None]
+    wide: Cell
+    compact: Literal["top", "tab"] = "tab"
+
+    @property
+    def label(self) -> str:
+        """The border title: the key, then the name."""
+        return f"{self.key} {self.title}"
+
+    def build(self) -> tuple[W, Callable[[Frame], None]]:
+        """The pane's widget, and what hands it each frame."""
+        widget = self.factory(id=self.id, classes=f"pane {self.compact}")
+        return widget, partial(self.feed, widget)
+
+
+def _feed_quotes(board: QuoteBoard, frame: Frame) -> None:
+    model, dirty = frame.model, frame.dirty
+    if dirty.reset:
+        board.set_rows(list(model.quotes.values()))
+    elif dirty.quotes:
+        board.rows_changed(dirty.quotes, frame.now)
+    board.expire_flashes(frame.now)
+
+
+def _feed_positions(table: PositionsTable, frame: Frame) -> None:
+    if frame.slow:
+        table.show(frame.model.positions, frame.model.instruments)
+
+
+def _feed_orders(table: OrdersTable, frame: Frame) -> None:
+    if frame.slow:
+        table.show(frame.model.orders_for_display(), frame.model.instruments)
+
+
+def _feed_log(log: EventLog, frame: Frame) -> None:
+    if frame.dirty.events:
+        log.add_events(frame.dirty.events, frame.model.orders.get)
+
+
+def _feed_risk(gauges: RiskGauges, frame: Frame) -> None:
+    if frame.slow:
+        gauges.show(list(frame.model.accounts.values()), frame.model.alerts)
+
+
+#: Every pane, in key and tab order.
+PANES: tuple[PaneSpec[Any], ...] = (
+    PaneSpec(
+        "quotes",
+        "Quotes",
+        "1",
+        "Focus the quote board.",
+        QuoteBoard,
+        _feed_quotes,
+        wide=Cell(0, 0, row_span=2),
+        compact="top",
+    ),
+    PaneSpec(
+        "positions",
+        "Positions",
+        "2",
+        "Focus the positions table.",
+        PositionsTable,
+        _feed_positions,
+        wide=Cell(0, 1, column_span=2),
+    ),
+    PaneSpec(
+        "orders",
+        "Orders",
+        "3",
+        "Focus the orders table.",
+        OrdersTable,
+        _feed_orders,
+        wide=Cell(1, 1, column_span=2),
+    ),
+    PaneSpec("log", "Log", "4", "Focus the event log.", EventLog, _feed_log, wide=Cell(2, 1, 1, 2)),
+    PaneSpec(
+        "risk", "Risk", "5", "Focus the risk gauges.", RiskGauges, _feed_risk, wide=Cell(2, 0)
+    ),
+)
+
+BY_PANE_ID: dict[str, PaneSpec[Any]] = {pane.id: pane for pane in PANES}
+
+
+def in_grid_order(panes: tuple[PaneSpec[Any], ...] = PANES) -> Iterator[PaneSpec[Any]]:
+    """The panes in the order Textual's grid must receive them to put each in its cell."""
+    return iter(sorted(panes, key=lambda pane: (pane.wide.row, pane.wide.column)))
+
+
+def tab_titles(panes: tuple[PaneSpec[Any], ...] = PANES) -> list[str]:
+    """The labels of the panes that take turns below the top pane at 80x24."""
+    return [pane.label for pane in panes if pane.compact == "tab"]
+
+
+def layout_css(screen: str, panes: tuple[PaneSpec[Any], ...] = PANES) -> str:
+    """The screen's grid for both layouts, from the registry.
+
+    Wide: every pane in its cell. Compact (the screen has `-compact`): one column, the `top`
+    pane over whichever `tab` pane has `-active`; the others are not displayed.
+    """
+    rules = [
+        f"#panes {{ layout: grid; height: 1fr; grid-size: {len(WIDE_COLUMNS)} {len(WIDE_ROWS)}; "
+        f"grid-columns: {' '.join(WIDE_COLUMNS)}; grid-rows: {' '.join(WIDE_ROWS)}; }}",
+        f"{screen}.-compact #panes {{ grid-size: 1 2; grid-columns: 1fr; grid-rows: 1fr 1fr; }}",
+        f"{screen}.-compact .tab {{ display: none; }}",
+        f"{screen}.-compact .tab.-active {{ display: block; }}",
+    ]
+    for pane in panes:
+        cell = pane.wide
+        rules.append(
+            f"#{pane.id} {{ row-span: {cell.row_span}; column-span: {cell.column_span}; }}"
+        )
+        rules.append(f"{screen}.-compact #{pane.id} {{ row-span: 1; column-span: 1; }}")
+    return "\n".join(rules) + "\n"
