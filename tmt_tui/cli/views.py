@@ -1,0 +1,150 @@
+"""The one-shot commands that look: status, positions, orders, quote, events."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tmt_tui.cli.answers import (
+    CHECK_FAILED,
+    STALE_AFTER_S,
+    Exit,
+    emit,
+    refused,
+    snapshot,
+)
+from tmt_tui.domain.client import Snapshot, StreamItem
+from tmt_tui.domain.codec import to_wire
+from tmt_tui.domain.events import Event
+from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.positions import TradingState
+
+
+async def status(args: argparse.Namespace, client: Any) -> None:
+    snap = await snapshot(client)
+    now = time.time()
+    newest = max((q.ts for q in snap.quotes), default=0.0)
+    age = now - newest if newest else float("inf")
+    halted = [a.id for a in snap.accounts if a.trading_state is TradingState.HALTED]
+    stale = age > STALE_AFTER_S
+    why = ", ".join(
+        ([f"HALTED: {', '.join(halted)}"] if halted else [])
+        + ([f"stale feed ({age:.1f}s)"] if stale else [])
+    )
+    failed = bool(args.check and why)
+    payload: dict[str, Any] = {
+        "ok": not failed,
+        "seq": snap.seq,
+        "trading_day": snap.trading_day,
+        "kill_switch_engaged": snap.kill_switch_engaged,
+        "kill_switch_reason": snap.kill_switch_reason,
+        "quote_age_s": None if newest == 0 else round(age, 3),
+        "accounts": [to_wire(a) for a in snap.accounts],
+        "totals": None if snap.totals is None else to_wire(snap.totals),
+        "halted": halted,
+        "stale": stale,
+    }
+    lines = [
+        f"engine seq {snap.seq}  trading day {snap.trading_day}  "
+        f"newest quote {'-' if newest == 0 else f'{age:.1f}s'} ago" + ("  STALE" if stale else "")
+    ]
+    if snap.kill_switch_engaged:
+        lines.append(f"KILL SWITCH ENGAGED: {snap.kill_switch_reason}")
+    for a in snap.accounts:
+        reason = f" ({a.state_reason})" if a.state_reason else ""
+        lines.append(
+            f"{a.id:<10} {a.trading_state.value:<8}{reason}  equity {a.equity:,.2f} {a.currency}  "
+            f"balance {a.balance:,.2f}  margin {a.margin_used:,.2f}  day P&L {a.daily_pl:+,.2f}  "
+            f"working {a.working_orders}"
+        )
+    if snap.totals is not None:
+        t = snap.totals
+        lines.append(
+            f"total      equity {t.equity:,.2f} {t.currency}  day P&L {t.daily_pl:+,.2f}"
+            + (f"  (without {', '.join(t.excluded)}: no rate yet)" if t.excluded else "")
+        )
+    if failed and args.json:  # one object: the status, with why the check failed
+        del payload["ok"]
+        raise refused("CHECK_FAILED", f"check failed: {why}", CHECK_FAILED, **payload)
+    emit(args, payload, "\n".join(lines))
+    if failed:
+        raise Exit(CHECK_FAILED, f"tmt: check failed: {why}")
+
+
+async def positions(args: argparse.Namespace, client: Any) -> None:
+    snap = await snapshot(client)
+    rows = [p for p in snap.positions if p.units]
+    w = max([len("ACCOUNT")] + [len(p.account) for p in rows])
+    lines = [
+        f"{'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>12} {'AVG':>12} {'UPL':>12} {'REAL':>12}"
+        "  TRADES"
+    ]
+    lines += [
+        f"{p.account:<{w}} {p.instrument:<10} {p.units:>+12,} {p.avg_price:>12} "
+        f"{p.unrealized_pl:>12,.2f} {p.realized_pl:>12,.2f}  "
+        + " ".join(f"{t.id}:{t.units:+,}" for t in p.trades)
+        for p in rows
+    ]
+    emit(args, [to_wire(p) for p in rows], "\n".join(lines) if rows else "no open positions")
+
+
+def _order_line(o: Order, w: int) -> str:
+    if o.type is OrderType.TRAILING_STOP_LOSS and o.trailing_stop_distance is not None:
+        price = f"~{o.trailing_stop_distance}"  # a trailing stop: its distance
+    else:
+        price = "" if o.price is None else str(o.price)
+    return (
+        f"{o.id:<14} {o.account:<{w}} {o.instrument:<8} {o.side:<4} {abs(o.units):>10,} "
+        f"{o.type.value:<11} {price:>10} {o.status.value:<16} {o.reason}"
+    ).rstrip()
+
+
+async def orders(args: argparse.Namespace, client: Any) -> None:
+    snap = await snapshot(client)
+    w = max([10] + [len(o.account) for o in snap.orders])
+    lines = [_order_line(o, w) for o in snap.orders]
+    emit(args, [to_wire(o) for o in snap.orders], "\n".join(lines) if lines else "no orders")
+
+
+async def quote(args: argparse.Namespace, client: Any) -> None:
+    name = args.instrument.upper()
+    stream: AsyncIterator[StreamItem] = client.subscribe()
+    try:
+        async for item in stream:
+            quotes = item.quotes
+            if isinstance(item, Snapshot) and name not in {i.name for i in item.instruments}:
+                raise refused("UNKNOWN_INSTRUMENT", f"unknown instrument {name}")
+            for q in quotes:
+                if q.instrument == name:
+                    emit(args, to_wire(q), f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}")
+                    if not args.watch:
+                        return
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    raise ConnectionError("the engine stream ended")
+
+
+def _event_line(e: Event) -> str:
+    stamp = time.strftime("%H:%M:%S", time.localtime(e.ts))
+    detail = " ".join(f"{k}={v}" for k, v in e.data.items() if k not in ("order", "config"))
+    if "order" in e.data:
+        o = e.data["order"]
+        detail = f"{o['id']} {o['account']} {o['type']} {o['instrument']} {o['units']:+} {detail}"
+    return f"{e.seq:>8} {stamp} {e.origin:<6} {e.kind.value:<22} {detail}".rstrip()
+
+
+async def events(args: argparse.Namespace, client: Any) -> None:
+    stream: AsyncIterator[StreamItem] = client.subscribe()
+    try:
+        async for item in stream:
+            for e in item.events:
+                emit(args, to_wire(e), _event_line(e))
+            if not args.follow:
+                return
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+# acting -------------------------------------------------------------------------------------
