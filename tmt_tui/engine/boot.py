@@ -70,7 +70,12 @@ async def boot(
     core.portfolio.revalue()
     if opened.accounts is not None:
         _check_accounts(settings, core)
-    venue.resume(core.state.venue_cursor, core.state.venue_seen, core.portfolio.margin_shortfall)
+    venue.resume(
+        core.state.venue_cursor,
+        core.state.venue_seen,
+        core.portfolio.margin_shortfall,
+        fresh=checkpoint is None and replayed == 0,
+    )
     core.flags.reconciling = venue.reconciles  # until the first reconciliation completes
     return Booted(settings, core, replayed, checkpoint is not None)
 

@@ -269,9 +269,12 @@ class Venue(Protocol):
     @property
     def broker(self) -> Broker: ...
 
-    def resume(self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe) -> None:
-        """Continue after the venue transaction ``cursor`` (skipping ``seen``); the broker may
-        ask ``margin_probe`` whether an account can carry a fill."""
+    def resume(
+        self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe, *, fresh: bool
+    ) -> None:
+        """Continue after the venue transaction ``cursor`` (skipping ``seen``); ``fresh``: the
+        journal is new, so the venue's older history is not ours (start at its present). The
+        broker may ask ``margin_probe`` whether an account can carry a fill."""
         ...
 
     def hold_answers(self, quiet: bool) -> None:

@@ -416,6 +416,29 @@ def test_a_restart_reconciles_what_happened_at_oanda_while_tmt_was_down(
     assert len({f["fill_id"] for f in fills}) == len(fills) == 3  # buy, TP, outside: once each
 
 
+def test_what_a_new_account_did_while_tmt_was_down_after_a_quiet_first_run_is_booked(
+    server: V20ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    # the account's history starts at transaction 0; a first run that journaled no venue
+    # transaction once left cursor 0, and the restart took the journal for a new one and
+    # skipped everything since (a new journal starts at the account's present; an old one never)
+    journal = tmp_path / "journal.db"
+    first = Engine(oanda_settings(server, journal))
+    wait_for(first.reconciled)
+    first.stop()
+
+    server.call(lambda s: s.outside_market_order("USD_JPY", 400))  # while tmt is down
+
+    second = Engine(oanda_settings(server, journal))
+    try:
+        wait_for(second.reconciled)
+        wait_for(lambda: second.position("USD_JPY") == 400)
+    finally:
+        second.stop()
+    fills = journal_events(journal, EventKind.ORDER_FILLED)
+    assert [f["units"] for f in fills] == [400]  # the fill itself, not a position correction
+
+
 def test_reconciled_before_the_first_price_an_order_is_refused_no_quote_then_taken(
     server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:

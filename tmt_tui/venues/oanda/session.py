@@ -95,6 +95,7 @@ class OandaVenue:
         self._feed: OandaFeed | None = None
         self.account: VenueAccount | None = None
         self.stream_connects = 0
+        self._fresh = False  # set by resume(): the journal is new
 
     @property
     def broker(self) -> OandaBroker:
@@ -106,8 +107,15 @@ class OandaVenue:
         assert self._feed is not None, "open the venue first"
         return self._feed
 
-    def resume(self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe) -> None:
-        """Read OANDA's history after the journaled ``cursor``; OANDA checks margin itself."""
+    def resume(
+        self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe, *, fresh: bool
+    ) -> None:
+        """Read OANDA's history after the journaled ``cursor``; OANDA checks margin itself.
+
+        A fresh journal starts at the account's present (its first reconciliation takes the
+        open trades and orders as they are); an old one resumes after its cursor, even 0: a
+        new account's history is all ours."""
+        self._fresh = fresh
         self.mapper.cursor = cursor
         self.mapper.mark_seen(t for t in seen if int(t) > cursor)
 
@@ -208,8 +216,9 @@ class OandaVenue:
         """
         details, last = await self.client.account_details()
         upto = int(last) if last.isdigit() else self.mapper.cursor
-        if self.mapper.cursor == 0:
+        if self._fresh:
             self.mapper.cursor = upto
+            self._fresh = False
         await self.backfill(sink, upto)
         trades = tuple(self.mapper.open_trade(raw) for raw in details["trades"])  # first: a
         # take-profit names only its trade, whose instrument this teaches the mapper

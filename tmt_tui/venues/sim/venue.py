@@ -67,7 +67,9 @@ class SimVenue:
         assert self._broker is not None, "open the venue first"
         return self._broker
 
-    def resume(self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe) -> None:
+    def resume(
+        self, cursor: int, seen: Iterable[str], margin_probe: MarginProbe, *, fresh: bool
+    ) -> None:
         self.broker.probe_margin(margin_probe)  # no venue history: nothing to resume
 
     def hold_answers(self, quiet: bool) -> None:
