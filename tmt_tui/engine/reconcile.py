@@ -16,14 +16,14 @@ from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.positions import Trade
 from tmt_tui.engine.core import EngineCore
-from tmt_tui.venues.base import VenueBook
+from tmt_tui.venues.base import VenueSnapshot
 
 
 def _lot_key(trade: Trade) -> tuple[str, int, Decimal]:
     return trade.id, trade.units, trade.price
 
 
-def reconcile(core: EngineCore, book: VenueBook, venue: str) -> list[str]:
+def reconcile(core: EngineCore, book: VenueSnapshot, venue: str) -> list[str]:
     """Emit the events that bring ``core`` to ``book``; returns the differences, in words."""
     differences: list[str] = []
     account = book.account.id
@@ -87,7 +87,7 @@ def reconcile(core: EngineCore, book: VenueBook, venue: str) -> list[str]:
     return differences
 
 
-def _lots(core: EngineCore, book: VenueBook, venue: str) -> list[str]:
+def _lots(core: EngineCore, book: VenueSnapshot, venue: str) -> list[str]:
     account = book.account.id
     theirs: dict[str, list[Trade]] = {}
     for trade in book.trades:

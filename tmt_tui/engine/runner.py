@@ -184,7 +184,7 @@ class EngineRunner:
             "venue.reconciling", True, f"reconciling with {venue.name}: new orders wait"
         )
         try:
-            book = await venue.book(list(core.orders.open.values()), self._on_venue_event)
+            book = await venue.snapshot(list(core.orders.open.values()), self._on_venue_event)
             self._drain()
             differences = reconcile(core, book, venue.name)
         finally:

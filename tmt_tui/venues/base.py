@@ -146,7 +146,7 @@ class VenueAccount:
 
 
 @dataclass(frozen=True, slots=True)
-class VenueBook:
+class VenueSnapshot:
     """What the venue holds right now: the truth reconciliation compares the engine with."""
 
     account: VenueAccount
@@ -285,7 +285,7 @@ class Venue(Protocol):
         """Apply the venue's own event stream (reconciling on every (re)connect) until closed."""
         ...
 
-    async def book(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueBook:
+    async def snapshot(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueSnapshot:
         """The venue's book now; the events that bring the engine up to it go to ``sink``."""
         ...
 

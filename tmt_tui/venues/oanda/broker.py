@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable, Coroutine, Iterable
 from decimal import Decimal
 from typing import Any
@@ -35,6 +34,7 @@ from tmt_tui.venues.base import (
     VenueRejected,
     VenueSink,
 )
+from tmt_tui.venues.oanda.backoff import ReconnectBackoff
 from tmt_tui.venues.oanda.client import (
     CancelledOnCreate,
     Filled,
@@ -73,11 +73,6 @@ def filled(order_id: str, fill_id: str, fill: Filled, seen: tuple[str, ...] = ()
         closes=fill.closes,
         financing=fill.financing,
     )
-
-
-def jittered(delay: float) -> float:
-    """``delay`` spread over [0.5, 1.5) of itself, so that many clients never retry in step."""
-    return delay * (0.5 + random.random())  # noqa: S311 - spacing, not secrecy
 
 
 class OandaBroker:
@@ -325,23 +320,6 @@ class OandaBroker:
         self._emit(VenueModified(order.id, price, order.units, venue_id, "", seen))
 
 
-class StreamPacer:
-    """Reconnect delays: jittered exponential backoff, reset once a stream delivers."""
-
-    def __init__(self, first: float, most: float) -> None:
-        self.first = first
-        self.most = most
-        self.delay = first
-
-    def reset(self) -> None:
-        self.delay = self.first
-
-    def next(self) -> float:
-        delay = jittered(self.delay)
-        self.delay = min(self.delay * 2, self.most)
-        return delay
-
-
 class OandaFeed:
     """Streams OANDA prices into a sink; reconnects with jittered backoff when a stream drops."""
 
@@ -356,7 +334,7 @@ class OandaFeed:
     ) -> None:
         self._client = client
         self._instruments = tuple(instruments)
-        self._pacer = StreamPacer(reconnect_backoff, max_backoff)
+        self._pacer = ReconnectBackoff(reconnect_backoff, max_backoff)
         self._on_reconnect = on_reconnect
         self._task: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

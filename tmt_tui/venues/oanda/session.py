@@ -27,7 +27,6 @@ from tmt_tui.venues.base import (
     ReconcileHook,
     StatusHook,
     VenueAccount,
-    VenueBook,
     VenueCancelled,
     VenueEvent,
     VenueOpened,
@@ -35,8 +34,10 @@ from tmt_tui.venues.base import (
     VenueRefused,
     VenueRejected,
     VenueSink,
+    VenueSnapshot,
 )
-from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed, StreamPacer
+from tmt_tui.venues.oanda.backoff import ReconnectBackoff
+from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed
 from tmt_tui.venues.oanda.client import OandaClient, OandaError, StreamDropped, Token, TokenRejected
 from tmt_tui.venues.oanda.stream import Heartbeat
 from tmt_tui.venues.oanda.transactions import TransactionMapper
@@ -206,7 +207,7 @@ class OandaVenue:
         if upto is not None:
             self.mapper.cursor = max(self.mapper.cursor, upto)
 
-    async def book(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueBook:
+    async def snapshot(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueSnapshot:
         """The account as OANDA holds it; the events that bring the engine to it go to ``sink``.
 
         One request gives a consistent snapshot as of one transaction id; the history is read
@@ -237,7 +238,7 @@ class OandaVenue:
                 except OandaError as exc:  # asked again at the next reconciliation
                     log.warning("order %s: could not look it up (%s)", order.id, exc)
         account = self.account or VenueAccount(self.account_id, "USD", Decimal(0))
-        return VenueBook(
+        return VenueSnapshot(
             account=replace(account, balance=Decimal(str(details.get("balance", "0")))),
             orders=tuple(orders),
             trades=trades,
@@ -274,7 +275,7 @@ class OandaVenue:
         status: StatusHook,
     ) -> None:
         """Reconcile, then apply the transaction stream; on a drop, reconnect and start over."""
-        pacer = StreamPacer(self.settings.reconnect_backoff_s, self.settings.max_backoff_s)
+        pacer = ReconnectBackoff(self.settings.reconnect_backoff_s, self.settings.max_backoff_s)
         while self._running:
             self.stream_connects += 1
             if self.stream_connects > 1 and self._on_reconnect is not None:

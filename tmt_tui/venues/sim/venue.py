@@ -15,10 +15,10 @@ from tmt_tui.venues.base import (
     MarginProbe,
     ReconcileHook,
     StatusHook,
-    VenueBook,
     VenueOpened,
     VenueOpening,
     VenueSink,
+    VenueSnapshot,
 )
 from tmt_tui.venues.sim.broker import SimBroker
 from tmt_tui.venues.sim.market import SimMarket
@@ -78,7 +78,7 @@ class SimVenue:
     async def follow(self, sink: VenueSink, reconcile: ReconcileHook, status: StatusHook) -> None:
         return None  # every fill is answered at once, through the broker's sink
 
-    async def book(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueBook:
+    async def snapshot(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueSnapshot:
         raise NotImplementedError("the sim venue keeps no book apart from the engine's")
 
     async def aclose(self) -> None:
