@@ -34,20 +34,17 @@ from tmt_tui.venues.base import (
     VenueRejected,
     VenueSink,
 )
-from tmt_tui.venues.oanda.backoff import ReconnectBackoff
-from tmt_tui.venues.oanda.client import (
+from tmt_tui.venues.oanda.answers import (
     CancelledOnCreate,
     Filled,
-    OandaClient,
-    OandaError,
     Rejected,
     Replaced,
     Resting,
-    StreamDropped,
     SubmitOutcome,
-    TokenRejected,
     TradeOrdersSet,
 )
+from tmt_tui.venues.oanda.backoff import ReconnectBackoff
+from tmt_tui.venues.oanda.client import OandaClient, OandaError, StreamDropped, TokenRejected
 from tmt_tui.venues.oanda.stream import Heartbeat, PriceStreamParser
 from tmt_tui.venues.oanda.transactions import TransactionMapper
 

@@ -22,27 +22,38 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from tmt_tui.domain.instruments import Instrument
-from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.orders import Order
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.domain.secret import Secret
-from tmt_tui.venues.base import TradeClose
+from tmt_tui.venues.oanda.answers import (
+    TRADE_ORDER_KEYS,
+    CancelledOnCreate,
+    Filled,
+    Rejected,
+    Replaced,
+    Resting,
+    SubmitOutcome,
+    TradeOrdersSet,
+    fill_of,
+    order_body,
+    outcome_of,
+    rejected_by,
+    transaction_ids,
+)
 from tmt_tui.venues.oanda.http11 import HttpError, HttpPool, NotSent, Response, SentUnknown
 from tmt_tui.venues.oanda.pacing import SlidingWindow
 from tmt_tui.venues.oanda.stream import (
     Heartbeat,
     PriceStreamParser,
     TransactionStreamParser,
-    parse_time,
 )
-from tmt_tui.venues.oanda.transactions import fill_closes
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -81,172 +92,6 @@ class StreamDropped(OandaError):
 
 class OandaUnavailable(OandaError):
     """Retries ran out and the outcome of the request is unknown."""
-
-
-@dataclass(frozen=True, slots=True)
-class Filled:
-    """201 with ``orderFillTransaction``: the order filled at once."""
-
-    venue_id: str
-    fill_id: str
-    trade_id: str | None
-    units: int
-    price: Decimal
-    ts: float
-    related_ids: tuple[str, ...] = ()
-    txn_ids: tuple[str, ...] = ()  # every transaction in the response (create, fill, ...)
-    account_balance: Decimal | None = None  # the fill's ``accountBalance``
-    closes: tuple[TradeClose, ...] = ()  # the trades it closed, with OANDA's realized P&L
-    financing: Decimal = Decimal(0)  # financing OANDA booked with the fill
-    rest_cancelled: str | None = None  # the reason the unfilled rest was cancelled (IOC)
-
-
-@dataclass(frozen=True, slots=True)
-class Resting:
-    """201 with only ``orderCreateTransaction``: a limit or stop order now working."""
-
-    venue_id: str
-    txn_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CancelledOnCreate:
-    """201 with ``orderCancelTransaction``: accepted, then cancelled at once (``reason``).
-    Also the answer to a cancel request."""
-
-    venue_id: str
-    reason: str
-    txn_ids: tuple[str, ...] = ()
-    txn_id: str = ""  # the ORDER_CANCEL transaction
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """400/404 with ``orderRejectTransaction``: refused, ``code`` is OANDA's rejectReason."""
-
-    code: str
-    message: str
-    txn_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Replaced:
-    """201 to a replace: ``replaced_id`` was cancelled, ``venue_id`` is the replacing order
-    (which may have filled at once: ``filled``)."""
-
-    venue_id: str
-    replaced_id: str
-    txn_ids: tuple[str, ...] = ()
-    filled: Filled | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TradeOrdersSet:
-    """200 to ``PUT /trades/{id}/orders``: keys "tp", "sl", "tsl" to the new order ids, and to
-    the ids of the orders they replaced (when there was one)."""
-
-    created: dict[str, str]
-    replaced: dict[str, str]
-    txn_ids: tuple[str, ...]
-
-
-SubmitOutcome = Filled | Resting | CancelledOnCreate | Rejected
-
-_TRADE_ORDER_KEYS = {"tp": "takeProfit", "sl": "stopLoss", "tsl": "trailingStopLoss"}
-
-
-def order_body(order: Order, instrument: Instrument | None = None) -> Json:
-    """A domain order as a v20 ``OrderRequest``; its id becomes ``clientExtensions.id``."""
-
-    def fmt(price: Decimal) -> str:
-        return str(instrument.round_price(price) if instrument else price)
-
-    body: Json = {
-        "type": order.type.value,
-        "instrument": order.instrument,
-        "units": str(order.units),
-        "positionFill": "REDUCE_ONLY" if order.reduce_only else "DEFAULT",
-        "clientExtensions": {"id": order.id, "tag": "tmt"},
-    }
-    if not order.reduce_only:  # the trade it may open carries our id too (seen in OANDA's UI)
-        body["tradeClientExtensions"] = {"id": order.id, "tag": "tmt"}
-    if order.type is OrderType.MARKET:
-        body["timeInForce"] = "IOC" if order.time_in_force.value == "IOC" else "FOK"
-    else:
-        body["timeInForce"] = order.time_in_force.value
-    if order.price is not None and order.type is not OrderType.MARKET:
-        body["price"] = fmt(order.price)
-    if order.take_profit is not None:
-        body["takeProfitOnFill"] = {"price": fmt(order.take_profit), "timeInForce": "GTC"}
-    if order.stop_loss is not None:
-        body["stopLossOnFill"] = {"price": fmt(order.stop_loss), "timeInForce": "GTC"}
-    if order.trailing_stop_distance is not None:
-        body["trailingStopLossOnFill"] = {
-            "distance": fmt(order.trailing_stop_distance),
-            "timeInForce": "GTC",
-        }
-    return body
-
-
-def _ids(body: Json) -> tuple[str, ...]:
-    """The ids of the ``*Transaction`` objects a response carries, in id order. Not the
-    ``relatedTransactionIDs``: those include orders created on fill (take-profit, stop-loss),
-    which the caller learns about from the transaction stream."""
-    found = {
-        str(t["id"])
-        for k, t in body.items()
-        if k.endswith("Transaction") and isinstance(t, dict) and "id" in t
-    }
-    return tuple(sorted(found, key=lambda i: (len(i), i)))
-
-
-def _rejected(status: int, body: Json, *reject_keys: str) -> Rejected:
-    code = None
-    for key in reject_keys:
-        code = code or (body.get(key) or {}).get("rejectReason")
-    code = code or body.get("errorCode") or Reason.BROKER_REJECT.value
-    return Rejected(str(code), str(body.get("errorMessage", f"HTTP {status}")), _ids(body))
-
-
-def outcome_of(status: int, body: Json) -> SubmitOutcome:
-    """The three (four, with resting) results a create-order response can mean."""
-    if status == 201:
-        created = body.get("orderCreateTransaction") or {}
-        txn_ids = _ids(body)
-        fill = body.get("orderFillTransaction")
-        cancel = body.get("orderCancelTransaction")
-        if fill is not None:  # with a cancel too: an IOC that filled in part, the rest cancelled
-            filled = _filled(fill, tuple(body.get("relatedTransactionIDs", ())), txn_ids)
-            if cancel is not None:
-                filled = replace(filled, rest_cancelled=str(cancel.get("reason", "CANCELLED")))
-            return filled
-        if cancel is not None:
-            return CancelledOnCreate(
-                str(cancel.get("orderID", created.get("id"))),
-                cancel["reason"],
-                txn_ids,
-                str(cancel.get("id", "")),
-            )
-        return Resting(str(created.get("id")), txn_ids)
-    return _rejected(status, body, "orderRejectTransaction")
-
-
-def _filled(fill: Json, related: tuple[str, ...] = (), txn_ids: tuple[str, ...] = ()) -> Filled:
-    opened = fill.get("tradeOpened") or {}
-    balance = fill.get("accountBalance")
-    return Filled(
-        venue_id=str(fill["orderID"]),
-        fill_id=str(fill["id"]),
-        trade_id=opened.get("tradeID"),
-        units=int(Decimal(fill["units"])),
-        price=Decimal(fill.get("fullVWAP") or fill["price"]),
-        ts=parse_time(fill["time"]),
-        related_ids=related,
-        txn_ids=txn_ids or (str(fill["id"]),),
-        account_balance=None if balance is None else Decimal(str(balance)),
-        closes=fill_closes(fill),
-        financing=Decimal(str(fill.get("financing") or "0")),
-    )
 
 
 class OandaClient:
@@ -470,9 +315,12 @@ class OandaClient:
         if response.status == 200:
             cancel = body["orderCancelTransaction"]
             return CancelledOnCreate(
-                str(cancel["orderID"]), str(cancel["reason"]), _ids(body), str(cancel["id"])
+                str(cancel["orderID"]),
+                str(cancel["reason"]),
+                transaction_ids(body),
+                str(cancel["id"]),
             )
-        return _rejected(response.status, body, "orderCancelRejectTransaction")
+        return rejected_by(response.status, body, "orderCancelRejectTransaction")
 
     async def submit(self, order: Order, instrument: Instrument | None = None) -> SubmitOutcome:
         """Create ``order`` at OANDA; never sends it twice (see the module docstring)."""
@@ -542,7 +390,7 @@ class OandaClient:
     async def _state_of(self, found: Json) -> SubmitOutcome:
         state = found.get("state")
         if state == "FILLED":
-            return _filled(await self.transaction(str(found["fillingTransactionID"])))
+            return fill_of(await self.transaction(str(found["fillingTransactionID"])))
         if state == "CANCELLED":
             tid = str(found["cancellingTransactionID"])
             cancel = await self.transaction(tid)
@@ -585,7 +433,7 @@ class OandaClient:
                 continue
             body = _json(response)
             if response.status != 201:
-                rejected = _rejected(
+                rejected = rejected_by(
                     response.status, body, "orderRejectTransaction", "orderCancelRejectTransaction"
                 )
                 if attempt and rejected.code == "ORDER_DOESNT_EXIST":
@@ -596,12 +444,12 @@ class OandaClient:
             created = body.get("orderCreateTransaction") or {}
             cancel = body.get("orderCancelTransaction") or {}
             fill = body.get("orderFillTransaction")
-            txn_ids = _ids(body)
+            txn_ids = transaction_ids(body)
             return Replaced(
                 venue_id=str(created.get("id", "")),
                 replaced_id=str(cancel.get("orderID") or created.get("replacesOrderID", "")),
                 txn_ids=txn_ids,
-                filled=None if fill is None else _filled(fill, txn_ids=txn_ids),
+                filled=None if fill is None else fill_of(fill, txn_ids=txn_ids),
             )
         if last == "HTTP 429":
             return Rejected(Reason.RATE_LIMITED.value, "OANDA kept answering 429; not replaced")
@@ -659,15 +507,15 @@ class OandaClient:
         )
         answer = _json(response)
         if response.status != 200:
-            return _rejected(
+            return rejected_by(
                 response.status,
                 answer,
-                *(f"{k}OrderRejectTransaction" for k in _TRADE_ORDER_KEYS.values()),
-                *(f"{k}OrderCancelRejectTransaction" for k in _TRADE_ORDER_KEYS.values()),
+                *(f"{k}OrderRejectTransaction" for k in TRADE_ORDER_KEYS.values()),
+                *(f"{k}OrderCancelRejectTransaction" for k in TRADE_ORDER_KEYS.values()),
             )
         created: dict[str, str] = {}
         replaced: dict[str, str] = {}
-        for short, key in _TRADE_ORDER_KEYS.items():
+        for short, key in TRADE_ORDER_KEYS.items():
             made = answer.get(f"{key}OrderTransaction")
             if made is None:
                 continue
@@ -677,7 +525,7 @@ class OandaClient:
             ).get("orderID")
             if old:
                 replaced[short] = str(old)
-        return TradeOrdersSet(created, replaced, _ids(answer))
+        return TradeOrdersSet(created, replaced, transaction_ids(answer))
 
     async def close_trade(self, trade_id: str, units: int | None = None) -> Filled | Rejected:
         """Close all of a trade (``units`` None) or that many units of it (a magnitude)."""
@@ -686,11 +534,15 @@ class OandaClient:
         answer = _json(response)
         fill = answer.get("orderFillTransaction")
         if response.status == 200 and fill is not None:
-            return _filled(fill, tuple(answer.get("relatedTransactionIDs", ())), _ids(answer))
+            return fill_of(
+                fill, tuple(answer.get("relatedTransactionIDs", ())), transaction_ids(answer)
+            )
         if response.status == 200:
             cancel = answer.get("orderCancelTransaction") or {}
-            return Rejected(str(cancel.get("reason", "CANCELLED")), "close cancelled", _ids(answer))
-        return _rejected(response.status, answer, "orderRejectTransaction")
+            return Rejected(
+                str(cancel.get("reason", "CANCELLED")), "close cancelled", transaction_ids(answer)
+            )
+        return rejected_by(response.status, answer, "orderRejectTransaction")
 
     async def close_position(
         self, instrument: str, long_units: str = "NONE", short_units: str = "NONE"
@@ -702,13 +554,13 @@ class OandaClient:
         )
         answer = _json(response)
         if response.status != 200:
-            return _rejected(
+            return rejected_by(
                 response.status, answer, "longOrderRejectTransaction", "shortOrderRejectTransaction"
             )
-        txn_ids = _ids(answer)
+        txn_ids = transaction_ids(answer)
         related = tuple(answer.get("relatedTransactionIDs", ()))
         return [
-            _filled(answer[key], related, txn_ids)
+            fill_of(answer[key], related, txn_ids)
             for key in ("longOrderFillTransaction", "shortOrderFillTransaction")
             if answer.get(key) is not None
         ]
