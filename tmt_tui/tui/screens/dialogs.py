@@ -10,13 +10,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tmt_tui.domain.client import EngineClient, Reply
+from tmt_tui.domain.client import EngineClient
 from tmt_tui.domain.commands import ModifyOrder
-from tmt_tui.domain.entry import EntryError, parse_price, parse_units
+from tmt_tui.domain.entry import parse_price, parse_units
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
 from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.formatting import price, units
+from tmt_tui.tui.screens.command_form import CommandForm
 from tmt_tui.tui.widgets.header import TradingBanner
 
 DIALOG_CSS = """
@@ -90,7 +91,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ModifyOrderScreen(ModalScreen[Reply | None]):
+class ModifyOrderScreen(CommandForm):
     """Change a working order's price and/or units; only what changed is sent."""
 
     BINDINGS = bindings("dialog")
@@ -110,12 +111,12 @@ class ModifyOrderScreen(ModalScreen[Reply | None]):
     """
     )
 
+    MESSAGE_ID = "modify-message"
+
     def __init__(self, client: EngineClient, order: Order, instrument: Instrument | None) -> None:
-        super().__init__()
-        self.client = client
+        super().__init__(client)
         self.order = order
         self._precision = instrument.display_precision if instrument else None
-        self._busy = False
 
     def compose(self) -> ComposeResult:
         order = self.order
@@ -153,38 +154,10 @@ class ModifyOrderScreen(ModalScreen[Reply | None]):
             return None
         return ModifyOrder(order.id, price=change_price, units=change_units)
 
-    def _message(self, text: str, *, error: bool) -> None:
-        message = self.query_one("#modify-message", Static)
-        message.update(text)
-        message.set_class(error, "-error")
-
     @on(Input.Submitted)
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
-        if self._busy:
-            return
-        try:
-            command = self.build_command()
-        except EntryError as problem:
-            self._message(str(problem), error=True)
-            return
-        if command is None:
-            self._message("Nothing changed.", error=True)
-            return
-        self._busy = True
-        self._message("sending…", error=False)
-        self.run_worker(self._send(command), group="modify-send", exit_on_error=False)
-
-    async def _send(self, command: ModifyOrder) -> None:
-        try:
-            reply = await self.client.execute(command)
-        except Exception as exc:  # a broken connection is a reply the user must see
-            reply = Reply(False, "CLIENT_ERROR", str(exc) or type(exc).__name__)
-        self._busy = False
-        if reply.ok and self.app.screen is self:
-            self.dismiss(reply)
-        else:
-            self._message(f"{reply.code}: {reply.message}", error=not reply.ok)
+        self.send_form()
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tmt_tui.domain.client import EngineClient, Reply
-from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.client import EngineClient
+from tmt_tui.domain.commands import Command, SubmitOrder
 from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderType
@@ -24,13 +23,16 @@ from tmt_tui.domain.positions import AccountState
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.formatting import price
+from tmt_tui.tui.screens.command_form import CommandForm
 from tmt_tui.tui.widgets.header import TradingBanner
 
 _TICKET_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP))
 
 
-class OrderTicketScreen(ModalScreen[Reply | None]):
+class OrderTicketScreen(CommandForm):
     """Buy or sell one instrument: account, type, units, price, optional take-profit, stop-loss."""
+
+    MESSAGE_ID = "ticket-message"
 
     BINDINGS = bindings("ticket")
 
@@ -92,14 +94,12 @@ class OrderTicketScreen(ModalScreen[Reply | None]):
         quote: Callable[[], Quote | None],
         account: str | None = None,
     ) -> None:
-        super().__init__(classes="-buy" if side > 0 else "-sell")
-        self.client = client
+        super().__init__(client, classes="-buy" if side > 0 else "-sell")
         self.instrument = instrument
         self.side = 1 if side > 0 else -1
         self._accounts = tuple(accounts)
         self._quote = quote
         self._account = account or (self._accounts[0].id if self._accounts else "")
-        self._busy = False
         self.sent: list[SubmitOrder] = []  # what this ticket sent: the reply shows what came of it
 
     @property
@@ -217,33 +217,9 @@ class OrderTicketScreen(ModalScreen[Reply | None]):
             stop_loss=stop_loss,
         )
 
-    def show_message(self, text: str, *, error: bool) -> None:
-        message = self.query_one("#ticket-message", Static)
-        message.update(text)
-        message.set_class(error, "-error")
-
     def action_submit(self) -> None:
-        if self._busy:
-            return
-        try:
-            command = self.build_command()
-        except EntryError as problem:
-            self.show_message(str(problem), error=True)
-            return
-        self._busy = True
-        self.show_message("sending…", error=False)
-        self.run_worker(self._send(command), group="ticket-send", exit_on_error=False)
+        self.send_form()
 
-    async def _send(self, command: SubmitOrder) -> None:
-        self.sent.append(command)
-        try:
-            reply = await self.client.execute(command)
-        except Exception as exc:  # a broken connection is a reply the user must see
-            reply = Reply(False, "CLIENT_ERROR", str(exc) or type(exc).__name__)
-        self._busy = False
-        if reply.ok and self.app.screen is self:
-            self.dismiss(reply)
-        elif reply.ok:
-            self.show_message(f"sent: {reply.order_id or 'OK'}", error=False)
-        else:
-            self.show_message(f"{reply.code}: {reply.message}", error=True)
+    def sending(self, command: Command) -> None:
+        if isinstance(command, SubmitOrder):
+            self.sent.append(command)
