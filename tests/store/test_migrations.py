@@ -69,7 +69,9 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     assert sorted(last_quotes, key=lambda q: q.instrument) == sorted(
         h.core.quotes.quotes.values(), key=lambda q: q.instrument
     )
-    assert fold(h, after_checkpoint, checkpoint) == h.core.state.to_checkpoint() == fold(h, replayed)
+    assert (
+        fold(h, after_checkpoint, checkpoint) == h.core.state.to_checkpoint() == fold(h, replayed)
+    )
     # every v1 row is still there, unchanged; the journal is at this tmt's version now
     appended = (last_seq + 1, h.clock(), "kill_switch.reset", "ui", "{}")
     after = table_rows(journal_path)

@@ -51,26 +51,19 @@ _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.RE
 _OPEN = frozenset({OrderStatus.SUBMITTED, OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED})
 
 S = OrderStatus
-#: Every legal move. Anything else is a bug in the engine or a venue, and raises.
-TRANSITIONS: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
-    {
-        (S.INITIALIZED, S.SUBMITTED),
-        (S.INITIALIZED, S.REJECTED),
-        (S.SUBMITTED, S.WORKING),
-        (S.SUBMITTED, S.PARTIALLY_FILLED),
-        (S.SUBMITTED, S.FILLED),
-        (S.SUBMITTED, S.CANCELLED),
-        (S.SUBMITTED, S.REJECTED),
-        (S.WORKING, S.WORKING),  # modified (replaced) at the venue
-        (S.WORKING, S.PARTIALLY_FILLED),
-        (S.WORKING, S.FILLED),
-        (S.WORKING, S.CANCELLED),
-        (S.PARTIALLY_FILLED, S.PARTIALLY_FILLED),
-        (S.PARTIALLY_FILLED, S.FILLED),
-        (S.PARTIALLY_FILLED, S.CANCELLED),
-    }
-)
+#: Where each status may go next. Anything else is a bug in the engine or a venue, and raises.
+#: WORKING -> WORKING is a modify (OANDA replaces the order); the terminal states go nowhere.
+NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.INITIALIZED: frozenset({S.SUBMITTED, S.REJECTED}),
+    S.SUBMITTED: frozenset({S.WORKING, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED, S.REJECTED}),
+    S.WORKING: frozenset({S.WORKING, S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED}),
+    S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELLED}),
+}
 del S
+#: Every legal move as (from, to).
+TRANSITIONS: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
+    (old, new) for old, targets in NEXT.items() for new in targets
+)
 
 
 class IllegalTransition(Exception):

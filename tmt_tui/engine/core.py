@@ -44,8 +44,8 @@ class EngineCore:
         self.state = EngineState(settings, instruments)
         self.flags = Flags()
         self.rec = Recorder(self.state, clock)
-        self.decide = Decisions(self.state, self.rec, self.flags, clock)
-        self.react = Reactions(self.state, self.rec, self.flags, clock)
+        self.decide = Decisions(self.rec, self.flags)
+        self.react = Reactions(self.rec, self.flags)
 
     # what it holds (the state's; read by the runner, reconciliation and tests) ----------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.codec import to_wire
@@ -32,9 +33,8 @@ from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.batch import Flags
-from tmt_tui.engine.recorder import Recorder
+from tmt_tui.engine.recorder import Recorder, Stage
 from tmt_tui.engine.risk import RiskEngine
-from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.base import CancelRequest, ModifyRequest, SubmitRequest
 
 #: What a re-price alone is checked for (it adds no size, so exposure guards do not apply).
@@ -43,19 +43,25 @@ _PRICE_REASONS = frozenset(
 )
 
 
-class Decisions:
+class Decisions(Stage):
     """Turns each command into events and broker requests, behind the pre-trade risk checks."""
 
-    def __init__(
-        self, state: EngineState, rec: Recorder, flags: Flags, clock: Callable[[], float]
-    ) -> None:
-        self.state = state
-        self.rec = rec
-        self.flags = flags
-        self.clock = clock
-        self.risk = RiskEngine(state.quotes, state.portfolio)
+    def __init__(self, rec: Recorder, flags: Flags) -> None:
+        super().__init__(rec, flags)
+        self.risk = RiskEngine(rec.state.quotes, rec.state.portfolio)
         # called with (seconds, rejection code or None) after every full pre-trade check
         self.on_risk_check: Callable[[float, str | None], None] | None = None
+        #: one handler per command (a new command is a dataclass and an entry here)
+        self._handlers: dict[type, Callable[[Any], Reply]] = {
+            ModifyOrder: self._modify,
+            CancelOrder: self._cancel,
+            ClosePosition: self._close,
+            CancelAll: self._cancel_all,
+            EngageKillSwitch: self.engage_kill_switch,
+            ResetKillSwitch: self._reset,
+            SetReducing: self._reducing,
+            StopEngine: self._stop,
+        }
 
     # commands -------------------------------------------------------------------------------
 
@@ -67,21 +73,10 @@ class Decisions:
             return self._submit(command, problem)
         if problem is not None:
             return self._refuse(command, *problem)
-        if isinstance(command, ModifyOrder):
-            return self._modify(command)
-        if isinstance(command, CancelOrder):
-            return self._cancel(command)
-        if isinstance(command, ClosePosition):
-            return self._close(command)
-        if isinstance(command, CancelAll):
-            return self._cancel_all(command)
-        if isinstance(command, EngageKillSwitch):
-            return self.engage_kill_switch(command)
-        if isinstance(command, ResetKillSwitch):
-            return self._reset(command)
-        if isinstance(command, StopEngine):
-            return Reply(True, "OK", "stopping", seq=self.state.seq)
-        return self._reducing(command)
+        return self._handlers[type(command)](command)
+
+    def _stop(self, cmd: StopEngine) -> Reply:
+        return Reply(True, "OK", "stopping", seq=self.state.seq)
 
     def _refuse(self, command: Command, code: Reason, message: str) -> Reply:
         self.rec.emit(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -19,9 +18,8 @@ from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.quotes import Quote, quote_problem
 from tmt_tui.engine.batch import Flags
 from tmt_tui.engine.portfolio import round_money
-from tmt_tui.engine.recorder import Recorder
+from tmt_tui.engine.recorder import Recorder, Stage
 from tmt_tui.engine.risk import reduces
-from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.base import (
     CancelRequest,
     VenueAccepted,
@@ -49,16 +47,11 @@ def _txn(data: dict[str, Any], txn: str, seen: tuple[str, ...] = ()) -> dict[str
     return data
 
 
-class Reactions:
+class Reactions(Stage):
     """Turns venue events, quotes and the passing of time into events and broker requests."""
 
-    def __init__(
-        self, state: EngineState, rec: Recorder, flags: Flags, clock: Callable[[], float]
-    ) -> None:
-        self.state = state
-        self.rec = rec
-        self.flags = flags
-        self.clock = clock
+    def __init__(self, rec: Recorder, flags: Flags) -> None:
+        super().__init__(rec, flags)
         self.bad_quotes = 0
         self.held: deque[VenueEvent] = deque()  # venue events waiting for a conversion rate
         self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish

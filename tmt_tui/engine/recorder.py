@@ -9,7 +9,7 @@ from typing import Any
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
-from tmt_tui.engine.batch import Batch
+from tmt_tui.engine.batch import Batch, Flags
 from tmt_tui.engine.state import EngineState
 from tmt_tui.venues.base import BrokerRequest, CancelRequest
 
@@ -71,3 +71,14 @@ class Recorder:
             self.request(CancelRequest(order))
             count += 1
         return count
+
+
+class Stage:
+    """What decisions and reactions both work with: the state they read, the recorder they
+    write through, the runtime flags and the clock."""
+
+    def __init__(self, rec: Recorder, flags: Flags) -> None:
+        self.rec = rec
+        self.state = rec.state
+        self.flags = flags
+        self.clock = rec.clock

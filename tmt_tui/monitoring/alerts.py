@@ -19,6 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.events import Event, EventKind
@@ -183,8 +184,7 @@ class AlertRules:
     def _reject_burst(self, now: float) -> Iterable[tuple[str, str, str, str]]:
         s = self.settings
         rejects = self._rejects
-        while rejects and now - rejects[0][0] > s.reject_burst_window_s:
-            rejects.popleft()
+        _forget_before(rejects, now - s.reject_burst_window_s)
         if len(rejects) >= s.reject_burst_count:
             (top, count), *_ = Counter(code for _, code in rejects).most_common(1)
             yield (
@@ -198,8 +198,7 @@ class AlertRules:
     def _ack_latency(self, now: float) -> Iterable[tuple[str, str, str, str]]:
         s = self.settings
         acks = self._acks
-        while acks and now - acks[0][0] > s.ack_latency_window_s:
-            acks.popleft()
+        if _forget_before(acks, now - s.ack_latency_window_s):
             self._ack_quantile = None
         if len(acks) < s.ack_latency_min_samples:
             return
@@ -246,3 +245,12 @@ class AlertRules:
 def _quantile_label(q: float) -> str:
     percent = Decimal(str(q)) * 100
     return f"p{percent.normalize():f}"
+
+
+def _forget_before(window: deque[tuple[float, Any]], cutoff: float) -> bool:
+    """Drop the entries of a time-ordered window older than ``cutoff``; True if any went."""
+    dropped = False
+    while window and window[0][0] < cutoff:
+        window.popleft()
+        dropped = True
+    return dropped

@@ -32,17 +32,15 @@ class HealthCheck:
         """``(True, "ok")`` or ``(False, reason)``."""
         if self.engine_running is not None and not self.engine_running():
             return False, "engine not running"
-        now = self._monotonic()
-        beat = self.metrics.last_marks_at
-        if beat is None:
-            return False, "engine loop has not reported yet"
-        silent = now - beat
-        if silent > self.settings.health_heartbeat_s:
-            return False, f"engine loop silent for {silent:.1f}s"
-        quote = self.metrics.last_quote_at
-        if quote is None:
-            return False, "feed stale: no quote yet"
-        age = now - quote
-        if age > self.settings.health_feed_stale_s:
-            return False, f"feed stale: last quote {age:.1f}s ago"
+        now, s, m = self._monotonic(), self.settings, self.metrics
+        for last, limit, never, late in (
+            (m.last_marks_at, s.health_heartbeat_s, "engine loop has not reported yet",
+             "engine loop silent for {:.1f}s"),
+            (m.last_quote_at, s.health_feed_stale_s, "feed stale: no quote yet",
+             "feed stale: last quote {:.1f}s ago"),
+        ):  # fmt: skip
+            if last is None:
+                return False, never
+            if now - last > limit:
+                return False, late.format(now - last)
         return True, "ok"

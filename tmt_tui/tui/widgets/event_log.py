@@ -130,12 +130,7 @@ def describe(event: Event, lookup: OrderLookup) -> tuple[str, Tone]:
     if kind is EventKind.ORDER_CANCELLED:
         return f"CANCEL {data.get('order_id')} ({data.get('reason', '')})", "warning"
     if kind is EventKind.PROTECTIVE_ORDER_CREATED:
-        wire = data.get("order") or {}
-        return (
-            f"PROTECT {wire.get('id')} {wire.get('type')} {wire.get('instrument')} "
-            f"@ {wire.get('price')}",
-            "muted",
-        )
+        return f"PROTECT {_order_words(data)} @ {(data.get('order') or {}).get('price')}", "muted"
     if kind is EventKind.TRADING_STATE_CHANGED:
         state = str(data.get("state", ""))
         tones: dict[str, Tone] = {"HALTED": "halted", "REDUCING": "reducing"}
@@ -168,12 +163,8 @@ def describe(event: Event, lookup: OrderLookup) -> tuple[str, Tone]:
     if kind is EventKind.ENGINE_STARTED:
         return f"ENGINE STARTED {data.get('version', '')}".rstrip(), "muted"
     if kind is EventKind.ORDER_ADOPTED:
-        wire = data.get("order") or {}
-        return (
-            f"ADOPTED {wire.get('id')} {wire.get('type')} {_int(wire.get('units')):+,} "
-            f"{wire.get('instrument')}: placed outside tmt",
-            "warning",
-        )
+        size = _int((data.get("order") or {}).get("units"))
+        return f"ADOPTED {_order_words(data, size)}: placed outside tmt", "warning"
     if kind is EventKind.POSITION_SYNCED:
         now = sum(_int(t.get("units")) for t in data.get("trades", []))
         return (
@@ -206,3 +197,10 @@ def _int(value: Any) -> int:
         return int(Decimal(str(value)))
     except (InvalidOperation, ValueError, TypeError):
         return 0
+
+
+def _order_words(data: dict[str, Any], size: int | None = None) -> str:
+    """``id TYPE [size] INSTRUMENT`` of the order an event carries."""
+    wire = data.get("order") or {}
+    signed = "" if size is None else f" {size:+,}"
+    return f"{wire.get('id')} {wire.get('type')}{signed} {wire.get('instrument')}"

@@ -34,15 +34,7 @@ from tmt_tui.venues.base import (
     VenueRejected,
     VenueSink,
 )
-from tmt_tui.venues.oanda.answers import (
-    CancelledOnCreate,
-    Filled,
-    Rejected,
-    Replaced,
-    Resting,
-    SubmitOutcome,
-    TradeOrdersSet,
-)
+from tmt_tui.venues.oanda import answers
 from tmt_tui.venues.oanda.backoff import ReconnectBackoff
 from tmt_tui.venues.oanda.client import OandaClient, OandaError, StreamDropped, TokenRejected
 from tmt_tui.venues.oanda.stream import Heartbeat, PriceStreamParser
@@ -57,7 +49,9 @@ def _drop(_: VenueEvent) -> None:
     return None
 
 
-def filled(order_id: str, fill_id: str, fill: Filled, seen: tuple[str, ...] = ()) -> VenueFilled:
+def filled(
+    order_id: str, fill_id: str, fill: answers.Filled, seen: tuple[str, ...] = ()
+) -> VenueFilled:
     """A fill from a request's answer, with the trades it closed and OANDA's own P&L."""
     return VenueFilled(
         order_id,
@@ -155,7 +149,7 @@ class OandaBroker:
 
     async def _send(self, order: Order) -> None:
         inst = self._instruments.get(order.instrument)
-        outcome: SubmitOutcome | None
+        outcome: answers.SubmitOutcome | None
         try:
             if order.type is OrderType.MARKET and order.trade_id and order.reduce_only:
                 self.mapper.expect_close(order.trade_id, order.id)
@@ -170,7 +164,7 @@ class OandaBroker:
         if outcome is not None:
             self._report(order, outcome)
 
-    async def _settle(self, order: Order, error: OandaError) -> SubmitOutcome | None:
+    async def _settle(self, order: Order, error: OandaError) -> answers.SubmitOutcome | None:
         """OANDA did not answer: one more look by client id. Not there means it never arrived
         (a clear reject); no answer to the look either leaves it to reconciliation. A trade
         close has no client id to look for: it too is left to the stream and reconciliation."""
@@ -185,17 +179,17 @@ class OandaBroker:
             )
             return None
         if found is None:
-            return Rejected(
+            return answers.Rejected(
                 Reason.BROKER_REJECT.value, f"OANDA unreachable, order not sent ({error})"
             )
         return found
 
-    def _report(self, order: Order, outcome: SubmitOutcome) -> None:
+    def _report(self, order: Order, outcome: answers.SubmitOutcome) -> None:
         mapper = self.mapper
-        if mapper.quiet and not isinstance(outcome, Rejected):
+        if mapper.quiet and not isinstance(outcome, answers.Rejected):
             mapper.learn(outcome.venue_id, order.id)
             return  # reconciliation reads the transactions themselves
-        if isinstance(outcome, Filled):
+        if isinstance(outcome, answers.Filled):
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.fill_id):
                 return  # the stream got there first
@@ -206,14 +200,14 @@ class OandaBroker:
             # the balance after it comes in order with the transaction stream
             if outcome.rest_cancelled is not None:
                 self._emit(VenueCancelled(order.id, outcome.rest_cancelled, "", seen))
-        elif isinstance(outcome, Resting):
+        elif isinstance(outcome, answers.Resting):
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.venue_id):
                 return
             seen = outcome.txn_ids or (outcome.venue_id,)
             mapper.mark_seen(seen)
             self._emit(VenueAccepted(order.id, outcome.venue_id, "", seen))
-        elif isinstance(outcome, CancelledOnCreate):
+        elif isinstance(outcome, answers.CancelledOnCreate):
             mapper.learn(outcome.venue_id, order.id)
             if outcome.txn_id and mapper.seen(outcome.txn_id):
                 return
@@ -222,7 +216,7 @@ class OandaBroker:
                 VenueAccepted(order.id, outcome.venue_id),
                 VenueCancelled(order.id, outcome.reason, "", outcome.txn_ids),
             )
-        elif isinstance(outcome, Rejected):
+        elif isinstance(outcome, answers.Rejected):
             mapper.mark_seen(outcome.txn_ids)
             self._emit(VenueRejected(order.id, outcome.code, outcome.message))
 
@@ -235,7 +229,7 @@ class OandaBroker:
         except OandaError as exc:
             self._emit(VenueRejected(order.id, Reason.BROKER_REJECT.value, str(exc), "cancel"))
             return
-        if isinstance(result, Rejected):
+        if isinstance(result, answers.Rejected):
             code = (
                 Reason.UNKNOWN_ORDER.value if result.code == "ORDER_DOESNT_EXIST" else result.code
             )
@@ -263,10 +257,10 @@ class OandaBroker:
         new_price = price if price is not None else order.price
         wire = self._wire(order, units=units, price=new_price)
         result = await self._client.replace(spec, wire, self._instruments.get(order.instrument))
-        if isinstance(result, Rejected):
+        if isinstance(result, answers.Rejected):
             self._emit(VenueRejected(order.id, result.code, result.message, "modify"))
             return
-        assert isinstance(result, Replaced)
+        assert isinstance(result, answers.Replaced)
         self.mapper.learn(result.venue_id, order.id)
         if self.mapper.quiet or self.mapper.seen(result.venue_id):
             return
@@ -303,10 +297,10 @@ class OandaBroker:
             result = await self._client.set_trade_orders(
                 order.trade_id, trailing_distance=price, instrument=inst
             )
-        if isinstance(result, Rejected):
+        if isinstance(result, answers.Rejected):
             self._emit(VenueRejected(order.id, result.code, result.message, "modify"))
             return
-        assert isinstance(result, TradeOrdersSet)
+        assert isinstance(result, answers.TradeOrdersSet)
         venue_id = result.created.get(key)
         if venue_id is not None:
             self.mapper.learn(venue_id, order.id)

@@ -22,17 +22,8 @@ from typing import Any
 
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import Trade
-from tmt_tui.venues.base import (
-    TradeClose,
-    VenueAccepted,
-    VenueBalance,
-    VenueCancelled,
-    VenueEvent,
-    VenueFilled,
-    VenueModified,
-    VenueOrderAdopted,
-    VenueProtectiveCreated,
-)
+from tmt_tui.venues import base
+from tmt_tui.venues.base import TradeClose, VenueEvent
 from tmt_tui.venues.oanda.stream import parse_time
 
 log = logging.getLogger(__name__)
@@ -164,7 +155,7 @@ class TransactionMapper:
             return []
         balance = _dec(txn.get("accountBalance"))  # always, in order: answers may cross
         if balance is not None:
-            events.append(VenueBalance(self.account, balance, str(txn.get("type", "")), tid))
+            events.append(base.VenueBalance(self.account, balance, str(txn.get("type", "")), tid))
         return events
 
     def _map(self, txn: Json, tid: str) -> list[VenueEvent]:
@@ -179,7 +170,7 @@ class TransactionMapper:
             if txn.get("replacedByOrderID"):
                 return []  # the replacing order's creation says what changed
             oid = self.order_id(str(txn["orderID"]), txn.get("clientOrderID"))
-            return [VenueCancelled(oid, str(txn.get("reason", "CANCELLED")), tid)]
+            return [base.VenueCancelled(oid, str(txn.get("reason", "CANCELLED")), tid)]
         return []
 
     def _created(self, txn: Json, tid: str, order_type: OrderType) -> list[VenueEvent]:
@@ -190,7 +181,7 @@ class TransactionMapper:
             previous = self.order_id(str(replaces))
             self._ids[tid] = previous
             price = _dec(txn.get("price"))
-            return [VenueModified(previous, price, int(Decimal(str(txn["units"]))), tid, tid)]
+            return [base.VenueModified(previous, price, int(Decimal(str(txn["units"]))), tid, tid)]
         closing = (txn.get("tradeClose") or {}).get("tradeID")
         if ours is None and closing is not None:
             ours = self._closing.pop(str(closing), None)
@@ -198,9 +189,9 @@ class TransactionMapper:
             self._ids[tid] = ours
             if order_type is OrderType.MARKET:
                 return []  # its fill (or cancel) follows
-            return [VenueAccepted(ours, tid, tid)]
+            return [base.VenueAccepted(ours, tid, tid)]
         order = self.outside_order(txn, tid, order_type)
-        return [VenueOrderAdopted(order, tid)]
+        return [base.VenueOrderAdopted(order, tid)]
 
     def outside_order(self, txn: Json, tid: str, order_type: OrderType) -> Order:
         """An order placed outside tmt, as the engine will hold it."""
@@ -238,7 +229,7 @@ class TransactionMapper:
         replaces = txn.get("replacesOrderID")
         self._ids[tid] = oid
         if replaces:  # a trailing stop's new distance travels as the modification's price
-            return [VenueModified(oid, price if price is not None else distance, 0, tid, tid)]
+            return [base.VenueModified(oid, price if price is not None else distance, 0, tid, tid)]
         ts = parse_time(str(txn["time"])) if "time" in txn else 0.0
         order = Order(
             id=oid,
@@ -256,7 +247,7 @@ class TransactionMapper:
             created_ts=ts,
             updated_ts=ts,
         )
-        return [VenueProtectiveCreated(order, tid)]
+        return [base.VenueProtectiveCreated(order, tid)]
 
     def _filled(self, txn: Json, tid: str) -> list[VenueEvent]:
         venue_id = str(txn["orderID"])
@@ -265,7 +256,7 @@ class TransactionMapper:
         if opened.get("tradeID"):
             self._instruments[str(opened["tradeID"])] = str(txn.get("instrument", ""))
         price = Decimal(str(txn.get("fullVWAP") or txn["price"]))
-        fill = VenueFilled(
+        fill = base.VenueFilled(
             oid,
             str(opened.get("tradeID") or tid),
             int(Decimal(str(txn["units"]))),
@@ -286,7 +277,7 @@ class TransactionMapper:
         if kind in _PROTECTIVE:
             events = self._protective({**raw, "replacesOrderID": None}, vid, *_PROTECTIVE[kind])
             event = events[0]
-            assert isinstance(event, VenueProtectiveCreated)
+            assert isinstance(event, base.VenueProtectiveCreated)
             return event.order
         if kind not in _ORDER_TYPES:
             return None
