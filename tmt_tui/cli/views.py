@@ -45,6 +45,7 @@ async def status(args: argparse.Namespace, client: Any) -> None:
         "totals": None if snap.totals is None else to_wire(snap.totals),
         "halted": halted,
         "stale": stale,
+        "alerts": dict(snap.alerts),
     }
     lines = [
         f"engine seq {snap.seq}  trading day {snap.trading_day}  "
@@ -52,6 +53,7 @@ async def status(args: argparse.Namespace, client: Any) -> None:
     ]
     if snap.kill_switch_engaged:
         lines.append(f"KILL SWITCH ENGAGED: {snap.kill_switch_reason}")
+    lines += [f"ALERT {key}: {message}" for key, message in sorted(snap.alerts.items())]
     for a in snap.accounts:
         reason = f" ({a.state_reason})" if a.state_reason else ""
         lines.append(
