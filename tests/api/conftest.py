@@ -20,14 +20,15 @@ import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, unix_connect
 from websockets.protocol import State
 
+from tests.support.api import make_settings
+from tests.support.engines import INSTRUMENTS
+from tests.support.waiting import eventually
 from tmt_tui.api.paths import Secret, default_socket_path
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings
 from tmt_tui.engine.local_client import LocalEngineClient
-
-from .support import INSTRUMENTS, eventually, make_settings
 
 
 @pytest.fixture

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.readiness import board_ready, on_main_screen, until
+from tests.support.api import make_settings
+from tests.support.engines import journal_events
+from tests.support.pilot import board_ready, on_main_screen, until
+from tests.support.waiting import eventually
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
 from tmt_tui.config import Settings
@@ -16,8 +19,6 @@ from tmt_tui.domain.secret import Secret
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
-
-from .support import eventually, journal_events, make_settings
 
 
 async def engine_snapshot(engine: LocalEngineClient) -> Snapshot:

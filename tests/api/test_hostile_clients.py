@@ -13,6 +13,9 @@ import pytest
 from websockets.asyncio.client import unix_connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.support.api import answer, hello
+from tests.support.engines import journal_rows
+from tests.support.waiting import eventually
 from tmt_tui.api import protocol
 from tmt_tui.api.protocol import MAX_FRAME_BYTES
 from tmt_tui.api.remote import RemoteEngineClient
@@ -20,8 +23,6 @@ from tmt_tui.api.server import ServerThread
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.secret import Secret
 from tmt_tui.engine.local_client import LocalEngineClient
-
-from .support import answer, eventually, hello, journal_rows
 
 BUY = {"command": "SubmitOrder", "account": "SIM-USD", "instrument": "EUR_USD", "units": 1000}
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.api import make_settings
+from tests.support.engines import INSTRUMENTS, journal_events, journal_rows
+from tests.support.waiting import eventually
 from tmt_tui.api.paths import Secret, default_socket_path, load_or_create_token, token_path
 from tmt_tui.api.protocol import ApiError, AuthError
 from tmt_tui.api.remote import RemoteEngineClient
@@ -28,8 +31,6 @@ from tmt_tui.domain.commands import (
     SubmitOrder,
 )
 from tmt_tui.engine.local_client import LocalEngineClient
-
-from .support import INSTRUMENTS, eventually, journal_events, journal_rows, make_settings
 
 
 def mode(path: Path) -> int:

@@ -8,6 +8,8 @@ from pathlib import Path
 from websockets.asyncio.client import unix_connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.support.api import hello, make_settings
+from tests.support.waiting import eventually
 from tmt_tui.api import protocol
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
@@ -15,8 +17,6 @@ from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.domain.client import Update
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.secret import Secret
-
-from .support import eventually, hello, make_settings
 
 
 async def test_a_stalled_reader_is_closed_with_4002_while_a_normal_one_keeps_receiving(

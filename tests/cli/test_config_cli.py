@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import engine_env, write_config
+from tests.support.cli import engine_env, write_config
 
 LONG_NAME = "s" * 110 + ".sock"  # any directory plus this is over the 107 bytes of sun_path
 

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import signal
-import time
 
-from tests.cli.conftest import Engine, start_engine, write_config
-
-
-def wait_for(predicate, what: str, within: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:.0f}s: {what}")
-        time.sleep(0.1)
+from tests.support.cli import Engine, engine_env, start_engine, write_config
+from tests.support.waiting import wait_for
 
 
 def test_status_reports_accounts_and_a_fresh_feed(engine: Engine) -> None:
@@ -78,7 +70,9 @@ def test_kill_halts_every_account_and_check_fails_until_reset(engine: Engine) ->
 def test_sigusr1_engages_the_kill_switch(engine: Engine) -> None:
     engine.proc.send_signal(signal.SIGUSR1)
 
-    wait_for(lambda: engine.json("status")["halted"] == ["SIM-USD", "SIM-EUR"], "HALTED")
+    wait_for(
+        lambda: engine.json("status")["halted"] == ["SIM-USD", "SIM-EUR"], "HALTED", interval=0.1
+    )
 
 
 def test_close_and_flatten_leave_no_position(engine: Engine) -> None:
@@ -126,10 +120,7 @@ def test_sigterm_stops_gracefully_and_cancels_when_configured(home) -> None:  # 
 def test_config_check_names_the_key(home) -> None:  # type: ignore[no-untyped-def]
     bad = home / "bad.toml"
     bad.write_text('[ui]\nfps = "fast"\n[[accounts]]\nid = "A"\n')
-    engine = Engine(None, {}, home, bad)  # type: ignore[arg-type]
-    from tests.cli.conftest import engine_env
-
-    engine.env = engine_env(home)
+    engine = Engine(None, engine_env(home), home, bad)  # type: ignore[arg-type]
     result = engine.tmt("config", "check", str(bad))
 
     assert result.returncode == 2

@@ -11,14 +11,14 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Engine, engine_env, start_engine, write_config
+from tests.support.cli import Engine, engine_env, start_engine, write_config
+from tests.support.waiting import wait_for
 
 CHECK_FAILED, UNREACHABLE, REJECTED = 1, 2, 3
 
@@ -161,10 +161,12 @@ def test_an_order_cancelled_while_waiting_for_its_fill_is_one_json_refusal(share
         env=shared.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
-        while not any(o["status"] == "WORKING" for o in shared.json("orders")):
-            assert time.monotonic() < deadline, "the order never worked"
-            time.sleep(0.1)
+        wait_for(
+            lambda: any(o["status"] == "WORKING" for o in shared.json("orders")),
+            "the order to work",
+            within=20,
+            interval=0.1,
+        )
         assert shared.tmt("cancel", "--all").returncode == 0
         stdout, stderr = waiting.communicate(timeout=30)
     finally:

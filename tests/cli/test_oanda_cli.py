@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Engine, engine_env, start_engine
+from tests.support.cli import Engine, engine_env, start_engine
 from tmt_tui.venues.oanda_sim import views
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
 

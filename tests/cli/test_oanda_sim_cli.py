@@ -9,9 +9,8 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import ROOT
 
 
 def env(token: str | None) -> dict[str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.support import ACCOUNT
+from tests.support.config import ACCOUNT
 from tmt_tui.config import SIM_INSTRUMENTS, ConfigError, load_settings, parse_settings
 
 

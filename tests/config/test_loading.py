@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.support import ACCOUNT
+from tests.support.config import ACCOUNT
 from tmt_tui.config import ConfigError, load_settings, parse_settings
 
 

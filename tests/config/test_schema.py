@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from pathlib import Path
 
-from tests.config.support import ACCOUNT
+from tests.support.config import ACCOUNT
 from tmt_tui.config import OANDA_HOSTS, OandaEnvironment, OandaSettings, parse_settings
 
 

@@ -6,10 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.harness import Harness
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.quotes import Quote
-
-from .harness import Harness
 
 D = Decimal
 

@@ -8,13 +8,12 @@ import asyncio
 import dataclasses
 from decimal import Decimal
 
+from tests.support.harness import T0, Harness
 from tmt_tui.domain.client import Snapshot, Update
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.engine.bus import Bus, Mailbox
-
-from .harness import T0, Harness
 
 D = Decimal
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
+from tests.support.harness import Harness, default_settings, restarted
 from tmt_tui.config import AccountSettings
 from tmt_tui.domain.events import EventKind
-
-from .harness import Harness, default_settings, restarted
 
 D = Decimal
 

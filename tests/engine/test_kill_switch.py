@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.support.harness import Harness, default_settings, with_flatten
 from tmt_tui.domain.commands import (
     CancelOrder,
     ClosePosition,
@@ -19,8 +20,6 @@ from tmt_tui.domain.orders import OrderStatus, OrderType
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import CancelRequest, SubmitRequest, VenueAccepted, send
-
-from .harness import Harness, default_settings, with_flatten
 
 D = Decimal
 

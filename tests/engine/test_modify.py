@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.support.harness import Harness
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import EngageKillSwitch, ModifyOrder, SetReducing
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.reasons import Reason
-
-from .harness import Harness
 
 D = Decimal
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.support.harness import Harness
 from tmt_tui.domain.commands import ClosePosition
 from tmt_tui.domain.events import EventKind
-
-from .harness import Harness
 
 D = Decimal
 

@@ -6,7 +6,6 @@ These run the real EngineRunner (thread, journal, sim venue) on a journal in a t
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import signal
@@ -16,7 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tmt_tui.domain.client import Snapshot
+from tests.support.engines import (
+    engine_settings,
+    lasting_state,
+    running,
+    snapshot,
+    trade_a_little,
+)
+from tests.support.harness import with_risk
+from tests.support.waiting import eventually
 from tmt_tui.domain.commands import (
     ClosePosition,
     EngageKillSwitch,
@@ -25,53 +32,12 @@ from tmt_tui.domain.commands import (
     SubmitOrder,
 )
 from tmt_tui.domain.events import EventKind
-from tmt_tui.domain.orders import OrderStatus, OrderType
+from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
-from tmt_tui.engine.local_client import LocalEngineClient
-
-from .engines import engine_settings, running, snapshot
-from .harness import with_risk
-from .waiting import eventually
 
 D = Decimal
-TESTS_DIR = Path(__file__).resolve().parents[1]
-REPO = TESTS_DIR.parent
-
-
-def lasting_state(snap: Snapshot) -> dict[str, Any]:
-    """Everything a restart must restore; marks (unrealized, margin) move with the market."""
-    return {
-        "seq": snap.seq,
-        "trading_day": snap.trading_day,
-        "kill": (snap.kill_switch_engaged, snap.kill_switch_reason),
-        "orders": {o.id: o for o in snap.orders},
-        "positions": {
-            p.key: dataclasses.replace(p, unrealized_pl=D(0), margin_used=D(0))
-            for p in snap.positions
-        },
-        "accounts": {
-            a.id: dataclasses.replace(a, unrealized_pl=D(0), margin_used=D(0), gross_exposure=D(0))
-            for a in snap.accounts
-        },
-    }
-
-
-async def trade_a_little(client: LocalEngineClient) -> dict[str, str]:
-    """A protected market buy, a resting limit, a partial close and a position in EUR."""
-    quotes = client.runner.core.quotes.quotes  # type: ignore[union-attr]
-    market = await client.execute(
-        SubmitOrder("SIM-USD", "EUR_USD", 10_000, take_profit=D("2.00000"), stop_loss=D("0.50000"))
-    )
-    resting_price = (quotes["GBP_USD"].bid * D("0.97")).quantize(D("0.00001"))
-    resting = await client.execute(
-        SubmitOrder("SIM-USD", "GBP_USD", 5_000, OrderType.LIMIT, resting_price)
-    )
-    closed = await client.execute(ClosePosition("SIM-USD", "EUR_USD", units=4_000))
-    euro = await client.execute(SubmitOrder("SIM-EUR", "USD_JPY", -20_000))
-    for reply in (market, resting, closed, euro):
-        assert reply.ok, reply
-    return {"market": market.order_id or "", "resting": resting.order_id or ""}
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_clean_restart_restores_the_full_picture(journal_path: Path) -> None:
@@ -164,11 +130,11 @@ async def test_daily_loss_breach_is_latched_across_restart(journal_path: Path) -
 
 
 def ack_then_sigkill(journal: Path) -> dict[str, Any]:
-    """Run tests/engine/crash_engine.py on ``journal``; SIGKILL it the moment its reply is read."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(TESTS_DIR)])}
+    """Run tests/support/crash_engine.py on ``journal``; SIGKILL it the moment its reply is read."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "engine.crash_engine", str(journal)],
-        cwd=TESTS_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "tests.support.crash_engine", str(journal)],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         line = child.stdout.readline()  # type: ignore[union-attr]

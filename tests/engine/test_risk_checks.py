@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.harness import Harness, default_settings, with_risk
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import (
     CancelOrder,
@@ -24,8 +25,6 @@ from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderStatus, OrderType
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.sim.universe import instruments as sim_instruments
-
-from .harness import Harness, default_settings, with_risk
 
 D = Decimal
 

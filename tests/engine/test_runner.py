@@ -14,6 +14,15 @@ from typing import Any
 
 import pytest
 
+from tests.support.engines import (
+    engine_settings,
+    events_of,
+    fixed_clock,
+    journal_rows,
+    running,
+    snapshot,
+)
+from tests.support.waiting import eventually
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import ConfigError
 from tmt_tui.domain.client import Reply
@@ -23,9 +32,6 @@ from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.store.journal import Journal, JournalLocked
-
-from .engines import engine_settings, events_of, fixed_clock, journal_rows, running, snapshot
-from .waiting import eventually
 
 D = Decimal
 

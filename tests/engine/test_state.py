@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from tests.support.harness import Harness
 from tmt_tui.domain.commands import ClosePosition, EngageKillSwitch, SetReducing
 from tmt_tui.domain.events import STATEFUL_KINDS, EventKind
 from tmt_tui.engine.state import EngineState
-
-from .harness import Harness
 
 D = Decimal
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tests.support.harness import Clock, Harness
 from tmt_tui.domain.commands import ResetKillSwitch
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
-
-from .harness import Clock, Harness
 
 D = Decimal
 

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
+from tests.support.monitoring import FakeClock, account, filled, rejected
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.monitoring.alerts import EVALUATE_EVERY_S, AlertRules
 from tmt_tui.monitoring.settings import MonitoringSettings
 from tmt_tui.monitoring.tee import TeeObserver
-
-from .helpers import FakeClock, account, filled, rejected
 
 Transition = tuple[str, bool, str]
 

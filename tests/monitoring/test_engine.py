@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from tests.support.engines import engine_settings
+from tests.support.monitoring import Scraped, http_get, samples, trade, value, watched_engine
+from tests.support.waiting import eventually
 from tmt_tui.domain.commands import EngageKillSwitch
 from tmt_tui.monitoring.settings import MonitoringSettings
-
-from .engines import engine_settings, trade, watched_engine
-from .helpers import Scraped, eventually, http_get, samples, value
 
 
 async def test_orders_fills_and_rejects_of_a_real_engine_show_on_metrics(

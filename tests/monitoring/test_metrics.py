@@ -8,14 +8,13 @@ from decimal import Decimal
 import pytest
 from prometheus_client import REGISTRY, generate_latest
 
+from tests.support.monitoring import FakeClock, account, event, filled, rejected, submitted
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.monitoring.metrics import EngineMetrics
 from tmt_tui.monitoring.trackers import FillTimes
-
-from .helpers import FakeClock, account, event, filled, rejected, submitted
 
 EUR = Quote("EUR_USD", Decimal("1.10000"), Decimal("1.10010"), 0.0)
 

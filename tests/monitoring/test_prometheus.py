@@ -21,13 +21,21 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.engines import engine_settings
+from tests.support.monitoring import (
+    account,
+    filled,
+    http_get,
+    rejected,
+    submitted,
+    trade,
+    watched_engine,
+)
+from tests.support.waiting import eventually
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.monitoring.metrics import EngineMetrics
-
-from .engines import engine_settings, trade, watched_engine
-from .helpers import account, eventually, filled, http_get, rejected, submitted
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "tmt_tui" / "resources" / "config"

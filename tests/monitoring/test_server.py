@@ -8,14 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.monitoring import FakeClock, account, filled, http_get, samples, value
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.monitoring.health import HealthCheck
 from tmt_tui.monitoring.metrics import EngineMetrics
 from tmt_tui.monitoring.server import MetricsServer
 from tmt_tui.monitoring.service import Monitoring
 from tmt_tui.monitoring.settings import MonitoringSettings, is_loopback
-
-from .helpers import FakeClock, account, filled, http_get, samples, value
 
 EUR = Quote("EUR_USD", Decimal("1.1"), Decimal("1.1001"), 0.0)
 SETTINGS = MonitoringSettings(health_heartbeat_s=2.0, health_feed_stale_s=10.0)

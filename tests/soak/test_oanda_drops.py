@@ -7,23 +7,19 @@ Not part of the default run (`-m "not soak"` in pytest's addopts): `make soak`, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.venues.oanda.test_engine import (
-    TOKEN,
-    Engine,
-    journal_events,
-    ledger_units,
-    oanda_settings,
-    wait_for,
-)
+from tests.support.engines import journal_events
+from tests.support.oanda import TOKEN, Engine, ledger_units, oanda_settings
+from tests.support.waiting import wait_for
 from tmt_tui.domain.commands import ClosePosition, SubmitOrder
 from tmt_tui.domain.events import EventKind
 from tmt_tui.venues.oanda_sim import views
@@ -59,13 +55,6 @@ def agrees(engine: Engine, server: V20ServerThread) -> bool:
         and all(engine.position(i) == ledger_units(server, i) for i in INSTRUMENTS)
         and engine.core.portfolio.accounts[engine.account].balance == ledger_balance(server)
     )
-
-
-def settle(condition: Callable[[], bool], within: float) -> None:
-    """Give ``condition`` up to ``within`` seconds to hold; the assertions after say what not."""
-    deadline = time.monotonic() + within
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agreement(
@@ -113,7 +102,8 @@ def test_streams_dropping_every_second_for_a_minute_leave_tmt_and_oanda_in_agree
         for name in INSTRUMENTS:  # prices still arrive while the drops go on
             wait_for(lambda name=name: engine.core.quotes.get(name).ts > last[name])
         server.call(lambda s: setattr(s.faults, "drop_streams_after", None))
-        settle(lambda: agrees(engine, server), within=30.0)
+        with contextlib.suppress(AssertionError):  # the assertions below say what disagrees
+            wait_for(lambda: agrees(engine, server), "tmt and OANDA to agree", within=30.0)
         assert engine.reconciled(), engine.core.alerts
         positions = {i: engine.position(i) for i in INSTRUMENTS}
         acct = engine.core.portfolio.accounts[engine.account]

@@ -13,12 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tmt_tui.store import migrations, schema
-from tmt_tui.store.journal import Journal, JournalError, MigrationError
-from tmt_tui.store.schema import SCHEMA_VERSION, Step
-
-from .journal_v1 import make_v1_journal
-from .old_journals import (
+from tests.support.journal_v1 import make_v1_journal
+from tests.support.journals import (
     BACKUP_NAME,
     V2_STEP,
     backups,
@@ -27,6 +23,9 @@ from .old_journals import (
     trading_session,
     write_v1_journal,
 )
+from tmt_tui.store import migrations, schema
+from tmt_tui.store.journal import Journal, JournalError, MigrationError
+from tmt_tui.store.schema import SCHEMA_VERSION, Step
 
 # refused and untouched -------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """A journal written by an older tmt is migrated when it is opened, never refused: a backup
 first, then step by step, each step in its own transaction, with its progress told.
 
-The old journals here are genuine: made with the frozen v1 schema (``journal_v1.py``) and
-holding a real trading session (``old_journals.py``), written with v1's own statements.
+The old journals here are genuine: made with the frozen v1 schema (``support/journal_v1.py``)
+and holding a real trading session (``support/journals.py``), written with v1's own statements.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.engines import engine_settings, running, snapshot
-from tests.engine.test_recovery import lasting_state, trade_a_little
-from tmt_tui import __version__
-from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
-from tmt_tui.domain.quotes import Quote
-from tmt_tui.store import migrations
-from tmt_tui.store.journal import Journal, MigrationProgress
-from tmt_tui.store.schema import SCHEMA_VERSION
-
-from .journal_v1 import V1_TABLES, V1Writer, journal_at, make_v1_journal
-from .old_journals import (
+from tests.support.engines import (
+    engine_settings,
+    lasting_state,
+    running,
+    snapshot,
+    trade_a_little,
+)
+from tests.support.journal_v1 import V1_TABLES, V1Writer, journal_at, make_v1_journal
+from tests.support.journals import (
     BACKUP_NAME,
     V2_STEP,
     backups,
@@ -36,6 +34,12 @@ from .old_journals import (
     trading_session,
     write_v1_journal,
 )
+from tmt_tui import __version__
+from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.store import migrations
+from tmt_tui.store.journal import Journal, MigrationProgress
+from tmt_tui.store.schema import SCHEMA_VERSION
 
 D = Decimal
 

@@ -1,6 +1,7 @@
 """Fixtures for UI tests: the real app on a real embedded engine, with its journal in tmp_path.
 
-Tests wait for conditions with `eventually` (polling `pilot.pause`), never with fixed sleeps.
+Tests wait for conditions with `tests.support.pilot.until` (polling `pilot.pause`), never
+with fixed sleeps.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import pytest
 import pytest_asyncio
 from textual.pilot import Pilot
 
-from tests.tui.readiness import board_ready, screen_text, until
+from tests.support.pilot import board_ready, screen_text, until
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings, load_settings
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.tui.app import TmtApp, create_app
-
-Eventually = Callable[..., Awaitable[None]]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -58,27 +57,17 @@ def app(settings: Settings, client: LocalEngineClient) -> TmtApp:
 
 
 @pytest.fixture
-def eventually() -> Eventually:
-    """`await eventually(pilot, condition, what)`: poll until `condition()` holds, or fail."""
-    return until
-
-
-@pytest.fixture
 def visible() -> Callable[[TmtApp], str]:
     return screen_text
 
 
 @pytest.fixture
-def ready(eventually: Eventually) -> Callable[[Pilot[Any]], Awaitable[None]]:
+def ready() -> Callable[[Pilot[Any]], Awaitable[None]]:
     """`await ready(pilot)`: until the board shows a quote for every instrument of the snapshot."""
 
     async def wait(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, TmtApp)
-        await eventually(
-            pilot,
-            lambda: board_ready(app),
-            "a quote for every instrument",
-        )
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
 
     return wait

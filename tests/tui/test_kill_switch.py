@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.tui.readiness import log_lines, main_screen, on_main_screen, pane
+from tests.support.pilot import log_lines, main_screen, on_main_screen, pane, until
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.tui.app import TmtApp
@@ -23,7 +23,7 @@ def banner_shows(app: TmtApp, word: str) -> bool:
 
 @pytest.mark.parametrize("key", ["ctrl+k", "f12"])
 async def test_kill_key_halts_even_while_typing_in_the_ticket(
-    key: str, app: TmtApp, ready, eventually, visible
+    key: str, app: TmtApp, ready, visible
 ) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -35,7 +35,7 @@ async def test_kill_key_halts_even_while_typing_in_the_ticket(
 
         await pilot.press(key)
 
-        await eventually(pilot, lambda: banner_shows(app, "HALTED"), "the HALTED banner")
+        await until(pilot, lambda: banner_shows(app, "HALTED"), "the HALTED banner")
         assert "HALTED" in visible(app)
         assert "kill switch (UI)" in str(ticket.query_one(TradingBanner).render())
         assert app.has_class("-halted") and ticket.has_class("-halted")
@@ -43,25 +43,25 @@ async def test_kill_key_halts_even_while_typing_in_the_ticket(
         assert app.screen is ticket and units.value == "1"
 
 
-async def test_close_position_works_while_halted(app: TmtApp, client, ready, eventually) -> None:
+async def test_close_position_works_while_halted(app: TmtApp, client, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         reply = await client.execute(SubmitOrder("SIM-EUR", "EUR_USD", -20_000))
         assert reply.ok, reply
-        await eventually(pilot, lambda: "SIM-EUR:EUR_USD" in app.model.positions, "the position")
+        await until(pilot, lambda: "SIM-EUR:EUR_USD" in app.model.positions, "the position")
         await pilot.press("ctrl+k")
-        await eventually(pilot, lambda: app.model.halted, "HALTED")
+        await until(pilot, lambda: app.model.halted, "HALTED")
 
         await pilot.press("2")
-        await eventually(
+        await until(
             pilot,
             lambda: pane(app, "positions", PositionsTable).selected_key == "SIM-EUR:EUR_USD",
             "a row",
         )
         await pilot.press("x")
 
-        await eventually(pilot, lambda: "SIM-EUR:EUR_USD" not in app.model.positions, "flat")
-        await eventually(
+        await until(pilot, lambda: "SIM-EUR:EUR_USD" not in app.model.positions, "flat")
+        await until(
             pilot,
             lambda: any("close SIM-EUR EUR_USD: filled" in t for t in log_lines(app)),
             "the close reply in the log",
@@ -69,45 +69,43 @@ async def test_close_position_works_while_halted(app: TmtApp, client, ready, eve
         assert app.model.halted
 
 
-async def test_reset_after_confirmation_re_arms_trading(app: TmtApp, ready, eventually) -> None:
+async def test_reset_after_confirmation_re_arms_trading(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+k")
-        await eventually(pilot, lambda: banner_shows(app, "HALTED"), "the HALTED banner")
+        await until(pilot, lambda: banner_shows(app, "HALTED"), "the HALTED banner")
 
         await pilot.press("ctrl+r")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a confirmation")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a confirmation")
         assert banner_shows(app, "HALTED")  # the dialog shows the banner too
         await pilot.press("y")
 
-        await eventually(pilot, lambda: not app.model.halted, "trading re-armed")
-        await eventually(pilot, lambda: not main_screen(app).query_one(TradingBanner).display, "")
+        await until(pilot, lambda: not app.model.halted, "trading re-armed")
+        await until(pilot, lambda: not main_screen(app).query_one(TradingBanner).display, "")
         assert not app.has_class("-halted")
 
 
-async def test_declining_the_reset_keeps_the_halt(app: TmtApp, ready, eventually) -> None:
+async def test_declining_the_reset_keeps_the_halt(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+k")
-        await eventually(pilot, lambda: app.model.halted, "HALTED")
+        await until(pilot, lambda: app.model.halted, "HALTED")
 
         await pilot.press("ctrl+r")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a confirmation")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a confirmation")
         await pilot.press("escape")
 
-        await eventually(pilot, lambda: on_main_screen(app), "the dialog closed")
+        await until(pilot, lambda: on_main_screen(app), "the dialog closed")
         assert app.model.halted
         assert banner_shows(app, "HALTED")
 
 
-async def test_reset_refused_when_not_halted_shows_the_reason(
-    app: TmtApp, ready, eventually
-) -> None:
+async def test_reset_refused_when_not_halted_shows_the_reason(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+r", "y")
 
-        await eventually(
+        await until(
             pilot,
             lambda: any(
                 t.startswith("> reset kill switch: ") and "OK" not in t for t in log_lines(app)
@@ -116,13 +114,13 @@ async def test_reset_refused_when_not_halted_shows_the_reason(
         )
 
 
-async def test_reduce_only_toggles_the_reducing_banner(app: TmtApp, ready, eventually) -> None:
+async def test_reduce_only_toggles_the_reducing_banner(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+d")
-        await eventually(pilot, lambda: banner_shows(app, "REDUCING"), "the REDUCING banner")
+        await until(pilot, lambda: banner_shows(app, "REDUCING"), "the REDUCING banner")
         assert app.has_class("-reducing") and not app.has_class("-halted")
 
         await pilot.press("ctrl+d")
-        await eventually(pilot, lambda: not app.model.reducing, "ACTIVE again")
-        await eventually(pilot, lambda: not app.has_class("-reducing"), "no banner")
+        await until(pilot, lambda: not app.model.reducing, "ACTIVE again")
+        await until(pilot, lambda: not app.has_class("-reducing"), "no banner")

@@ -8,7 +8,7 @@ import dataclasses
 from textual.command import CommandList
 from textual.widget import Widget
 
-from tests.tui.readiness import focused_pane, main_screen, on_main_screen, pane
+from tests.support.pilot import focused_pane, main_screen, on_main_screen, pane, until
 from tmt_tui.config import Settings
 from tmt_tui.tui.actions import BY_ID, REGISTRY, effective_keys
 from tmt_tui.tui.app import TmtApp, create_app
@@ -79,11 +79,11 @@ async def test_at_80x24_the_board_sits_over_one_other_pane(app: TmtApp, ready) -
             assert board.bottom == other.y and board.width == other.width == 80
 
 
-async def test_help_lists_every_key(app: TmtApp, ready, eventually, visible) -> None:
+async def test_help_lists_every_key(app: TmtApp, ready, visible) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot)
         await pilot.press("question_mark")
-        await eventually(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
 
@@ -93,31 +93,29 @@ async def test_help_lists_every_key(app: TmtApp, ready, eventually, visible) -> 
         assert "ctrl+k, f12" in visible(app)
 
         await pilot.press("escape")
-        await eventually(pilot, lambda: on_main_screen(app), "help closed")
+        await until(pilot, lambda: on_main_screen(app), "help closed")
 
 
-async def test_keymap_from_settings_rebinds_keys(settings: Settings, client, ready, eventually):
+async def test_keymap_from_settings_rebinds_keys(settings: Settings, client, ready):
     ui = dataclasses.replace(settings.ui, keymap={"help": "f1"})
     app = create_app(dataclasses.replace(settings, ui=ui), client)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("f1")
-        await eventually(pilot, lambda: isinstance(app.screen, HelpScreen), "help on f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help on f1")
         assert ("f1", "Help") in {(keys, name) for keys, name, _ in app.screen.rows}
 
 
-async def test_command_palette_runs_the_same_actions(app: TmtApp, ready, eventually) -> None:
+async def test_command_palette_runs_the_same_actions(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"KILL")
-        await eventually(
-            pilot, lambda: app.screen.query_one(CommandList).option_count > 0, "a match"
-        )
+        await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0, "a match")
         await pilot.press("enter")
 
-        await eventually(pilot, lambda: app.model.halted, "HALTED from the palette")
+        await until(pilot, lambda: app.model.halted, "HALTED from the palette")
 
 
 def test_every_registered_pane_has_a_key_a_title_and_a_cell() -> None:

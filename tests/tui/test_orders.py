@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from textual.widgets import Input
 
-from tests.tui.readiness import on_main_screen, pane
+from tests.support.pilot import on_main_screen, pane, until
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderStatus, OrderType
 from tmt_tui.tui.app import TmtApp
@@ -31,15 +31,15 @@ async def place_resting_limit(app: TmtApp, client) -> tuple[str, Decimal]:
     return reply.order_id, limit
 
 
-async def test_c_cancels_the_selected_working_order(app: TmtApp, client, ready, eventually) -> None:
+async def test_c_cancels_the_selected_working_order(app: TmtApp, client, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         order_id, _ = await place_resting_limit(app, client)
-        await eventually(pilot, lambda: orders(app).selected_key == order_id, "the row")
+        await until(pilot, lambda: orders(app).selected_key == order_id, "the row")
 
         await pilot.press("3", "c")
 
-        await eventually(
+        await until(
             pilot,
             lambda: app.model.orders[order_id].status is OrderStatus.CANCELLED,
             "the order cancelled",
@@ -47,47 +47,43 @@ async def test_c_cancels_the_selected_working_order(app: TmtApp, client, ready, 
         assert orders(app).has_focus
 
 
-async def test_m_modifies_the_selected_working_order(
-    app: TmtApp, client, ready, eventually
-) -> None:
+async def test_m_modifies_the_selected_working_order(app: TmtApp, client, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         order_id, limit = await place_resting_limit(app, client)
-        await eventually(pilot, lambda: orders(app).selected_key == order_id, "the row")
+        await until(pilot, lambda: orders(app).selected_key == order_id, "the row")
 
         await pilot.press("3", "m")
-        await eventually(pilot, lambda: isinstance(app.screen, ModifyOrderScreen), "the dialog")
+        await until(pilot, lambda: isinstance(app.screen, ModifyOrderScreen), "the dialog")
         new_price = limit - Decimal("0.00010")
         app.screen.query_one("#price", Input).value = str(new_price)
         await pilot.press("ctrl+s")
 
-        await eventually(pilot, lambda: on_main_screen(app), "the dialog closed")
-        await eventually(
-            pilot, lambda: app.model.orders[order_id].price == new_price, "the new price"
-        )
+        await until(pilot, lambda: on_main_screen(app), "the dialog closed")
+        await until(pilot, lambda: app.model.orders[order_id].price == new_price, "the new price")
         assert app.model.orders[order_id].status.is_open
 
 
-async def test_quit_with_working_orders_asks_first(app: TmtApp, client, ready, eventually) -> None:
+async def test_quit_with_working_orders_asks_first(app: TmtApp, client, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         order_id, _ = await place_resting_limit(app, client)
-        await eventually(pilot, lambda: order_id in app.model.orders, "the order")
+        await until(pilot, lambda: order_id in app.model.orders, "the order")
 
         await pilot.press("q")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a question")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a question")
         await pilot.press("n")
-        await eventually(pilot, lambda: on_main_screen(app), "the question gone")
+        await until(pilot, lambda: on_main_screen(app), "the question gone")
         assert app.is_running
 
         await pilot.press("q")
-        await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a question")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "a question")
         await pilot.press("y")
-        await eventually(pilot, lambda: not app.is_running, "the app to exit")
+        await until(pilot, lambda: not app.is_running, "the app to exit")
 
 
-async def test_quit_without_working_orders_exits_at_once(app: TmtApp, ready, eventually) -> None:
+async def test_quit_without_working_orders_exits_at_once(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("q")
-        await eventually(pilot, lambda: not app.is_running, "the app to exit")
+        await until(pilot, lambda: not app.is_running, "the app to exit")

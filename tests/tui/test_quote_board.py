@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import time
 
-from tests.tui.readiness import pane
+from tests.support.pilot import pane, until
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
 
 
-async def test_quotes_appear_and_tick(app: TmtApp, ready, eventually, visible) -> None:
+async def test_quotes_appear_and_tick(app: TmtApp, ready, visible) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         first = {name: row.quote for name, row in app.model.quotes.items()}
 
-        await eventually(
+        await until(
             pilot,
             lambda: any(row.quote != first[name] for name, row in app.model.quotes.items()),
             "a newer quote for some instrument",
@@ -23,7 +23,7 @@ async def test_quotes_appear_and_tick(app: TmtApp, ready, eventually, visible) -
 
         row = app.model.quotes["EUR_USD"]
         assert row.quote is not None
-        await eventually(
+        await until(
             pilot,
             lambda: f"{row.quote.bid:.5f}" in visible(app),
             "the EUR_USD bid on screen",

@@ -12,7 +12,7 @@ import pytest
 from rich.color import Color as RichColor
 from textual.color import Color
 
-from tests.tui.readiness import pane
+from tests.support.pilot import pane, until
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp
@@ -52,7 +52,7 @@ def test_stylesheet_uses_theme_variables_not_hex() -> None:
         assert name in tcss
 
 
-async def test_switching_theme_recolours_the_quote_board(app: TmtApp, ready, eventually) -> None:
+async def test_switching_theme_recolours_the_quote_board(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         board = pane(app, "quotes", QuoteBoard)
@@ -61,12 +61,12 @@ async def test_switching_theme_recolours_the_quote_board(app: TmtApp, ready, eve
 
         app.theme = "tmt-light"
 
-        await eventually(pilot, lambda: light_bid in board_colours(board), "the light $bid")
+        await until(pilot, lambda: light_bid in board_colours(board), "the light $bid")
         assert dark_bid not in board_colours(board)
 
 
 async def test_switching_theme_recolours_the_tables_without_waiting_for_the_engine(
-    app: TmtApp, client, ready, eventually
+    app: TmtApp, client, ready
 ) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot)
@@ -83,12 +83,12 @@ async def test_switching_theme_recolours_the_tables_without_waiting_for_the_engi
             cell = table.get_cell(reply.order_id, "side")
             return cell.style.color if cell.style and not isinstance(cell.style, str) else None
 
-        await eventually(pilot, lambda: reply.order_id in table.rows, "the order's row")
+        await until(pilot, lambda: reply.order_id in table.rows, "the order's row")
         assert side_colour() == theme_colour(app, "tmt-dark", "bid")
 
         app.theme = "tmt-light"
 
-        await eventually(
+        await until(
             pilot, lambda: side_colour() == theme_colour(app, "tmt-light", "bid"), "the light $bid"
         )
 

@@ -4,50 +4,46 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from textual.widgets import Input, Select, Static
 
-from tests.tui.readiness import on_main_screen
-from tmt_tui.domain.entry import EntryError, parse_price, parse_units
+from tests.support.pilot import on_main_screen, until
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 
 
 async def test_buy_from_ticket_opens_position_and_updates_header(
-    app: TmtApp, ready, eventually, visible
+    app: TmtApp, ready, visible
 ) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot)
         await pilot.press("home", "b")
-        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
         instrument = app.screen.instrument.name
 
         await pilot.press(*"10000", "enter")
 
-        await eventually(pilot, lambda: on_main_screen(app), "the ticket to close")
+        await until(pilot, lambda: on_main_screen(app), "the ticket to close")
         key = f"SIM-USD:{instrument}"
-        await eventually(pilot, lambda: key in app.model.positions, "the position")
+        await until(pilot, lambda: key in app.model.positions, "the position")
         assert app.model.positions[key].units == 10_000
-        await eventually(
+        await until(
             pilot,
             lambda: re.search(rf"SIM-USD\s.*{instrument}\s+\+10,000", visible(app)),
             "the position row on screen",
         )
-        await eventually(
+        await until(
             pilot,
             lambda: re.search(r"SIM-USD .*Margin (?!0\.00/)[\d,.]+/", visible(app)),
             "margin used in the SIM-USD header line",
         )
 
 
-async def test_junk_in_the_ticket_shows_a_message_and_sends_nothing(
-    app: TmtApp, ready, eventually
-) -> None:
+async def test_junk_in_the_ticket_shows_a_message_and_sends_nothing(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("b")
-        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
         units = ticket.query_one("#units", Input)
@@ -76,52 +72,27 @@ async def test_junk_in_the_ticket_shows_a_message_and_sends_nothing(
         assert app.model.orders == {}
 
 
-async def test_engine_refusal_shows_code_and_keeps_ticket_open(
-    app: TmtApp, ready, eventually
-) -> None:
+async def test_engine_refusal_shows_code_and_keeps_ticket_open(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("b")
-        await eventually(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
         app.screen.query_one("#units", Input).value = "50000000"
         await pilot.press("enter")
 
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
         message = ticket.query_one("#ticket-message", Static)
-        await eventually(
+        await until(
             pilot, lambda: re.match(r"[A-Z_]+: \S", str(message.render())), "a `CODE: message`"
         )
         assert message.has_class("-error")
         assert app.screen is ticket
 
 
-async def test_escape_closes_the_ticket_without_sending(app: TmtApp, ready, eventually) -> None:
+async def test_escape_closes_the_ticket_without_sending(app: TmtApp, ready) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("b", *"1000", "escape")
-        await eventually(pilot, lambda: on_main_screen(app), "the ticket to close")
+        await until(pilot, lambda: on_main_screen(app), "the ticket to close")
         assert app.model.orders == {}
-
-
-@pytest.mark.parametrize(
-    ("text", "units"), [("10000", 10_000), ("10,000", 10_000), ("10k", 10_000), ("1.5m", 1_500_000)]
-)
-def test_units_accept_the_usual_spellings(text: str, units: int) -> None:
-    assert parse_units(text) == units
-
-
-@pytest.mark.parametrize("text", ["", "abc", "0", "-1", "1.5", "inf", "1e10", "2000000000"])
-def test_units_refuse_junk(text: str) -> None:
-    with pytest.raises(EntryError, match="Units"):
-        parse_units(text)
-
-
-@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "0", "-1.1", "abc", "1e12"])
-def test_prices_refuse_junk(text: str) -> None:
-    with pytest.raises(EntryError, match="Price"):
-        parse_price(text, "Price", required=False)
-
-
-def test_an_optional_price_may_be_empty() -> None:
-    assert parse_price("  ", "Take profit", required=False) is None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import TypeVar
 
-from tests.engine.waiting import eventually
+from tests.support.oanda import make_order
+from tests.support.waiting import eventually
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.venues.base import (
@@ -20,8 +21,6 @@ from tmt_tui.venues.base import (
 from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed
 from tmt_tui.venues.oanda.client import OandaClient
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
-
-from ..conftest import make_order
 
 T = TypeVar("T")
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.oanda import TOKEN, make_order
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderType, TimeInForce
 from tmt_tui.venues.oanda.client import (
@@ -22,8 +23,6 @@ from tmt_tui.venues.oanda.client import (
 )
 from tmt_tui.venues.oanda.stream import Heartbeat
 from tmt_tui.venues.oanda_sim.server import V20Server, V20ServerThread
-
-from ..conftest import TOKEN, make_order
 
 
 async def test_instruments_come_back_as_domain_instruments(client: OandaClient) -> None:

@@ -14,104 +14,27 @@ import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
-from tests.engine.engines import events_of
+from tests.support.engines import journal_events
+from tests.support.oanda import TOKEN, Engine, ledger_units, oanda_settings
+from tests.support.waiting import wait_for
 from tmt_tui.cli.embedded import engine_runner
-from tmt_tui.config import Settings, parse_settings
-from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import (
     CancelOrder,
     ClosePosition,
-    Command,
     EngageKillSwitch,
     ModifyOrder,
     SubmitOrder,
 )
 from tmt_tui.domain.events import EventKind
-from tmt_tui.domain.orders import Order, OrderType, TimeInForce
+from tmt_tui.domain.orders import OrderType, TimeInForce
 from tmt_tui.venues.base import VenueRefused
 from tmt_tui.venues.oanda_sim import views
 from tmt_tui.venues.oanda_sim.orders import close_trade
 from tmt_tui.venues.oanda_sim.server import V20ServerThread, _Response
-
-TOKEN = "oanda-engine-test-token-7f3a9c"
-T = TypeVar("T")
-
-
-def wait_for(predicate: Callable[[], T], within: float = 15.0) -> T:
-    """Poll until truthy; the timeout is reached only when something is broken."""
-    deadline = time.monotonic() + within
-    while not (result := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        time.sleep(0.01)
-    return result
-
-
-def oanda_settings(server: V20ServerThread, journal: Path, **oanda: str) -> Settings:
-    """Settings for the OANDA venue at ``server``; ``oanda`` overrides keys (as TOML values)."""
-    table = {
-        "environment": '"local"',
-        "rest_url": f'"{server.url}"',
-        "account_id": f'"{server.account_id}"',
-        "instruments": '["EUR_USD", "USD_JPY", "GBP_USD"]',
-        "stream_silence_s": "2.0",
-        "reconnect_backoff_s": "0.05",
-        "max_backoff_s": "0.2",
-        "max_connects_per_s": "20.0",
-        **oanda,
-    }
-    lines = "\n".join(f"{k} = {v}" for k, v in table.items())
-    text = f"""
-[engine]
-journal_path = "{journal}"
-market_data = "oanda"
-broker = "oanda"
-[oanda]
-{lines}
-[[accounts]]
-id = ""
-"""
-    return parse_settings(text, "oanda-test.toml")
-
-
-class Engine:
-    """A running engine on the OANDA venue, with blocking helpers for tests."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.runner = engine_runner(settings)
-        self.runner.start()
-        self.account = self.runner.settings.accounts[0].id
-
-    @property
-    def core(self) -> Any:
-        return self.runner.core
-
-    def ask(self, command: Command) -> Reply:
-        replies: list[Reply] = []
-        self.runner.submit(command, replies.append)
-        return wait_for(lambda: replies)[0]
-
-    def reconciled(self) -> bool:
-        return not self.core.flags.reconciling and "venue.reconciling" not in self.core.alerts
-
-    def trading(self, *instruments: str) -> bool:
-        """Reconciled and priced: a market order is risk-checked against a quote, so until
-        the price stream's first line it is refused NO_QUOTE. Reconciling reads the
-        transaction side only, and nothing orders it before the prices."""
-        return self.reconciled() and all(self.core.quotes.get(i) for i in instruments)
-
-    def position(self, instrument: str) -> int:
-        return int(self.core.portfolio.units(self.account, instrument))
-
-    def open_orders(self, kind: OrderType | None = None) -> list[Order]:
-        return [o for o in self.core.orders.open.values() if kind is None or o.type is kind]
-
-    def stop(self) -> None:
-        self.runner.stop()
 
 
 @pytest.fixture
@@ -131,20 +54,6 @@ def engine(server: V20ServerThread, tmp_path: Path, token_env: None) -> Iterator
     wait_for(running.reconciled)
     yield running
     running.stop()
-
-
-def ledger_units(server: V20ServerThread, instrument: str) -> int:
-    return server.call(
-        lambda s: sum(
-            int(Decimal(t["currentUnits"]))
-            for t in views.open_trades(s.ledger)
-            if t["instrument"] == instrument
-        )
-    )
-
-
-def journal_events(path: Path, kind: EventKind) -> list[dict[str, Any]]:
-    return [data for _, data in events_of(path, kind.value)]
 
 
 # start ------------------------------------------------------------------------------------------

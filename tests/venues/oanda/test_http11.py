@@ -9,11 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from tests.support.oanda import TOKEN, make_order
 from tmt_tui.venues.oanda.client import Filled, OandaClient, OandaUnavailable, Token
 from tmt_tui.venues.oanda.http11 import HttpPool, NotSent, RequestTimeout, SentUnknown
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
-
-from ..conftest import TOKEN, make_order
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

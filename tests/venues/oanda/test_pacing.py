@@ -6,11 +6,10 @@ import asyncio
 
 import pytest
 
+from tests.support.oanda import TOKEN
 from tmt_tui.venues.oanda.client import OandaClient, Token
 from tmt_tui.venues.oanda.pacing import SlidingWindow
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
-
-from ..conftest import TOKEN
 
 
 class FakeTime:

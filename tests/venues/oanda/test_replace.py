@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.oanda import TOKEN, make_order
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.venues.oanda.client import (
     Filled,
@@ -19,8 +20,6 @@ from tmt_tui.venues.oanda.client import (
     TradeOrdersSet,
 )
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
-
-from ..conftest import TOKEN, make_order
 
 
 async def _open(client: OandaClient, units: int = 1000, **kw: str) -> Filled:

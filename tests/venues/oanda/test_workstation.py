@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 from textual.widgets import Static
 
-from tests.tui.readiness import board_ready, on_main_screen, pane, screen_text, until
-from tests.venues.oanda.test_engine import TOKEN, ledger_units, oanda_settings
+from tests.support.oanda import TOKEN, ledger_units, oanda_settings
+from tests.support.pilot import board_ready, on_main_screen, pane, screen_text, until
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from tests.support.oanda import TOKEN, make_order
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.venues.oanda.client import (
     Filled,
@@ -20,8 +21,6 @@ from tmt_tui.venues.oanda.client import (
 from tmt_tui.venues.oanda.stream import Heartbeat
 from tmt_tui.venues.oanda_sim.orders import create_order
 from tmt_tui.venues.oanda_sim.server import V20Server, V20ServerThread
-
-from ..conftest import TOKEN, make_order
 
 
 async def _open(client: OandaClient, units: int = 1000, **kw: str) -> Filled:

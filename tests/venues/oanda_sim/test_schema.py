@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 import jsonschema
 
+from tests.support.oanda import TOKEN
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
-
-from ..conftest import TOKEN
 
 #: OANDA's v20 OpenAPI definitions (MIT, ``data/LICENSE.txt``), kept beside the test so every
 #: clone checks the contract instead of skipping it.

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.support.oanda import make_order
 from tmt_tui.domain.orders import Order
 from tmt_tui.venues.oanda.client import Filled, OandaClient, TradeOrdersSet
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
-
-from ..conftest import make_order
 
 
 def _trailing(order: Order, distance: str) -> Order:

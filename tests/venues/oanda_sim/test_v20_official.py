@@ -8,9 +8,8 @@ import pytest
 
 v20 = pytest.importorskip("v20")
 
+from tests.support.oanda import TOKEN  # noqa: E402
 from tmt_tui.venues.oanda_sim.server import V20ServerThread  # noqa: E402
-
-from ..conftest import TOKEN  # noqa: E402
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The smallest account table a config needs, appended to the tables under test."""
+"""The smallest account table a config needs, appended to the tables the config tests load."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""What UI tests share: when a workstation is ready to trade (the board has a quote for every
-instrument), waiting for a condition while the app runs, what the terminal shows, and where the
-main screen and its panes are, found the way a user finds them: by their ids."""
+"""What UI tests share (Textual Pilot): when a workstation is ready to trade (the board has a
+quote for every instrument), waiting for a condition while the app runs, what the terminal
+shows, and where the main screen and its panes are, found the way a user finds them: by id."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +15,8 @@ from tmt_tui.tui.panes import BY_PANE_ID
 from tmt_tui.tui.screens.main import MainScreen
 from tmt_tui.tui.widgets.event_log import EventLog
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
+
+from .waiting import TIMEOUT_S, eventually
 
 W = TypeVar("W", bound=Widget)
 
@@ -57,14 +58,10 @@ def board_ready(app: TmtApp) -> bool:
 
 
 async def until(
-    pilot: Pilot[Any], condition: Callable[[], object], what: str = "", within: float = 10.0
+    pilot: Pilot[Any], condition: Callable[[], object], what: str = "", within: float = TIMEOUT_S
 ) -> None:
-    """Let the app run until ``condition()`` holds, or fail naming ``what``."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within:.0f}s: {what or condition}")
-        await pilot.pause(0.05)
+    """Let the app run (``pilot.pause``) until ``condition()`` holds, or fail naming ``what``."""
+    await eventually(condition, what, within=within, interval=0.05, pause=pilot.pause)
 
 
 def screen_text(app: TmtApp) -> str:

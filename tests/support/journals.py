@@ -12,11 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.engine.harness import Harness
 from tmt_tui.domain.commands import ClosePosition, EngageKillSwitch, SetReducing
 from tmt_tui.domain.events import Event
 from tmt_tui.engine.core import EngineCore
 
+from .harness import Harness
 from .journal_v1 import V1_TABLES, V1Writer, make_v1_journal
 
 D = Decimal

@@ -1,4 +1,4 @@
-"""Helpers the control API tests share: waiting, raw frames, reading the journal."""
+"""What the control API tests share: an engine's settings for them and raw WebSocket frames."""
 
 from __future__ import annotations
 
@@ -9,23 +9,18 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from tests.engine.engines import journal_rows as journal_rows  # shared with the engine suites
-from tests.engine.waiting import eventually as eventually
 from tmt_tui.api import protocol
-from tmt_tui.config import Settings, load_settings
+from tmt_tui.config import Settings
 from tmt_tui.domain.secret import Secret
 
-INSTRUMENTS = ("EUR_USD", "GBP_USD", "USD_JPY")
+from .engines import engine_settings
 
 
 def make_settings(journal: Path, *, ticks_per_second: float = 20.0) -> Settings:
-    base = load_settings()
+    """The sim engine of ``engine_settings``, ticking ``ticks_per_second`` per instrument."""
+    base = engine_settings(journal)
     return dataclasses.replace(
-        base,
-        engine=dataclasses.replace(base.engine, journal_path=str(journal)),
-        sim=dataclasses.replace(
-            base.sim, instruments=INSTRUMENTS, ticks_per_second=ticks_per_second
-        ),
+        base, sim=dataclasses.replace(base.sim, ticks_per_second=ticks_per_second)
     )
 
 
@@ -43,8 +38,3 @@ async def answer(ws: ClientConnection) -> dict[str, Any]:
         message = json.loads(await ws.recv())
         if message["type"] not in ("snapshot", "update"):
             return message
-
-
-def journal_events(path: Path, kind: str) -> list[dict[str, Any]]:
-    rows = journal_rows(path, "select origin, data from events where kind = ? order by seq", kind)
-    return [{"origin": origin, **json.loads(data)} for origin, data in rows]

@@ -3,7 +3,7 @@
 Used by the crash test: the parent SIGKILLs this process the moment the reply line arrives, so
 the order must already be durable when the engine acknowledges it.
 
-    python -m engine.crash_engine JOURNAL   (with tests/ on sys.path)
+    python -m tests.support.crash_engine JOURNAL   (with the repository on sys.path)
 """
 
 from __future__ import annotations

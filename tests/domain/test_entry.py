@@ -1,0 +1,30 @@
+"""What a trader types for units and prices: the usual spellings read, junk refused by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from tmt_tui.domain.entry import EntryError, parse_price, parse_units
+
+
+@pytest.mark.parametrize(
+    ("text", "units"), [("10000", 10_000), ("10,000", 10_000), ("10k", 10_000), ("1.5m", 1_500_000)]
+)
+def test_units_accept_the_usual_spellings(text: str, units: int) -> None:
+    assert parse_units(text) == units
+
+
+@pytest.mark.parametrize("text", ["", "abc", "0", "-1", "1.5", "inf", "1e10", "2000000000"])
+def test_units_refuse_junk(text: str) -> None:
+    with pytest.raises(EntryError, match="Units"):
+        parse_units(text)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "0", "-1.1", "abc", "1e12"])
+def test_prices_refuse_junk(text: str) -> None:
+    with pytest.raises(EntryError, match="Price"):
+        parse_price(text, "Price", required=False)
+
+
+def test_an_optional_price_may_be_empty() -> None:
+    assert parse_price("  ", "Take profit", required=False) is None
