@@ -74,7 +74,7 @@ async def boot(
         core.state.venue_cursor,
         core.state.venue_seen,
         core.portfolio.margin_shortfall,
-        fresh=checkpoint is None and replayed == 0,
+        fresh=not core.state.venue_known,
     )
     core.flags.reconciling = venue.reconciles  # until the first reconciliation completes
     return Booted(settings, core, replayed, checkpoint is not None)

@@ -45,6 +45,9 @@ class EngineState:
         self.alerts: dict[str, str] = {}  # active alerts (not replayed: rules re-evaluate)
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.venue_cursor = 0  # the newest venue transaction id any journaled event came from
+        #: a reconciliation with the venue has completed on this journal: its history from the
+        #: cursor on is ours (until then a journal is new, whatever else it holds)
+        self.venue_known = False
         #: Venue transactions after the cursor already booked from a request's own answer: a
         #: restart's backfill must skip them (an OANDA trade close carries no client id).
         self.venue_seen: set[str] = set()
@@ -88,6 +91,7 @@ class EngineState:
             txn = event.data.get("txn")
             if txn:
                 self.venue_cursor = max(self.venue_cursor, int(txn))
+                self.venue_known = True
             seen = event.data.get("seen")
             if seen:
                 self.venue_seen.update(seen)
@@ -252,6 +256,7 @@ class EngineState:
         last = event.data.get("last_transaction_id")
         if last:
             self.venue_cursor = max(self.venue_cursor, int(last))
+        self.venue_known = True
 
     def _state_changed(self, event: Event) -> None:
         acct = self.portfolio.accounts[event.data["account"]]
@@ -341,6 +346,7 @@ class EngineState:
             "kill_reason": self.kill_reason,
             "auto_reduced": sorted(self.auto_reduced),
             "venue_cursor": self.venue_cursor,
+            "venue_known": self.venue_known,
             "venue_seen": sorted(t for t in self.venue_seen if int(t) > self.venue_cursor),
             "accounts": [
                 {
@@ -391,6 +397,7 @@ class EngineState:
         self.kill_reason = data["kill_reason"]
         self.auto_reduced = set(data["auto_reduced"])
         self.venue_cursor = int(data.get("venue_cursor", 0))
+        self.venue_known = bool(data.get("venue_known", self.venue_cursor > 0))
         self.venue_seen = set(data.get("venue_seen", ()))
         for item in data["accounts"]:
             limits = self._limits.get(item["id"], RiskLimits())

@@ -348,6 +348,31 @@ def test_what_a_new_account_did_while_tmt_was_down_after_a_quiet_first_run_is_bo
     assert [f["units"] for f in fills] == [400]  # the fill itself, not a position correction
 
 
+def test_a_first_start_stopped_before_its_first_reconciliation_still_starts_at_the_present(
+    server: V20ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    # the account traded before tmt ever saw it; tmt's first start is cut short before it
+    # reconciled (a checkpoint, but no venue history). Once, the restart took that journal for
+    # an old one and replayed the account's whole past as fills, hiding the gap as a transfer.
+    server.call(lambda s: s.outside_market_order("USD_JPY", 400))  # before tmt
+    journal = tmp_path / "journal.db"
+    server.call(lambda s: setattr(s.faults, "delay", 0.5))
+    first = Engine(oanda_settings(server, journal))
+    first.stop()  # before the (slow) first reconciliation completed
+    server.call(lambda s: setattr(s.faults, "delay", 0.0))
+    assert journal_events(journal, EventKind.VENUE_RECONCILED) == []
+
+    second = Engine(oanda_settings(server, journal))
+    try:
+        wait_for(second.reconciled)
+        acct = second.core.portfolio.accounts[second.account]
+        assert second.position("USD_JPY") == 400  # taken as it stands
+        assert (acct.realized, acct.transfers) == (0, 0)
+    finally:
+        second.stop()
+    assert journal_events(journal, EventKind.ORDER_FILLED) == []  # the past is not replayed
+
+
 def test_reconciled_before_the_first_price_an_order_is_refused_no_quote_then_taken(
     server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
