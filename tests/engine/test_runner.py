@@ -277,3 +277,28 @@ async def test_a_restart_that_could_not_value_an_open_position_refuses_to_start(
     assert said in str(caught.value)
     assert "sim.instruments" in str(caught.value)
     Journal(journal_path).close()  # and the journal is let go
+
+
+async def test_a_background_write_that_fails_halts_as_visibly_as_a_failed_order(
+    journal_path: Path,
+) -> None:
+    # ticks and derived rows gate no reply; once, a full disk failed them over and over in the
+    # log while status, metrics and /healthz all said the engine was fine
+    async with running(engine_settings(journal_path)) as client:
+        runner = client.runner
+        journal = runner.journal
+        assert journal is not None
+
+        def full_disk(*_: Any) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        journal.append_ticks = full_disk  # type: ignore[method-assign]
+        await eventually(lambda: runner.problem, "the tick flush to fail")
+        picture = await snapshot(client)
+        reset = await client.execute(ResetKillSwitch())
+
+    assert runner.problem == "journal write failed"
+    assert {(a.trading_state, a.state_reason) for a in picture.accounts} == {
+        (TradingState.HALTED, "journal write failed")
+    }
+    assert (reset.ok, reset.code) == (False, Reason.JOURNAL_ERROR.value)

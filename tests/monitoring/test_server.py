@@ -120,6 +120,15 @@ def test_healthz_is_503_at_once_when_the_engine_stopped(
     assert http_get(f"{server.url}/healthz")[:2] == (503, "engine not running\n")
 
 
+def test_healthz_is_503_while_the_engine_is_halted_by_a_failed_journal_write(
+    server: MetricsServer, metrics: EngineMetrics, health: HealthCheck
+) -> None:
+    alive(metrics)
+    health.engine_problem = lambda: "journal write failed"
+
+    assert http_get(f"{server.url}/healthz")[:2] == (503, "journal write failed\n")
+
+
 def test_unknown_paths_are_404(server: MetricsServer) -> None:
     assert http_get(f"{server.url}/admin")[0] == 404
 

@@ -66,15 +66,19 @@ class EngineHost:
         try:
             self._start_api(client)
             monitoring.watch_api(self._api_counters)
-            self._serve_metrics(lambda: runner.running)
+            self._serve_metrics(lambda: runner.running, lambda: runner.problem)
         except BaseException:
             self.stop()
             raise
         return client
 
-    def _serve_metrics(self, engine_running: Callable[[], bool]) -> None:
+    def _serve_metrics(
+        self, engine_running: Callable[[], bool], engine_problem: Callable[[], str | None]
+    ) -> None:
         try:
-            self.metrics_server = self.monitoring.serve(engine_running=engine_running)
+            self.metrics_server = self.monitoring.serve(
+                engine_running=engine_running, engine_problem=engine_problem
+            )
         except OSError as exc:
             if self.metrics_required:
                 raise

@@ -385,21 +385,35 @@ class EngineRunner:
         core.react.marked_books = set()
         if now - self._last_equity >= self.settings.engine.equity_snapshot_s:
             self._last_equity = now
-            self.journal.append_equity(now, accounts)
+            if not core.flags.journal_broken:
+                try:
+                    self.journal.append_equity(now, accounts)
+                except Exception as exc:
+                    self._journal_failed(exc, [])
 
     def _flush_ticks(self) -> None:
         """Batch writes that gate nothing: ticks and the derived positions rows."""
         core, journal = self.core, self.journal
         if core is None or journal is None:
             return
-        if self._ticks:
-            ticks, self._ticks = self._ticks, []
-            journal.append_ticks(ticks)
-        journal.checkpoint_wal()
-        if self._dirty_books:
-            positions = [core.portfolio.position_view(k) for k in self._dirty_books]
-            journal.append_positions(core.seq, positions)
-            self._dirty_books = set()
+        ticks, self._ticks = self._ticks, []
+        books, self._dirty_books = self._dirty_books, set()
+        if core.flags.journal_broken:
+            return  # halted until a restart: nothing more is written
+        try:
+            if ticks:
+                journal.append_ticks(ticks)
+            journal.checkpoint_wal()
+            if books:
+                journal.append_positions(core.seq, [core.portfolio.position_view(k) for k in books])
+        except Exception as exc:  # a full disk halts as visibly as a failed order commit
+            self._journal_failed(exc, [])
+
+    @property
+    def problem(self) -> str | None:
+        """Why the engine is not fit to trade though it runs (a journal that refused a write)."""
+        core = self.core
+        return core.flags.journal_broken or None if core is not None else None
 
     def _checkpoint(self) -> None:
         core, journal = self.core, self.journal

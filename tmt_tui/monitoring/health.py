@@ -21,17 +21,22 @@ class HealthCheck:
         metrics: EngineMetrics,
         settings: MonitoringSettings | None = None,
         engine_running: Callable[[], bool] | None = None,
+        engine_problem: Callable[[], str | None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.metrics = metrics
         self.settings = settings or MonitoringSettings()
         self.engine_running = engine_running
+        self.engine_problem = engine_problem
         self._monotonic = monotonic
 
     def check(self) -> tuple[bool, str]:
         """``(True, "ok")`` or ``(False, reason)``."""
         if self.engine_running is not None and not self.engine_running():
             return False, "engine not running"
+        problem = self.engine_problem() if self.engine_problem is not None else None
+        if problem:
+            return False, problem
         now, s, m = self._monotonic(), self.settings, self.metrics
         for last, limit, never, late in (
             (m.last_marks_at, s.health_heartbeat_s, "engine loop has not reported yet",

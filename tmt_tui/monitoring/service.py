@@ -48,7 +48,10 @@ class Monitoring:
         self.metrics.watch_api(source)
 
     def serve(
-        self, engine_running: Callable[[], bool] | None = None, port: int | None = None
+        self,
+        engine_running: Callable[[], bool] | None = None,
+        port: int | None = None,
+        engine_problem: Callable[[], str | None] | None = None,
     ) -> MetricsServer | None:
         """Start /metrics and /healthz on the configured host and port (``port`` overrides);
         None when ``metrics_enabled`` is off.
@@ -59,6 +62,7 @@ class Monitoring:
         s = self.settings
         if self.server is None and s.metrics_enabled:
             self.health.engine_running = engine_running
+            self.health.engine_problem = engine_problem
             port = s.metrics_port if port is None else port
             try:
                 server = MetricsServer(
