@@ -69,7 +69,8 @@ def test_negative_risk_limit_is_refused_naming_the_key(key: str) -> None:
         ("engine", "equity_snapshot_s", "0", "in (0, 86400]"),
         ("engine", "equity_snapshot_s", "inf", "a finite number"),
         ("engine", "equity_snapshot_s", "nan", "a finite number"),
-        ("engine", "report_currency", '"dollars"', "a 3-letter code"),
+        ("engine", "report_currency", '"dollars"', "a 3-letter upper-case code"),
+        ("engine", "report_currency", '"usd"', "a 3-letter upper-case code"),
         ("sim", "ticks_per_second", "0", "in (0, 1000]"),
         ("sim", "ticks_per_second", "1e9", "in (0, 1000]"),
         ("sim", "volatility_scale", "-1", "between 0 and 100"),
@@ -83,6 +84,8 @@ def test_negative_risk_limit_is_refused_naming_the_key(key: str) -> None:
         ("monitoring", "metrics_port", "-1", "between 0 and 65535"),
         ("monitoring", "ack_latency_quantile", "1.5", "in (0, 1]"),
         ("ui", "fps", "0", "between 1 and 120"),
+        ("oanda", "rest_url", '"not a url"', "an http(s):// URL"),
+        ("oanda", "stream_url", '"ftp://x"', "an http(s):// URL"),
     ],
 )
 def test_a_value_out_of_range_is_refused_naming_file_key_and_range(
@@ -102,15 +105,15 @@ def test_a_value_out_of_range_is_refused_naming_file_key_and_range(
 @pytest.mark.parametrize(
     ("key", "value", "allowed"),
     [
-        ("max_order_units", "0", "at least 1"),
-        ("max_position_units", "0", "at least 1"),
-        ("max_working_orders", "0", "at least 1"),
-        ("max_orders_per_second", "0", "at least 1"),
-        ("max_order_notional", "'0'", "positive"),
-        ("max_leverage", "'0'", "positive"),
-        ("daily_loss_limit", "'0'", "positive"),
-        ("price_collar_pct", "'0'", "positive"),
-        ("max_quote_age_s", "0", "positive"),
+        ("max_order_units", "0", "between 1 and"),
+        ("max_position_units", "0", "between 1 and"),
+        ("max_working_orders", "0", "between 1 and"),
+        ("max_orders_per_second", "0", "between 1 and"),
+        ("max_order_notional", "'0'", "in (0, "),
+        ("max_leverage", "'0'", "in (0, "),
+        ("daily_loss_limit", "'0'", "in (0, "),
+        ("price_collar_pct", "'0'", "in (0, "),
+        ("max_quote_age_s", "0", "in (0, "),
         ("reduce_at_loss_fraction", "'0'", "in (0, 1]"),
     ],
 )
@@ -237,3 +240,40 @@ def test_a_socket_path_is_measured_after_the_home_directory_is_put_in(
 
     with pytest.raises(ConfigError, match=r"'api\.socket_path' is 112 bytes"):
         parse_settings(text, "test.toml")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        # once: a balance of 1e24 crashed the start; a loss limit of 1e999999999 overflowed every
+        # limit check, and a collar that large every limit order
+        ("balance", '"1e24"', "between 0 and 1,000,000,000,000"),
+        ("currency", '"usd"', "a 3-letter upper-case code"),
+        ("risk.daily_loss_limit", '"1e999999999"', "in (0, 1,000,000,000,000]"),
+        ("risk.max_order_notional", '"1e13"', "in (0, 1,000,000,000,000]"),
+        ("risk.price_collar_pct", '"1e999999999"', "in (0, 100]"),
+        ("risk.max_leverage", "5000", "in (0, 1,000]"),
+        ("risk.max_order_units", "99999999999999999999", "between 1 and 1,000,000,000,000"),
+    ],
+)
+def test_money_and_sizes_past_what_the_engine_can_carry_are_refused(
+    key: str, value: str, allowed: str
+) -> None:
+    table, _, name = key.rpartition(".")
+    fields = {"id": '"A"', "currency": '"USD"', "balance": '"1000"'}
+    if not table:
+        fields[name] = value
+    text = "[[accounts]]\n" + "".join(f"{k} = {v}\n" for k, v in fields.items())
+    if table:
+        text += f"[accounts.{table}]\n{name} = {value}\n"
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    assert f"'accounts[0].{key}'" in str(caught.value)
+    assert allowed in str(caught.value)
+
+
+def test_an_oanda_instrument_named_twice_is_refused() -> None:
+    with pytest.raises(ConfigError, match="'oanda.instruments' names EUR_USD more than once"):
+        parse_settings(ACCOUNT + '[oanda]\ninstruments = ["EUR_USD", "EUR_USD"]\n', "t.toml")

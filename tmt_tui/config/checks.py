@@ -29,6 +29,13 @@ MAX_INTERVAL_MS = 60_000  # engine timers: a minute of unflushed ticks or unpubl
 MAX_EQUITY_SNAPSHOT_S = 86_400.0
 MAX_SIM_TICKS_PER_SECOND = 1_000.0  # per instrument
 MAX_SIM_VOLATILITY_SCALE = 100.0
+#: Money and sizes stay far inside what exact decimal arithmetic and SQLite's 64-bit integers
+#: carry (a balance of 1e24 once crashed the start; a loss limit of 1e999999999 overflowed every
+#: limit check): a trillion of any currency, a trillion units (the commands' own bound).
+MAX_MONEY = 10**12
+MAX_UNITS = 10**12
+MAX_LEVERAGE = 1_000
+MAX_COLLAR_PCT = 100
 
 
 def socket_path_problem(path: str | os.PathLike[str]) -> str | None:
@@ -57,21 +64,36 @@ def validate_settings(settings: Settings) -> None:
         if not (account.id or settings.engine.broker == "oanda") or account.id in seen:
             raise ConfigError(f"{source}: key '{at}.id' must be a unique, non-empty string")
         seen.add(account.id)
-        check(f"{at}.currency", account.currency, _is_currency(account.currency), "a 3-letter code")
-        check(f"{at}.balance", account.balance, account.balance >= 0, "zero or positive")
+        check(
+            f"{at}.currency",
+            account.currency,
+            _is_currency(account.currency),
+            "a 3-letter upper-case code (USD)",
+        )
+        check(
+            f"{at}.balance",
+            account.balance,
+            0 <= account.balance <= MAX_MONEY,
+            f"between 0 and {MAX_MONEY:,}",
+        )
         risk = account.risk
         for name in (
             "max_order_units", "max_position_units", "max_working_orders",
             "max_orders_per_second",
         ):  # fmt: skip
             value = getattr(risk, name)
-            check(f"{at}.risk.{name}", value, value >= 1, "at least 1")
-        for name in (
-            "max_order_notional", "max_leverage", "daily_loss_limit", "price_collar_pct",
-            "max_quote_age_s",
-        ):  # fmt: skip
+            check(
+                f"{at}.risk.{name}", value, 1 <= value <= MAX_UNITS, f"between 1 and {MAX_UNITS:,}"
+            )
+        for name, most in (
+            ("max_order_notional", MAX_MONEY),
+            ("daily_loss_limit", MAX_MONEY),
+            ("max_leverage", MAX_LEVERAGE),
+            ("price_collar_pct", MAX_COLLAR_PCT),
+            ("max_quote_age_s", MAX_EQUITY_SNAPSHOT_S),
+        ):
             value = getattr(risk, name)
-            check(f"{at}.risk.{name}", value, value > 0, "positive")
+            check(f"{at}.risk.{name}", value, 0 < value <= most, f"in (0, {most:,}]")
         fraction = risk.reduce_at_loss_fraction
         check(f"{at}.risk.reduce_at_loss_fraction", fraction, 0 < fraction <= 1, "in (0, 1]")
 
@@ -94,7 +116,7 @@ def validate_settings(settings: Settings) -> None:
         "engine.report_currency",
         engine.report_currency,
         _is_currency(engine.report_currency),
-        "a 3-letter code",
+        "a 3-letter upper-case code (USD)",
     )
     _check_venues(settings)
 
@@ -130,6 +152,19 @@ def validate_settings(settings: Settings) -> None:
     ):  # fmt: skip
         value = getattr(oanda, name)
         check(f"oanda.{name}", value, value > 0, "positive")
+    for name in ("rest_url", "stream_url"):
+        url = getattr(oanda, name)
+        check(
+            f"oanda.{name}",
+            url,
+            not url or url.startswith(("https://", "http://")),
+            "empty (the environment's host) or an http(s):// URL",
+        )
+    twice = sorted({n for n in oanda.instruments if oanda.instruments.count(n) > 1})
+    if twice:
+        raise ConfigError(
+            f"{source}: key 'oanda.instruments' names {', '.join(twice)} more than once"
+        )
     check(
         "oanda.max_backoff_s",
         oanda.max_backoff_s,
@@ -168,7 +203,7 @@ def validate_settings(settings: Settings) -> None:
 
 
 def _is_currency(code: str) -> bool:
-    return len(code) == 3 and code.isascii() and code.isalpha()
+    return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
 
 
 def _check_venues(settings: Settings) -> None:
