@@ -14,13 +14,20 @@ def test_units_accept_the_usual_spellings(text: str, units: int) -> None:
     assert parse_units(text) == units
 
 
-@pytest.mark.parametrize("text", ["", "abc", "0", "-1", "1.5", "inf", "1e10", "2000000000"])
+@pytest.mark.parametrize(
+    "text",
+    # 1e999999999 once overflowed inside the parser: a traceback instead of a refusal
+    ["", "abc", "0", "-1", "1.5", "inf", "1e10", "2000000000", "1e999999999", "1e999999999k",
+     "1e-999999999"],
+)  # fmt: skip
 def test_units_refuse_junk(text: str) -> None:
     with pytest.raises(EntryError, match="Units"):
         parse_units(text)
 
 
-@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "0", "-1.1", "abc", "1e12"])
+@pytest.mark.parametrize(
+    "text", ["nan", "inf", "-inf", "0", "-1.1", "abc", "1e12", "1E+999999999", "1e-999999999"]
+)
 def test_prices_refuse_junk(text: str) -> None:
     with pytest.raises(EntryError, match="Price"):
         parse_price(text, "Price", required=False)
@@ -28,3 +35,10 @@ def test_prices_refuse_junk(text: str) -> None:
 
 def test_an_optional_price_may_be_empty() -> None:
     assert parse_price("  ", "Take profit", required=False) is None
+
+
+def test_a_refusal_never_echoes_a_whole_paste() -> None:
+    with pytest.raises(EntryError) as caught:
+        parse_units("x" * 100_000)
+
+    assert len(str(caught.value)) < 80

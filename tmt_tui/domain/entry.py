@@ -12,6 +12,26 @@ from decimal import Decimal, InvalidOperation
 ABSURD_UNITS = 1_000_000_000
 ABSURD_PRICE = Decimal(1_000_000_000)
 _SUFFIXES = {"k": 1_000, "m": 1_000_000}
+_MOST_DIGITS = 15  # an entry further from 1 than 10^±15 is a typo; checked before arithmetic
+
+
+def _shown(text: str) -> str:
+    """What the user typed, quoted, and cut short: an error never echoes a whole paste."""
+    text = text.strip()
+    return repr(text) if len(text) <= 24 else repr(text[:21] + "...")
+
+
+def _number(raw: str, label: str, text: str) -> Decimal:
+    """A finite decimal of sane magnitude, or EntryError (no arithmetic has run on it yet)."""
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise EntryError(f"{label}: {_shown(text)} is not a number") from None
+    if not value.is_finite():
+        raise EntryError(f"{label}: must be a finite number")
+    if value and abs(value.adjusted()) > _MOST_DIGITS:
+        raise EntryError(f"{label}: {_shown(text)} is not a plausible value (a typo?)")
+    return value
 
 
 class EntryError(ValueError):
@@ -26,12 +46,7 @@ def parse_units(text: str) -> int:
     factor = 1
     if raw[-1] in _SUFFIXES:
         factor, raw = _SUFFIXES[raw[-1]], raw[:-1]
-    try:
-        value = Decimal(raw) * factor
-    except InvalidOperation:
-        raise EntryError(f"Units: {text.strip()!r} is not a number") from None
-    if not value.is_finite():
-        raise EntryError("Units: must be a finite number")
+    value = _number(raw, "Units", text) * factor
     if value <= 0:
         raise EntryError("Units: must be positive (the side comes from the ticket)")
     if value != value.to_integral_value():
@@ -48,12 +63,7 @@ def parse_price(text: str, label: str, *, required: bool) -> Decimal | None:
         if required:
             raise EntryError(f"{label}: required for this order type")
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise EntryError(f"{label}: {text.strip()!r} is not a number") from None
-    if not value.is_finite():
-        raise EntryError(f"{label}: must be a finite number")
+    value = _number(raw, label, text)
     if value <= 0:
         raise EntryError(f"{label}: must be positive")
     if value > ABSURD_PRICE:
