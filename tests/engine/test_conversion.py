@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from tests.support.harness import Harness, default_settings, restarted
 from tmt_tui.config import AccountSettings
+from tmt_tui.domain.commands import ClosePosition
 from tmt_tui.domain.events import EventKind
 
 D = Decimal
@@ -91,3 +92,18 @@ def test_an_account_that_cannot_be_converted_leaves_the_others_in_the_totals() -
     usd = h.account("SIM-USD").equity
     eur = h.account("SIM-EUR").equity * (D("1.10000") + D("1.10010")) / 2
     assert totals.equity == (usd + eur).quantize(D("0.01"))
+
+
+def test_a_position_can_be_closed_before_its_rate_is_quoted_and_the_fill_waits_for_it() -> None:
+    # getting out is always allowed: the close goes to the broker, its fill is held until the
+    # JPY->USD rate exists, then booked at it (once, closes were refused NO_CONVERSION_RATE)
+    h = restarted(long_gbp_jpy_with_a_stop())
+    h.quote("GBP_JPY", "190.600", "190.630")
+
+    reply = h.do(ClosePosition("SIM-USD", "GBP_JPY"))
+
+    assert reply.ok, reply
+    assert not h.of_kind(EventKind.ORDER_FILLED) and h.core.react.held
+    h.quote("USD_JPY", "150.000", "150.010")
+    assert h.units("GBP_JPY") == 0
+    assert not h.core.react.held

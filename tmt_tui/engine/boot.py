@@ -57,8 +57,8 @@ async def boot(
     except UnknownInstrument as exc:
         raise ConfigError(
             f"{settings.source}: the journal holds positions in {exc.name}, which is not "
-            "among the instruments this engine trades: add it to 'sim.instruments' (or "
-            "close it with the config that has it)"
+            "among the instruments this engine trades: add it to "
+            f"'{_instruments_key(settings)}' (or close it with the config that has it)"
         ) from None
     _check_valuable(settings, core)
     core.state.seq = max(core.seq, journal.last_seq())
@@ -115,7 +115,7 @@ def _check_valuable(settings: Settings, core: EngineCore) -> None:
     if unvalued:
         raise ConfigError(
             f"{settings.source}: cannot value open positions: {'; '.join(unvalued)} "
-            "(add the pair, or both legs through USD, to 'sim.instruments')"
+            f"(add the pair, or both legs through USD, to '{_instruments_key(settings)}')"
         )
 
 
@@ -128,3 +128,8 @@ def _check_accounts(settings: Settings, core: EngineCore) -> None:
             f"journal {settings.journal_path()} holds account(s) {', '.join(foreign)}, "
             f"not {', '.join(sorted(expected))}: give engine.journal_path a file of its own"
         )
+
+
+def _instruments_key(settings: Settings) -> str:
+    """The config key that lists what this engine trades."""
+    return f"{settings.engine.broker}.instruments"

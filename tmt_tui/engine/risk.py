@@ -158,14 +158,14 @@ class RiskEngine:
     ) -> Rejection | None:
         """Notional, position size, leverage and margin after the order (floats: limits are
         coarse, and this guard runs on every order with marks that move on every tick)."""
+        if reducing:  # getting out is always allowed: with no rate yet, its fill waits for one
+            return None
         rate = self.quotes.frate(inst.quote, acct.currency)
-        if rate is None:  # even a close needs it: its P&L is booked in the account currency
+        if rate is None:
             return (
                 Reason.NO_CONVERSION_RATE,
                 f"no rate to convert {inst.quote} into {acct.currency}",
             )
-        if reducing:
-            return None
         name = inst.name
         price = (
             float(order.price)

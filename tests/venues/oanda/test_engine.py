@@ -761,3 +761,25 @@ def test_realized_pl_and_balance_are_oanda_s_own_and_the_ledger_identity_holds(
     assert acct.balance == acct.opening + acct.realized + acct.financing + acct.transfers
     assert (acct.financing, acct.transfers) == (0, 0)
     assert abs(realized) < 50  # a few pips on 10k USD_JPY: dollars, not thousands of yen
+
+
+def test_the_pairs_that_convert_pl_home_are_streamed_too_so_every_position_is_valued(
+    server: V20ServerThread, tmp_path: Path, token_env: None
+) -> None:
+    # a USD account following GBP_JPY but not USD_JPY once valued its position at zero and
+    # could not close it (no JPY->USD rate): now the engine streams USD_JPY as well
+    engine = Engine(
+        oanda_settings(server, tmp_path / "journal.db", instruments='["EUR_USD", "GBP_JPY"]')
+    )
+    try:
+        assert "USD_JPY" in engine.core.quotes.instruments
+        wait_for(lambda: engine.trading("GBP_JPY", "USD_JPY"))
+        assert engine.ask(SubmitOrder(engine.account, "GBP_JPY", 1000)).ok
+        wait_for(lambda: engine.position("GBP_JPY") == 1000)
+        wait_for(lambda: engine.core.positions()[0].margin_used > 0, "a valued position")
+        assert engine.ask(ClosePosition(engine.account, "GBP_JPY")).ok
+        wait_for(lambda: engine.position("GBP_JPY") == 0)
+        acct = engine.core.portfolio.accounts[engine.account]
+        assert acct.realized == server.call(lambda s: s.ledger.pl)
+    finally:
+        engine.stop()

@@ -21,6 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from tmt_tui.config import OandaSettings
+from tmt_tui.domain.conversion import conversion_paths
+from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus
 from tmt_tui.venues.base import (
     MarginProbe,
@@ -166,7 +168,9 @@ class OandaVenue:
                     f"key 'oanda.instruments' names instruments account {account.id} cannot "
                     f"trade: {', '.join(unknown)}"
                 )
-            instruments = tuple(by_name[n] for n in wanted)
+            instruments = _with_conversions(
+                tuple(by_name[n] for n in wanted), by_name, account.currency
+            )
         else:
             instruments = tuple(i for i in available if _CURRENCY_PAIR.match(i.name))
         self.account = account
@@ -309,6 +313,30 @@ class OandaVenue:
                 log.exception("transaction stream failed; reconnecting")
                 status("venue.stream", True, f"OANDA transaction stream failed ({exc}); retrying")
             await asyncio.sleep(pacer.next())
+
+
+def _with_conversions(
+    chosen: tuple[Instrument, ...], available: dict[str, Instrument], home: str
+) -> tuple[Instrument, ...]:
+    """``chosen`` plus the pairs that convert their P&L into ``home`` (direct, else through
+    USD) when the account can quote them: a USD account trading GBP_JPY also streams USD_JPY,
+    so every position can be valued and no fill waits for a rate nobody streams."""
+    names = {i.name for i in chosen}
+    added: list[Instrument] = []
+    for currency in sorted({i.quote for i in chosen}):
+        if conversion_paths(names, currency, home):
+            continue
+        for path in conversion_paths(available, currency, home):
+            for name, _ in path:
+                if name not in names:
+                    names.add(name)
+                    added.append(available[name])
+            break
+    if added:
+        log.info(
+            "also streaming %s to convert P&L into %s", ", ".join(i.name for i in added), home
+        )
+    return chosen + tuple(added)
 
 
 def _unstamped(event: Any) -> VenueEvent:
