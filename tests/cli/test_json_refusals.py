@@ -8,6 +8,7 @@ documented exit code, and never shows the API token.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -178,6 +179,46 @@ def test_an_order_cancelled_while_waiting_for_its_fill_is_one_json_refusal(share
     answer = one_refusal(result, REJECTED, token_of(shared))
     assert answer["code"] == "CANCELLED"
     assert answer["status"] == "CANCELLED" and answer["order_id"] == answer["id"]
+
+
+def test_ctrl_c_while_waiting_for_a_fill_says_the_order_stands_and_exits_130(
+    engine: Engine,
+) -> None:
+    # once, Ctrl-C here exited 0 with nothing on stdout while the order kept working
+    quote = json.loads(engine.tmt("quote", "EUR_USD", "--json").stdout)
+    price = f"{float(quote[1]) * 0.99:.5f}"
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "tmt_tui", "--config", str(engine.config),
+         "buy", "EUR_USD", "1000", "--limit", price, "--wait", "fill", "--json"],
+        env=engine.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(
+            lambda: any(o["status"] == "WORKING" for o in engine.json("orders")),
+            "the order to work",
+            within=20,
+            interval=0.1,
+        )
+        waiting.send_signal(signal.SIGINT)
+        stdout, stderr = waiting.communicate(timeout=30)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.wait()
+
+    result = subprocess.CompletedProcess(waiting.args, waiting.returncode, stdout, stderr)
+    answer = one_refusal(result, 130, token_of(engine))
+    assert answer["code"] == "INTERRUPTED"
+    assert any(o["status"] == "WORKING" for o in engine.json("orders"))
+
+
+def test_a_fill_waited_for_is_one_json_object_that_says_ok(engine: Engine) -> None:
+    result = engine.tmt("buy", "EUR_USD", "1000", "--wait", "fill", "--json")
+
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert (answer["ok"], answer["code"]) == (True, "OK")
+    assert answer["message"].startswith("filled +1,000 EUR_USD")
 
 
 def test_every_outcome_of_flatten_kill_and_check_is_one_json_object(engine: Engine) -> None:

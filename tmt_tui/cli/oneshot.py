@@ -15,11 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tmt_tui.cli.answers import (
+    INTERRUPTED,
     OK,
     UNREACHABLE,
     Exit,
@@ -71,14 +73,18 @@ def run_oneshot(args: argparse.Namespace) -> int:
         asyncio.run(_run(args, client))
     except Exit as exc:
         return leave(as_json, exc)
+    except BrokenPipeError:  # the reader went away (| head): say nothing more, to no one
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except AuthError as exc:  # before OSError: an AuthError is a PermissionError too
         message = f"authentication failed at {socket}: {exc}"
         return leave(as_json, refused(exc.code, message, UNREACHABLE))
     except (ApiError, ConnectionError, OSError) as exc:
         message = f"engine unreachable at {socket}: {exc}"
         return leave(as_json, refused("UNREACHABLE", message, UNREACHABLE))
-    except KeyboardInterrupt:
-        return OK
+    except KeyboardInterrupt:  # what was sent stays sent: say so, never exit 0 in silence
+        message = "interrupted: anything already sent stands at the engine (tmt orders)"
+        return leave(as_json, refused("INTERRUPTED", message, INTERRUPTED))
     except Exception as exc:  # a bug: still one JSON object for a script, then the traceback
         if as_json:
             message = f"{type(exc).__name__}: {exc}"

@@ -107,7 +107,7 @@ async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
     text = (
         f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price} ({order.id})"
     )
-    emit(args, to_wire(order), text)
+    emit(args, {"ok": True, "code": "OK", "message": text, **to_wire(order)}, text)
 
 
 async def _until_done(stream: AsyncIterator[StreamItem], order_id: str) -> Order:
