@@ -11,10 +11,12 @@ import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.cli import Engine, engine_env, start_engine
+from tests.support.waiting import wait_for
 from tmt_tui.venues.oanda_sim import views
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
@@ -166,8 +168,15 @@ def oanda_engine(
     """`tmt engine` on the server's account; the engine and every `tmt` get $OANDA_TOKEN."""
     monkeypatch.setenv("OANDA_TOKEN", TOKEN)
     running = start_engine(home, oanda_config(home, server))
+    # status answers as soon as the API listens; orders are refused RECONCILING until the
+    # first reconciliation, and NO_QUOTE until the first price: a trader waits for both
+    wait_for(lambda: trading(running.json("status")), "reconciled and priced", interval=0.1)
     yield running
     running.stop()
+
+
+def trading(status: Any) -> bool:
+    return "venue.reconciling" not in status["alerts"] and status["quote_age_s"] is not None
 
 
 def test_a_headless_engine_trades_the_oanda_account_from_the_cli(
