@@ -333,9 +333,7 @@ def _with_conversions(
                     added.append(available[name])
             break
     if added:
-        log.info(
-            "also streaming %s to convert P&L into %s", ", ".join(i.name for i in added), home
-        )
+        log.info("also streaming %s to convert P&L into %s", ", ".join(i.name for i in added), home)
     return chosen + tuple(added)
 
 
