@@ -16,7 +16,7 @@ from tmt_tui.cli.host import EngineHost
 from tmt_tui.config import load_settings
 from tmt_tui.domain.commands import EngageKillSwitch, Origin
 from tmt_tui.domain.positions import TradingState
-from tmt_tui.store.journal import JournalLocked
+from tmt_tui.store.journal import Journal, JournalLocked
 
 
 @pytest.fixture
@@ -57,3 +57,24 @@ async def test_the_kill_switch_reaches_an_embedded_engine_over_the_socket(host: 
 def test_a_second_engine_on_the_same_journal_is_refused_with_the_pid(host: EngineHost) -> None:
     with pytest.raises(JournalLocked, match=r"in use by process \d+"):
         start_embedded(host.settings)
+
+
+def test_a_plain_tmt_on_an_oanda_config_without_the_token_still_finds_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the journal is taken before anything is read from the environment: a second shell with
+    # no OANDA_TOKEN attaches to the engine that holds it (once, it was refused: no token)
+    monkeypatch.delenv("OANDA_TOKEN", raising=False)
+    monkeypatch.setenv("OANDA_ACCOUNT_ID", "101-001-0000001-001")
+    base = load_settings(str(Path(__file__).parents[2] / "config" / "oanda-local.toml"))
+    settings = dataclasses.replace(
+        base,
+        engine=dataclasses.replace(base.engine, journal_path=str(tmp_path / "j.db")),
+        api=dataclasses.replace(base.api, enabled=False),
+    )
+    held = Journal(tmp_path / "j.db")  # a running engine
+    try:
+        with pytest.raises(JournalLocked):  # which the workstation answers by attaching
+            EngineHost(settings).start()
+    finally:
+        held.close()

@@ -152,8 +152,12 @@ def command_problem(command: Command) -> tuple[Reason, str] | None:
     Every face checks this at its edge (the control API before decoding further, the engine
     before anything is journaled), so no value can fail a journal commit or an arithmetic
     context later: sizes are whole numbers within ``MAX_UNITS``, prices and distances are
-    positive, finite and sane, names and text are short and printable.
+    positive, finite and sane, names and text are short and printable. The kill switch is
+    never refused (its reason is cleaned with ``printable_text`` instead): a halt must not
+    depend on what an alerting script wrote.
     """
+    if isinstance(command, EngageKillSwitch):
+        return None
     for name in command.__dataclass_fields__:
         value = getattr(command, name)
         if value is None or isinstance(value, Enum):
@@ -179,6 +183,12 @@ def command_problem(command: Command) -> tuple[Reason, str] | None:
             if not value.isprintable():
                 return Reason.INVALID_COMMAND, f"{name} holds control characters"
     return None
+
+
+def printable_text(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` with control characters turned into spaces, cut to ``limit`` characters."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in str(text)[: limit * 4])
+    return cleaned[:limit]
 
 
 def command_to_wire(command: Command) -> dict[str, Any]:

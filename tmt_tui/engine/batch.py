@@ -1,9 +1,11 @@
 """What one turn of the engine produced: the unit the runner commits.
 
-A ``Batch`` holds the events (already folded into state), the broker requests to send once they
-are durable, and what changed (orders, position books, accounts) for the subscribers. Decisions
-and reactions produce it only through a ``Recorder`` (``engine.recorder``), so "what happened"
-is never scattered over attributes a runner must know to reset.
+A ``Batch`` holds the events (already folded into state), what changed (orders, position books,
+accounts) for the subscribers, and any broker request still unsent: requests normally go to
+the broker within the turn (a paper fill joins the same batch); one left behind by a failed
+dispatch goes out once the batch is durable. Decisions and reactions produce it only through a
+``Recorder`` (``engine.recorder``), so "what happened" is never scattered over attributes a
+runner must know to reset.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from tmt_tui.domain.commands import (
     SubmitOrder,
     command_problem,
     command_to_wire,
+    printable_text,
 )
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
@@ -66,7 +67,11 @@ class Decisions(Stage):
     # commands -------------------------------------------------------------------------------
 
     def handle(self, command: Command) -> Reply:
-        """Apply one command; the reply is final once ``pending`` is durable."""
+        """Apply one command; the reply is final once the batch it made is durable."""
+        if isinstance(command, EngageKillSwitch):  # never refused: its reason is cleaned
+            command = EngageKillSwitch(
+                printable_text(command.reason) or "kill switch", command.origin
+            )
         self.rec.emit(EventKind.COMMAND, command.origin.value, command_to_wire(command))
         problem = command_problem(command)
         if isinstance(command, SubmitOrder):

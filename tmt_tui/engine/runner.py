@@ -206,10 +206,18 @@ class EngineRunner:
         if self.venue is not None:
             await self.venue.aclose()  # waits (briefly) for the answers to requests in flight
             self._drain()
-        self._flush_ticks()
-        self._checkpoint()
-        self.journal.close()
-        self.bus.close()
+        held = self.core.react.held
+        if held:
+            log.warning(
+                "stopping with %d venue event(s) held for a conversion rate, not booked: %s",
+                len(held), ", ".join(type(e).__name__ for e in held),
+            )  # fmt: skip
+        try:
+            self._flush_ticks()
+            self._checkpoint()
+        finally:
+            self.journal.close()
+            self.bus.close()
 
     async def _every(self, interval_ms: int, fn: Callable[[], None]) -> None:
         interval = interval_ms / 1000
@@ -233,9 +241,8 @@ class EngineRunner:
 
     def _on_venue_event(self, event: VenueEvent) -> None:
         """A venue's answer; venues on another thread are hopped onto the engine loop."""
-        if self.running and not self._thread.is_current():
-            self._thread.call_soon(self._on_venue_event, event)
-            return
+        if not self._thread.is_current() and self._thread.call_soon(self._on_venue_event, event):
+            return  # hopped onto the engine loop (no loop at all: a bench drives it here)
         self._inbox.append(event)
         self._schedule()
 
@@ -312,7 +319,13 @@ class EngineRunner:
                 core.on_venue_event(self._inbox.popleft())
 
     def _commit(self, replies: list[Pending]) -> None:
-        """Journal (durably) what the core produced, then reply, then publish the events.
+        """Journal (durably) what the core produced, then reply, then publish the events, then
+        send any broker request a failed dispatch left behind (durable now).
+
+        Once the journal has refused a write, nothing more is written: a later batch journaled
+        after a gap would rebuild a book that never was. The engine stays HALTED; what it still
+        does (cancels, closes, the kill switch: getting out) reaches the venue, and every reply
+        says it was not journaled, so the restart reconciles with the venue, not the journal.
 
         Positions and account marks touched here go out with the next marks publication
         (at most ``marks_interval_ms`` later); derived journal tables with the next flush.
@@ -324,7 +337,9 @@ class EngineRunner:
         orders = list(changes.orders.values())
         self._dirty_books |= changes.books
         core.react.marked_books |= changes.books
-        if events:
+        if events and core.flags.journal_broken:
+            replies = [(_unjournaled(reply), callback) for reply, callback in replies]
+        elif events:
             started = time.perf_counter()
             try:
                 journal.append(events, orders)
@@ -340,6 +355,8 @@ class EngineRunner:
             accounts = [core.account_view(a) for a in changes.accounts if a in known]
             for mailbox in self.bus.publish(events, orders, [], accounts):
                 mailbox.put_snapshot(core.snapshot(self.clock()))
+        for request in batch.requests:
+            send(self.broker, request)
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint()
 
@@ -420,6 +437,12 @@ class EngineRunner:
         assert core is not None and journal is not None
         if core.flags.journal_broken:
             return  # memory is ahead of the journal: a checkpoint would write that down
+        try:
+            self._write_checkpoint(core, journal)
+        except Exception as exc:  # a checkpoint that cannot be written halts like any write
+            self._journal_failed(exc, [])
+
+    def _write_checkpoint(self, core: EngineCore, journal: Journal) -> None:
         state = core.state
         journal.checkpoint(state.seq, self.clock(), state.trading_day, state.to_checkpoint())
         self._since_checkpoint = 0
@@ -435,3 +458,16 @@ class EngineRunner:
     def _add_subscriber(self, mailbox: Mailbox) -> None:
         assert self.core is not None
         self.bus.add(mailbox, self.core.snapshot(self.clock()))
+
+
+def _unjournaled(reply: Reply) -> Reply:
+    """A reply whose events could not be journaled (the journal refused an earlier write)."""
+    if not reply.ok:
+        return reply
+    return Reply(
+        False,
+        Reason.JOURNAL_ERROR.value,
+        f"{reply.message}, but not journaled (journal write failed): restart the engine",
+        reply.order_id,
+        reply.seq,
+    )

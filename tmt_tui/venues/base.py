@@ -252,7 +252,7 @@ class Venue(Protocol):
     ``venues.factory``, opened once, then its feed and broker used until ``aclose``.
 
     A venue with a history of its own (``reconciles``) also has an event stream to ``follow``
-    and a ``book`` to reconcile against; the engine hands it the cursor it journaled so that
+    and a ``snapshot`` to reconcile against; the engine hands it the cursor it journaled so that
     every venue transaction is booked once across restarts.
     """
 

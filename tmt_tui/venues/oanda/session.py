@@ -73,25 +73,13 @@ class OandaVenue:
         cursor: int = 0,
         token: Token | None = None,
     ) -> None:
-        account_id = settings.resolved_account_id()
-        if not account_id:
-            raise VenueRefused(
-                "no OANDA account id: set oanda.account_id in the config or export "
-                "OANDA_ACCOUNT_ID (`tmt oanda accounts` lists yours)"
-            )
+        """Nothing is read from the environment until ``open``: the engine takes its journal
+        first, so a second ``tmt`` without the token still finds the running engine."""
         self.settings = settings
-        rest, stream = settings.urls()
-        self.client = OandaClient(
-            account_id=account_id,
-            token=token or token_from_env(),
-            rest_url=rest,
-            stream_url=stream,
-            timeout=settings.request_timeout_s,
-            stream_silence=settings.stream_silence_s,
-            max_requests_per_s=settings.max_requests_per_s,
-            max_connects_per_s=settings.max_connects_per_s,
-        )
-        self.mapper = TransactionMapper(account_id, "", cursor)
+        self._token = token
+        self._cursor = cursor
+        self._client: OandaClient | None = None
+        self._mapper: TransactionMapper | None = None
         self._on_reconnect: Callable[[str], None] | None = None
         self._running = True
         self._broker: OandaBroker | None = None
@@ -99,6 +87,39 @@ class OandaVenue:
         self.account: VenueAccount | None = None
         self.stream_connects = 0
         self._fresh = False  # set by resume(): the journal is new
+
+    def _connect(self) -> None:
+        """The client for the configured account, with the token from the environment; raises
+        VenueRefused saying which variable or key to set."""
+        settings = self.settings
+        account_id = settings.resolved_account_id()
+        if not account_id:
+            raise VenueRefused(
+                "no OANDA account id: set oanda.account_id in the config or export "
+                "OANDA_ACCOUNT_ID (`tmt oanda accounts` lists yours)"
+            )
+        rest, stream = settings.urls()
+        self._client = OandaClient(
+            account_id=account_id,
+            token=self._token or token_from_env(),
+            rest_url=rest,
+            stream_url=stream,
+            timeout=settings.request_timeout_s,
+            stream_silence=settings.stream_silence_s,
+            max_requests_per_s=settings.max_requests_per_s,
+            max_connects_per_s=settings.max_connects_per_s,
+        )
+        self._mapper = TransactionMapper(account_id, "", self._cursor)
+
+    @property
+    def client(self) -> OandaClient:
+        assert self._client is not None, "open the venue first"
+        return self._client
+
+    @property
+    def mapper(self) -> TransactionMapper:
+        assert self._mapper is not None, "open the venue first"
+        return self._mapper
 
     @property
     def broker(self) -> OandaBroker:
@@ -136,6 +157,7 @@ class OandaVenue:
 
         Client order ids carry the journal's id (``t<journal>.<order>``), so a new journal
         never reuses one that OANDA has seen."""
+        self._connect()
         self.mapper.tag = f"t{opening.journal_id}."
         self._on_reconnect = opening.on_reconnect
         try:
@@ -192,7 +214,8 @@ class OandaVenue:
         if self._broker is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._broker.drain(), 2)  # the rest: reconciliation
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # reading the account --------------------------------------------------------------------
 
