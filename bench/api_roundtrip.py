@@ -36,6 +36,7 @@ from tmt_tui.api.paths import Secret
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
 from tmt_tui.domain.commands import Origin, SubmitOrder
+from tmt_tui.monitoring.observer import NullObserver
 
 N = 5000
 WARMUP = 200
@@ -132,26 +133,14 @@ def client_main(mode: str, socket_path: str, arg: str) -> None:
 # the engine process ------------------------------------------------------------------------
 
 
-class QuoteCounter:
-    """An engine observer that counts the quotes the engine ingested."""
+class QuoteCounter(NullObserver):
+    """An engine observer that counts the quotes the engine ingested (the rest: ignored)."""
 
     def __init__(self) -> None:
         self.quotes = 0
 
     def quote(self, quote: Any, age_s: float, accepted: bool) -> None:
         self.quotes += 1
-
-    def risk_checked(self, seconds: float, code: str | None) -> None:
-        return None
-
-    def committed(self, events: Any, seconds: float) -> None:
-        return None
-
-    def replied(self, command: str, reply: Any, seconds: float) -> None:
-        return None
-
-    def marks(self, accounts: Any, now: float, journal_lag_s: float) -> None:
-        return None
 
 
 def run_client(env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -213,7 +202,7 @@ async def bench_fanout(root: Path, env: dict[str, str], token: Secret) -> dict[s
         while not clients.done():
             units = 1000 if len(samples) % 2 == 0 else -1000
             start = time.perf_counter_ns()
-            reply = await engine.submit(SubmitOrder("SIM-USD", "EUR_USD", units))
+            reply = await engine.execute(SubmitOrder("SIM-USD", "EUR_USD", units))
             samples.append(time.perf_counter_ns() - start)
             if not reply.ok:
                 raise RuntimeError(reply)
