@@ -140,7 +140,7 @@ def _decoder(hint: Any) -> Decoder:
     if hint is bool:
         return bool
     if hint is Decimal:
-        return lambda v: Decimal(str(v))
+        return _decimal_in
     if _is_union(hint):
         members = [a for a in _args(hint) if a is not type(None)]
         if len(members) == 1:
@@ -163,25 +163,83 @@ def _decoder(hint: Any) -> Decoder:
     return _identity
 
 
-class _Plan:
-    """How one dataclass crosses the wire, worked out once."""
+def _decimal_in(value: Any) -> Decimal:
+    return Decimal(value) if type(value) is str else Decimal(str(value))
 
-    __slots__ = ("cls", "encoders", "decoders", "as_list", "tag", "required")
+
+def _field_out(name: str, hint: Any, env: dict[str, Any]) -> str:
+    """The expression that encodes field ``name`` of ``v`` (inlined where it is simple)."""
+    encoder = _encoder(hint)
+    if encoder is _identity:
+        return f"v.{name}"
+    if encoder is _decimal_out:
+        optional = _is_union(hint)
+        return f"(None if (x := v.{name}) is None else str(x))" if optional else f"str(v.{name})"
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return f"v.{name}.value"
+    env[f"enc_{name}"] = encoder
+    return f"enc_{name}(v.{name})"
+
+
+def _field_in(name: str, hint: Any, env: dict[str, Any]) -> str:
+    """The expression that decodes ``d[name]``."""
+    decoder = _decoder(hint)
+    if decoder is _identity:
+        return f"d[{name!r}]"
+    if _is_union(hint) and [a for a in _args(hint) if a is not type(None)] == [Decimal]:
+        return f"(None if (x := d[{name!r}]) is None else D(x))"
+    if decoder is _decimal_in:
+        return f"D(d[{name!r}])"
+    env[f"dec_{name}"] = decoder
+    return f"dec_{name}(d[{name!r}])"
+
+
+class _Plan:
+    """How one dataclass crosses the wire, worked out once and compiled to two functions (the
+    codec runs on every order, fill and update: per-field calls through closures cost twice a
+    hand-written ``to_wire``)."""
+
+    __slots__ = ("cls", "encode", "decode", "as_list", "tag", "required")
 
     def __init__(self, cls: type) -> None:
         module = sys.modules.get(cls.__module__)
         hints = typing.get_type_hints(cls, vars(module) if module else None)
-        names = [f.name for f in dataclasses.fields(cls)]
+        fields = dataclasses.fields(cls)
         self.cls = cls
-        self.encoders = tuple((n, _encoder(hints[n])) for n in names)
-        self.decoders = tuple((n, _decoder(hints[n])) for n in names)
         self.as_list = bool(getattr(cls, "WIRE_AS_LIST", False))
         self.tag: str | None = getattr(cls, "WIRE_TAG", None)
-        self.required = frozenset(
+        self.required = tuple(
             f.name
-            for f in dataclasses.fields(cls)
+            for f in fields
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         )
+        env: dict[str, Any] = {"cls": cls, "Decimal": Decimal, "D": _decimal_in}
+        outs = [(f.name, _field_out(f.name, hints[f.name], env)) for f in fields]
+        if self.as_list:
+            encode = "[" + ", ".join(expr for _, expr in outs) + "]"
+            ins = [_field_in(f.name, hints[f.name], env).replace(f"d[{f.name!r}]", f"d[{i}]")
+                   for i, f in enumerate(fields)]  # fmt: skip
+            decode = "    return cls(" + ", ".join(ins) + ")"
+        else:
+            tag = f'"type": {self.tag!r}, ' if self.tag is not None else ""
+            encode = "{" + tag + ", ".join(f"{n!r}: {expr}" for n, expr in outs) + "}"
+            args = []
+            for f in fields:
+                expr = _field_in(f.name, hints[f.name], env)
+                if f.name in self.required:
+                    args.append(f"{f.name}={expr}")
+                elif f.default is None and expr.startswith("(None if (x := d["):
+                    args.append(f"{f.name}={expr.replace(f'd[{f.name!r}]', f'd.get({f.name!r})')}")
+                else:  # absent: the field's own default (data written before it existed)
+                    has_default = f.default is not dataclasses.MISSING
+                    env[f"default_{f.name}"] = f.default if has_default else f.default_factory
+                    default = f"default_{f.name}" + ("" if has_default else "()")
+                    args.append(f"{f.name}={expr} if {f.name!r} in d else {default}")
+            decode = "    return cls(" + ", ".join(args) + ")"
+        source = f"def encode(v):\n    return {encode}\n\ndef decode(d):\n{decode}\n"
+        exec(compile(source, f"<wire codec for {cls.__name__}>", "exec"), env)  # noqa: S102
+        self.encode: Callable[[Any], Any] = env["encode"]
+        self.decode: Callable[[Any], Any] = env["decode"]
 
 
 _PLANS: dict[type, _Plan] = {}
@@ -196,23 +254,20 @@ def _plan(cls: type) -> _Plan:
 
 def to_wire(value: Any) -> Any:
     """``value`` (a dataclass instance) as plain JSON-able data."""
-    plan = _plan(type(value))
-    if plan.as_list:
-        return [enc(getattr(value, name)) for name, enc in plan.encoders]
-    out = {name: enc(getattr(value, name)) for name, enc in plan.encoders}
-    if plan.tag is not None:
-        return {"type": plan.tag, **out}
-    return out
+    plan = _PLANS.get(type(value)) or _plan(type(value))
+    return plan.encode(value)
 
 
 def from_wire(cls: type[T], data: Any) -> T:
     """An instance of ``cls`` from its wire form; raises ValueError naming what is missing."""
-    plan = _plan(cls)
-    if plan.as_list:
-        return cls(*(dec(item) for (_, dec), item in zip(plan.decoders, data, strict=False)))
-    if not isinstance(data, dict):
+    plan = _PLANS.get(cls) or _plan(cls)
+    if not plan.as_list and not isinstance(data, dict):
         raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    missing = plan.required.difference(data)
-    if missing:
-        raise ValueError(f"{cls.__name__}: missing {', '.join(sorted(missing))}")
-    return cls(**{name: dec(data[name]) for name, dec in plan.decoders if name in data})
+    try:
+        result: T = plan.decode(data)
+    except (TypeError, KeyError, IndexError):
+        missing = [n for n in plan.required if n not in data] if isinstance(data, dict) else []
+        if missing:
+            raise ValueError(f"{cls.__name__}: missing {', '.join(sorted(missing))}") from None
+        raise
+    return result

@@ -55,9 +55,13 @@ class QuoteBook:
         return rate_along(self.paths(from_ccy, to_ccy), self._mid)
 
     def frate(self, from_ccy: str, to_ccy: str) -> float | None:
-        """``rate`` in floats: for marks and limits, never for booked money."""
+        """``rate`` in floats: for marks and limits, never for booked money (the hot path: a
+        call per book per tick)."""
+        paths = self._paths.get((from_ccy, to_ccy))
+        if paths is None:
+            paths = self.paths(from_ccy, to_ccy)
         fbid, fask = self.fbid, self.fask
-        for path in self.paths(from_ccy, to_ccy):
+        for path in paths:
             rate = 1.0
             for instrument, invert in path:
                 bid = fbid.get(instrument)
@@ -70,5 +74,8 @@ class QuoteBook:
         return None
 
     def depends_on(self, from_ccy: str, to_ccy: str) -> tuple[str, ...]:
-        """Every instrument whose price can move this conversion (on any candidate path)."""
-        return tuple(dict.fromkeys(n for path in self.paths(from_ccy, to_ccy) for n, _ in path))
+        """The instruments whose ticks re-mark this conversion: the preferred path's. (A
+        fallback is used only until the preferred pair first quotes; a book's own ticks and the
+        periodic revaluation cover that window, at no cost to every tick after it.)"""
+        paths = self.paths(from_ccy, to_ccy)
+        return tuple(name for name, _ in paths[0]) if paths else ()

@@ -245,8 +245,9 @@ class Reactions(Stage):
 
     def on_quote(self, quote: Quote) -> bool:
         """Take a quote into the book and marks; False (counted) when it is unusable."""
+        state = self.state
         problem = None
-        if quote.instrument not in self.state.quotes.instruments:
+        if quote.instrument not in state.quotes.instruments:
             problem = "unknown instrument"
         else:
             problem = quote_problem(quote.bid, quote.ask)
@@ -272,8 +273,8 @@ class Reactions(Stage):
             return False
         if self._bad_burst:
             self._bad_burst.pop(quote.instrument, None)
-        self.state.quotes.update(quote)
-        self.marked_books |= self.state.portfolio.on_quote(quote.instrument)
+        state.quotes.update(quote)
+        self.marked_books |= state.portfolio.on_quote(quote.instrument)
         if self.held:
             self.release_held()
         return True
