@@ -113,7 +113,7 @@ def _encoder(hint: Any) -> Encoder:
     if isinstance(hint, type) and issubclass(hint, Enum):
         return lambda v: v.value
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return lambda v: to_wire(v)
+        return _plan(hint).encode  # nested: its compiled function, called directly
     origin = typing.get_origin(hint)
     if origin in (tuple, list, set, frozenset):
         args = _args(hint)
@@ -125,7 +125,7 @@ def _encoder(hint: Any) -> Encoder:
         _, value_hint = _args(hint) or (str, Any)
         item = _encoder(value_hint)
         if item is _identity:
-            return dict
+            return _identity  # plain data (an event's ``data``): no copy
         return lambda v: {k: item(x) for k, x in v.items()}
     return _encode_any
 
@@ -149,7 +149,7 @@ def _decoder(hint: Any) -> Decoder:
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return lambda v: from_wire(hint, v)
+        return _plan(hint).decode
     origin = typing.get_origin(hint)
     if origin in (tuple, list, set, frozenset):
         args = _args(hint)
@@ -159,6 +159,8 @@ def _decoder(hint: Any) -> Decoder:
     if origin is dict:
         _, value_hint = _args(hint) or (str, Any)
         item = _decoder(value_hint)
+        if item is _identity:
+            return _identity
         return lambda v: {k: item(x) for k, x in v.items()}
     return _identity
 

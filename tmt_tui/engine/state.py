@@ -83,11 +83,14 @@ class EngineState:
         self.seq = event.seq
         handler = self._evolvers.get(event.kind)
         if handler is not None:
-            self._carried = order
-            try:
+            if order is None:  # replay, and every event but an order's own submission
                 handler(event)
-            finally:
-                self._carried = None
+            else:
+                self._carried = order
+                try:
+                    handler(event)
+                finally:
+                    self._carried = None
             txn = event.data.get("txn")
             if txn:
                 self.venue_cursor = max(self.venue_cursor, int(txn))
