@@ -199,7 +199,12 @@ class Portfolio:
                 if trade.units == 0:
                     closed.append(trade)
         else:
-            for i in reduce_order([t.id for t in trades], trade_id):
+            sequence = (
+                range(len(trades))
+                if trade_id is None
+                else reduce_order([t.id for t in trades], trade_id)
+            )
+            for i in sequence:
                 trade = trades[i]
                 if not remaining or (trade.units > 0) == (remaining > 0):
                     break

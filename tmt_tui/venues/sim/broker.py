@@ -283,7 +283,9 @@ class SimBroker:
         lots = self._trades.setdefault((order.account, order.instrument), [])
         closed: list[str] = []
         remaining = units
-        for i in reduce_order([lot.id for lot in lots], order.trade_id):
+        named = order.trade_id
+        sequence = range(len(lots)) if named is None else reduce_order([x.id for x in lots], named)
+        for i in sequence:
             lot = lots[i]
             if not remaining or (lot.units > 0) == (remaining > 0):
                 break
