@@ -1,4 +1,4 @@
-"""EngineClient.execute(SubmitOrder) -> durable ack across the thread hop, sim broker, realistic book.
+"""execute(SubmitOrder) -> durable ack across the thread hop, sim broker, realistic book.
 
 The reply is sent only after the order's events are committed with synchronous=FULL, so this
 measures risk + OMS + broker + an fsync'd SQLite commit + two thread hops, with metrics and
