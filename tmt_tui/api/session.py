@@ -13,19 +13,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from tmt_tui.api import protocol
 from tmt_tui.api.protocol import Close, Code, ProtocolError
+from tmt_tui.domain.client import EngineClient
 from tmt_tui.domain.commands import (
     Origin,
 )
 
-if TYPE_CHECKING:
-    from tmt_tui.api.server import ControlServer
+
+class SessionHost(Protocol):
+    """What a session needs of the server that accepted it (``ControlServer`` is one): the
+    engine client, the timing limits, and the counters it keeps for /metrics."""
+
+    client: EngineClient
+    max_lag_s: float
+    close_timeout_s: float
+    push_interval_s: float
+    bad_frames: int
+    read_only_refusals: int
+    slow_disconnects: int
+
 
 log = logging.getLogger("tmt_tui.api.server")
 
@@ -42,7 +54,7 @@ class Session:
 
     def __init__(
         self,
-        server: ControlServer,
+        server: SessionHost,
         ws: ServerConnection,
         name: str,
         *,

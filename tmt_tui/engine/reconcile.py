@@ -9,6 +9,8 @@ trader sees exactly what changed behind tmt's back.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from decimal import Decimal
 
 from tmt_tui.domain.codec import to_wire
@@ -16,7 +18,37 @@ from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderStatus
 from tmt_tui.domain.positions import Trade
 from tmt_tui.engine.core import EngineCore
-from tmt_tui.venues.base import VenueSnapshot
+from tmt_tui.venues.base import StatusHook, Venue, VenueSink, VenueSnapshot
+
+log = logging.getLogger(__name__)
+
+
+async def reconcile_with(
+    venue: Venue,
+    core: EngineCore,
+    sink: VenueSink,
+    drain: Callable[[], None],
+    status: StatusHook,
+) -> None:
+    """Bring the engine to the venue's book. New orders are refused until one succeeds: a
+    failed attempt leaves the engine reconciling until the next one (after a backoff).
+    ``drain`` commits what the venue reported so far (the runner's turn)."""
+    core.flags.reconciling = True
+    venue.hold_answers(True)
+    status("venue.reconciling", True, f"reconciling with {venue.name}: new orders wait")
+    try:
+        book = await venue.snapshot(list(core.orders.open.values()), sink)
+        drain()
+        differences = reconcile(core, book, venue.name)
+    finally:
+        venue.hold_answers(False)
+        drain()
+    for line in differences:
+        log.warning("reconciled: %s", line)
+    log.info("reconciled with %s: %d difference(s)", venue.name, len(differences))
+    core.flags.reconciling = False
+    status("venue.reconciling", False, f"reconciled with {venue.name}")
+    drain()
 
 
 def _lot_key(trade: Trade) -> tuple[str, int, Decimal]:

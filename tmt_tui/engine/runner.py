@@ -25,7 +25,7 @@ from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.boot import boot
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
-from tmt_tui.engine.reconcile import reconcile
+from tmt_tui.engine.reconcile import reconcile_with
 from tmt_tui.loop_thread import LoopThread
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.journal import Journal
@@ -174,28 +174,10 @@ class EngineRunner:
             self._schedule()
 
     async def _reconcile(self) -> None:
-        """Bring the engine to the venue's book. New orders are refused until one succeeds: a
-        failed attempt leaves the engine reconciling until the next one (after a backoff)."""
-        venue, core = self.venue, self.core
-        assert core is not None
-        core.flags.reconciling = True
-        venue.hold_answers(True)
-        self._venue_status(
-            "venue.reconciling", True, f"reconciling with {venue.name}: new orders wait"
+        assert self.core is not None
+        await reconcile_with(
+            self.venue, self.core, self._on_venue_event, self._drain, self._venue_status
         )
-        try:
-            book = await venue.snapshot(list(core.orders.open.values()), self._on_venue_event)
-            self._drain()
-            differences = reconcile(core, book, venue.name)
-        finally:
-            venue.hold_answers(False)
-            self._drain()
-        for line in differences:
-            log.warning("reconciled: %s", line)
-        log.info("reconciled with %s: %d difference(s)", venue.name, len(differences))
-        core.flags.reconciling = False
-        self._venue_status("venue.reconciling", False, f"reconciled with {venue.name}")
-        self._drain()
 
     async def _shutdown(self) -> None:
         assert self.journal is not None and self.core is not None
