@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tests.support.harness import Harness, default_settings, with_flatten
 from tmt_tui.domain.commands import (
+    CancelAll,
     CancelOrder,
     ClosePosition,
     EngageKillSwitch,
@@ -367,3 +368,11 @@ def test_reducing_account_is_halted_when_the_loss_reaches_the_limit() -> None:
     _lose(h, "1.09500")
 
     assert states(h)["SIM-USD"] is TradingState.HALTED
+
+
+def test_cancel_all_naming_an_unknown_account_is_refused_not_a_silent_zero() -> None:
+    h = started()
+
+    reply = h.do(CancelAll("SIM-TYPO"))
+
+    assert (reply.ok, reply.code) == (False, Reason.UNKNOWN_ACCOUNT.value)

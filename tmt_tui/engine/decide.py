@@ -253,6 +253,8 @@ class Decisions(Stage):
         return self._send(order, order.created_ts)
 
     def _cancel_all(self, cmd: CancelAll) -> Reply:
+        if cmd.account is not None and cmd.account not in self.state.portfolio.accounts:
+            return self._refuse(cmd, Reason.UNKNOWN_ACCOUNT, f"unknown account {cmd.account}")
         targets = [o for o in self.state.orders.for_account(cmd.account) if not o.is_protective]
         for order in targets:
             self.rec.request(CancelRequest(order))
