@@ -84,6 +84,17 @@ def test_config_check_refuses_a_socket_path_too_long_for_a_unix_socket(home: Pat
     assert_refused_on_one_line(result, str(config), "'api.socket_path'", "107-byte limit")
 
 
+def test_a_keymap_naming_no_binding_is_refused_before_anything_starts(home: Path) -> None:
+    # a typo once left the kill switch where it was, silently, while the trader thought it moved
+    config = config_with(home, "[ui.keymap]", '[ui.keymap]\nkil-switch = "f9"')
+
+    for args in (["config", "check", str(config)], ["--config", str(config)]):
+        result = tmt(home, *args)
+
+        assert_refused_on_one_line(result, "'ui.keymap.kil-switch'", "kill-switch")
+    assert not (home / "data").exists() or not any((home / "data").rglob("*.db"))
+
+
 def test_config_check_passes_the_packaged_default(home: Path) -> None:
     result = tmt(home, "config", "check", str(write_config(home)))
 

@@ -29,14 +29,26 @@ def setup_logging(verbose: bool, also_stderr: bool = False) -> Path:
     return path
 
 
-def settings_or_say_why(path: str | None) -> Settings | None:
+def settings_or_say_why(path: str | None, *, screen: bool = False) -> Settings | None:
     """The config at ``path`` (the packaged default when None), or None after one line on
-    stderr saying which file, key and value are wrong."""
+    stderr saying which file, key and value are wrong; with ``screen``, the keymap too."""
     try:
-        return load_settings(path)
+        settings = load_settings(path)
+        if screen:
+            check_keymap(settings)
     except ConfigError as exc:
         print(f"tmt: {exc}", file=sys.stderr)
         return None
+    return settings
+
+
+def check_keymap(settings: Settings) -> None:
+    """Raise ConfigError when ``[ui.keymap]`` names a binding that does not exist."""
+    from tmt_tui.tui.actions import keymap_problem  # the screen's bindings: loaded only here
+
+    problem = keymap_problem(settings.ui.keymap)
+    if problem is not None:
+        raise ConfigError(f"{settings.source}: {problem}")
 
 
 def socket_path_for(settings: Settings, override: str | None = None) -> Path:

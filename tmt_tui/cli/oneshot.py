@@ -28,7 +28,7 @@ from tmt_tui.cli.answers import (
     leave,
     refused,
 )
-from tmt_tui.cli.environment import socket_path_for
+from tmt_tui.cli.environment import check_keymap, socket_path_for
 from tmt_tui.cli.trading import (
     buy,
     cancel,
@@ -48,6 +48,7 @@ from tmt_tui.config import ConfigError, load_settings
 def config_check(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.path)
+        check_keymap(settings)
     except ConfigError as exc:
         print(f"tmt: {exc}", file=sys.stderr)
         return UNREACHABLE

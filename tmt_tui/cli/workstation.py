@@ -24,7 +24,7 @@ def run_workstation(args: argparse.Namespace) -> int:
     If another process already holds the journal, attach to its engine instead of failing.
     """
     setup_logging(args.verbose)
-    settings = settings_or_say_why(args.config)
+    settings = settings_or_say_why(args.config, screen=True)
     if settings is None:
         return 2
     from tmt_tui.cli.host import EngineHost, install_signals, restore_signals
@@ -65,7 +65,7 @@ def run_workstation(args: argparse.Namespace) -> int:
 def run_attach(args: argparse.Namespace) -> int:
     """`tmt attach`: the same workstation over the control API; quitting leaves the engine be."""
     setup_logging(args.verbose)
-    settings = settings_or_say_why(args.config)
+    settings = settings_or_say_why(args.config, screen=True)
     if settings is None:
         return 2
 

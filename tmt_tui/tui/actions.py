@@ -180,6 +180,18 @@ REGISTRY: tuple[ActionSpec, ...] = (
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in REGISTRY}
 
 
+def keymap_problem(keymap: Mapping[str, str]) -> str | None:
+    """Why ``[ui.keymap]`` cannot be applied (a binding id that does not exist), or None: a
+    typo must not leave the kill switch on a key the trader thinks they moved."""
+    unknown = sorted(set(keymap) - set(BY_ID))
+    if not unknown:
+        return None
+    return (
+        f"key 'ui.keymap.{unknown[0]}' names no binding "
+        f"(expected one of: {', '.join(sorted(BY_ID))})"
+    )
+
+
 def bindings(scope: Scope) -> list[BindingType]:
     """The Textual bindings of one scope, in registry order."""
     return [spec.binding() for spec in REGISTRY if spec.scope == scope]
