@@ -12,9 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tests.support.monitoring import account
 from tmt_tui.domain.commands import ClosePosition, EngageKillSwitch, SetReducing
-from tmt_tui.domain.events import Event
+from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.engine.core import EngineCore
+from tmt_tui.store.journal import Journal
 
 from .harness import Harness
 from .journal_v1 import V1_TABLES, V1Writer, make_v1_journal
@@ -93,3 +95,30 @@ def meta(path: Path) -> dict[str, str]:
 
 def backups(path: Path) -> list[Path]:
     return sorted(path.parent.glob("journal.db.bak-*"))
+
+
+DAY = 86_400.0
+
+
+def journal_with_equity(path: Path) -> None:
+    """A journal with four daily equity rows per account (SIM-USD 100k -> 112k with a 10k
+    deposit on day 2 and some financing; SIM-EUR flat at 50k)."""
+    journal = Journal(path)
+    started = Event(
+        1, 0.0, EventKind.ENGINE_STARTED, "auto",
+        {"accounts": [{"id": "SIM-USD", "currency": "USD", "balance": "100000"},
+                      {"id": "SIM-EUR", "currency": "EUR", "balance": "50000"}]},
+    )  # fmt: skip
+    deposit = Event(
+        2, 1.5 * DAY, EventKind.ACCOUNT_SYNCED, "venue",
+        {"account": "SIM-USD", "balance": "110000", "was": "100000", "reason": "TRANSFER_FUNDS"},
+    )  # fmt: skip
+    financing = Event(
+        3, 1.6 * DAY, EventKind.ACCOUNT_SYNCED, "venue",
+        {"account": "SIM-USD", "balance": "109990", "was": "110000", "reason": "DAILY_FINANCING"},
+    )  # fmt: skip
+    journal.append([started, deposit, financing])
+    for day, usd in enumerate(("100000", "101000", "111000", "112000")):
+        journal.append_equity(day * DAY, [account("SIM-USD", balance=usd),
+                                          account("SIM-EUR", "EUR", balance="50000")])  # fmt: skip
+    journal.close()

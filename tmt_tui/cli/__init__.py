@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from tmt_tui.cli.oanda import run_oanda
 
         return run_oanda(args)
+    if command == "analytics":
+        from tmt_tui.cli.analytics import run_analytics
+
+        return run_analytics(args)
     if command == "config":
         from tmt_tui.cli.oneshot import config_check
 

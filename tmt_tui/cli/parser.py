@@ -181,6 +181,24 @@ def build_parser() -> argparse.ArgumentParser:
     _json(reset)
     _json(sub.add_parser("stop", help="stop the engine gracefully"))
 
+    analytics = sub.add_parser(
+        "analytics",
+        help="returns, Sharpe/Sortino/Calmar, drawdowns, VaR of a journal's accounts or a CSV",
+        description="Portfolio metrics of an equity series: each account of a tmt journal (the "
+        "config's journal by default, or --journal FILE; read-only, beside a running engine), or "
+        "a CSV of timestamp,equity (timestamp,return with --returns). Days close at 17:00 New "
+        "York; ratios are annualised over 260 trading days; deposits and withdrawals are not "
+        "returns.",
+    )
+    analytics.add_argument("source", nargs="?", metavar="CSV", help="a timestamp,equity CSV")
+    analytics.add_argument("--returns", action="store_true", help="the CSV holds returns")
+    analytics.add_argument("--journal", metavar="FILE", help="a tmt journal (default: config's)")
+    analytics.add_argument("--account", metavar="A", help="one account of the journal")
+    analytics.add_argument("--since", metavar="WHEN", help="ISO date/time or epoch seconds")
+    analytics.add_argument("--until", metavar="WHEN", help="ISO date/time or epoch seconds")
+    analytics.add_argument("--series", action="store_true", help="with --json: the daily series")
+    _json(analytics)
+
     sub.add_parser(
         "oanda-sim",
         help="a local OANDA v20-compatible server on the simulated market (token: $OANDA_TOKEN)",
