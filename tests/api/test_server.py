@@ -23,13 +23,16 @@ from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.domain.client import Reply, Snapshot, Update
 from tmt_tui.domain.commands import (
     CancelAll,
+    ClosePosition,
     EngageKillSwitch,
     Origin,
+    QueryTrades,
     ResetKillSwitch,
     SetReducing,
     StopEngine,
     SubmitOrder,
 )
+from tmt_tui.domain.history import TradeHistory
 from tmt_tui.engine.local_client import LocalEngineClient
 
 
@@ -404,6 +407,23 @@ def test_the_server_described_by_the_config(engine: LocalEngineClient) -> None:
     assert thread.server.tcp_port is None
     assert thread.server.token == load_or_create_token()
     assert mode(token_path()) == 0o600
+
+
+async def test_a_read_only_client_may_ask_a_query_and_gets_its_typed_answer(
+    server: ServerThread, token: Secret, engine: LocalEngineClient
+) -> None:
+    assert (await engine.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))).ok
+    assert (await engine.execute(ClosePosition("SIM-USD", "EUR_USD"))).ok
+    viewer = RemoteEngineClient(server.socket_path, token=token, read_only=True)
+    try:
+        reply = await viewer.execute(QueryTrades(instrument="EUR_USD"))
+    finally:
+        await viewer.close()
+
+    assert reply.ok, reply
+    assert isinstance(reply.payload, TradeHistory)
+    (trade,) = reply.payload.trades
+    assert (trade.units, trade.reason) == (1_000, "close")
 
 
 async def test_tmt_stop_stops_the_engine_after_replying(

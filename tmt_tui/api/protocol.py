@@ -210,6 +210,8 @@ def _accepted(hint: Any) -> frozenset[type]:
         return frozenset({str, int, float})
     if isinstance(hint, type) and issubclass(hint, Enum):
         return frozenset({str})
+    if hint is float:
+        return frozenset({float, int})
     if hint in (type(None), bool, int, str):
         return frozenset({hint})
     raise TypeError(f"no wire form for {hint!r}")

@@ -22,6 +22,7 @@ from tmt_tui.api import protocol
 from tmt_tui.api.protocol import Close, Code, ProtocolError
 from tmt_tui.domain.client import EngineClient
 from tmt_tui.domain.commands import (
+    QUERIES,
     Origin,
 )
 
@@ -191,7 +192,7 @@ class Session:
         try:
             try:
                 command = protocol.parse_command(message, self.origin)
-                if self.read_only:
+                if self.read_only and type(command) not in QUERIES:
                     self.server.read_only_refusals += 1
                     raise ProtocolError(
                         Code.READ_ONLY,

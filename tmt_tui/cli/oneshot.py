@@ -41,7 +41,7 @@ from tmt_tui.cli.trading import (
     sell,
     stop,
 )
-from tmt_tui.cli.views import events, orders, positions, quote, status
+from tmt_tui.cli.views import events, orders, positions, quote, status, trades
 from tmt_tui.config import ConfigError, load_settings
 
 
@@ -108,6 +108,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[None]]] = {
     "orders": orders,
     "quote": quote,
     "events": events,
+    "trades": trades,
     "buy": buy,
     "sell": sell,
     "modify": modify,

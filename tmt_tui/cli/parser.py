@@ -142,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     _json(status)
     for name, text in (("positions", "open positions"), ("orders", "working and recent orders")):
         _json(sub.add_parser(name, help=text))
+    trades = sub.add_parser("trades", help="closed trades, newest first (the blotter)")
+    trades.add_argument("--account", metavar="A")
+    trades.add_argument("--instrument", metavar="X")
+    trades.add_argument("--since", metavar="WHEN", help="ISO date/time or epoch seconds")
+    trades.add_argument("--limit", type=int, default=500, metavar="N", help="at most N (500)")
+    trades.add_argument("--csv", action="store_true", help="CSV on stdout")
+    _json(trades)
     quote = sub.add_parser("quote", help="the latest quote of an instrument")
     quote.add_argument("instrument")
     quote.add_argument("--watch", action="store_true", help="keep printing as it ticks")

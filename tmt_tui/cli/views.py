@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from tmt_tui.cli.answers import (
@@ -17,7 +20,9 @@ from tmt_tui.cli.answers import (
 )
 from tmt_tui.domain.client import Snapshot, StreamItem
 from tmt_tui.domain.codec import to_wire
+from tmt_tui.domain.commands import Origin, QueryTrades
 from tmt_tui.domain.events import Event
+from tmt_tui.domain.history import ClosedTrade, TradeHistory
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
 
@@ -150,3 +155,64 @@ async def events(args: argparse.Namespace, client: Any) -> None:
 
 
 # acting -------------------------------------------------------------------------------------
+
+
+async def trades(args: argparse.Namespace, client: Any) -> None:
+    """Closed trades, newest first: the blotter."""
+    since = _when(args.since) if args.since else None
+    reply = await client.execute(
+        QueryTrades(args.account, args.instrument, since, args.limit, Origin.CLI)
+    )
+    if not reply.ok or not isinstance(reply.payload, TradeHistory):
+        raise refused(reply.code, reply.message or "no trade history in the reply")
+    rows = reply.payload.trades
+    if args.csv:
+        out = csv.writer(sys.stdout)
+        out.writerow(_TRADE_COLUMNS)
+        for t in rows:
+            out.writerow(_trade_cells(t))
+        return
+    w = max([len("ACCOUNT")] + [len(t.account) for t in rows])
+    lines = [
+        f"{'CLOSED (UTC)':<19} {'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>10} {'OPEN':>10} "
+        f"{'CLOSE':>10} {'REALIZED':>11} {'HELD':>8}  WHY"
+    ]
+    lines += [
+        f"{_utc(t.close_ts):<19} {t.account:<{w}} {t.instrument:<10} {t.units:>+10,} "
+        f"{t.open_price:>10} {t.close_price:>10} {t.realized_pl:>11,.2f} "
+        f"{_held(t.holding_s):>8}  {t.reason}"
+        for t in rows
+    ]
+    emit(args, [to_wire(t) for t in rows], "\n".join(lines) if rows else "no closed trades")
+
+
+_TRADE_COLUMNS = (
+    "close_time", "account", "instrument", "trade_id", "units", "open_time", "open_price",
+    "close_price", "realized_pl", "holding_s", "reason",
+)  # fmt: skip
+
+
+def _trade_cells(t: ClosedTrade) -> list[Any]:
+    return [
+        _utc(t.close_ts), t.account, t.instrument, t.trade_id, t.units, _utc(t.open_ts),
+        t.open_price, t.close_price, t.realized_pl, round(t.holding_s, 3), t.reason,
+    ]  # fmt: skip
+
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _held(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _when(text: str) -> float:
+    from tmt_tui.cli.equity_sources import SourceError, parse_time  # numpy: only when asked
+
+    try:
+        return parse_time(text, "--since")
+    except SourceError as exc:
+        raise refused("INVALID_INPUT", str(exc)) from None

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from tmt_tui.domain import history as _history  # noqa: F401  (registers the query answers)
 from tmt_tui.domain.commands import Command
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.instruments import Instrument

@@ -92,6 +92,19 @@ class SetReducing:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryTrades:
+    """A query: closed trades, newest first (``account``, ``instrument`` and ``since`` filter;
+    at most ``limit``). Answered in ``Reply.payload`` as a ``TradeHistory``; never journaled,
+    and allowed on a read-only connection."""
+
+    account: str | None = None
+    instrument: str | None = None
+    since: float | None = None
+    limit: int = 500
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
 class StopEngine:
     """Stop the engine gracefully (journal flushed; working orders left or cancelled per
     ``engine.on_shutdown``). Attached screens see it disconnect."""
@@ -109,6 +122,7 @@ Command = (
     | ResetKillSwitch
     | SetReducing
     | StopEngine
+    | QueryTrades
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -123,8 +137,12 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ResetKillSwitch,
         SetReducing,
         StopEngine,
+        QueryTrades,
     )
 }
+
+#: Commands that only read: never journaled, allowed on read-only connections.
+QUERIES: frozenset[type] = frozenset({QueryTrades})
 
 
 #: The largest size any command may name: far beyond every instrument's and account's limit,

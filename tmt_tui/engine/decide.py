@@ -15,12 +15,14 @@ from tmt_tui.domain.client import Reply
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import (
     MAX_NAME,
+    QUERIES,
     CancelAll,
     CancelOrder,
     ClosePosition,
     Command,
     EngageKillSwitch,
     ModifyOrder,
+    QueryTrades,
     ResetKillSwitch,
     SetReducing,
     StopEngine,
@@ -30,6 +32,7 @@ from tmt_tui.domain.commands import (
     printable_text,
 )
 from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.history import ClosedTrade, TradeHistory
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
@@ -62,12 +65,16 @@ class Decisions(Stage):
             ResetKillSwitch: self._reset,
             SetReducing: self._reducing,
             StopEngine: self._stop,
+            QueryTrades: self._query_trades,
         }
 
     # commands -------------------------------------------------------------------------------
 
     def handle(self, command: Command) -> Reply:
-        """Apply one command; the reply is final once the batch it made is durable."""
+        """Apply one command; the reply is final once the batch it made is durable. A query
+        only reads: nothing is journaled for it."""
+        if type(command) in QUERIES:
+            return self._handlers[type(command)](command)
         if isinstance(command, EngageKillSwitch):  # never refused: its reason is cleaned
             command = EngageKillSwitch(
                 printable_text(command.reason) or "kill switch", command.origin
@@ -79,6 +86,22 @@ class Decisions(Stage):
         if problem is not None:
             return self._refuse(command, *problem)
         return self._handlers[type(command)](command)
+
+    def _query_trades(self, cmd: QueryTrades) -> Reply:
+        limit = max(0, min(cmd.limit, len(self.state.closed_trades)))
+        found: list[ClosedTrade] = []
+        for trade in reversed(self.state.closed_trades):  # newest first
+            if len(found) >= limit:
+                break
+            if cmd.account is not None and trade.account != cmd.account:
+                continue
+            if cmd.instrument is not None and trade.instrument != cmd.instrument:
+                continue
+            if cmd.since is not None and trade.close_ts < cmd.since:
+                break  # older from here on
+            found.append(trade)
+        history = TradeHistory(tuple(found))
+        return Reply(True, "OK", f"{len(found)} closed trades", seq=self.state.seq, payload=history)
 
     def _stop(self, cmd: StopEngine) -> Reply:
         return Reply(True, "OK", "stopping", seq=self.state.seq)

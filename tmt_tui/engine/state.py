@@ -15,6 +15,7 @@ from tmt_tui.config import AccountSettings, RiskLimits, Settings
 from tmt_tui.domain.client import Snapshot
 from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.events import Event, EventKind
+from tmt_tui.domain.history import ClosedTrade
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
@@ -24,6 +25,7 @@ from tmt_tui.engine.portfolio import OpenTrade, Portfolio
 from tmt_tui.engine.quote_book import QuoteBook
 
 RECENT_EVENTS = 200
+CLOSED_TRADES = 10_000  # the blotter's memory; the journal keeps every fill
 #: Venue balance changes that are financing (OANDA transaction types); any other change the
 #: engine did not book itself is a transfer or a correction.
 FINANCING_REASONS = frozenset({"DAILY_FINANCING", "DIVIDEND_ADJUSTMENT"})
@@ -44,6 +46,7 @@ class EngineState:
         self.auto_reduced: set[str] = set()
         self.alerts: dict[str, str] = {}  # active alerts (not replayed: rules re-evaluate)
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self.closed_trades: deque[ClosedTrade] = deque(maxlen=CLOSED_TRADES)  # oldest first
         self.venue_cursor = 0  # the newest venue transaction id any journaled event came from
         #: a reconciliation with the venue has completed on this journal: its history from the
         #: cursor on is ours (until then a journal is new, whatever else it holds)
@@ -212,7 +215,7 @@ class EngineState:
         )
         rate = data.get("conversion_rate")
         closes = data.get("closes")
-        self.portfolio.apply_fill(
+        closed = self.portfolio.apply_fill(
             order.account,
             order.instrument,
             units,
@@ -225,6 +228,23 @@ class EngineState:
             if closes is None
             else [(tid, int(step), Decimal(pnl)) for tid, step, pnl in closes],
         )
+        if closed:
+            why = _close_reason(order)
+            for trade in closed:
+                self.closed_trades.append(
+                    ClosedTrade(
+                        order.account,
+                        order.instrument,
+                        trade.id,
+                        trade.initial_units,
+                        trade.open_ts,
+                        trade.price,
+                        float(data["ts"]),
+                        price,
+                        trade.realized,
+                        why,
+                    )  # fmt: skip
+                )
         financing = data.get("financing")
         if financing:
             self.portfolio.book_cash(order.account, Decimal(financing), financing=True)
@@ -390,6 +410,7 @@ class EngineState:
                 if b.trades or b.realized
             ],
             "orders": [to_wire(o) for o in self.orders.open.values()],
+            "closed_trades": [to_wire(t) for t in self.closed_trades],
             "recent": [to_wire(o) for o in self.orders.recent],
         }
 
@@ -429,7 +450,24 @@ class EngineState:
                 trade.tp_id, trade.sl_id, trade.realized = tp_id, sl_id, Decimal(realized)
                 book.trades.append(trade)
             book.recount()
+        self.closed_trades.extend(from_wire(ClosedTrade, w) for w in data.get("closed_trades", []))
         for wire in data["recent"]:
             self.orders.put(from_wire(Order, wire))
         for wire in data["orders"]:
             self.orders.put(from_wire(Order, wire))
+
+
+_PROTECTIVE_REASONS = {
+    OrderType.TAKE_PROFIT: "take-profit",
+    OrderType.STOP_LOSS: "stop-loss",
+    OrderType.TRAILING_STOP_LOSS: "trailing stop",
+}
+
+
+def _close_reason(order: Order) -> str:
+    """Why a fill of ``order`` closed trades, in a trader's words."""
+    if order.type in _PROTECTIVE_REASONS:
+        return _PROTECTIVE_REASONS[order.type]
+    if order.origin == "venue":
+        return "outside tmt"
+    return "close" if order.reduce_only else "reversal"

@@ -1,0 +1,40 @@
+"""What happened to trades once closed: the blotter a trader reads (`tmt trades`, the history
+pane), answered by the engine to a ``QueryTrades`` command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tmt_tui.domain.codec import wire_type
+
+
+@wire_type
+@dataclass(frozen=True, slots=True)
+class ClosedTrade:
+    """One trade from open to close: ``units`` as opened (signed), prices in the instrument's
+    terms, ``realized_pl`` in the account currency, and why it closed (``reason``: take-profit,
+    stop-loss, trailing stop, close, reversal, outside tmt)."""
+
+    account: str
+    instrument: str
+    trade_id: str
+    units: int
+    open_ts: float
+    open_price: Decimal
+    close_ts: float
+    close_price: Decimal
+    realized_pl: Decimal
+    reason: str
+
+    @property
+    def holding_s(self) -> float:
+        return max(0.0, self.close_ts - self.open_ts)
+
+
+@wire_type
+@dataclass(frozen=True, slots=True)
+class TradeHistory:
+    """A ``QueryTrades`` answer: the closed trades that matched, newest first."""
+
+    trades: tuple[ClosedTrade, ...] = ()
