@@ -51,6 +51,31 @@ def test_each_closed_trade_says_how_it_opened_closed_and_why() -> None:
     assert by_hand.holding_s == 120 and by_hand.close_price == D("1.10500")  # sold at the bid
 
 
+def test_each_closed_trade_carries_how_far_the_price_went_against_and_for_it() -> None:
+    # both longs could have been sold at a bid as low as 1.10000 and as high as 1.10500 while
+    # open: entry 1.10010, so MAE 0.00010 and MFE 0.00490
+    h = traded()
+
+    trades = history(h, QueryTrades(account="SIM-USD")).trades
+
+    assert {(t.mae, t.mfe) for t in trades} == {(D("0.000100"), D("0.004900"))}
+
+
+def test_excursions_of_an_open_trade_survive_a_restart() -> None:
+    h = Harness()
+    h.standard_quotes()
+    h.submit("EUR_USD", -1_000)  # a short: adverse is the ask going up
+    h.quote("EUR_USD", "1.10200", "1.10210")
+    h.quote("EUR_USD", "1.09800", "1.09810")
+
+    after = restarted(h)
+    after.standard_quotes()
+    after.do(ClosePosition("SIM-USD", "EUR_USD"))
+
+    (trade,) = history(after, QueryTrades()).trades
+    assert (trade.mae, trade.mfe) == (D("0.002100"), D("0.001900"))  # 1.10210 / 1.09810
+
+
 def test_a_query_filters_by_account_and_instrument_and_journals_nothing() -> None:
     h = traded()
     before = len(h.events)

@@ -175,12 +175,12 @@ async def trades(args: argparse.Namespace, client: Any) -> None:
     w = max([len("ACCOUNT")] + [len(t.account) for t in rows])
     lines = [
         f"{'CLOSED (UTC)':<19} {'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>10} {'OPEN':>10} "
-        f"{'CLOSE':>10} {'REALIZED':>11} {'HELD':>8}  WHY"
+        f"{'CLOSE':>10} {'REALIZED':>11} {'HELD':>8} {'MAE':>9} {'MFE':>9}  WHY"
     ]
     lines += [
         f"{_utc(t.close_ts):<19} {t.account:<{w}} {t.instrument:<10} {t.units:>+10,} "
         f"{t.open_price:>10} {t.close_price:>10} {t.realized_pl:>11,.2f} "
-        f"{_held(t.holding_s):>8}  {t.reason}"
+        f"{_held(t.holding_s):>8} {t.mae:>9} {t.mfe:>9}  {t.reason}"
         for t in rows
     ]
     emit(args, [to_wire(t) for t in rows], "\n".join(lines) if rows else "no closed trades")
@@ -188,14 +188,15 @@ async def trades(args: argparse.Namespace, client: Any) -> None:
 
 _TRADE_COLUMNS = (
     "close_time", "account", "instrument", "trade_id", "units", "open_time", "open_price",
-    "close_price", "realized_pl", "holding_s", "reason",
+    "close_price", "realized_pl", "holding_s", "mae", "mfe", "reason",
 )  # fmt: skip
 
 
 def _trade_cells(t: ClosedTrade) -> list[Any]:
     return [
         _utc(t.close_ts), t.account, t.instrument, t.trade_id, t.units, _utc(t.open_ts),
-        t.open_price, t.close_price, t.realized_pl, round(t.holding_s, 3), t.reason,
+        t.open_price, t.close_price, t.realized_pl, round(t.holding_s, 3), t.mae, t.mfe,
+        t.reason,
     ]  # fmt: skip
 
 

@@ -14,7 +14,9 @@ from tmt_tui.domain.codec import wire_type
 class ClosedTrade:
     """One trade from open to close: ``units`` as opened (signed), prices in the instrument's
     terms, ``realized_pl`` in the account currency, and why it closed (``reason``: take-profit,
-    stop-loss, trailing stop, close, reversal, outside tmt)."""
+    stop-loss, trailing stop, close, reversal, outside tmt). ``mae`` and ``mfe`` are the
+    furthest the price it could have been closed at went against and for it while it was open,
+    as price distances, from every quote the engine accepted."""
 
     account: str
     instrument: str
@@ -26,6 +28,8 @@ class ClosedTrade:
     close_price: Decimal
     realized_pl: Decimal
     reason: str
+    mae: Decimal = Decimal(0)  # maximum adverse excursion: how far against it went (price)
+    mfe: Decimal = Decimal(0)  # maximum favourable excursion: how far for it went (price)
 
     @property
     def holding_s(self) -> float:

@@ -37,7 +37,10 @@ class UnknownInstrument(KeyError):
 class OpenTrade:
     """A mutable open lot inside the portfolio (published as a frozen ``Trade``)."""
 
-    __slots__ = ("id", "units", "initial_units", "price", "open_ts", "tp_id", "sl_id", "realized")
+    __slots__ = (
+        "id", "units", "initial_units", "price", "open_ts", "tp_id", "sl_id", "realized",
+        "best", "worst",
+    )  # fmt: skip
 
     def __init__(self, trade_id: str, units: int, price: Decimal, open_ts: float) -> None:
         self.id = trade_id
@@ -48,6 +51,16 @@ class OpenTrade:
         self.tp_id: str | None = None
         self.sl_id: str | None = None
         self.realized = ZERO
+        # the best and worst prices it could have been closed at while open (bid for a long,
+        # ask for a short): its favourable and adverse excursions (MFE, MAE)
+        self.best = self.worst = float(price)
+
+    def excursions(self) -> tuple[float, float]:
+        """(MAE, MFE) so far, as price distances (never negative)."""
+        entry = float(self.price)
+        if self.initial_units > 0:
+            return max(0.0, entry - self.worst), max(0.0, self.best - entry)
+        return max(0.0, self.worst - entry), max(0.0, entry - self.best)
 
 
 class PositionBook:
@@ -129,6 +142,7 @@ class Portfolio:
         self.accounts: dict[str, Account] = {}
         self.books: dict[tuple[str, str], PositionBook] = {}
         self._dependents: dict[str, set[tuple[str, str]]] = {}
+        self._books_of: dict[str, list[PositionBook]] = {}  # instrument -> its books
 
     def open_account(self, settings: AccountSettings) -> None:
         if settings.id not in self.accounts:
@@ -145,6 +159,7 @@ class Portfolio:
                 raise UnknownInstrument(instrument)
             book = PositionBook(account, instrument, inst.quote, inst.base, inst.margin_rate)
             self.books[key] = book
+            self._books_of.setdefault(instrument, []).append(book)
             currency = self.accounts[account].currency
             for name in (instrument, *self.quotes.depends_on(inst.quote, currency)):
                 self._dependents.setdefault(name, set()).add(key)
@@ -299,6 +314,21 @@ class Portfolio:
         acct.exposure += exposure - book.exposure
         book.upl, book.margin, book.exposure = upl, margin, exposure
         return True
+
+    def track_excursions(self, instrument: str, bid: float, ask: float) -> None:
+        """Widen the excursions of every open trade in ``instrument`` (the hot path: a compare
+        or two per trade, at the price each could be closed at)."""
+        for book in self._books_of.get(instrument, ()):
+            for trade in book.trades:
+                if trade.units > 0:
+                    if bid > trade.best:
+                        trade.best = bid
+                    elif bid < trade.worst:
+                        trade.worst = bid
+                elif ask < trade.best:
+                    trade.best = ask
+                elif ask > trade.worst:
+                    trade.worst = ask
 
     def on_quote(self, instrument: str) -> set[tuple[str, str]]:
         """Re-mark every book whose price or conversion uses ``instrument``; returns their keys."""

@@ -273,8 +273,11 @@ class Reactions(Stage):
             return False
         if self._bad_burst:
             self._bad_burst.pop(quote.instrument, None)
-        state.quotes.update(quote)
-        self.marked_books |= state.portfolio.on_quote(quote.instrument)
+        quotes = state.quotes
+        quotes.update(quote)
+        name = quote.instrument
+        state.portfolio.track_excursions(name, quotes.fbid[name], quotes.fask[name])
+        self.marked_books |= state.portfolio.on_quote(name)
         if self.held:
             self.release_held()
         return True

@@ -230,7 +230,9 @@ class EngineState:
         )
         if closed:
             why = _close_reason(order)
+            digits = self.quotes.instruments[order.instrument].display_precision + 1
             for trade in closed:
+                mae, mfe = _excursions_at_close(trade, float(price))
                 self.closed_trades.append(
                     ClosedTrade(
                         order.account,
@@ -243,7 +245,9 @@ class EngineState:
                         price,
                         trade.realized,
                         why,
-                    )  # fmt: skip
+                        round(Decimal(mae), digits),
+                        round(Decimal(mfe), digits),
+                    )
                 )
         financing = data.get("financing")
         if financing:
@@ -402,6 +406,8 @@ class EngineState:
                             t.tp_id,
                             t.sl_id,
                             str(t.realized),
+                            t.best,
+                            t.worst,
                         ]  # fmt: skip
                         for t in b.trades
                     ],
@@ -444,10 +450,14 @@ class EngineState:
         for item in data["books"]:
             book = self.portfolio.book_for(item["account"], item["instrument"])
             book.realized = Decimal(item["realized"])
-            for tid, units, initial, price, open_ts, tp_id, sl_id, realized in item["trades"]:
+            for tid, units, initial, price, open_ts, tp_id, sl_id, realized, *seen in item[
+                "trades"
+            ]:
                 trade = OpenTrade(tid, int(units), Decimal(price), float(open_ts))
                 trade.initial_units = int(initial)
                 trade.tp_id, trade.sl_id, trade.realized = tp_id, sl_id, Decimal(realized)
+                if seen:  # excursions (checkpoints before them start at the entry)
+                    trade.best, trade.worst = float(seen[0]), float(seen[1])
                 book.trades.append(trade)
             book.recount()
         self.closed_trades.extend(from_wire(ClosedTrade, w) for w in data.get("closed_trades", []))
@@ -471,3 +481,12 @@ def _close_reason(order: Order) -> str:
     if order.origin == "venue":
         return "outside tmt"
     return "close" if order.reduce_only else "reversal"
+
+
+def _excursions_at_close(trade: OpenTrade, fill: float) -> tuple[float, float]:
+    """(MAE, MFE) of a trade as it closes: the closing price is one it reached too."""
+    if trade.initial_units > 0:
+        trade.best, trade.worst = max(trade.best, fill), min(trade.worst, fill)
+    else:
+        trade.best, trade.worst = min(trade.best, fill), max(trade.worst, fill)
+    return trade.excursions()
