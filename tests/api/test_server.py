@@ -15,6 +15,7 @@ import pytest
 from tests.support.api import make_settings
 from tests.support.engines import INSTRUMENTS, journal_events, journal_rows
 from tests.support.waiting import eventually
+from tmt_tui.analytics.summary import AnalyticsReport
 from tmt_tui.api.paths import Secret, default_socket_path, load_or_create_token, token_path
 from tmt_tui.api.protocol import ApiError, AuthError
 from tmt_tui.api.remote import RemoteEngineClient
@@ -26,6 +27,7 @@ from tmt_tui.domain.commands import (
     ClosePosition,
     EngageKillSwitch,
     Origin,
+    QueryAnalytics,
     QueryTrades,
     ResetKillSwitch,
     SetReducing,
@@ -424,6 +426,19 @@ async def test_a_read_only_client_may_ask_a_query_and_gets_its_typed_answer(
     assert isinstance(reply.payload, TradeHistory)
     (trade,) = reply.payload.trades
     assert (trade.units, trade.reason) == (1_000, "close")
+
+
+async def test_the_analytics_answer_crosses_the_wire_typed(
+    server: ServerThread, token: Secret, engine: LocalEngineClient
+) -> None:
+    viewer = RemoteEngineClient(server.socket_path, token=token, read_only=True)
+    try:
+        reply = await viewer.execute(QueryAnalytics())
+    finally:
+        await viewer.close()
+
+    assert reply.ok, reply
+    assert isinstance(reply.payload, AnalyticsReport)
 
 
 async def test_tmt_stop_stops_the_engine_after_replying(

@@ -7,11 +7,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.support.cli import Engine
 from tests.support.journals import DAY, journal_with_equity
+from tests.support.waiting import wait_for
 from tmt_tui.analytics import portfolio_metrics
 from tmt_tui.cli.equity_sources import read_csv
 from tmt_tui.store.journal import Journal
@@ -91,3 +94,24 @@ def test_bad_sources_are_one_json_refusal_and_exit_2(args: list[str], code: str,
     answer = json.loads(result.stdout)
     assert (answer["ok"], answer["code"]) == (False, code)
     assert said in answer["message"]
+
+
+def test_from_a_running_engine_the_report_carries_its_trade_statistics(engine: Engine) -> None:
+    # the same figures the workstation shows: the engine computes them off its loop
+    assert engine.tmt("buy", "EUR_USD", "1k").returncode == 0
+    assert engine.tmt("close", "EUR_USD").returncode == 0
+
+    def report() -> Any:
+        result = engine.tmt("analytics", "--account", "SIM-USD", "--json")
+        if result.returncode != 0:  # no equity row yet: the engine writes one a minute
+            return None
+        answer = json.loads(result.stdout)
+        return answer if answer["series"][0]["trades"]["trades"] == 1 else None
+
+    answer = wait_for(report, "the closed trade in the report", interval=0.2)
+
+    (usd,) = answer["series"]
+    assert (usd["name"], usd["currency"]) == ("SIM-USD", "USD")
+    assert usd["metrics"]["samples"] >= 1
+    text = engine.tmt("analytics", "--account", "SIM-USD").stdout
+    assert "trades 1: win rate" in text

@@ -6,13 +6,17 @@ engine that owns it), or a CSV of timestamp,equity (or returns).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
+import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tmt_tui.analytics import PortfolioMetrics, portfolio_metrics
+from tmt_tui.analytics import PortfolioMetrics, TradeStats, portfolio_metrics
+from tmt_tui.analytics.summary import AnalyticsReport
 from tmt_tui.cli.answers import OK, UNREACHABLE, Exit, leave, refused
 from tmt_tui.cli.equity_sources import (
     EquitySeries,
@@ -22,29 +26,95 @@ from tmt_tui.cli.equity_sources import (
     read_journal,
 )
 from tmt_tui.config import ConfigError, load_settings
+from tmt_tui.domain.commands import Origin, QueryAnalytics
 
 #: Series in the JSON only with --series: a year of daily returns is a page of numbers.
 _SERIES_FIELDS = ("daily_ts", "daily_returns", "rolling")
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One report section: an account (or a file), its metrics and, from the engine, its
+    closed trades' statistics."""
+
+    name: str
+    currency: str
+    metrics: PortfolioMetrics
+    trades: TradeStats | None = None
+
+
 def run_analytics(args: argparse.Namespace) -> int:
+    """From a CSV or --journal as asked; else from the running engine (the same figures the
+    workstation shows, with trade statistics), and from the config's journal when no engine
+    answers."""
     as_json = bool(args.json)
     try:
-        series = _sources(args)
-        report = [(s, portfolio_metrics(s.ts, s.equity, s.flows)) for s in series]
+        entries = _from_files(args) if args.source or args.journal or args.returns else None
+        if entries is None:
+            entries = _from_engine(args)
+        if entries is None:
+            print("tmt: no engine answered: reading its journal", file=sys.stderr)
+            entries = _from_files(args)
     except Exit as exc:
         return leave(as_json, exc)
     if as_json:
-        print(json.dumps({"ok": True, "series": [_as_json(s, m, args.series) for s, m in report]}))
+        print(json.dumps({"ok": True, "series": [_as_json(e, args.series) for e in entries]}))
     else:
-        print("\n\n".join(_as_text(s, m) for s, m in report))
+        print("\n\n".join(_as_text(e) for e in entries))
     return OK
 
 
-def _sources(args: argparse.Namespace) -> list[EquitySeries]:
+def _from_files(args: argparse.Namespace) -> list[Entry]:
+    return [
+        Entry(s.name, s.currency, portfolio_metrics(s.ts, s.equity, s.flows))
+        for s in _sources(args)
+    ]
+
+
+def _from_engine(args: argparse.Namespace) -> list[Entry] | None:
+    """The engine's own analytics over its control API; None when no engine is reachable."""
+    from tmt_tui.api.protocol import ApiError
+    from tmt_tui.api.remote import RemoteEngineClient
+    from tmt_tui.cli.environment import socket_path_for
+
+    since, until = _period(args)
+    try:
+        settings = load_settings(getattr(args, "config", None))
+        client = RemoteEngineClient(
+            socket_path_for(settings, getattr(args, "socket", None)), client_name="tmt cli"
+        )
+        reply = asyncio.run(_ask(client, QueryAnalytics(args.account, since, until, Origin.CLI)))
+    except ConfigError as exc:
+        raise refused("CONFIG_ERROR", str(exc), UNREACHABLE) from None
+    except (ApiError, ConnectionError, OSError, ValueError):
+        return None
+    if not reply.ok or not isinstance(reply.payload, AnalyticsReport):
+        raise refused(reply.code, reply.message or "no analytics in the reply")
+    if not reply.payload.accounts:
+        raise refused("NO_DATA", "no equity rows yet (the engine writes one a minute)", UNREACHABLE)
+    return [Entry(a.account, a.currency, a.metrics, a.trades) for a in reply.payload.accounts]
+
+
+async def _ask(client: Any, query: QueryAnalytics) -> Any:
+    await client.connect()
+    try:
+        return await client.execute(query)
+    finally:
+        await client.close()
+
+
+def _period(args: argparse.Namespace) -> tuple[float | None, float | None]:
     try:
         since = parse_time(args.since, "--since") if args.since else None
         until = parse_time(args.until, "--until") if args.until else None
+    except SourceError as exc:
+        raise refused("BAD_SOURCE", str(exc), UNREACHABLE) from None
+    return since, until
+
+
+def _sources(args: argparse.Namespace) -> list[EquitySeries]:
+    since, until = _period(args)
+    try:
         if args.source:
             return [read_csv(Path(args.source), returns=args.returns)]
         if args.returns:
@@ -65,12 +135,13 @@ def _journal_path(args: argparse.Namespace) -> str:
         raise refused("CONFIG_ERROR", str(exc), UNREACHABLE) from None
 
 
-def _as_json(series: EquitySeries, metrics: PortfolioMetrics, with_series: bool) -> Any:
-    body = dataclasses.asdict(metrics)
+def _as_json(entry: Entry, with_series: bool) -> Any:
+    body = dataclasses.asdict(entry.metrics)
     if not with_series:
         for name in _SERIES_FIELDS:
             body.pop(name, None)
-    return {"name": series.name, "currency": series.currency, "metrics": body}
+    trades = None if entry.trades is None else dataclasses.asdict(entry.trades)
+    return {"name": entry.name, "currency": entry.currency, "metrics": body, "trades": trades}
 
 
 def _pct(value: float | None, signed: bool = True) -> str:
@@ -92,8 +163,9 @@ def _span(seconds: float | None) -> str:
     return f"{days}d {rest // 3600}h" if days else f"{rest // 3600}h {rest % 3600 // 60}m"
 
 
-def _as_text(series: EquitySeries, m: PortfolioMetrics) -> str:
-    currency = f" ({series.currency})" if series.currency else ""
+def _as_text(entry: Entry) -> str:
+    m = entry.metrics
+    currency = f" ({entry.currency})" if entry.currency else ""
     dd, tail = m.drawdown, m.tail
     worst = dd.max
     recovered = (
@@ -102,7 +174,7 @@ def _as_text(series: EquitySeries, m: PortfolioMetrics) -> str:
         else (_day(worst.recovery_ts) if worst is not None else "-")
     )
     lines = [
-        f"{series.name}{currency}: {m.samples} samples, {m.periods} trading days, "
+        f"{entry.name}{currency}: {m.samples} samples, {m.periods} trading days, "
         f"{_day(m.start_ts)} to {_day(m.end_ts)} UTC",
         f"  total return {_pct(m.total_return)}   CAGR {_pct(m.cagr)}   "
         f"volatility {_pct(m.volatility, signed=False)} a year",
@@ -119,4 +191,12 @@ def _as_text(series: EquitySeries, m: PortfolioMetrics) -> str:
         f"CVaR 95% {_pct(tail.parametric_cvar_95)}  99% {_pct(tail.parametric_cvar_99)}  "
         "(normal)",
     ]
+    t = entry.trades
+    if t is not None:
+        lines.append(
+            f"  trades {t.trades}: win rate {_pct(t.win_rate, signed=False)}   profit factor "
+            f"{_num(t.profit_factor)}   expectancy {_num(t.expectancy)}   largest win "
+            f"{_num(t.largest_win)} / loss {_num(t.largest_loss)}   average held "
+            f"{_span(t.avg_holding_s)}"
+        )
     return "\n".join(lines)

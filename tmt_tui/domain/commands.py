@@ -105,6 +105,18 @@ class QueryTrades:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryAnalytics:
+    """A query: portfolio metrics, trade statistics and the equity curve of each account (or
+    ``account``) between ``since`` and ``until``, computed off the engine's loop from its
+    journal's equity rows and its closed trades. Answered as an ``AnalyticsReport``."""
+
+    account: str | None = None
+    since: float | None = None
+    until: float | None = None
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
 class StopEngine:
     """Stop the engine gracefully (journal flushed; working orders left or cancelled per
     ``engine.on_shutdown``). Attached screens see it disconnect."""
@@ -123,6 +135,7 @@ Command = (
     | SetReducing
     | StopEngine
     | QueryTrades
+    | QueryAnalytics
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -138,11 +151,12 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         SetReducing,
         StopEngine,
         QueryTrades,
+        QueryAnalytics,
     )
 }
 
 #: Commands that only read: never journaled, allowed on read-only connections.
-QUERIES: frozenset[type] = frozenset({QueryTrades})
+QUERIES: frozenset[type] = frozenset({QueryTrades, QueryAnalytics})
 
 
 #: The largest size any command may name: far beyond every instrument's and account's limit,

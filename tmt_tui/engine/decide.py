@@ -22,6 +22,7 @@ from tmt_tui.domain.commands import (
     Command,
     EngageKillSwitch,
     ModifyOrder,
+    QueryAnalytics,
     QueryTrades,
     ResetKillSwitch,
     SetReducing,
@@ -66,6 +67,7 @@ class Decisions(Stage):
             SetReducing: self._reducing,
             StopEngine: self._stop,
             QueryTrades: self._query_trades,
+            QueryAnalytics: self._elsewhere,
         }
 
     # commands -------------------------------------------------------------------------------
@@ -102,6 +104,11 @@ class Decisions(Stage):
             found.append(trade)
         history = TradeHistory(tuple(found))
         return Reply(True, "OK", f"{len(found)} closed trades", seq=self.state.seq, payload=history)
+
+    def _elsewhere(self, cmd: Command) -> Reply:
+        """A query the runner answers off the loop (it reads the journal), not the core."""
+        message = f"{type(cmd).__name__} is answered by the engine runner"
+        return Reply(False, Reason.ENGINE_ERROR.value, message, seq=self.state.seq)
 
     def _stop(self, cmd: StopEngine) -> Reply:
         return Reply(True, "OK", "stopping", seq=self.state.seq)

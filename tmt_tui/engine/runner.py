@@ -18,10 +18,18 @@ from typing import Any
 
 from tmt_tui.config import Settings
 from tmt_tui.domain.client import Reply
-from tmt_tui.domain.commands import CancelAll, Command, EngageKillSwitch, Origin, StopEngine
+from tmt_tui.domain.commands import (
+    CancelAll,
+    Command,
+    EngageKillSwitch,
+    Origin,
+    QueryAnalytics,
+    StopEngine,
+)
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine.analytics_query import answer_analytics
 from tmt_tui.engine.boot import boot
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
@@ -71,6 +79,7 @@ class EngineRunner:
         self._ticks: list[Quote] = []
         self._dirty_books: set[tuple[str, str]] = set()
         self._drain_scheduled = False
+        self._queries: set[asyncio.Task[None]] = set()  # analytics being computed off the loop
         self._since_checkpoint = 0
         self._last_revalue = 0.0  # when marks were last recomputed from scratch
         self._last_equity = 0.0  # when equity rows were last written
@@ -95,7 +104,11 @@ class EngineRunner:
         if isinstance(command, EngageKillSwitch):
             self.kill(command, callback)
             return
-        if not self._call(self._enqueue, command, callback):
+        if isinstance(command, QueryAnalytics):
+            runs = self._call(self._start_analytics, command, callback)
+        else:
+            runs = self._call(self._enqueue, command, callback)
+        if not runs:
             callback(Reply(False, Reason.ENGINE_STOPPED.value, "the engine is not running"))
 
     def kill(self, command: EngageKillSwitch, callback: ReplyCallback) -> None:
@@ -227,6 +240,18 @@ class EngineRunner:
             return  # hopped onto the engine loop (no loop at all: a bench drives it here)
         self._inbox.append(event)
         self._schedule()
+
+    def _start_analytics(self, query: QueryAnalytics, callback: ReplyCallback) -> None:
+        """On the engine thread: copy what the report needs; it is computed off the loop."""
+        core = self.core
+        assert core is not None
+        trades = tuple(core.state.closed_trades)
+        journal, now = self.settings.journal_path(), self.clock()
+        task = asyncio.get_running_loop().create_task(
+            answer_analytics(journal, query, trades, now, core.seq, callback)
+        )
+        self._queries.add(task)
+        task.add_done_callback(self._queries.discard)
 
     def _enqueue(self, command: Command, callback: ReplyCallback) -> None:
         self._commands.append((command, callback, time.perf_counter()))
