@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,38 +153,9 @@ def test_oanda_accounts_without_a_token_exits_2_with_one_json_object(home: Path)
     assert answer["code"] == "NO_TOKEN"
 
 
-def test_an_order_cancelled_while_waiting_for_its_fill_is_one_json_refusal(shared: Engine) -> None:
-    quote = json.loads(shared.tmt("quote", "EUR_USD", "--json").stdout)
-    price = f"{float(quote[1]) * 0.99:.5f}"
-    waiting = subprocess.Popen(
-        [sys.executable, "-m", "tmt_tui", "--config", str(shared.config),
-         "buy", "EUR_USD", "1000", "--limit", price, "--wait", "fill", "--json"],
-        env=shared.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        wait_for(
-            lambda: any(o["status"] == "WORKING" for o in shared.json("orders")),
-            "the order to work",
-            within=20,
-            interval=0.1,
-        )
-        assert shared.tmt("cancel", "--all").returncode == 0
-        stdout, stderr = waiting.communicate(timeout=30)
-    finally:
-        if waiting.poll() is None:
-            waiting.kill()
-            waiting.wait()
-
-    result = subprocess.CompletedProcess(waiting.args, waiting.returncode, stdout, stderr)
-    answer = one_refusal(result, REJECTED, token_of(shared))
-    assert answer["code"] == "CANCELLED"
-    assert answer["status"] == "CANCELLED" and answer["order_id"] == answer["id"]
-
-
-def test_ctrl_c_while_waiting_for_a_fill_says_the_order_stands_and_exits_130(
-    engine: Engine,
-) -> None:
-    # once, Ctrl-C here exited 0 with nothing on stdout while the order kept working
+def waiting_for_a_fill(engine: Engine, then: Callable[[subprocess.Popen[str]], None]) -> Any:
+    """`tmt buy ... --limit (below the market) --wait fill --json` in the background; once its
+    order works, ``then(process)``; returns how the command ended."""
     quote = json.loads(engine.tmt("quote", "EUR_USD", "--json").stdout)
     price = f"{float(quote[1]) * 0.99:.5f}"
     waiting = subprocess.Popen(
@@ -199,14 +170,29 @@ def test_ctrl_c_while_waiting_for_a_fill_says_the_order_stands_and_exits_130(
             within=20,
             interval=0.1,
         )
-        waiting.send_signal(signal.SIGINT)
+        then(waiting)
         stdout, stderr = waiting.communicate(timeout=30)
     finally:
         if waiting.poll() is None:
             waiting.kill()
             waiting.wait()
+    return subprocess.CompletedProcess(waiting.args, waiting.returncode, stdout, stderr)
 
-    result = subprocess.CompletedProcess(waiting.args, waiting.returncode, stdout, stderr)
+
+def test_an_order_cancelled_while_waiting_for_its_fill_is_one_json_refusal(shared: Engine) -> None:
+    result = waiting_for_a_fill(shared, lambda _: shared.tmt("cancel", "--all").check_returncode())
+
+    answer = one_refusal(result, REJECTED, token_of(shared))
+    assert answer["code"] == "CANCELLED"
+    assert answer["status"] == "CANCELLED" and answer["order_id"] == answer["id"]
+
+
+def test_ctrl_c_while_waiting_for_a_fill_says_the_order_stands_and_exits_130(
+    engine: Engine,
+) -> None:
+    # once, Ctrl-C here exited 0 with nothing on stdout while the order kept working
+    result = waiting_for_a_fill(engine, lambda waiting: waiting.send_signal(signal.SIGINT))
+
     answer = one_refusal(result, 130, token_of(engine))
     assert answer["code"] == "INTERRUPTED"
     assert any(o["status"] == "WORKING" for o in engine.json("orders"))

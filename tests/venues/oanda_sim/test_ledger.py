@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 from tests.support.oanda import TOKEN, make_order
 from tmt_tui.domain.orders import OrderType
@@ -182,27 +183,31 @@ def test_set_price_triggers_resting_orders(still: V20ServerThread) -> None:
     assert still.call(lambda s: s.ledger.orders[oid]["state"]) == "FILLED"
 
 
+def usd_jpy_round_trip(still: V20ServerThread, close_bid: str) -> tuple[Any, Decimal]:
+    """Buy 10,000 USD_JPY at the ask 150.010, sell it back at ``close_bid``: the sell's
+    ORDER_FILL and the balance before it."""
+
+    def market(units: str) -> Any:
+        order = {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": units}}
+        _, body = still.call(lambda s: create_order(s.ledger, order))
+        return body
+
+    still.call(lambda s: s.set_price("USD_JPY", "150.000", "150.010"))
+    market("10000")
+    still.call(
+        lambda s: s.set_price("USD_JPY", close_bid, str(Decimal(close_bid) + Decimal("0.010")))
+    )
+    before = still.call(lambda s: s.ledger.balance)
+    return market("-10000")["orderFillTransaction"], before
+
+
 def test_pl_in_another_currency_is_converted_home_at_the_mid_less_the_fee_for_a_gain(
     still: V20ServerThread,
 ) -> None:
     # a USD account buys 10,000 USD_JPY at 150.010 and sells at the bid 151.000: +9,900 JPY,
     # converted at mid(USD_JPY)=151.005 inverted, less OANDA's 0.5% for a gain
-    still.call(lambda s: s.set_price("USD_JPY", "150.000", "150.010"))
-    still.call(
-        lambda s: create_order(
-            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
-        )
-    )
-    still.call(lambda s: s.set_price("USD_JPY", "151.000", "151.010"))
-    before = still.call(lambda s: s.ledger.balance)
+    fill, before = usd_jpy_round_trip(still, "151.000")
 
-    _, body = still.call(
-        lambda s: create_order(
-            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
-        )
-    )
-
-    fill = body["orderFillTransaction"]
     gain = Decimal(fill["gainQuoteHomeConversionFactor"])
     assert gain == (1 / Decimal("151.005") * Decimal("0.995")).quantize(Decimal("1E-10"))
     (closed,) = fill["tradesClosed"]
@@ -214,21 +219,8 @@ def test_pl_in_another_currency_is_converted_home_at_the_mid_less_the_fee_for_a_
 def test_a_loss_in_another_currency_is_converted_at_the_mid_plus_the_fee(
     still: V20ServerThread,
 ) -> None:
-    still.call(lambda s: s.set_price("USD_JPY", "150.000", "150.010"))
-    still.call(
-        lambda s: create_order(
-            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "10000"}}
-        )
-    )
-    still.call(lambda s: s.set_price("USD_JPY", "149.000", "149.010"))
+    fill, _ = usd_jpy_round_trip(still, "149.000")
 
-    _, body = still.call(
-        lambda s: create_order(
-            s.ledger, {"order": {"type": "MARKET", "instrument": "USD_JPY", "units": "-10000"}}
-        )
-    )
-
-    fill = body["orderFillTransaction"]
     loss = (1 / Decimal("149.005") * Decimal("1.005")).quantize(Decimal("1E-10"))
     assert Decimal(fill["lossQuoteHomeConversionFactor"]) == loss
     # (149.000 - 150.010) x 10,000 = -10,100 JPY
