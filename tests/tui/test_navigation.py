@@ -146,4 +146,7 @@ async def test_panes_are_titled_with_their_keys_and_compact_tabs_name_the_others
         await ready(pilot)
         for spec in PANES:
             assert pane(app, spec.id, Widget).border_title == f"{spec.key} {spec.title}"
-        assert pane(app, "positions", Widget).border_subtitle == "3 Orders 4 Log 5 Risk"
+        assert (
+            pane(app, "positions", Widget).border_subtitle
+            == "3 Orders 4 Log 5 Risk 6 History 7 Analytics"
+        )

@@ -126,6 +126,14 @@ REGISTRY: tuple[ActionSpec, ...] = (
         for pane in PANES
     ),
     ActionSpec(
+        "cycle-account",
+        "a",
+        "cycle_account",
+        "Account",
+        "In history (6) or analytics (7): show the next account (history: all, then each).",
+        show=False,
+    ),
+    ActionSpec(
         "help", "question_mark", "app.help", "Help", "List every key.", key_display="?", show=True
     ),
     ActionSpec(

@@ -66,3 +66,17 @@ def percent(numerator: Decimal, denominator: Decimal) -> float:
     if denominator <= 0:
         return 0.0
     return float(numerator / denominator)
+
+
+def duration(seconds: float | None) -> str:
+    """A held time, short: `45s`, `12m`, `3h05`, `2d04`; `-` when unknown."""
+    if seconds is None:
+        return "-"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m"
+    if whole < 86400:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}"
+    return f"{whole // 86400}d{whole % 86400 // 3600:02d}"

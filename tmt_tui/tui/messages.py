@@ -56,3 +56,11 @@ class BannerMounted(Message):
     """A trading banner came on screen; it bubbles up to the app, which fills it in."""
 
     banner: TradingBanner
+
+
+@dataclass
+class PaneAnswered(Message, bubble=False):
+    """The engine answered a query a pane asked (`pane` is its id), or failed to (`reply.ok`)."""
+
+    pane: str
+    reply: Reply

@@ -1,6 +1,6 @@
 """The panes of the main screen, registered in one place: what each is, its key, where it goes.
 
-A `PaneSpec` names a pane's id, title and key (`1`-`5` today), the widget that is it, how the
+A `PaneSpec` names a pane's id, title and key (`1`-`7` today), the widget that is it, how the
 frame timer feeds it from the view model, its cell in the wide grid and its place in the 80x24
 layout. The main screen composes, titles, lays out and feeds panes from `PANES` alone, and the
 action registry binds each pane's key from it, so a new pane is one entry here.
@@ -15,8 +15,16 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from textual.widget import Widget
 
+from tmt_tui.analytics.summary import AnalyticsReport
+from tmt_tui.domain.client import Reply
+from tmt_tui.domain.commands import Command, QueryAnalytics, QueryTrades
+from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.history import TradeHistory
+from tmt_tui.tui.analytics_view import report_views
 from tmt_tui.tui.state import Dirty, ViewModel
+from tmt_tui.tui.widgets.analytics import AnalyticsPane
 from tmt_tui.tui.widgets.event_log import EventLog
+from tmt_tui.tui.widgets.history import TradeBlotter
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
 from tmt_tui.tui.widgets.risk import RiskGauges
 from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
@@ -25,7 +33,7 @@ from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
 WIDE_MIN_WIDTH, WIDE_MIN_HEIGHT = 120, 36
 #: Column widths and row heights of the wide grid (a pane's `Cell` spans some of them).
 WIDE_COLUMNS = ("50", "1fr", "1fr")
-WIDE_ROWS = ("1fr", "1fr", "14")
+WIDE_ROWS = ("1fr", "1fr", "14", "16")
 
 W = TypeVar("W", bound=Widget)
 W_co = TypeVar("W_co", bound=Widget, covariant=True)
@@ -36,12 +44,14 @@ class Frame:
     """One tick of the frame timer: the model, what changed since the last tick, and when.
 
     `slow` frames (a few a second) also refresh the panes that are costly to repaint.
+    `query(pane_id, command)` asks the engine for a pane; the answer reaches the pane's `answer`.
     """
 
     model: ViewModel
     dirty: Dirty
     now: float
     slow: bool
+    query: Callable[[str, Command], None] = lambda pane_id, command: None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +79,8 @@ class PaneSpec(Generic[W]):
     """One pane: id (also its CSS id), title, key, what it is and where it goes.
 
     `compact` is its place at 80x24: `top` is always shown in the upper half, `tab` panes take
-    turns in the lower half (tab, shift+tab or the key brings one forward).
+    turns in the lower half (tab, shift+tab or the key brings one forward). A pane that asks the
+    engine (`frame.query`) gets the reply in `answer`, with the model for what it needs of it.
     """
 
     id: str
@@ -80,6 +91,7 @@ class PaneSpec(Generic[W]):
     feed: Callable[[W, Frame], None]
     wide: Cell
     compact: Literal["top", "tab"] = "tab"
+    answer: Callable[[W, Reply, ViewModel], None] | None = None
 
     @property
     def label(self) -> str:
@@ -121,6 +133,43 @@ def _feed_risk(gauges: RiskGauges, frame: Frame) -> None:
         gauges.show(list(frame.model.accounts.values()), frame.model.alerts)
 
 
+def _visible(widget: Widget) -> bool:
+    """On show: displayed (not a hidden tab at 80x24) on the screen in front or under a dialog."""
+    return widget.display and widget.is_on_screen
+
+
+def _feed_history(blotter: TradeBlotter, frame: Frame) -> None:
+    schedule = blotter.schedule
+    if any(event.kind is EventKind.ORDER_FILLED for event in frame.dirty.events):
+        schedule.stale = True
+    if schedule.due(frame.now, _visible(blotter)):
+        schedule.asked(frame.now)
+        frame.query(str(blotter.id), QueryTrades(account=blotter.account))
+
+
+def _answer_history(blotter: TradeBlotter, reply: Reply, model: ViewModel) -> None:
+    blotter.schedule.answered()
+    if reply.ok and isinstance(reply.payload, TradeHistory):
+        precisions = {name: i.display_precision for name, i in model.instruments.items()}
+        blotter.show(reply.payload.trades, precisions)
+
+
+def _feed_analytics(pane: AnalyticsPane, frame: Frame) -> None:
+    schedule = pane.schedule
+    if schedule.due(frame.now, _visible(pane)):
+        schedule.asked(frame.now)
+        frame.query(str(pane.id), QueryAnalytics())
+
+
+def _answer_analytics(pane: AnalyticsPane, reply: Reply, model: ViewModel) -> None:
+    pane.schedule.answered()
+    if reply.ok and isinstance(reply.payload, AnalyticsReport):
+        pane.views = report_views(reply.payload)
+        pane.problem = ""
+    else:
+        pane.problem = f"no analytics: {reply.code}: {reply.message}"
+
+
 #: Every pane, in key and tab order.
 PANES: tuple[PaneSpec[Any], ...] = (
     PaneSpec(
@@ -154,6 +203,26 @@ PANES: tuple[PaneSpec[Any], ...] = (
     PaneSpec("log", "Log", "4", "Focus the event log.", EventLog, _feed_log, wide=Cell(2, 1, 1, 2)),
     PaneSpec(
         "risk", "Risk", "5", "Focus the risk gauges.", RiskGauges, _feed_risk, wide=Cell(2, 0)
+    ),
+    PaneSpec(
+        "history",
+        "History",
+        "6",
+        "Focus the blotter of closed trades (a: next account).",
+        TradeBlotter,
+        _feed_history,
+        wide=Cell(3, 0, column_span=2),
+        answer=_answer_history,
+    ),
+    PaneSpec(
+        "analytics",
+        "Analytics",
+        "7",
+        "Focus the analytics: metrics, equity curve, drawdown (a: next account).",
+        AnalyticsPane,
+        _feed_analytics,
+        wide=Cell(3, 2),
+        answer=_answer_analytics,
     ),
 )
 

@@ -294,3 +294,28 @@ class ViewModel:
 
 def _sign(value: Decimal) -> int:
     return (value > 0) - (value < 0)
+
+
+@dataclass(slots=True)
+class QuerySchedule:
+    """When a pane that asks the engine (history, analytics) should ask again.
+
+    Never while the pane is hidden; at once when `stale` (first shown, a fill, a new filter);
+    else every `interval` seconds; one question in flight at a time.
+    """
+
+    interval: float
+    last: float = float("-inf")
+    stale: bool = True
+    in_flight: bool = False
+
+    def due(self, now: float, visible: bool) -> bool:
+        if self.in_flight or not visible:
+            return False
+        return self.stale or now - self.last >= self.interval
+
+    def asked(self, now: float) -> None:
+        self.last, self.stale, self.in_flight = now, False, True
+
+    def answered(self) -> None:
+        self.in_flight = False

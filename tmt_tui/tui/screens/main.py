@@ -24,14 +24,15 @@ from textual.widget import Widget
 from textual.widgets import Footer
 
 from tmt_tui.domain.client import Reply
-from tmt_tui.domain.commands import CancelOrder, ClosePosition
+from tmt_tui.domain.commands import CancelOrder, ClosePosition, Command
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.context import Workstation
 from tmt_tui.tui.formatting import units
-from tmt_tui.tui.messages import InstrumentSelected, LogNote
+from tmt_tui.tui.messages import InstrumentSelected, LogNote, PaneAnswered
 from tmt_tui.tui.panes import (
+    BY_PANE_ID,
     PANES,
     WIDE_MIN_HEIGHT,
     WIDE_MIN_WIDTH,
@@ -42,8 +43,10 @@ from tmt_tui.tui.panes import (
 )
 from tmt_tui.tui.screens.dialogs import ModifyOrderScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
+from tmt_tui.tui.widgets.analytics import AnalyticsPane
 from tmt_tui.tui.widgets.event_log import EventLog
 from tmt_tui.tui.widgets.header import AccountHeader, HeaderState, TradingBanner
+from tmt_tui.tui.widgets.history import TradeBlotter
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
 from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
 
@@ -164,7 +167,7 @@ class MainScreen(Screen[None]):
         dirty = model.take_dirty()
         self._slow_pending |= dirty.slow
         slow = self._slow_pending and (dirty.reset or now - self._last_slow >= SLOW_INTERVAL)
-        frame = Frame(model, dirty, now, slow)
+        frame = Frame(model, dirty, now, slow, self._query)
         with self.app.batch_update():
             for feed in self._feeds:
                 feed(frame)
@@ -180,6 +183,45 @@ class MainScreen(Screen[None]):
         if slow:
             self._last_slow = now
             self._slow_pending = False
+
+    def _query(self, pane_id: str, command: Command) -> None:
+        """Ask the engine for a pane in a worker; the answer comes back as `PaneAnswered`."""
+        self.run_worker(self._ask(pane_id, command), group=f"query-{pane_id}", exit_on_error=False)
+
+    async def _ask(self, pane_id: str, command: Command) -> None:
+        try:
+            reply = await self._workstation.client.execute(command)
+        except Exception as exc:  # a broken connection: the pane says so and asks again later
+            reply = Reply(False, "CLIENT_ERROR", str(exc) or type(exc).__name__)
+        self.post_message(PaneAnswered(pane_id, reply))
+
+    @on(PaneAnswered)
+    def _pane_answered(self, message: PaneAnswered) -> None:
+        answer = BY_PANE_ID[message.pane].answer
+        if answer is not None:
+            answer(self._panes[message.pane], message.reply, self._workstation.model)
+
+    def action_cycle_account(self) -> None:
+        """The history pane's filter: all, then each account; analytics: each account in turn."""
+        pane = self._panes.get(self.focused_pane or "")
+        if isinstance(pane, TradeBlotter):
+            choices: list[str | None] = [None, *sorted(self._workstation.model.accounts)]
+            pane.account = _next(choices, pane.account)
+            pane.schedule.stale = True
+            shown = pane.account or "all accounts"
+        elif isinstance(pane, AnalyticsPane):
+            names: list[str | None] = [view.account for view in pane.views]
+            if not names:
+                self.notify("No analytics yet: waiting for the engine.", severity="warning")
+                return
+            current = pane.shown
+            pane.account = _next(names, current.account if current else None)
+            shown = str(pane.account)
+        else:
+            self.notify("a picks the account in history (6) or analytics (7).")
+            return
+        spec = BY_PANE_ID[str(pane.id)]
+        pane.border_title = f"{spec.label} · {shown}"
 
     # -- actions on the selection ------------------------------------------------------------
 
@@ -275,3 +317,10 @@ class MainScreen(Screen[None]):
         widget = self._panes[name]
         assert isinstance(widget, kind), (name, kind)
         return widget
+
+
+def _next(choices: list[str | None], current: str | None) -> str | None:
+    """The choice after `current` (the first when `current` is not among them)."""
+    if current not in choices:
+        return choices[0]
+    return choices[(choices.index(current) + 1) % len(choices)]

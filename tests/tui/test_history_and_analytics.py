@@ -1,0 +1,108 @@
+"""The history (6) and analytics (7) panes: the engine's closed trades and each account's
+metrics and equity chart, asked for only while on screen; reachable at 80x24 by key and tab."""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from tests.support.pilot import focused_pane, pane, screen_text, until
+from tmt_tui.domain.commands import ClosePosition, SubmitOrder
+from tmt_tui.engine.local_client import LocalEngineClient
+from tmt_tui.tui.app import TmtApp
+from tmt_tui.tui.widgets.analytics import AnalyticsPane
+from tmt_tui.tui.widgets.chart import Chart
+from tmt_tui.tui.widgets.history import TradeBlotter
+
+
+def _rows(app: TmtApp) -> list[tuple[str, str]]:
+    blotter = pane(app, "history", TradeBlotter)
+    return [(trade.account, trade.instrument) for trade, _ in blotter.trades]
+
+
+async def test_history_shows_a_trade_after_a_buy_and_a_close(app: TmtApp, ready) -> None:
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        assert (await app.client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))).ok
+        assert (await app.client.execute(ClosePosition("SIM-USD", "EUR_USD"))).ok
+
+        await pilot.press("6")
+
+        assert focused_pane(app) == "history"
+        await until(pilot, lambda: _rows(app) == [("SIM-USD", "EUR_USD")], "the closed trade")
+        await until(pilot, lambda: "EUR_USD" in screen_text(app), "the trade on screen")
+
+
+async def test_a_cycles_the_blotter_through_all_then_each_account(app: TmtApp, ready) -> None:
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        assert (await app.client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))).ok
+        assert (await app.client.execute(ClosePosition("SIM-USD", "EUR_USD"))).ok
+        await pilot.press("6")
+        await until(pilot, lambda: _rows(app), "the closed trade")
+        blotter = pane(app, "history", TradeBlotter)
+
+        await pilot.press("a")
+        assert blotter.account == "SIM-EUR" and "SIM-EUR" in str(blotter.border_title)
+        await until(pilot, lambda: _rows(app) == [], "no SIM-EUR trades")
+
+        await pilot.press("a")
+        await until(pilot, lambda: _rows(app) == [("SIM-USD", "EUR_USD")], "SIM-USD's trade")
+        await pilot.press("a")
+        assert blotter.account is None
+
+
+async def test_analytics_shows_the_account_and_its_equity_chart(
+    app: TmtApp, client: LocalEngineClient, ready
+) -> None:
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        runner = client.runner
+        assert runner.journal is not None and runner.core is not None
+        for _ in range(3):  # equity rows as the marks timer writes them
+            runner.journal.append_equity(
+                runner.clock(), [runner.core.account_view(a) for a in ("SIM-USD", "SIM-EUR")]
+            )
+
+        await pilot.press("7")
+
+        analytics = pane(app, "analytics", AnalyticsPane)
+        await until(pilot, lambda: analytics.shown is not None, "a report")
+        first = analytics.shown
+        assert first is not None
+        equity = analytics.query_one("#analytics-equity", Chart)
+        await until(pilot, lambda: equity.series, "the equity curve")
+        await until(pilot, lambda: first.account in screen_text(app), "the account")
+        text = screen_text(app)
+        assert "Sharpe" in text and "equity " in text
+        assert any(0x2800 <= ord(ch) <= 0x28FF for ch in text), "a braille chart"
+
+        await pilot.press("a")
+        assert analytics.shown is not None and analytics.shown.account != first.account
+
+
+async def test_at_80x24_keys_6_and_7_bring_history_and_analytics_forward(
+    app: TmtApp, ready
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for key, name in [("6", "history"), ("7", "analytics")]:
+            await pilot.press(key)
+            widget = pane(app, name, Widget)
+            assert focused_pane(app) == name
+            shown = [w for w in ("quotes", "positions", "history", "analytics", "log")]
+            assert [n for n in shown if pane(app, n, Widget).display] == ["quotes", name]
+            await until(pilot, lambda w=widget: w.region.height > 2, f"{name} on screen")
+
+
+async def test_a_hidden_pane_never_asks_the_engine(app: TmtApp, ready) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        for _ in range(10):
+            await pilot.pause(0.05)
+        assert pane(app, "history", TradeBlotter).schedule.last == float("-inf")
+        assert pane(app, "analytics", AnalyticsPane).schedule.last == float("-inf")
+
+        await pilot.press("6")
+        await until(pilot, lambda: pane(app, "history", TradeBlotter).schedule.last > 0, "asked")
+        assert pane(app, "analytics", AnalyticsPane).schedule.last == float("-inf")

@@ -1,0 +1,126 @@
+"""The analytics pane: one account's metric table beside its equity curve and drawdown."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tmt_tui.tui.analytics_view import AccountView
+from tmt_tui.tui.state import QuerySchedule
+from tmt_tui.tui.widgets.chart import Chart
+from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
+
+#: Seconds between two analytics questions while the pane is on screen (the engine computes
+#: the report off its loop: cheap, not free).
+ANALYTICS_INTERVAL = 5.0
+_TRADING_NAMES = ("muted",)
+
+
+class AnalyticsPane(Widget, can_focus=True):
+    """The metrics of the account picked with `a` (a scrolling list) beside two charts: equity
+    over time and, under it, how far below its running peak it stood."""
+
+    COMPONENT_CLASSES = {"analytics-pane--muted"}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `analytics-pane--muted` | Metric names, and the text shown before a report arrives. |
+    """
+
+    DEFAULT_CSS = """
+    AnalyticsPane { height: 1fr; layout: vertical; }
+    AnalyticsPane > #analytics-title { height: 1; padding: 0 1; text-style: bold; }
+    AnalyticsPane > Horizontal { height: 1fr; }
+    AnalyticsPane VerticalScroll { width: 32; height: 1fr; scrollbar-size-vertical: 1; }
+    AnalyticsPane #analytics-metrics { padding: 0 1; }
+    AnalyticsPane #analytics-equity { height: 2fr; }
+    AnalyticsPane #analytics-drawdown { height: 1fr; }
+    """ + trading_css("AnalyticsPane", "analytics-pane", _TRADING_NAMES)
+
+    BINDINGS = [
+        Binding("up,k", "scroll_metrics(-1)", "Up", show=False),
+        Binding("down,j", "scroll_metrics(1)", "Down", show=False),
+        Binding("pageup", "scroll_metrics(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_metrics(10)", "Page down", show=False),
+    ]
+
+    views: reactive[tuple[AccountView, ...]] = reactive((), init=False)
+    """Each account's analytics as the feed worked them out, in the engine's order."""
+    account: reactive[str | None] = reactive(None, init=False)
+    """The account on show (None: the first one in the report)."""
+    problem: reactive[str] = reactive("", init=False)
+    """Why there is no report (the engine refused or could not be reached), or empty."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._style = ComponentStyles(self, "analytics-pane")
+        self.schedule = QuerySchedule(ANALYTICS_INTERVAL)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="analytics-title")
+        with Horizontal():
+            with VerticalScroll(can_focus=False):
+                yield Static(id="analytics-metrics")
+            with Vertical():
+                yield Chart(id="analytics-equity")
+                yield Chart(id="analytics-drawdown")
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style.clear()
+
+    def watch_views(self) -> None:
+        self._show()
+
+    def watch_account(self) -> None:
+        self._show()
+
+    def watch_problem(self) -> None:
+        self._show()
+
+    @property
+    def shown(self) -> AccountView | None:
+        """The view of the account on show, if the report has it."""
+        for view in self.views:
+            if self.account is None or view.account == self.account:
+                return view
+        return None
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        muted = self._style("muted")
+        view = self.shown
+        title = self.query_one("#analytics-title", Static)
+        metrics = self.query_one("#analytics-metrics", Static)
+        equity = self.query_one("#analytics-equity", Chart)
+        drawdown = self.query_one("#analytics-drawdown", Chart)
+        if view is None:
+            text = self.problem or "waiting for the engine's first equity rows…"
+            title.update(Text(text, muted))
+            metrics.update("")
+            equity.series, drawdown.series = (), ()
+            equity.caption, drawdown.caption = "equity", "drawdown"
+            return
+        others = len(self.views) - 1
+        hint = f"  (a: {others} other account{'s' if others != 1 else ''})" if others else ""
+        title.update(Text.assemble(f"{view.account} {view.currency}", (hint, muted)))
+        width = max(len(label) for label, _ in view.metrics) + 1
+        lines = Text()
+        for i, (label, value) in enumerate(view.metrics):
+            lines.append(("\n" if i else "") + f"{label:<{width}}", muted)
+            lines.append(f"{value:>10}")
+        metrics.update(lines)
+        equity.series, equity.caption = view.curve, view.curve_caption
+        drawdown.series, drawdown.caption = view.drawdown, view.drawdown_caption
+
+    def action_scroll_metrics(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
