@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.engines import engine_settings, running
+from tests.support.engines import engine_settings, running, write_equity_rows
 from tmt_tui.analytics.summary import AnalyticsReport
 from tmt_tui.domain.commands import ClosePosition, QueryAnalytics, SubmitOrder
 
@@ -16,12 +16,7 @@ async def test_the_report_has_each_account_with_metrics_trades_and_a_curve(
     async with running(engine_settings(journal_path)) as client:
         assert (await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))).ok
         assert (await client.execute(ClosePosition("SIM-USD", "EUR_USD"))).ok
-        runner = client.runner
-        assert runner.journal is not None and runner.core is not None
-        for _ in range(3):  # equity rows as the marks timer writes them
-            runner.journal.append_equity(
-                runner.clock(), [runner.core.account_view(a) for a in ("SIM-USD", "SIM-EUR")]
-            )
+        await write_equity_rows(client)
         reply = await client.execute(QueryAnalytics(account="SIM-USD"))
 
     assert reply.ok, reply

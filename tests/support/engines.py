@@ -3,6 +3,8 @@ fixed clock, a short session to trade on it, and the journal read from outside."
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -126,3 +128,25 @@ def journal_events(path: Path, kind: str | EventKind) -> list[dict[str, Any]]:
     name = kind.value if isinstance(kind, EventKind) else kind
     rows = journal_rows(path, "select origin, data from events where kind = ? order by seq", name)
     return [{"origin": origin, **json.loads(data)} for origin, data in rows]
+
+
+async def write_equity_rows(client: LocalEngineClient, rows: int = 3) -> None:
+    """Equity rows as the marks timer writes them, written on the engine's own thread (the
+    journal's connection belongs to it: a write from the test's thread races its commits)."""
+    runner = client.runner
+    assert runner.loop is not None and runner.journal is not None and runner.core is not None
+    journal, core = runner.journal, runner.core
+    done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def write() -> None:
+        try:
+            for _ in range(rows):
+                journal.append_equity(
+                    runner.clock(), [core.account_view(a) for a in core.portfolio.accounts]
+                )
+            done.set_result(None)
+        except BaseException as exc:  # handed to the test
+            done.set_exception(exc)
+
+    runner.loop.call_soon_threadsafe(write)
+    await asyncio.wrap_future(done)

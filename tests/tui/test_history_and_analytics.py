@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
+from tests.support.engines import write_equity_rows
 from tests.support.pilot import focused_pane, pane, screen_text, until
 from tmt_tui.domain.commands import ClosePosition, SubmitOrder
 from tmt_tui.engine.local_client import LocalEngineClient
@@ -56,12 +57,7 @@ async def test_analytics_shows_the_account_and_its_equity_chart(
 ) -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot)
-        runner = client.runner
-        assert runner.journal is not None and runner.core is not None
-        for _ in range(3):  # equity rows as the marks timer writes them
-            runner.journal.append_equity(
-                runner.clock(), [runner.core.account_view(a) for a in ("SIM-USD", "SIM-EUR")]
-            )
+        await write_equity_rows(client)
 
         await pilot.press("7")
 
