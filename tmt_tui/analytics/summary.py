@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tmt_tui.analytics.exposure import CurrencyExposure, InstrumentPnl
 from tmt_tui.analytics.report import PortfolioMetrics
 from tmt_tui.analytics.trades import TradeStats
 from tmt_tui.domain.codec import wire_type
@@ -25,6 +26,8 @@ class AccountAnalytics:
     trades: TradeStats
     curve_ts: tuple[float, ...] = ()  # the equity curve, thinned to CHART_POINTS
     curve: tuple[float, ...] = ()
+    exposure: tuple[CurrencyExposure, ...] = ()  # now, by currency, in the account currency
+    attribution: tuple[InstrumentPnl, ...] = ()  # realized in the period plus unrealized now
 
 
 @wire_type

@@ -31,3 +31,23 @@ def trading_day_start(day: date) -> float:
 def next_rollover(ts: float) -> float:
     """Epoch second of the next 17:00 New York after ``ts``."""
     return trading_day_start(trading_day(ts) + timedelta(days=1))
+
+
+#: The periods an analytics view can cover, in the order a selector cycles through them.
+PERIODS = ("all", "today", "week", "month")
+
+
+def period_start(period: str, ts: float) -> float | None:
+    """Epoch second at which ``period`` (one of ``PERIODS``) began as of ``ts``: the trading
+    day's 17:00 New York open, the trading week's (Sunday 17:00), the month's first trading
+    day's; None for "all"."""
+    day = trading_day(ts)
+    if period == "all":
+        return None
+    if period == "today":
+        return trading_day_start(day)
+    if period == "week":
+        return trading_day_start(day - timedelta(days=day.weekday()))
+    if period == "month":
+        return trading_day_start(day.replace(day=1))
+    raise ValueError(f"unknown period {period!r} (one of {', '.join(PERIODS)})")

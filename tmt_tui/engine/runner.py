@@ -29,7 +29,7 @@ from tmt_tui.domain.commands import (
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
-from tmt_tui.engine.analytics_query import answer_analytics
+from tmt_tui.engine.analytics_query import answer_analytics, holdings_of
 from tmt_tui.engine.boot import boot
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
@@ -246,9 +246,10 @@ class EngineRunner:
         core = self.core
         assert core is not None
         trades = tuple(core.state.closed_trades)
+        holdings = holdings_of(core.portfolio)
         journal, now = self.settings.journal_path(), self.clock()
         task = asyncio.get_running_loop().create_task(
-            answer_analytics(journal, query, trades, now, core.seq, callback)
+            answer_analytics(journal, query, trades, now, core.seq, callback, holdings)
         )
         self._queries.add(task)
         task.add_done_callback(self._queries.discard)
