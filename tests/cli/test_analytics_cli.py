@@ -100,6 +100,7 @@ def test_from_a_running_engine_the_report_carries_its_trade_statistics(engine: E
     # the same figures the workstation shows: the engine computes them off its loop
     assert engine.tmt("buy", "EUR_USD", "1k").returncode == 0
     assert engine.tmt("close", "EUR_USD").returncode == 0
+    assert engine.tmt("buy", "EUR_USD", "2k").returncode == 0  # held now: exposure
 
     def report() -> Any:
         result = engine.tmt("analytics", "--account", "SIM-USD", "--json")
@@ -113,5 +114,9 @@ def test_from_a_running_engine_the_report_carries_its_trade_statistics(engine: E
     (usd,) = answer["series"]
     assert (usd["name"], usd["currency"]) == ("SIM-USD", "USD")
     assert usd["metrics"]["samples"] >= 1
+    euro = next(e for e in usd["exposure"] if e["currency"] == "EUR")
+    assert (euro["long"], euro["net"]) == (2_000, 2_000)
+    assert {row["instrument"] for row in usd["attribution"]} == {"EUR_USD"}
     text = engine.tmt("analytics", "--account", "SIM-USD").stdout
     assert "trades 1: win rate" in text
+    assert "exposure now (units, in USD): " in text and "EUR +2,000" in text

@@ -15,6 +15,11 @@ from tmt_tui.tui.widgets.chart import Chart
 from tmt_tui.tui.widgets.history import TradeBlotter
 
 
+def _exposure(analytics: AnalyticsPane) -> dict[str, str]:
+    shown = analytics.shown
+    return dict(shown.exposure) if shown is not None else {}
+
+
 def _rows(app: TmtApp) -> list[tuple[str, str]]:
     blotter = pane(app, "history", TradeBlotter)
     return [(trade.account, trade.instrument) for trade, _ in blotter.trades]
@@ -102,3 +107,33 @@ async def test_a_hidden_pane_never_asks_the_engine(app: TmtApp, ready) -> None:
         await pilot.press("6")
         await until(pilot, lambda: pane(app, "history", TradeBlotter).schedule.last > 0, "asked")
         assert pane(app, "analytics", AnalyticsPane).schedule.last == float("-inf")
+
+
+async def test_analytics_shows_exposure_and_pnl_and_p_cycles_the_period(
+    app: TmtApp, client: LocalEngineClient, ready
+) -> None:
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        assert (await app.client.execute(SubmitOrder("SIM-USD", "EUR_USD", 10_000))).ok
+        await write_equity_rows(client)
+
+        await pilot.press("7")
+        analytics = pane(app, "analytics", AnalyticsPane)
+        await until(pilot, lambda: analytics.shown is not None, "a report")
+        while analytics.shown is not None and analytics.shown.account != "SIM-USD":
+            await pilot.press("a")
+        await until(pilot, lambda: _exposure(analytics).get("EUR units"), "the euro exposure")
+        assert _exposure(analytics)["EUR units"] == "+10.0k"
+        assert "all time (p)" in screen_text(app)
+        await pilot.press("pagedown", "pagedown", "pagedown")  # the metric list scrolls
+        await until(pilot, lambda: "EUR units" in screen_text(app), "the exposure on screen")
+        assert "P&L by instrument" in screen_text(app)
+
+        asked = analytics.schedule.last
+        await pilot.press("p")
+        assert analytics.period == "today"
+        await until(pilot, lambda: analytics.schedule.last > asked, "asked again at once")
+        await until(pilot, lambda: "today (p)" in screen_text(app), "the period in the title")
+        for period in ("week", "month", "all"):
+            await pilot.press("p")
+            assert analytics.period == period

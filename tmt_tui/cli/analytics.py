@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tmt_tui.analytics import PortfolioMetrics, TradeStats, portfolio_metrics
+from tmt_tui.analytics.exposure import CurrencyExposure, InstrumentPnl
 from tmt_tui.analytics.summary import AnalyticsReport
 from tmt_tui.cli.answers import OK, UNREACHABLE, Exit, leave, refused
 from tmt_tui.cli.equity_sources import (
@@ -41,6 +42,8 @@ class Entry:
     currency: str
     metrics: PortfolioMetrics
     trades: TradeStats | None = None
+    exposure: tuple[CurrencyExposure, ...] = ()  # from the engine: its open positions now
+    attribution: tuple[InstrumentPnl, ...] = ()
 
 
 def run_analytics(args: argparse.Namespace) -> int:
@@ -92,7 +95,10 @@ def _from_engine(args: argparse.Namespace) -> list[Entry] | None:
         raise refused(reply.code, reply.message or "no analytics in the reply")
     if not reply.payload.accounts:
         raise refused("NO_DATA", "no equity rows yet (the engine writes one a minute)", UNREACHABLE)
-    return [Entry(a.account, a.currency, a.metrics, a.trades) for a in reply.payload.accounts]
+    return [
+        Entry(a.account, a.currency, a.metrics, a.trades, a.exposure, a.attribution)
+        for a in reply.payload.accounts
+    ]
 
 
 async def _ask(client: Any, query: QueryAnalytics) -> Any:
@@ -141,7 +147,14 @@ def _as_json(entry: Entry, with_series: bool) -> Any:
         for name in _SERIES_FIELDS:
             body.pop(name, None)
     trades = None if entry.trades is None else dataclasses.asdict(entry.trades)
-    return {"name": entry.name, "currency": entry.currency, "metrics": body, "trades": trades}
+    return {
+        "name": entry.name,
+        "currency": entry.currency,
+        "metrics": body,
+        "trades": trades,
+        "exposure": [dataclasses.asdict(e) for e in entry.exposure],
+        "attribution": [dataclasses.asdict(row) for row in entry.attribution],
+    }
 
 
 def _pct(value: float | None, signed: bool = True) -> str:
@@ -199,4 +212,18 @@ def _as_text(entry: Entry) -> str:
             f"{_num(t.largest_win)} / loss {_num(t.largest_loss)}   average held "
             f"{_span(t.avg_holding_s)}"
         )
+    if entry.exposure:
+        held = "   ".join(
+            f"{e.currency} {e.net:+,.0f}"
+            + (
+                ""
+                if e.net_value is None or e.currency == entry.currency
+                else f" ({e.net_value:+,.2f})"
+            )
+            for e in entry.exposure
+        )
+        lines.append(f"  exposure now (units, in {entry.currency}): {held}")
+    if entry.attribution:
+        pnl = "   ".join(f"{row.instrument} {row.total:+,.2f}" for row in entry.attribution)
+        lines.append(f"  P&L by instrument (realized + unrealized): {pnl}")
     return "\n".join(lines)

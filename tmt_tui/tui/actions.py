@@ -134,6 +134,14 @@ REGISTRY: tuple[ActionSpec, ...] = (
         show=False,
     ),
     ActionSpec(
+        "cycle-period",
+        "p",
+        "cycle_period",
+        "Period",
+        "In analytics (7): the period shown: all, today, this trading week, this month.",
+        show=False,
+    ),
+    ActionSpec(
         "help", "question_mark", "app.help", "Help", "List every key.", key_display="?", show=True
     ),
     ActionSpec(

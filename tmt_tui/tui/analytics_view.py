@@ -26,6 +26,8 @@ class AccountView:
     curve_caption: str
     drawdown: tuple[float, ...]
     drawdown_caption: str
+    exposure: tuple[tuple[str, str], ...] = ()  # a heading (empty value), then a row a currency
+    attribution: tuple[tuple[str, str], ...] = ()  # a heading, then a row an instrument
 
 
 def _pct(value: float | None) -> str:
@@ -38,6 +40,42 @@ def _num(value: float | None) -> str:
 
 def _money(value: float | None) -> str:
     return MISSING if value is None else f"{value:+,.2f}"
+
+
+def _short(value: float | None) -> str:
+    """`+1.20M`, `-150.0k`, `+950`: a size that fits a narrow column."""
+    if value is None:
+        return MISSING
+    size = abs(value)
+    if size >= 1e9:
+        return f"{value / 1e9:+.2f}B"
+    if size >= 1e6:
+        return f"{value / 1e6:+.2f}M"
+    if size >= 1e4:
+        return f"{value / 1e3:+.1f}k"
+    return f"{value:+,.0f}"
+
+
+def exposure_rows(account: AccountAnalytics) -> tuple[tuple[str, str], ...]:
+    """Per currency held or owed: net units, then their worth in the account currency."""
+    if not account.exposure:
+        return ()
+    rows = [(f"Exposure ({account.currency})", "")]
+    for e in account.exposure:
+        rows.append((f"{e.currency} units", _short(e.net)))
+        if e.currency != account.currency:
+            rows.append((f"  in {account.currency}", _short(e.net_value)))
+    return tuple(rows)
+
+
+def attribution_rows(account: AccountAnalytics) -> tuple[tuple[str, str], ...]:
+    """P&L per instrument, realized in the period plus unrealized now, best first."""
+    if not account.attribution:
+        return ()
+    return (
+        (f"P&L by instrument ({account.currency})", ""),
+        *((row.instrument, _money(row.total)) for row in account.attribution),
+    )
 
 
 def drawdown_series(curve: Sequence[float]) -> tuple[float, ...]:
@@ -96,6 +134,8 @@ def account_view(account: AccountAnalytics) -> AccountView:
         curve_caption,
         drawdown,
         drawdown_caption,
+        exposure_rows(account),
+        attribution_rows(account),
     )
 
 

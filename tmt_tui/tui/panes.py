@@ -8,6 +8,7 @@ action registry binds each pane's key from it, so a new pane is one entry here.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -16,6 +17,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 from textual.widget import Widget
 
 from tmt_tui.analytics.summary import AnalyticsReport
+from tmt_tui.domain.calendar import period_start
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import Command, QueryAnalytics, QueryTrades
 from tmt_tui.domain.events import EventKind
@@ -158,12 +160,14 @@ def _feed_analytics(pane: AnalyticsPane, frame: Frame) -> None:
     schedule = pane.schedule
     if schedule.due(frame.now, _visible(pane)):
         schedule.asked(frame.now)
-        frame.query(str(pane.id), QueryAnalytics())
+        since = period_start(pane.period, pane.as_of or time.time())
+        frame.query(str(pane.id), QueryAnalytics(since=since))
 
 
 def _answer_analytics(pane: AnalyticsPane, reply: Reply, model: ViewModel) -> None:
     pane.schedule.answered()
     if reply.ok and isinstance(reply.payload, AnalyticsReport):
+        pane.as_of = reply.payload.as_of  # periods follow the engine's clock
         pane.views = report_views(reply.payload)
         pane.problem = ""
     else:

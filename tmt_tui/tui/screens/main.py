@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from tmt_tui.domain.calendar import PERIODS
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelOrder, ClosePosition, Command
 from tmt_tui.domain.orders import Order, OrderType
@@ -200,6 +201,16 @@ class MainScreen(Screen[None]):
         answer = BY_PANE_ID[message.pane].answer
         if answer is not None:
             answer(self._panes[message.pane], message.reply, self._workstation.model)
+
+    def action_cycle_period(self) -> None:
+        """The analytics pane's period: all, today, this trading week, this month."""
+        pane = self._panes.get(self.focused_pane or "")
+        if not isinstance(pane, AnalyticsPane):
+            self.notify("p picks the period in analytics (7).")
+            return
+        periods: list[str | None] = list(PERIODS)
+        pane.period = _next(periods, pane.period) or PERIODS[0]
+        pane.schedule.stale = True  # ask again now, for the new period
 
     def action_cycle_account(self) -> None:
         """The history pane's filter: all, then each account; analytics: each account in turn."""

@@ -19,6 +19,12 @@ from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 #: the report off its loop: cheap, not free).
 ANALYTICS_INTERVAL = 5.0
 _TRADING_NAMES = ("muted",)
+PERIOD_LABELS = {
+    "all": "all time",
+    "today": "today",
+    "week": "this week",
+    "month": "this month",
+}
 
 
 class AnalyticsPane(Widget, can_focus=True):
@@ -53,6 +59,8 @@ class AnalyticsPane(Widget, can_focus=True):
     """Each account's analytics as the feed worked them out, in the engine's order."""
     account: reactive[str | None] = reactive(None, init=False)
     """The account on show (None: the first one in the report)."""
+    period: reactive[str] = reactive("all", init=False)
+    """The period on show (`p` cycles all, today, this trading week, this month)."""
     problem: reactive[str] = reactive("", init=False)
     """Why there is no report (the engine refused or could not be reached), or empty."""
 
@@ -60,6 +68,7 @@ class AnalyticsPane(Widget, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._style = ComponentStyles(self, "analytics-pane")
         self.schedule = QuerySchedule(ANALYTICS_INTERVAL)
+        self.as_of: float | None = None  # the engine's clock at its last report
 
     def compose(self) -> ComposeResult:
         yield Static(id="analytics-title")
@@ -86,6 +95,9 @@ class AnalyticsPane(Widget, can_focus=True):
     def watch_problem(self) -> None:
         self._show()
 
+    def watch_period(self) -> None:
+        self._show()
+
     @property
     def shown(self) -> AccountView | None:
         """The view of the account on show, if the report has it."""
@@ -104,7 +116,7 @@ class AnalyticsPane(Widget, can_focus=True):
         equity = self.query_one("#analytics-equity", Chart)
         drawdown = self.query_one("#analytics-drawdown", Chart)
         if view is None:
-            text = self.problem or "waiting for the engine's first equity rows…"
+            text = self.problem or f"{self._period_label}: waiting for the engine's equity rows…"
             title.update(Text(text, muted))
             metrics.update("")
             equity.series, drawdown.series = (), ()
@@ -112,15 +124,28 @@ class AnalyticsPane(Widget, can_focus=True):
             return
         others = len(self.views) - 1
         hint = f"  (a: {others} other account{'s' if others != 1 else ''})" if others else ""
-        title.update(Text.assemble(f"{view.account} {view.currency}", (hint, muted)))
-        width = max(len(label) for label, _ in view.metrics) + 1
+        title.update(
+            Text.assemble(f"{view.account} {view.currency} · {self._period_label}", (hint, muted))
+        )
+        rows = [*view.metrics, *view.exposure, *view.attribution]
+        width = max(len(label) for label, value in rows if value) + 1
         lines = Text()
-        for i, (label, value) in enumerate(view.metrics):
-            lines.append(("\n" if i else "") + f"{label:<{width}}", muted)
-            lines.append(f"{value:>10}")
+        for section in (view.metrics, view.exposure, view.attribution):
+            for label, value in section:
+                if lines:
+                    lines.append("\n")
+                if not value:  # a section heading
+                    lines.append(label, "bold")
+                    continue
+                lines.append(f"{label:<{width}}", muted)
+                lines.append(f"{value:>10}")
         metrics.update(lines)
         equity.series, equity.caption = view.curve, view.curve_caption
         drawdown.series, drawdown.caption = view.drawdown, view.drawdown_caption
+
+    @property
+    def _period_label(self) -> str:
+        return PERIOD_LABELS.get(self.period, self.period) + " (p)"
 
     def action_scroll_metrics(self, lines: int) -> None:
         self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
