@@ -122,3 +122,14 @@ def ledger_units(server: V20ServerThread, instrument: str) -> int:
             if t["instrument"] == instrument
         )
     )
+
+
+def stall_account_reads(server: V20ServerThread) -> None:
+    """Hold every read of the whole account (what reconciliation asks for) until
+    ``answer_account_reads``: the engine stays reconciling for as long as a test needs, however
+    slow the machine (a fixed delay races a busy one)."""
+    server.call(lambda s: s.hold(f"/v3/accounts/{s.account_id}"))
+
+
+def answer_account_reads(server: V20ServerThread) -> None:
+    server.call(lambda s: s.release())

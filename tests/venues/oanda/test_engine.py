@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 
 from tests.support.engines import journal_events
-from tests.support.oanda import TOKEN, Engine, ledger_units, oanda_settings
+from tests.support.oanda import (
+    TOKEN,
+    Engine,
+    answer_account_reads,
+    ledger_units,
+    oanda_settings,
+    stall_account_reads,
+)
 from tests.support.waiting import wait_for
 from tmt_tui.cli.embedded import engine_runner
 from tmt_tui.domain.commands import (
@@ -356,10 +363,10 @@ def test_a_first_start_stopped_before_its_first_reconciliation_still_starts_at_t
     # an old one and replayed the account's whole past as fills, hiding the gap as a transfer.
     server.call(lambda s: s.outside_market_order("USD_JPY", 400))  # before tmt
     journal = tmp_path / "journal.db"
-    server.call(lambda s: setattr(s.faults, "delay", 0.5))
+    stall_account_reads(server)
     first = Engine(oanda_settings(server, journal))
-    first.stop()  # before the (slow) first reconciliation completed
-    server.call(lambda s: setattr(s.faults, "delay", 0.0))
+    first.stop()  # before the (stalled) first reconciliation completed
+    answer_account_reads(server)
     assert journal_events(journal, EventKind.VENUE_RECONCILED) == []
 
     second = Engine(oanda_settings(server, journal))
@@ -395,17 +402,19 @@ def test_reconciled_before_the_first_price_an_order_is_refused_no_quote_then_tak
 def test_new_orders_wait_with_reconciling_until_the_venue_book_is_read(
     server: V20ServerThread, tmp_path: Path, token_env: None
 ) -> None:
-    server.call(lambda s: setattr(s.faults, "delay", 0.3))  # a slow venue: reconciling lasts
+    stall_account_reads(server)  # reconciling lasts until the venue answers
     slow = Engine(oanda_settings(server, tmp_path / "journal.db"))
     try:
         refused = slow.ask(SubmitOrder(slow.account, "EUR_USD", 1000))
         assert (refused.ok, refused.code) == (False, "RECONCILING")
         assert "venue.reconciling" in slow.core.alerts
 
+        answer_account_reads(server)
         wait_for(slow.reconciled)
         wait_for(lambda: slow.core.quotes.get("EUR_USD"))
         assert slow.ask(SubmitOrder(slow.account, "EUR_USD", 1000)).ok
     finally:
+        answer_account_reads(server)
         slow.stop()
 
 

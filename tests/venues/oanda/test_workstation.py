@@ -16,7 +16,13 @@ import pytest
 import pytest_asyncio
 from textual.widgets import Static
 
-from tests.support.oanda import TOKEN, ledger_units, oanda_settings
+from tests.support.oanda import (
+    TOKEN,
+    answer_account_reads,
+    ledger_units,
+    oanda_settings,
+    stall_account_reads,
+)
 from tests.support.pilot import board_ready, on_main_screen, pane, screen_text, until
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings
@@ -118,7 +124,7 @@ async def test_a_fill_made_outside_tmt_shows_in_the_positions_pane(
 async def test_the_reconciling_alert_shows_while_the_venue_book_is_read_then_clears(
     server: V20ServerThread, settings: Settings
 ) -> None:
-    server.call(lambda s: setattr(s.faults, "delay", 0.3))  # a slow venue: reconciling lasts
+    stall_account_reads(server)  # reconciling lasts until the venue answers
     client = start_embedded(settings)
     try:
         app = create_app(client.runner.settings, client)
@@ -129,6 +135,7 @@ async def test_the_reconciling_alert_shows_while_the_venue_book_is_read_then_cle
             assert "venue.reconciling" in app.model.alerts
             assert "ALERTS (1)" in screen_text(app)  # the risk pane lists it
 
+            answer_account_reads(server)
             await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "cleared")
             await until(
                 pilot, lambda: "reconciling with venue" not in screen_text(app), "header clear"
@@ -136,7 +143,7 @@ async def test_the_reconciling_alert_shows_while_the_venue_book_is_read_then_cle
             assert "ALERTS" not in screen_text(app)
             assert not client.runner.core.flags.reconciling
     finally:
-        server.call(lambda s: setattr(s.faults, "delay", 0.0))
+        answer_account_reads(server)
         await client.close()
 
 

@@ -86,6 +86,7 @@ class V20Server:
         self.account_id = account_id
         self._auth = f"Bearer {token}"
         self.faults = faults or Faults()
+        self._held: dict[str, asyncio.Event] = {}  # paths whose requests wait (see ``hold``)
         self.market = SimMarket(instruments, seed=seed)
         self.ledger = V20Ledger(account_id, self.market.instruments(), hedging=hedging)
         self.tick_interval = tick_interval
@@ -302,8 +303,22 @@ class V20Server:
                 )
             if faults.delay:
                 await asyncio.sleep(faults.delay)
+            held = self._held.get(request.path)
+            if held is not None:
+                await held.wait()
             return await handler(request, *args[1:])
         return _Response(404, {"errorMessage": f"No route for {request.method} {request.path}"})
+
+    def hold(self, path: str) -> None:
+        """Requests to exactly ``path`` wait until ``release``: a venue stalled on one read, so
+        a test can hold the engine mid-way (a fixed delay races a busy machine)."""
+        self._held.setdefault(path, asyncio.Event())
+
+    def release(self) -> None:
+        """Answer every held request, and hold no more."""
+        for event in self._held.values():
+            event.set()
+        self._held.clear()
 
     # routes ---------------------------------------------------------------------------------
 
