@@ -153,13 +153,22 @@ def test_oanda_accounts_without_a_token_exits_2_with_one_json_object(home: Path)
     assert answer["code"] == "NO_TOKEN"
 
 
+#: `python -m tmt_tui` with SIGINT at Python's default, as a shell gives a foreground command.
+#: A test run started in the background (``pytest &`` in a script) passes SIGINT on ignored,
+#: and the CLI rightly keeps an ignored SIGINT ignored, so Ctrl-C would never reach it.
+_TMT_AT_A_TERMINAL = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv[0] = 'tmt'; runpy.run_module('tmt_tui', run_name='__main__', alter_sys=True)"
+)
+
+
 def waiting_for_a_fill(engine: Engine, then: Callable[[subprocess.Popen[str]], None]) -> Any:
     """`tmt buy ... --limit (below the market) --wait fill --json` in the background; once its
     order works, ``then(process)``; returns how the command ended."""
     quote = json.loads(engine.tmt("quote", "EUR_USD", "--json").stdout)
     price = f"{float(quote[1]) * 0.99:.5f}"
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "tmt_tui", "--config", str(engine.config),
+        [sys.executable, "-c", _TMT_AT_A_TERMINAL, "--config", str(engine.config),
          "buy", "EUR_USD", "1000", "--limit", price, "--wait", "fill", "--json"],
         env=engine.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
