@@ -75,7 +75,12 @@ async def test_analytics_shows_the_account_and_its_equity_chart(
         await until(pilot, lambda: first.account in screen_text(app), "the account")
         text = screen_text(app)
         assert "Sharpe" in text and "equity " in text
-        assert any(0x2800 <= ord(ch) <= 0x28FF for ch in text), "a braille chart"
+        # the chart redraws on its own timer (at most four times a second), after its caption
+        await until(
+            pilot,
+            lambda: any(0x2800 <= ord(ch) <= 0x28FF for ch in screen_text(app)),
+            "a braille chart",
+        )
 
         await pilot.press("a")
         assert analytics.shown is not None and analytics.shown.account != first.account
