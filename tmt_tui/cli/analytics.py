@@ -176,6 +176,14 @@ def _span(seconds: float | None) -> str:
     return f"{days}d {rest // 3600}h" if days else f"{rest // 3600}h {rest % 3600 // 60}m"
 
 
+def _held(exposure: CurrencyExposure, currency: str) -> str:
+    """`EUR +10,000 (+10,850.00)`: net units, and their worth in ``currency`` when it differs."""
+    text = f"{exposure.currency} {exposure.net:+,.0f}"
+    if exposure.net_value is None or exposure.currency == currency:
+        return text
+    return f"{text} ({exposure.net_value:+,.2f})"
+
+
 def _as_text(entry: Entry) -> str:
     m = entry.metrics
     currency = f" ({entry.currency})" if entry.currency else ""
@@ -213,15 +221,7 @@ def _as_text(entry: Entry) -> str:
             f"{_span(t.avg_holding_s)}"
         )
     if entry.exposure:
-        held = "   ".join(
-            f"{e.currency} {e.net:+,.0f}"
-            + (
-                ""
-                if e.net_value is None or e.currency == entry.currency
-                else f" ({e.net_value:+,.2f})"
-            )
-            for e in entry.exposure
-        )
+        held = "   ".join(_held(e, entry.currency) for e in entry.exposure)
         lines.append(f"  exposure now (units, in {entry.currency}): {held}")
     if entry.attribution:
         pnl = "   ".join(f"{row.instrument} {row.total:+,.2f}" for row in entry.attribution)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tmt_tui.analytics.summary import AccountAnalytics, AnalyticsReport
-from tmt_tui.tui.formatting import duration
+from tmt_tui.tui.formatting import compact_money, duration
 
 MISSING = "-"
 
@@ -44,16 +44,7 @@ def _money(value: float | None) -> str:
 
 def _short(value: float | None) -> str:
     """`+1.20M`, `-150.0k`, `+950`: a size that fits a narrow column."""
-    if value is None:
-        return MISSING
-    size = abs(value)
-    if size >= 1e9:
-        return f"{value / 1e9:+.2f}B"
-    if size >= 1e6:
-        return f"{value / 1e6:+.2f}M"
-    if size >= 1e4:
-        return f"{value / 1e3:+.1f}k"
-    return f"{value:+,.0f}"
+    return MISSING if value is None else compact_money(value, signed=True, decimals=0)
 
 
 def exposure_rows(account: AccountAnalytics) -> tuple[tuple[str, str], ...]:

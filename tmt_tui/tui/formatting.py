@@ -26,14 +26,16 @@ def signed_money(value: Decimal | None) -> str:
     return f"{value:+,.2f}" if value else "0.00"
 
 
-def compact_money(value: Decimal) -> str:
-    """Short money for narrow screens: `100.0k`, `1.25M`, `950.00`."""
-    magnitude = abs(value)
+def compact_money(value: Decimal | float, *, signed: bool = False, decimals: int = 2) -> str:
+    """Short amounts for narrow screens: `100.0k`, `1.25M`, `950.00` (`+950` signed, with no
+    decimals, for a size in units)."""
+    sign = "+" if signed else ""
+    magnitude = value if value >= 0 else -value
     if magnitude >= 1_000_000:
-        return f"{value / 1_000_000:,.2f}M"
+        return f"{value / 1_000_000:{sign},.2f}M"
     if magnitude >= 10_000:
-        return f"{value / 1_000:,.1f}k"
-    return f"{value:,.2f}"
+        return f"{value / 1_000:{sign},.1f}k"
+    return f"{value:{sign},.{decimals}f}"
 
 
 def price(value: Decimal | None, precision: int | None = None) -> str:
