@@ -84,6 +84,7 @@ def test_a_csv_of_returns_gives_the_same_figures_as_the_library(tmp_path: Path) 
         (["--journal", "/nonexistent/j.db"], "BAD_SOURCE", "no such journal"),
         (["--returns"], "BAD_SOURCE", "--returns reads a CSV"),
         (["--journal", "{readme}"], "BAD_SOURCE", "cannot read it"),
+        (["--journal", "{readme}", "--since", "nan"], "BAD_SOURCE", "'nan' is not a moment"),
     ],
 )
 def test_bad_sources_are_one_json_refusal_and_exit_2(args: list[str], code: str, said: str) -> None:

@@ -7,6 +7,7 @@ Bad input is refused with the file, the line and what is wrong; nothing here wri
 from __future__ import annotations
 
 import csv
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,9 +22,13 @@ def parse_time(text: str, where: str) -> float:
     """Epoch seconds, or an ISO 8601 date or time (UTC unless it says otherwise)."""
     text = text.strip()
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):  # "nan" would match no row and say nothing
+            raise SourceError(f"{where}: {text[:40]!r} is not a moment")
+        return seconds
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
