@@ -40,7 +40,7 @@ def test_each_account_of_a_journal_is_reported_while_its_engine_holds_it(tmp_pat
     answer = json.loads(result.stdout)
     assert answer["ok"] is True
     by_name = {s["name"]: s for s in answer["series"]}
-    assert set(by_name) == {"SIM-USD", "SIM-EUR"}
+    assert [s["name"] for s in answer["series"]] == ["ALL", "SIM-EUR", "SIM-USD"]
     usd = by_name["SIM-USD"]["metrics"]
     # samples at 00:00 UTC from Thu 1 Jan 1970: Thursday, Friday, then Saturday and Sunday,
     # which fold into Monday's trading day (it closes at Sunday's 112k). The 10,000 deposit is
@@ -48,6 +48,22 @@ def test_each_account_of_a_journal_is_reported_while_its_engine_holds_it(tmp_pat
     assert usd["total_return"] == pytest.approx(1.01 * (102_000 / 101_000) - 1)
     assert by_name["SIM-EUR"]["metrics"]["volatility"] == 0.0
     assert "daily_returns" not in usd  # the series only with --series
+    # all accounts in dollars, the euros at each day's recorded rate: 155k, 157k, then 165k and
+    # 167k with the 10k deposit in them, so Monday's return is (167k - 10k) / 157k, nothing
+    total = by_name["ALL"]
+    assert total["currency"] == "USD" and total["trades"] is None
+    assert total["metrics"]["total_return"] == pytest.approx(157_000 / 155_000 - 1, rel=1e-12)
+
+
+def test_all_accounts_alone_in_the_report_currency(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    journal_with_equity(path)
+
+    result = tmt("--journal", str(path), "--account", "ALL")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("All accounts in USD: 4 samples")
+    assert "SIM-USD" not in result.stdout
 
 
 def test_the_text_report_names_the_account_and_its_figures(tmp_path: Path) -> None:

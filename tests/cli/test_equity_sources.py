@@ -3,13 +3,16 @@ times) refused line by line when wrong, and a tmt journal read without its owner
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.support.journals import DAY, journal_with_equity
+from tests.support.journals import DAY, EURUSD_BY_DAY, journal_with_equity
+from tests.support.monitoring import account
 from tmt_tui.cli.equity_sources import SourceError, read_csv, read_journal
+from tmt_tui.store.equity_rows import EquityRows
 from tmt_tui.store.journal import Journal
 
 
@@ -81,3 +84,47 @@ def test_a_journal_period_and_an_unknown_account_are_answered_plainly(tmp_path: 
         read_journal(tmp_path / "missing.db")
 
     assert list(usd.equity) == [101000.0, 111000.0]
+
+
+def test_a_journal_gives_the_report_currency_rate_recorded_with_each_sample(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.db"
+    journal_with_equity(path)
+
+    eur, usd = read_journal(path, report_currency="USD")
+    other = read_journal(path, account="SIM-EUR", report_currency="GBP")[0]
+    unasked = read_journal(path, account="SIM-EUR")[0]
+
+    assert list(eur.rates) == [float(r) for r in EURUSD_BY_DAY]  # type: ignore[arg-type]
+    assert list(usd.rates) == [1.0] * 4  # type: ignore[arg-type]
+    assert np.isnan(other.rates).all()  # type: ignore[arg-type]  # recorded for USD only
+    assert unasked.rates is None
+
+
+def test_a_kept_reader_reads_only_what_was_appended_and_starts_over_on_another_journal(
+    tmp_path: Path,
+) -> None:
+    path, other = tmp_path / "journal.db", tmp_path / "other.db"
+    journal_with_equity(path)
+    journal_with_equity(other)
+    cache = EquityRows()
+    first = read_journal(path, account="SIM-USD", cache=cache)[0]
+    journal = Journal(path)
+    try:
+        journal.append_equity(4 * DAY, [account("SIM-USD", balance="113000")])
+    finally:
+        journal.close()
+    reads: list[str] = []
+    conn = sqlite3.connect(path)
+    conn.set_trace_callback(reads.append)
+    grown = cache.update(conn, None)["SIM-USD"]
+    conn.close()
+
+    assert list(first.equity) == [100000.0, 101000.0, 111000.0, 112000.0]
+    assert grown[:, 1].tolist() == [100000.0, 101000.0, 111000.0, 112000.0, 113000.0]
+    (read,) = [sql for sql in reads if "from equity" in sql]
+    assert "rowid > 8" in read  # the two accounts' eight rows were not read again
+    assert list(read_journal(path, account="SIM-USD", cache=cache)[0].flows) == [0, 0, 10000, 0, 0]
+    # another journal (another journal_id) is read from its start
+    assert len(read_journal(other, account="SIM-USD", cache=cache)[0].ts) == 4

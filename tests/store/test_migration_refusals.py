@@ -218,7 +218,7 @@ def test_a_migration_killed_midway_is_done_by_the_next_start(
         assert journal.recent_events(1000) == h.events
     finally:
         journal.close()
-    assert meta(journal_path)["schema"] == "2"
+    assert meta(journal_path)["schema"] == str(SCHEMA_VERSION)
     leftover = sorted(p.name for p in journal_path.parent.iterdir() if ".part" in p.name)
     assert leftover == []  # a backup cut short is cleared away
     made = [b.name for b in backups(journal_path)]  # a second one in the same second: "-2"

@@ -26,6 +26,7 @@ from tests.support.journal_v1 import V1_TABLES, V1Writer, journal_at, make_v1_jo
 from tests.support.journals import (
     BACKUP_NAME,
     V2_STEP,
+    V3_STEP,
     backups,
     fold,
     meta,
@@ -80,9 +81,11 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     appended = (last_seq + 1, h.clock(), "kill_switch.reset", "ui", "{}")
     after = table_rows(journal_path)
     assert after["events"] == sorted([*before["events"], appended], key=repr)
-    assert {t: after[t] for t in V1_TABLES if t not in ("meta", "events")} == {
-        t: before[t] for t in V1_TABLES if t not in ("meta", "events")
+    assert {t: after[t] for t in V1_TABLES if t not in ("meta", "events", "equity")} == {
+        t: before[t] for t in V1_TABLES if t not in ("meta", "events", "equity")
     }
+    # equity samples gained a report currency and rate, unknown for the old ones
+    assert after["equity"] == [(*row, None, None) for row in before["equity"]]
     assert meta(journal_path) == {
         "app": "tmt-journal",
         "schema": str(SCHEMA_VERSION),
@@ -91,7 +94,10 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     history = read(
         journal_path, "select version, from_version, tmt_version, how from schema_history"
     )
-    assert history == [(2, 1, __version__, f"step {V2_STEP}")]
+    assert history == [
+        (2, 1, __version__, f"step {V2_STEP}"),
+        (3, 2, __version__, f"step {V3_STEP}"),
+    ]
     # the backup: beside it, named by the old version and the time, a whole v1 journal
     (backup,) = backups(journal_path)
     assert journal.backup == backup and BACKUP_NAME.fullmatch(backup.name), backup.name
@@ -103,11 +109,13 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     assert table_rows(backup) == before
     # progress: the backup and the step, each from 0% to 100%, named
     said = [str(p) for p in heard]
-    assert said[0] == f"migrating journal.db from v1 to v2: backing up to {backup.name}: 0%"
-    assert f"migrating journal.db from v1 to v2: backing up to {backup.name}: 100%" in said
-    assert said[-2:] == [
-        f"migrating journal.db from v1 to v2: step {V2_STEP}: 0%",
-        f"migrating journal.db from v1 to v2: step {V2_STEP}: 100%",
+    assert said[0] == f"migrating journal.db from v1 to v3: backing up to {backup.name}: 0%"
+    assert f"migrating journal.db from v1 to v3: backing up to {backup.name}: 100%" in said
+    assert said[-4:] == [
+        f"migrating journal.db from v1 to v3: step {V2_STEP}: 0%",
+        f"migrating journal.db from v1 to v3: step {V2_STEP}: 100%",
+        f"migrating journal.db from v1 to v3: step {V3_STEP}: 0%",
+        f"migrating journal.db from v1 to v3: step {V3_STEP}: 100%",
     ]
 
 
@@ -142,9 +150,9 @@ def test_a_large_journal_reports_its_progress_as_it_goes(
     percents = [int(line.rsplit(": ", 1)[1].rstrip("%")) for line in backing_up]
     assert percents[0] == 0 and percents[-1] == 100
     assert len(percents) >= 5 and percents == sorted(set(percents))  # in between, once each
-    assert all(line.startswith("migrating journal.db from v1 to v2: ") for line in backing_up)
+    assert all(line.startswith("migrating journal.db from v1 to v3: ") for line in backing_up)
     assert re.fullmatch(
-        r"migrated .*journal\.db from v1 to v2 in \d+\.\d s; the v1 journal is kept at "
+        r"migrated .*journal\.db from v1 to v3 in \d+\.\d s; the v1 journal is kept at "
         r".*journal\.db\.bak-v1-\d{8}T\d{6}Z",
         lines[-1],
     ), lines[-1]
@@ -207,8 +215,9 @@ async def test_an_engine_restarts_on_a_journal_an_older_tmt_wrote_to_the_same_pi
     conn = sqlite3.connect(old)
     with conn:
         conn.execute("attach database ? as session", (str(session),))
-        for table in V1_TABLES[1:]:  # all but meta
-            conn.execute(f"insert into main.{table} select * from session.{table}")
+        for table in V1_TABLES[1:]:  # all but meta, each with the columns v1 had
+            columns = ", ".join(row[1] for row in conn.execute(f"pragma main.table_info({table})"))
+            conn.execute(f"insert into main.{table} select {columns} from session.{table}")
     conn.execute("detach database session")
     conn.close()
 

@@ -142,7 +142,10 @@ async def write_equity_rows(client: LocalEngineClient, rows: int = 3) -> None:
         try:
             for _ in range(rows):
                 journal.append_equity(
-                    runner.clock(), [core.account_view(a) for a in core.portfolio.accounts]
+                    runner.clock(),
+                    [core.account_view(a) for a in core.portfolio.accounts],
+                    runner.settings.engine.report_currency,
+                    core.report_rates(),
                 )
             done.set_result(None)
         except BaseException as exc:  # handed to the test

@@ -24,6 +24,7 @@ from .journal_v1 import V1_TABLES, V1Writer, make_v1_journal
 D = Decimal
 BACKUP_NAME = re.compile(r"journal\.db\.bak-v1-\d{8}T\d{6}Z")
 V2_STEP = "v1 -> v2 (record each schema change in schema_history)"
+V3_STEP = "v2 -> v3 (record the report currency rate of each equity sample)"
 
 
 def trading_session() -> Harness:
@@ -100,9 +101,14 @@ def backups(path: Path) -> list[Path]:
 DAY = 86_400.0
 
 
+#: What a euro was worth in dollars at each of ``journal_with_equity``'s samples.
+EURUSD_BY_DAY = ("1.10", "1.12", "1.08", "1.10")
+
+
 def journal_with_equity(path: Path) -> None:
     """A journal with four daily equity rows per account (SIM-USD 100k -> 112k with a 10k
-    deposit on day 2 and some financing; SIM-EUR flat at 50k)."""
+    deposit on day 2 and some financing; SIM-EUR flat at 50k, its dollar rate recorded with
+    each sample: ``EURUSD_BY_DAY``)."""
     journal = Journal(path)
     started = Event(
         1, 0.0, EventKind.ENGINE_STARTED, "auto",
@@ -118,7 +124,10 @@ def journal_with_equity(path: Path) -> None:
         {"account": "SIM-USD", "balance": "109990", "was": "110000", "reason": "DAILY_FINANCING"},
     )  # fmt: skip
     journal.append([started, deposit, financing])
-    for day, usd in enumerate(("100000", "101000", "111000", "112000")):
+    for day, (usd, eurusd) in enumerate(
+        zip(("100000", "101000", "111000", "112000"), EURUSD_BY_DAY, strict=True)
+    ):
         journal.append_equity(day * DAY, [account("SIM-USD", balance=usd),
-                                          account("SIM-EUR", "EUR", balance="50000")])  # fmt: skip
+                                          account("SIM-EUR", "EUR", balance="50000")],
+                              "USD", {"SIM-USD": D(1), "SIM-EUR": D(eurusd)})  # fmt: skip
     journal.close()

@@ -3,6 +3,7 @@ metrics and equity chart, asked for only while on screen; reachable at 80x24 by 
 
 from __future__ import annotations
 
+from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from tests.support.engines import write_equity_rows
@@ -72,7 +73,9 @@ async def test_analytics_shows_the_account_and_its_equity_chart(
         assert first is not None
         equity = analytics.query_one("#analytics-equity", Chart)
         await until(pilot, lambda: equity.series, "the equity curve")
-        await until(pilot, lambda: first.account in screen_text(app), "the account")
+        # two accounts: first both together in the report currency, then each
+        assert first.account == "ALL"
+        await until(pilot, lambda: "All accounts in USD" in screen_text(app), "the total")
         text = screen_text(app)
         assert "Sharpe" in text and "equity " in text
         # the chart redraws on its own timer (at most four times a second), after its caption
@@ -84,6 +87,29 @@ async def test_analytics_shows_the_account_and_its_equity_chart(
 
         await pilot.press("a")
         assert analytics.shown is not None and analytics.shown.account != first.account
+        await until(pilot, lambda: analytics.shown.title in screen_text(app), "the account")
+
+
+async def test_page_down_moves_the_metric_list_a_page(
+    app: TmtApp, client: LocalEngineClient, ready
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await write_equity_rows(client)
+        await pilot.press("7")
+        analytics = pane(app, "analytics", AnalyticsPane)
+        await until(pilot, lambda: analytics.shown is not None, "a report")
+        scroller = analytics.query_one(VerticalScroll)
+        await until(pilot, lambda: scroller.max_scroll_y > 0, "more metrics than fit")
+        page = scroller.scrollable_content_region.height
+
+        await pilot.press("pagedown")
+        await pilot.pause()
+
+        assert scroller.scroll_y == min(page - 1, scroller.max_scroll_y)
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert scroller.scroll_y == 0
 
 
 async def test_at_80x24_keys_6_and_7_bring_history_and_analytics_forward(

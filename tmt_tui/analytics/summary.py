@@ -14,6 +14,9 @@ from tmt_tui.analytics.report import PortfolioMetrics
 from tmt_tui.analytics.trades import TradeStats
 from tmt_tui.domain.codec import wire_type
 
+#: The name of every account together, in the report currency, in a report.
+ALL_ACCOUNTS = "ALL"
+
 #: Points of equity a chart gets at most (a terminal is a few hundred cells wide).
 CHART_POINTS = 2_000
 
@@ -26,7 +29,7 @@ class AccountAnalytics:
     trades: TradeStats
     curve_ts: tuple[float, ...] = ()  # the equity curve, thinned to CHART_POINTS
     curve: tuple[float, ...] = ()
-    exposure: tuple[CurrencyExposure, ...] = ()  # now, by currency, in the account currency
+    exposure: tuple[CurrencyExposure, ...] = ()  # now, by currency, in ``currency``
     attribution: tuple[InstrumentPnl, ...] = ()  # realized in the period plus unrealized now
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tmt_tui.analytics import PortfolioMetrics, TradeStats, portfolio_metrics
 from tmt_tui.analytics.exposure import CurrencyExposure, InstrumentPnl
-from tmt_tui.analytics.summary import AnalyticsReport
+from tmt_tui.analytics.summary import ALL_ACCOUNTS, AnalyticsReport
 from tmt_tui.cli.answers import OK, UNREACHABLE, Exit, leave, refused
 from tmt_tui.cli.equity_sources import (
     EquitySeries,
@@ -28,6 +28,7 @@ from tmt_tui.cli.equity_sources import (
 )
 from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.domain.commands import Origin, QueryAnalytics
+from tmt_tui.engine.analytics_query import analyse
 
 #: Series in the JSON only with --series: a year of daily returns is a page of numbers.
 _SERIES_FIELDS = ("daily_ts", "daily_returns", "rolling")
@@ -68,9 +69,24 @@ def run_analytics(args: argparse.Namespace) -> int:
 
 
 def _from_files(args: argparse.Namespace) -> list[Entry]:
+    """A CSV's metrics; or a journal's accounts, with their total in the report currency as
+    the engine gives it (trade statistics come only from the engine, which keeps the ledger
+    of closed trades)."""
+    if args.source or args.returns:
+        return [
+            Entry(s.name, s.currency, portfolio_metrics(s.ts, s.equity, s.flows))
+            for s in _sources(args, None)
+        ]
+    report_currency = _report_currency(args)
+    since, until = _period(args)
+    query = QueryAnalytics(args.account, since, until, Origin.CLI)
+    analysed = analyse(_sources(args, report_currency), query, report_currency=report_currency)
+    if not analysed:
+        raise refused(
+            "NO_DATA", "no account has a report-currency rate in that period", UNREACHABLE
+        )
     return [
-        Entry(s.name, s.currency, portfolio_metrics(s.ts, s.equity, s.flows))
-        for s in _sources(args)
+        Entry(a.account, a.currency, a.metrics, None, a.exposure, a.attribution) for a in analysed
     ]
 
 
@@ -118,7 +134,7 @@ def _period(args: argparse.Namespace) -> tuple[float | None, float | None]:
     return since, until
 
 
-def _sources(args: argparse.Namespace) -> list[EquitySeries]:
+def _sources(args: argparse.Namespace, report_currency: str | None) -> list[EquitySeries]:
     since, until = _period(args)
     try:
         if args.source:
@@ -126,12 +142,26 @@ def _sources(args: argparse.Namespace) -> list[EquitySeries]:
         if args.returns:
             raise SourceError("--returns reads a CSV: name the file")
         journal = Path(args.journal) if args.journal else Path(_journal_path(args))
-        found = read_journal(journal, account=args.account, since=since, until=until)
+        account = None if args.account == ALL_ACCOUNTS else args.account
+        found = read_journal(
+            journal, account=account, since=since, until=until, report_currency=report_currency
+        )
     except SourceError as exc:
         raise refused("BAD_SOURCE", str(exc), UNREACHABLE) from None
     if not found:
         raise refused("NO_DATA", f"{journal}: no equity rows in that period", UNREACHABLE)
     return found
+
+
+def _report_currency(args: argparse.Namespace) -> str | None:
+    """The config's report currency; with --journal and a config that will not load, none
+    (the accounts are shown, their total is not)."""
+    try:
+        return load_settings(getattr(args, "config", None)).engine.report_currency
+    except ConfigError as exc:
+        if args.journal:
+            return None
+        raise refused("CONFIG_ERROR", str(exc), UNREACHABLE) from None
 
 
 def _journal_path(args: argparse.Namespace) -> str:
@@ -187,6 +217,9 @@ def _held(exposure: CurrencyExposure, currency: str) -> str:
 def _as_text(entry: Entry) -> str:
     m = entry.metrics
     currency = f" ({entry.currency})" if entry.currency else ""
+    name = f"All accounts in {entry.currency}" if entry.name == ALL_ACCOUNTS else entry.name
+    if entry.name == ALL_ACCOUNTS:
+        currency = ""
     dd, tail = m.drawdown, m.tail
     worst = dd.max
     recovered = (
@@ -195,7 +228,7 @@ def _as_text(entry: Entry) -> str:
         else (_day(worst.recovery_ts) if worst is not None else "-")
     )
     lines = [
-        f"{entry.name}{currency}: {m.samples} samples, {m.periods} trading days, "
+        f"{name}{currency}: {m.samples} samples, {m.periods} trading days, "
         f"{_day(m.start_ts)} to {_day(m.end_ts)} UTC",
         f"  total return {_pct(m.total_return)}   CAGR {_pct(m.cagr)}   "
         f"volatility {_pct(m.volatility, signed=False)} a year",

@@ -200,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     analytics.add_argument("source", nargs="?", metavar="CSV", help="a timestamp,equity CSV")
     analytics.add_argument("--returns", action="store_true", help="the CSV holds returns")
     analytics.add_argument("--journal", metavar="FILE", help="a tmt journal (default: config's)")
-    analytics.add_argument("--account", metavar="A", help="one account of the journal")
+    analytics.add_argument(
+        "--account", metavar="A", help="one account, or ALL: every account in report currency"
+    )
     analytics.add_argument("--since", metavar="WHEN", help="ISO date/time or epoch seconds")
     analytics.add_argument("--until", metavar="WHEN", help="ISO date/time or epoch seconds")
     analytics.add_argument("--series", action="store_true", help="with --json: the daily series")

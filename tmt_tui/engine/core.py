@@ -8,6 +8,7 @@ commands, venue events and quotes, and takes what each turn produced as one ``Ba
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from tmt_tui import __version__
@@ -77,6 +78,9 @@ class EngineCore:
 
     def totals(self) -> PortfolioTotals | None:
         return self.state.totals()
+
+    def report_rates(self) -> dict[str, Decimal]:
+        return self.state.report_rates()
 
     def snapshot(self, now: float) -> Snapshot:
         return self.state.snapshot(now)

@@ -36,6 +36,7 @@ from tmt_tui.engine.core import EngineCore
 from tmt_tui.engine.reconcile import reconcile_with
 from tmt_tui.loop_thread import LoopThread
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
+from tmt_tui.store.equity_rows import EquityRows
 from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import (
     Venue,
@@ -80,6 +81,7 @@ class EngineRunner:
         self._dirty_books: set[tuple[str, str]] = set()
         self._drain_scheduled = False
         self._queries: set[asyncio.Task[None]] = set()  # analytics being computed off the loop
+        self._equity_rows = EquityRows()  # the equity rows read so far, grown at each query
         self._since_checkpoint = 0
         self._last_revalue = 0.0  # when marks were last recomputed from scratch
         self._last_equity = 0.0  # when equity rows were last written
@@ -246,10 +248,21 @@ class EngineRunner:
         core = self.core
         assert core is not None
         trades = tuple(core.state.closed_trades)
-        holdings = holdings_of(core.portfolio)
+        report_currency = self.settings.engine.report_currency
+        holdings = holdings_of(core.portfolio, report_currency)
         journal, now = self.settings.journal_path(), self.clock()
         task = asyncio.get_running_loop().create_task(
-            answer_analytics(journal, query, trades, now, core.seq, callback, holdings)
+            answer_analytics(
+                journal,
+                query,
+                trades,
+                now,
+                core.seq,
+                callback,
+                holdings,
+                report_currency,
+                self._equity_rows,
+            )
         )
         self._queries.add(task)
         task.add_done_callback(self._queries.discard)
@@ -412,7 +425,9 @@ class EngineRunner:
             self._last_equity = now
             if not core.flags.journal_broken:
                 try:
-                    self.journal.append_equity(now, accounts)
+                    report_currency = self.settings.engine.report_currency
+                    rates = core.report_rates()
+                    self.journal.append_equity(now, accounts, report_currency, rates)
                 except Exception as exc:
                     self._journal_failed(exc, [])
 

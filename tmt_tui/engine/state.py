@@ -323,6 +323,17 @@ class EngineState:
             if book.units != 0
         ]
 
+    def report_rates(self) -> dict[str, Decimal]:
+        """What one unit of each account's currency is worth in the report currency now (an
+        account whose currency has no rate yet is left out)."""
+        currency = self.settings.engine.report_currency
+        rates = {}
+        for account_id, account in self.portfolio.accounts.items():
+            rate = self.quotes.rate(account.currency, currency)
+            if rate is not None:
+                rates[account_id] = rate
+        return rates
+
     def totals(self) -> PortfolioTotals | None:
         """All accounts in the reporting currency at current mids; an account with no rate yet
         is left out and named; None only when no account can be converted."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -194,15 +194,25 @@ class Journal:
         )
         c.execute("commit")
 
-    def append_equity(self, ts: float, accounts: Iterable[AccountState]) -> None:
+    def append_equity(
+        self,
+        ts: float,
+        accounts: Iterable[AccountState],
+        report_currency: str | None = None,
+        rates: Mapping[str, Decimal] | None = None,
+    ) -> None:
+        """One equity sample per account; ``rates[account]`` is what one unit of its currency
+        is worth in ``report_currency`` now (an account without one is stored without)."""
+        rates = rates or {}
         self._synchronous("normal")
         with self.conn:
             self.conn.execute("begin")
             self.conn.executemany(
-                "insert into equity values (?, ?, ?, ?, ?, ?, ?)",
+                "insert into equity values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (ts, a.id, str(a.balance), str(a.equity), str(a.unrealized_pl),
-                     str(a.margin_used), a.trading_state.value)
+                     str(a.margin_used), a.trading_state.value, report_currency,
+                     None if (r := rates.get(a.id)) is None else str(r))
                     for a in accounts
                 ],
             )  # fmt: skip

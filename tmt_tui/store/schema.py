@@ -64,7 +64,8 @@ _TABLES = (
     "create table positions (key text primary key, account text, instrument text, "
     "units integer, avg_price text, realized_pl text, trades text, seq integer)",
     "create table equity (ts real, account text, balance text, equity text, "
-    "unrealized_pl text, margin_used text, trading_state text)",
+    "unrealized_pl text, margin_used text, trading_state text, report_currency text, "
+    "report_rate text)",
     "create index idx_equity_account_ts on equity (account, ts)",
     "create table schema_history (version integer primary key, from_version integer, "
     "applied_ts real, tmt_version text, how text)",
@@ -104,8 +105,16 @@ def _v2_schema_history(conn: sqlite3.Connection, progress: StepProgress) -> None
     )
 
 
+def _v3_equity_report_rate(conn: sqlite3.Connection, progress: StepProgress) -> None:
+    # what one unit of the account's currency was worth in the report currency at each sample,
+    # so an all-accounts curve converts each sample at its own rate, not today's (null before)
+    conn.execute("alter table equity add column report_currency text")
+    conn.execute("alter table equity add column report_rate text")
+
+
 STEPS: tuple[Step, ...] = (
     Step(2, "record each schema change in schema_history", _v2_schema_history),
+    Step(3, "record the report currency rate of each equity sample", _v3_equity_report_rate),
 )
 
 #: The schema this tmt writes, and the newest it reads.

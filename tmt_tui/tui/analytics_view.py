@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tmt_tui.analytics.summary import AccountAnalytics, AnalyticsReport
+from tmt_tui.analytics.summary import ALL_ACCOUNTS, AccountAnalytics, AnalyticsReport
 from tmt_tui.tui.formatting import compact_money, duration
 
 MISSING = "-"
@@ -28,6 +28,13 @@ class AccountView:
     drawdown_caption: str
     exposure: tuple[tuple[str, str], ...] = ()  # a heading (empty value), then a row a currency
     attribution: tuple[tuple[str, str], ...] = ()  # a heading, then a row an instrument
+
+    @property
+    def title(self) -> str:
+        """`SIM-EUR EUR`, or `All accounts in USD` for the report-currency total."""
+        if self.account == ALL_ACCOUNTS:
+            return f"All accounts in {self.currency}"
+        return f"{self.account} {self.currency}"
 
 
 def _pct(value: float | None) -> str:

@@ -29,7 +29,8 @@ PERIOD_LABELS = {
 
 class AnalyticsPane(Widget, can_focus=True):
     """The metrics of the account picked with `a` (a scrolling list) beside two charts: equity
-    over time and, under it, how far below its running peak it stood."""
+    over time and, under it, how far below its running peak it stood. With two accounts or
+    more, the first is all of them together in the report currency."""
 
     COMPONENT_CLASSES = {"analytics-pane--muted"}
     """
@@ -51,8 +52,8 @@ class AnalyticsPane(Widget, can_focus=True):
     BINDINGS = [
         Binding("up,k", "scroll_metrics(-1)", "Up", show=False),
         Binding("down,j", "scroll_metrics(1)", "Down", show=False),
-        Binding("pageup", "scroll_metrics(-10)", "Page up", show=False),
-        Binding("pagedown", "scroll_metrics(10)", "Page down", show=False),
+        Binding("pageup", "page_metrics(-1)", "Page up", show=False),
+        Binding("pagedown", "page_metrics(1)", "Page down", show=False),
     ]
 
     views: reactive[tuple[AccountView, ...]] = reactive((), init=False)
@@ -124,9 +125,7 @@ class AnalyticsPane(Widget, can_focus=True):
             return
         others = len(self.views) - 1
         hint = f"  (a: {others} other account{'s' if others != 1 else ''})" if others else ""
-        title.update(
-            Text.assemble(f"{view.account} {view.currency} · {self._period_label}", (hint, muted))
-        )
+        title.update(Text.assemble(f"{view.title} · {self._period_label}", (hint, muted)))
         rows = [*view.metrics, *view.exposure, *view.attribution]
         width = max(len(label) for label, value in rows if value) + 1
         lines = Text()
@@ -149,3 +148,9 @@ class AnalyticsPane(Widget, can_focus=True):
 
     def action_scroll_metrics(self, lines: int) -> None:
         self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_page_metrics(self, pages: int) -> None:
+        """A page is what the metric list shows at once, less a line kept for context."""
+        scroller = self.query_one(VerticalScroll)
+        step = max(1, scroller.scrollable_content_region.height - 1)
+        scroller.scroll_relative(y=pages * step, animate=False)
