@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.support.harness import Harness, restarted
-from tmt_tui.domain.commands import ClosePosition, QueryTrades
+from tests.support.harness import Harness, default_settings, restarted, with_flatten
+from tmt_tui.domain.commands import ClosePosition, EngageKillSwitch, Origin, QueryTrades
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.history import TradeHistory
 
@@ -97,3 +97,21 @@ def test_the_blotter_survives_a_restart() -> None:
     after = restarted(h)
 
     assert history(after, QueryTrades()).trades == history(h, QueryTrades()).trades
+
+
+def test_a_flatten_or_the_kill_switch_is_why_its_trades_closed() -> None:
+    h = Harness(with_flatten(default_settings()))
+    h.standard_quotes()
+    h.submit("EUR_USD", 1_000)
+    h.submit("USD_JPY", -2_000)
+    assert h.do(ClosePosition("SIM-USD", "EUR_USD", why="flatten")).ok
+    assert h.do(EngageKillSwitch("test", Origin.UI)).ok  # closes the USD_JPY short
+
+    trades = history(h, QueryTrades()).trades
+    after = history(restarted(h), QueryTrades()).trades
+
+    assert [(t.instrument, t.reason) for t in trades] == [
+        ("USD_JPY", "kill switch"),
+        ("EUR_USD", "flatten"),
+    ]
+    assert after == trades  # the reason is the order's, journaled with it

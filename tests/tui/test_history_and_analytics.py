@@ -58,6 +58,28 @@ async def test_a_cycles_the_blotter_through_all_then_each_account(app: TmtApp, r
         assert blotter.account is None
 
 
+async def test_i_keeps_only_the_highlighted_trades_pair_and_again_every_pair(
+    app: TmtApp, ready
+) -> None:
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        for pair in ("EUR_USD", "USD_JPY"):  # USD_JPY closes last: the newest, on top
+            assert (await app.client.execute(SubmitOrder("SIM-USD", pair, 1_000))).ok
+            assert (await app.client.execute(ClosePosition("SIM-USD", pair))).ok
+        await pilot.press("6")
+        everything = [("SIM-USD", "USD_JPY"), ("SIM-USD", "EUR_USD")]
+        await until(pilot, lambda: _rows(app) == everything, "both trades")
+        blotter = pane(app, "history", TradeBlotter)
+
+        await pilot.press("down", "i")
+
+        assert blotter.instrument == "EUR_USD" and "EUR_USD" in str(blotter.border_title)
+        await until(pilot, lambda: _rows(app) == [("SIM-USD", "EUR_USD")], "EUR_USD only")
+        await pilot.press("i")
+        assert blotter.instrument is None
+        await until(pilot, lambda: _rows(app) == everything, "every pair again")
+
+
 async def test_analytics_shows_the_account_and_its_equity_chart(
     app: TmtApp, client: LocalEngineClient, ready
 ) -> None:

@@ -34,6 +34,7 @@ from tmt_tui.domain.commands import (
     SubmitOrder,
 )
 from tmt_tui.domain.entry import EntryError, parse_price, parse_units
+from tmt_tui.domain.history import FLATTEN
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
 
@@ -202,7 +203,9 @@ async def flatten(args: argparse.Namespace, client: Any) -> None:
     snap = await snapshot(client)
     held = [p for p in snap.positions if p.units]
     await _close_each(
-        args, client, [ClosePosition(p.account, p.instrument, None, Origin.CLI) for p in held]
+        args,
+        client,
+        [ClosePosition(p.account, p.instrument, None, Origin.CLI, why=FLATTEN) for p in held],
     )
 
 

@@ -63,6 +63,7 @@ class ClosePosition:
     units: int | None = None
     origin: Origin = Origin.UI
     trade_id: str | None = None
+    why: str = ""  # what the close is part of ("flatten"), kept on the order and its trades
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from tmt_tui.domain.codec import wire_type
 class ClosedTrade:
     """One trade from open to close: ``units`` as opened (signed), prices in the instrument's
     terms, ``realized_pl`` in the account currency, and why it closed (``reason``: take-profit,
-    stop-loss, trailing stop, close, reversal, outside tmt). ``mae`` and ``mfe`` are the
-    furthest the price it could have been closed at went against and for it while it was open,
-    as price distances, from every quote the engine accepted."""
+    stop-loss, trailing stop, close, flatten, kill switch, reversal, outside tmt). ``mae`` and
+    ``mfe`` are the furthest the price it could have been closed at went against and for it
+    while it was open, as price distances, from every quote the engine accepted."""
 
     account: str
     instrument: str
@@ -42,3 +42,10 @@ class TradeHistory:
     """A ``QueryTrades`` answer: the closed trades that matched, newest first."""
 
     trades: tuple[ClosedTrade, ...] = ()
+
+
+#: Why a close was sent, when it is part of something larger than one position: kept as the
+#: closing order's reason and given as its trades' reason to close.
+KILL_SWITCH = "kill switch"
+FLATTEN = "flatten"
+CLOSE_PURPOSES = frozenset({KILL_SWITCH, FLATTEN})

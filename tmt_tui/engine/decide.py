@@ -33,7 +33,7 @@ from tmt_tui.domain.commands import (
     printable_text,
 )
 from tmt_tui.domain.events import EventKind
-from tmt_tui.domain.history import ClosedTrade, TradeHistory
+from tmt_tui.domain.history import KILL_SWITCH, ClosedTrade, TradeHistory
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
@@ -241,8 +241,16 @@ class Decisions(Stage):
         return Reply(True, "OK", "cancel sent", order.id, self.state.seq)
 
     def _close_order(
-        self, account: str, instrument: str, units: int, origin: str, trade_id: str | None = None
+        self,
+        account: str,
+        instrument: str,
+        units: int,
+        origin: str,
+        trade_id: str | None = None,
+        why: str = "",
     ) -> Order:
+        """A market order that only reduces; ``why`` (kill switch, flatten) is its reason until
+        the venue gives it another, and the reason its closed trades give."""
         now = self.clock()
         return Order(
             id=f"O{self.state.seq}-{account}-{instrument}",
@@ -253,6 +261,7 @@ class Decisions(Stage):
             time_in_force=TimeInForce.FOK,
             reduce_only=True,
             trade_id=trade_id,
+            reason=why,
             origin=origin,
             created_ts=now,
             updated_ts=now,
@@ -278,7 +287,7 @@ class Decisions(Stage):
             return self._refuse(cmd, Reason.INVALID_UNITS, "units to close must be positive")
         units = -size if position > 0 else size
         order = self._close_order(
-            cmd.account, cmd.instrument, units, cmd.origin.value, cmd.trade_id
+            cmd.account, cmd.instrument, units, cmd.origin.value, cmd.trade_id, cmd.why[:40]
         )
         return self._send(order, order.created_ts)
 
@@ -306,7 +315,9 @@ class Decisions(Stage):
         if flatten:
             for book in list(self.state.portfolio.books.values()):
                 if book.units and self.state.quotes.get(book.instrument) is not None:
-                    order = self._close_order(book.account, book.instrument, -book.units, origin)
+                    order = self._close_order(
+                        book.account, book.instrument, -book.units, origin, why=KILL_SWITCH
+                    )
                     self._send(order, order.created_ts)
                     closed += 1
         cancelled = self.rec.cancel_exposure(None, keep_protective=True)

@@ -15,7 +15,7 @@ from tmt_tui.config import AccountSettings, RiskLimits, Settings
 from tmt_tui.domain.client import Snapshot
 from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.domain.history import ClosedTrade
+from tmt_tui.domain.history import CLOSE_PURPOSES, ClosedTrade
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
@@ -491,6 +491,8 @@ def _close_reason(order: Order) -> str:
         return _PROTECTIVE_REASONS[order.type]
     if order.origin == "venue":
         return "outside tmt"
+    if order.reduce_only and order.reason in CLOSE_PURPOSES:
+        return order.reason
     return "close" if order.reduce_only else "reversal"
 
 

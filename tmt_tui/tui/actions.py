@@ -134,6 +134,14 @@ REGISTRY: tuple[ActionSpec, ...] = (
         show=False,
     ),
     ActionSpec(
+        "filter-instrument",
+        "i",
+        "filter_instrument",
+        "Pair only",
+        "In history (6): only the highlighted trade's pair; again: every pair.",
+        show=False,
+    ),
+    ActionSpec(
         "cycle-period",
         "p",
         "cycle_period",

@@ -146,7 +146,8 @@ def _feed_history(blotter: TradeBlotter, frame: Frame) -> None:
         schedule.stale = True
     if schedule.due(frame.now, _visible(blotter)):
         schedule.asked(frame.now)
-        frame.query(str(blotter.id), QueryTrades(account=blotter.account))
+        query = QueryTrades(account=blotter.account, instrument=blotter.instrument)
+        frame.query(str(blotter.id), query)
 
 
 def _answer_history(blotter: TradeBlotter, reply: Reply, model: ViewModel) -> None:

@@ -212,6 +212,28 @@ class MainScreen(Screen[None]):
         pane.period = _next(periods, pane.period) or PERIODS[0]
         pane.schedule.stale = True  # ask again now, for the new period
 
+    def action_filter_instrument(self) -> None:
+        """The history pane's pair filter: the highlighted trade's pair, or every pair again."""
+        pane = self._panes.get(self.focused_pane or "")
+        if not isinstance(pane, TradeBlotter):
+            self.notify("i keeps one pair in history (6).")
+            return
+        if pane.instrument is not None:
+            pane.instrument = None
+        else:
+            trade = pane.selected_trade
+            if trade is None:
+                self.notify("No trade to take the pair from.", severity="warning")
+                return
+            pane.instrument = trade.instrument
+        pane.schedule.stale = True
+        self._title_history(pane)
+
+    def _title_history(self, pane: TradeBlotter) -> None:
+        shown = [pane.account or "all accounts", pane.instrument or ""]
+        spec = BY_PANE_ID[str(pane.id)]
+        pane.border_title = " · ".join([spec.label, *filter(None, shown)])
+
     def action_cycle_account(self) -> None:
         """The history pane's filter: all, then each account; analytics: each account in turn."""
         pane = self._panes.get(self.focused_pane or "")
@@ -219,7 +241,8 @@ class MainScreen(Screen[None]):
             choices: list[str | None] = [None, *sorted(self._workstation.model.accounts)]
             pane.account = _next(choices, pane.account)
             pane.schedule.stale = True
-            shown = pane.account or "all accounts"
+            self._title_history(pane)
+            return
         elif isinstance(pane, AnalyticsPane):
             names: list[str | None] = [view.account for view in pane.views]
             if not names:

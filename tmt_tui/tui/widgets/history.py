@@ -19,7 +19,8 @@ TradesShown = tuple[tuple[ClosedTrade, int | None], ...]
 
 class TradeBlotter(KeyedTable):
     """Closed trades: when, which account and pair, size, prices, result, time held, MAE/MFE
-    and why it closed. `account` is the filter the trader picked (None: all accounts)."""
+    and why it closed. `account` and `instrument` are the filters the trader picked (`a`, `i`;
+    None: all)."""
 
     COLUMNS = (
         ("closed", "Closed", 8),
@@ -41,11 +42,18 @@ class TradeBlotter(KeyedTable):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.account: str | None = None
+        self.instrument: str | None = None  # `i`: only this pair (None: every pair)
         self.schedule = QuerySchedule(HISTORY_INTERVAL)
 
     def show(self, trades: Sequence[ClosedTrade], precisions: Mapping[str, int]) -> None:
         """These trades (newest first) and the display precision of each instrument."""
         self.trades = tuple((trade, precisions.get(trade.instrument)) for trade in trades)
+
+    @property
+    def selected_trade(self) -> ClosedTrade | None:
+        """The trade under the cursor, if any."""
+        key = self.selected_key
+        return next((t for t, _ in self.trades if f"{t.account}:{t.trade_id}" == key), None)
 
     def watch_trades(self) -> None:
         self.sync()
