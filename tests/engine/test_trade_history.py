@@ -4,11 +4,14 @@ why it closed; answered to a QueryTrades without journaling anything, and kept a
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from tests.support.harness import Harness, default_settings, restarted, with_flatten
 from tmt_tui.domain.commands import ClosePosition, EngageKillSwitch, Origin, QueryTrades
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.history import TradeHistory
+from tmt_tui.engine.boot import restore
+from tmt_tui.store.journal import Journal
 
 D = Decimal
 
@@ -115,3 +118,81 @@ def test_a_flatten_or_the_kill_switch_is_why_its_trades_closed() -> None:
         ("EUR_USD", "flatten"),
     ]
     assert after == trades  # the reason is the order's, journaled with it
+
+
+def crashed_and_restored(h: Harness, path: Path) -> Harness:
+    """A new engine brought up from the journal at ``path`` as a start after a crash is."""
+    after = Harness(h.settings, h.instruments, h.clock, start=False)
+    journal = Journal(path)
+    try:
+        restore(after.core, journal)
+    finally:
+        journal.close()
+    return after
+
+
+def test_after_a_crash_the_quotes_since_the_checkpoint_still_count_for_open_trades(
+    tmp_path: Path,
+) -> None:
+    h = Harness()
+    h.standard_quotes()
+    h.submit("EUR_USD", 1_000)  # long from 1.10010; the checkpoint is taken here
+    path = tmp_path / "journal.db"
+    journal = Journal(path)
+    try:
+        journal.append(h.events)
+        last = h.events[-1]
+        journal.checkpoint(
+            last.seq, last.ts, h.core.state.trading_day, h.core.state.to_checkpoint()
+        )
+    finally:
+        journal.close()
+    h.clock.advance(10)
+    moves = [h.quote("EUR_USD", "1.09000", "1.09010"), h.quote("EUR_USD", "1.11500", "1.11510")]
+    journal = Journal(path)
+    try:
+        journal.append_ticks(moves)  # then the power goes: no checkpoint after these
+    finally:
+        journal.close()
+
+    after = crashed_and_restored(h, path)
+    after.standard_quotes()
+    after.do(ClosePosition("SIM-USD", "EUR_USD"))
+
+    (trade,) = history(after, QueryTrades()).trades
+    assert (trade.mae, trade.mfe) == (D("0.010100"), D("0.014900"))  # 1.09000 and 1.11500
+
+
+def test_after_a_crash_a_trade_closed_since_the_checkpoint_keeps_its_excursions(
+    tmp_path: Path,
+) -> None:
+    h = Harness()
+    h.standard_quotes()
+    h.submit("EUR_USD", -1_000)  # short from 1.10000
+    checkpointed = len(h.events)
+    h.clock.advance(10)
+    seen = [h.quote("EUR_USD", "1.10300", "1.10310")]  # against it, before the close
+    h.clock.advance(10)
+    h.standard_quotes()
+    assert h.do(ClosePosition("SIM-USD", "EUR_USD")).ok
+    h.clock.advance(10)
+    seen.append(h.quote("EUR_USD", "1.05000", "1.05010"))  # after the close: not its
+    path = tmp_path / "journal.db"
+    journal = Journal(path)
+    try:
+        journal.append(h.events)
+        first = h.events[checkpointed - 1]
+        replayed = Harness(h.settings, h.instruments, h.clock, start=False)
+        for event in h.events[:checkpointed]:
+            replayed.core.state.evolve(event)
+        state = replayed.core.state.to_checkpoint()
+        journal.checkpoint(first.seq, first.ts, h.core.state.trading_day, state)
+        journal.append_ticks(seen)
+    finally:
+        journal.close()
+
+    after = crashed_and_restored(h, path)
+
+    assert history(after, QueryTrades()).trades == history(h, QueryTrades()).trades
+    (trade,) = history(after, QueryTrades()).trades
+    assert trade.mae == D("0.003100")  # the 1.10310 ask it could have been bought back at

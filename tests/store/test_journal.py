@@ -305,3 +305,38 @@ def test_latest_checkpoint_is_the_newest(journal: Journal) -> None:
 def test_empty_journal_has_no_checkpoint(journal: Journal) -> None:
     assert journal.latest_checkpoint() is None
     assert journal.last_seq() == 0
+
+
+@pytest.mark.parametrize(
+    ("since", "first"), [(None, 0.0), (0.0, 0.0), (50.5, 51.0), (51.0, 51.0), (99.0, 99.0)]
+)
+def test_the_quotes_since_a_time_are_found_without_reading_those_before(
+    journal_path: Path, since: float | None, first: float
+) -> None:
+    journal = Journal(journal_path)
+    try:
+        for start in range(0, 100, 10):  # ten batches, as the flush timer writes them
+            journal.append_ticks(
+                [
+                    Quote("EUR_USD", Decimal("1.1"), Decimal("1.2"), float(t))
+                    for t in range(start, start + 10)
+                ]
+            )
+        journal.conn.execute("delete from ticks where rowid in (20, 21, 22, 60)")  # gaps
+        found = list(journal.ticks_since(since))
+        later = list(journal.ticks_since(1_000.0))
+    finally:
+        journal.close()
+
+    expected = [float(t) for t in range(100) if t >= first and t not in (19, 20, 21, 59)]
+    assert [ts for ts, *_ in found] == expected
+    assert found[0][1:] == ("EUR_USD", 1.1, 1.2)
+    assert later == []
+
+
+def test_a_journal_with_no_quotes_has_none_since_any_time(journal_path: Path) -> None:
+    journal = Journal(journal_path)
+    try:
+        assert list(journal.ticks_since(None)) == list(journal.ticks_since(5.0)) == []
+    finally:
+        journal.close()

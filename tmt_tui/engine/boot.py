@@ -27,6 +27,34 @@ class Booted:
     from_checkpoint: bool
 
 
+def restore(core: EngineCore, journal: Journal) -> tuple[int, bool]:
+    """Bring ``core`` to the journal's state: the newest checkpoint, then every event after it.
+    The quotes journaled since the checkpoint widen open trades' excursions as they did live,
+    each before the events that came after it (after a crash the checkpoint's excursions are
+    older than the last quote). Returns the events replayed and whether there was a
+    checkpoint."""
+    checkpoint = journal.latest_checkpoint()
+    if checkpoint is not None:
+        core.state.load_checkpoint(checkpoint)
+    ticks = journal.ticks_since(journal.latest_checkpoint_ts() if checkpoint else None)
+    try:
+        tick = next(ticks, None)
+        track = core.portfolio.track_excursions
+        replayed = 0
+        for event in journal.replay(core.seq):
+            while tick is not None and tick[0] <= event.ts:
+                track(tick[1], tick[2], tick[3])
+                tick = next(ticks, None)
+            core.state.evolve(event)
+            replayed += 1
+        while tick is not None:
+            track(tick[1], tick[2], tick[3])
+            tick = next(ticks, None)
+    finally:
+        ticks.close()
+    return replayed, checkpoint is not None
+
+
 async def boot(
     settings: Settings,
     venue: Venue,
@@ -46,14 +74,8 @@ async def boot(
         settings = _take_accounts(settings, opened.accounts, venue.name)
     core = EngineCore(settings, opened.instruments, clock)
     core.decide.on_risk_check = observer.risk_checked
-    checkpoint = journal.latest_checkpoint()
-    replayed = 0
     try:
-        if checkpoint is not None:
-            core.state.load_checkpoint(checkpoint)
-        for event in journal.replay(core.seq):
-            core.state.evolve(event)
-            replayed += 1
+        replayed, from_checkpoint = restore(core, journal)
     except UnknownInstrument as exc:
         raise ConfigError(
             f"{settings.source}: the journal holds positions in {exc.name}, which is not "
@@ -77,7 +99,7 @@ async def boot(
         fresh=not core.state.venue_known,
     )
     core.flags.reconciling = venue.reconciles  # until the first reconciliation completes
-    return Booted(settings, core, replayed, checkpoint is not None)
+    return Booted(settings, core, replayed, from_checkpoint)
 
 
 def _take_accounts(settings: Settings, accounts: tuple[VenueAccount, ...], venue: str) -> Settings:

@@ -15,9 +15,10 @@ tmt's after backing it up (:mod:`tmt_tui.store.migrations`; the tables and the s
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -233,6 +234,38 @@ class Journal:
             "select state from checkpoints order by seq desc limit 1"
         ).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def latest_checkpoint_ts(self) -> float | None:
+        """When the newest checkpoint was taken (None: there is none)."""
+        row = self.conn.execute("select ts from checkpoints order by seq desc limit 1").fetchone()
+        return None if row is None else float(row[0])
+
+    def ticks_since(self, ts: float | None) -> Generator[tuple[float, str, float, float]]:
+        """The accepted quotes journaled at or after ``ts`` (every one for None), in the order
+        they were written, as (ts, instrument, bid, ask). Ticks are appended in time order, so
+        the first is found by bisecting rowids: no scan of the quotes before it."""
+        low, high = self.conn.execute("select min(rowid), max(rowid) from ticks").fetchone()
+        if low is None:
+            return
+        if ts is not None:
+            while low < high:  # the first rowid at or after ts (rowids may have gaps)
+                mid = (low + high) // 2
+                row = self.conn.execute(
+                    "select rowid, ts from ticks where rowid >= ? order by rowid limit 1", (mid,)
+                ).fetchone()
+                if row[1] < ts:
+                    low = row[0] + 1
+                else:
+                    high = mid if row[0] > mid else row[0]
+        cursor = self.conn.execute(
+            "select ts, instrument, cast(bid as real), cast(ask as real) from ticks "
+            "where rowid >= ? and ts >= ? order by rowid",
+            (low, -math.inf if ts is None else ts),
+        )
+        try:
+            yield from cursor
+        finally:
+            cursor.close()  # a reader that stops early must not leave the table locked
 
     def replay(self, after_seq: int) -> Iterator[Event]:
         """Events after ``after_seq`` whose kind changes state, in order (the audit-only kinds are
