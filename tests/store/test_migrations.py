@@ -27,6 +27,7 @@ from tests.support.journals import (
     BACKUP_NAME,
     V2_STEP,
     V3_STEP,
+    V4_STEP,
     backups,
     fold,
     meta,
@@ -39,6 +40,7 @@ from tmt_tui import __version__
 from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.store import migrations
+from tmt_tui.store.chain import genesis, link
 from tmt_tui.store.journal import Journal, MigrationProgress
 from tmt_tui.store.schema import SCHEMA_VERSION
 
@@ -79,8 +81,11 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     )
     # every v1 row is still there, unchanged; the journal is at this tmt's version now
     appended = (last_seq + 1, h.clock(), "kill_switch.reset", "ui", "{}")
+    chained = link(genesis("c0ffee", last_seq + 1), *appended)  # the chain starts after v1's
     after = table_rows(journal_path)
-    assert after["events"] == sorted([*before["events"], appended], key=repr)
+    assert after["events"] == sorted(
+        [*((*row, None) for row in before["events"]), (*appended, chained)], key=repr
+    )
     assert {t: after[t] for t in V1_TABLES if t not in ("meta", "events", "equity")} == {
         t: before[t] for t in V1_TABLES if t not in ("meta", "events", "equity")
     }
@@ -90,6 +95,7 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
         "app": "tmt-journal",
         "schema": str(SCHEMA_VERSION),
         "journal_id": "c0ffee",
+        "chain_from": str(last_seq + 1),
     }
     history = read(
         journal_path, "select version, from_version, tmt_version, how from schema_history"
@@ -97,6 +103,7 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     assert history == [
         (2, 1, __version__, f"step {V2_STEP}"),
         (3, 2, __version__, f"step {V3_STEP}"),
+        (4, 3, __version__, f"step {V4_STEP}"),
     ]
     # the backup: beside it, named by the old version and the time, a whole v1 journal
     (backup,) = backups(journal_path)
@@ -109,13 +116,15 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     assert table_rows(backup) == before
     # progress: the backup and the step, each from 0% to 100%, named
     said = [str(p) for p in heard]
-    assert said[0] == f"migrating journal.db from v1 to v3: backing up to {backup.name}: 0%"
-    assert f"migrating journal.db from v1 to v3: backing up to {backup.name}: 100%" in said
-    assert said[-4:] == [
-        f"migrating journal.db from v1 to v3: step {V2_STEP}: 0%",
-        f"migrating journal.db from v1 to v3: step {V2_STEP}: 100%",
-        f"migrating journal.db from v1 to v3: step {V3_STEP}: 0%",
-        f"migrating journal.db from v1 to v3: step {V3_STEP}: 100%",
+    assert said[0] == f"migrating journal.db from v1 to v4: backing up to {backup.name}: 0%"
+    assert f"migrating journal.db from v1 to v4: backing up to {backup.name}: 100%" in said
+    assert said[-6:] == [
+        f"migrating journal.db from v1 to v4: step {V2_STEP}: 0%",
+        f"migrating journal.db from v1 to v4: step {V2_STEP}: 100%",
+        f"migrating journal.db from v1 to v4: step {V3_STEP}: 0%",
+        f"migrating journal.db from v1 to v4: step {V3_STEP}: 100%",
+        f"migrating journal.db from v1 to v4: step {V4_STEP}: 0%",
+        f"migrating journal.db from v1 to v4: step {V4_STEP}: 100%",
     ]
 
 
@@ -150,9 +159,9 @@ def test_a_large_journal_reports_its_progress_as_it_goes(
     percents = [int(line.rsplit(": ", 1)[1].rstrip("%")) for line in backing_up]
     assert percents[0] == 0 and percents[-1] == 100
     assert len(percents) >= 5 and percents == sorted(set(percents))  # in between, once each
-    assert all(line.startswith("migrating journal.db from v1 to v3: ") for line in backing_up)
+    assert all(line.startswith("migrating journal.db from v1 to v4: ") for line in backing_up)
     assert re.fullmatch(
-        r"migrated .*journal\.db from v1 to v3 in \d+\.\d s; the v1 journal is kept at "
+        r"migrated .*journal\.db from v1 to v4 in \d+\.\d s; the v1 journal is kept at "
         r".*journal\.db\.bak-v1-\d{8}T\d{6}Z",
         lines[-1],
     ), lines[-1]

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     ACCOUNT_SYNCED = "account.synced"  # account, balance, was, reason: the venue's balance
     VENUE_RECONCILED = "venue.reconciled"  # venue, differences, last_transaction_id
     VENUE_STATUS = "venue.status"  # venue, status (connected|reconnecting|...), detail
+    CHAIN_HEAD = "journal.chain_head"  # seq, hash: the journal's hash chain head at a rollover
 
 
 #: Kinds that change trading state on replay; the rest are the audit trail.

@@ -399,6 +399,18 @@ class EngineRunner:
         for mailbox in list(self.bus.mailboxes):
             mailbox.put_snapshot(snapshot)
 
+    def _note_chain_head(self) -> None:
+        """At a rollover: log the journal's chain head and journal it (keep the log line
+        elsewhere: `tmt report verify --head` checks it)."""
+        core, journal = self.core, self.journal
+        assert core is not None and journal is not None
+        if core.flags.journal_broken:
+            return
+        head = journal.head
+        log.info("journal chain head %s", head)
+        core.emit(EventKind.CHAIN_HEAD, "auto", {"seq": head.seq, "hash": head.hash})
+        self._commit([])
+
     def _marks(self) -> None:
         """Periodic work: automatic limits, day rollover, marks to subscribers, equity rows."""
         core = self.core
@@ -413,6 +425,7 @@ class EngineRunner:
         self._dispatch()
         self._commit([])
         if rolled:
+            self._note_chain_head()
             self._checkpoint()
         accounts = [core.account_view(a) for a in core.portfolio.accounts]
         oldest_tick = self._ticks[0].ts if self._ticks else now

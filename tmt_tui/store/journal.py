@@ -28,7 +28,8 @@ from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, Position
 from tmt_tui.domain.quotes import Quote
-from tmt_tui.store import schema
+from tmt_tui.store import chain, schema
+from tmt_tui.store.chain import Head
 from tmt_tui.store.errors import JournalError, JournalLocked, MigrationError
 from tmt_tui.store.journal_file import acquire_lock, create, identify, release_lock
 from tmt_tui.store.migrations import MigrationProgress, OnProgress, migrate
@@ -102,6 +103,27 @@ class Journal:
         #: Six hex digits naming this journal: a venue sees our order ids with it in front,
         #: so that a new journal never reuses a client order id an old one sent.
         self.journal_id: str = row[0]
+        try:
+            (chained,) = c.execute("select value from meta where key = 'chain_from'").fetchone()
+            last = c.execute(
+                "select seq, hash from events where seq >= ? order by seq desc limit 1",
+                (int(chained),),
+            ).fetchone()
+        except (sqlite3.Error, TypeError) as exc:
+            raise JournalError(f"{self.path}: its hash chain cannot be read ({exc})") from None
+        #: The first event the hash chain covers (store/chain.py).
+        self.chain_from = int(chained)
+        self._head = (
+            Head(int(last[0]), str(last[1]))
+            if last is not None and last[1] is not None
+            else Head(self.chain_from - 1, chain.genesis(self.journal_id, self.chain_from))
+        )
+
+    @property
+    def head(self) -> Head:
+        """The newest event written and its hash: the chain head to keep elsewhere (before any
+        event, the genesis)."""
+        return self._head
 
     def close(self) -> None:
         try:
@@ -123,17 +145,24 @@ class Journal:
         self._synchronous("full")
         c = self.conn
         seq = events[-1].seq if events else 0
+        rows, previous = [], self._head.hash
+        for e in events:
+            data = _dumps(e.data)
+            previous = chain.link(previous, e.seq, e.ts, e.kind.value, e.origin, data)
+            rows.append((e.seq, e.ts, e.kind.value, e.origin, data, previous))
         c.execute("begin")
         try:
             c.executemany(
-                "insert into events (seq, ts, kind, origin, data) values (?, ?, ?, ?, ?)",
-                [(e.seq, e.ts, e.kind.value, e.origin, _dumps(e.data)) for e in events],
+                "insert into events (seq, ts, kind, origin, data, hash) values (?, ?, ?, ?, ?, ?)",
+                rows,
             )
             self._upsert_orders(seq, orders)
         except BaseException:
             c.execute("rollback")
             raise
         c.execute("commit")
+        if rows:
+            self._head = Head(seq, previous)
 
     def _upsert_orders(self, seq: int, orders: Iterable[Order]) -> None:
         self.conn.executemany(

@@ -52,7 +52,8 @@ class Step:
 
 _TABLES = (
     "create table meta (key text primary key, value text)",
-    "create table events (seq integer primary key, ts real, kind text, origin text, data text)",
+    "create table events (seq integer primary key, ts real, kind text, origin text, data text, "
+    "hash text)",
     "create table ticks (ts real, instrument text, bid text, ask text)",
     "create table last_quotes (instrument text primary key, ts real, bid text, ask text)",
     "create table checkpoints (seq integer primary key, ts real, trading_day text, state text)",
@@ -79,7 +80,12 @@ def create_schema(conn: sqlite3.Connection) -> None:
         conn.execute(ddl)
     conn.executemany(
         "insert into meta (key, value) values (?, ?)",
-        [("app", APP_ID), ("schema", str(SCHEMA_VERSION)), ("journal_id", secrets.token_hex(3))],
+        [
+            ("app", APP_ID),
+            ("schema", str(SCHEMA_VERSION)),
+            ("journal_id", secrets.token_hex(3)),
+            ("chain_from", "1"),
+        ],
     )
     record_history(conn, SCHEMA_VERSION, None, "made new")
 
@@ -112,9 +118,18 @@ def _v3_equity_report_rate(conn: sqlite3.Connection, progress: StepProgress) -> 
     conn.execute("alter table equity add column report_rate text")
 
 
+def _v4_event_hash_chain(conn: sqlite3.Connection, progress: StepProgress) -> None:
+    # tamper evidence (store/chain.py): the chain starts with the next event; those before
+    # were written unchained and verify says so
+    conn.execute("alter table events add column hash text")
+    (last,) = conn.execute("select coalesce(max(seq), 0) from events").fetchone()
+    conn.execute("insert into meta (key, value) values ('chain_from', ?)", (str(last + 1),))
+
+
 STEPS: tuple[Step, ...] = (
     Step(2, "record each schema change in schema_history", _v2_schema_history),
     Step(3, "record the report currency rate of each equity sample", _v3_equity_report_rate),
+    Step(4, "chain each event to the one before by its hash", _v4_event_hash_chain),
 )
 
 #: The schema this tmt writes, and the newest it reads.
