@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from pathlib import Path
 
 from tests.support.engines import engine_settings
 from tests.support.monitoring import Scraped, http_get, samples, trade, value, watched_engine
 from tests.support.waiting import eventually
-from tmt_tui.domain.commands import EngageKillSwitch
+from tmt_tui.domain.commands import CancelOrder, EngageKillSwitch, SubmitOrder
+from tmt_tui.domain.orders import OrderType
 from tmt_tui.monitoring.settings import MonitoringSettings
 
 
@@ -42,17 +44,23 @@ async def test_the_kill_switch_shows_as_an_engagement_and_halted_accounts(
     journal_path: Path,
 ) -> None:
     async with watched_engine(engine_settings(journal_path)) as engine:
+        far = SubmitOrder("SIM-USD", "EUR_USD", 1_000, OrderType.LIMIT, price=Decimal("1.05000"))
+        placed = [await engine.client.execute(far) for _ in range(2)]
+        assert all(p.ok for p in placed), placed
+        assert (await engine.client.execute(CancelOrder(placed[0].order_id or ""))).ok
         reply = await engine.client.execute(EngageKillSwitch("test"))
         assert reply.ok, reply
 
         def halted() -> Scraped | None:
             scraped = samples(http_get(f"{engine.url}/metrics")[1])
             state = value(scraped, "tmt_trading_state", account="SIM-USD")
-            return scraped if state == 2 else None
+            cancels = value(scraped, "tmt_cancels_total", why="kill switch")
+            return scraped if state == 2 and cancels == 1 else None
 
         scraped = await eventually(halted)
 
     assert value(scraped, "tmt_kill_switch_engagements_total") == 1
+    assert value(scraped, "tmt_cancels_total", why="user") == 1  # the trader's, before
     assert value(scraped, "tmt_trading_state", account="SIM-EUR") == 2
     assert value(scraped, "tmt_order_ack_seconds_count", command="EngageKillSwitch") == 1
 

@@ -294,7 +294,7 @@ def test_process_and_python_metrics_are_included(metrics: EngineMetrics) -> None
 ALLOWED_LABELS = {
     # ours
     "account", "currency", "instrument", "type", "reason", "command", "venue", "rule", "subject",
-    "result", "le",
+    "result", "why", "le",
     # prometheus_client's own collectors
     "generation", "implementation", "major", "minor", "patchlevel", "version",
 }  # fmt: skip

@@ -70,6 +70,7 @@ class ClosePosition:
 class CancelAll:
     account: str | None = None
     origin: Origin = Origin.UI
+    why: str = "user"  # a CancelWhy: the engine's own cancel-all at shutdown says so
 
 
 @dataclass(frozen=True, slots=True)

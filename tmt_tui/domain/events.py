@@ -22,7 +22,8 @@ class EventKind(StrEnum):
     COMMAND_REJECTED = "command.rejected"  # command, code, message
     ORDER_ACCEPTED = "order.accepted"  # order_id, venue_id: resting at the venue
     ORDER_MODIFIED = "order.modified"  # order_id, price, units
-    ORDER_CANCELLED = "order.cancelled"  # order_id, reason
+    ORDER_CANCEL_REQUESTED = "order.cancel_requested"  # order_id, why: tmt asked the venue
+    ORDER_CANCELLED = "order.cancelled"  # order_id, reason (the venue's), why, requested_by
     ORDER_FILLED = "order.filled"  # order_id, fill_id, units, price, conversion_rate, ts
     PROTECTIVE_ORDER_CREATED = (
         "order.protective"  # order (wire): a TP/SL the venue attached to a trade
@@ -50,6 +51,7 @@ STATEFUL_KINDS = frozenset(
         EventKind.ORDER_REJECTED,
         EventKind.ORDER_ACCEPTED,
         EventKind.ORDER_MODIFIED,
+        EventKind.ORDER_CANCEL_REQUESTED,
         EventKind.ORDER_CANCELLED,
         EventKind.ORDER_FILLED,
         EventKind.PROTECTIVE_ORDER_CREATED,

@@ -81,6 +81,31 @@ def check_transition(order_id: str, old: OrderStatus, new: OrderStatus) -> None:
         raise IllegalTransition(order_id, old, new)
 
 
+class CancelWhy(StrEnum):
+    """Why tmt asked the venue to cancel a working order (journaled with the request, and
+    with the cancel when the venue confirms it). A cancel the venue made on its own (expiry, a
+    linked trade closing) is ``VENUE``, with the venue's reason beside it."""
+
+    USER = "user"  # a trader's cancel or cancel-all (the origin says from where)
+    KILL_SWITCH = "kill switch"
+    DAILY_LOSS = "daily loss"  # the daily loss limit was breached: the account HALTED
+    HALTED = "halted"  # an order the venue accepted after its account had HALTED
+    SHUTDOWN = "shutdown"  # [engine] on_shutdown = "cancel"
+    RECONCILIATION = "reconciliation"  # no longer working at the venue, found on reconnect
+    VENUE = "venue"
+
+
+def cancel_reason(why: str | None, requested_by: str | None, venue_reason: str) -> str:
+    """A cancelled order's reason as shown: why tmt asked (`kill switch`, `user (cli)`), or the
+    venue's own reason for a cancel it made (`INSUFFICIENT_MARGIN`; also for events journaled
+    before whys were)."""
+    if not why or why == CancelWhy.VENUE:
+        return venue_reason
+    if why == CancelWhy.USER:
+        return f"user ({requested_by})" if requested_by else "user"
+    return why
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """One order as the engine knows it; replaced (never mutated) on every change.

@@ -34,13 +34,13 @@ from tmt_tui.domain.commands import (
 )
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.history import KILL_SWITCH, ClosedTrade, TradeHistory
-from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
+from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.batch import Flags
 from tmt_tui.engine.recorder import Recorder, Stage
 from tmt_tui.engine.risk import RiskEngine
-from tmt_tui.venues.base import CancelRequest, ModifyRequest, SubmitRequest
+from tmt_tui.venues.base import ModifyRequest, SubmitRequest
 
 #: What a re-price alone is checked for (it adds no size, so exposure guards do not apply).
 _PRICE_REASONS = frozenset(
@@ -237,7 +237,7 @@ class Decisions(Stage):
         order = self.state.orders.get(cmd.order_id)
         if order is None:
             return self._refuse(cmd, Reason.UNKNOWN_ORDER, f"no working order {cmd.order_id}")
-        self.rec.request(CancelRequest(order))
+        self.rec.cancel(order, CancelWhy.USER, cmd.origin.value)
         return Reply(True, "OK", "cancel sent", order.id, self.state.seq)
 
     def _close_order(
@@ -295,8 +295,9 @@ class Decisions(Stage):
         if cmd.account is not None and cmd.account not in self.state.portfolio.accounts:
             return self._refuse(cmd, Reason.UNKNOWN_ACCOUNT, f"unknown account {cmd.account}")
         targets = [o for o in self.state.orders.for_account(cmd.account) if not o.is_protective]
+        why = CancelWhy(cmd.why) if cmd.why in set(CancelWhy) else CancelWhy.USER
         for order in targets:
-            self.rec.request(CancelRequest(order))
+            self.rec.cancel(order, why, cmd.origin.value)
         return Reply(True, "OK", f"cancelling {len(targets)} orders", seq=self.state.seq)
 
     def engage_kill_switch(self, cmd: EngageKillSwitch) -> Reply:
@@ -320,7 +321,9 @@ class Decisions(Stage):
                     )
                     self._send(order, order.created_ts)
                     closed += 1
-        cancelled = self.rec.cancel_exposure(None, keep_protective=True)
+        cancelled = self.rec.cancel_exposure(
+            None, keep_protective=True, why=CancelWhy.KILL_SWITCH, origin=origin
+        )
         word = "still HALTED" if already else "HALTED"
         message = f"{word}: cancelling {cancelled} orders" + (
             f", closing {closed} positions" if flatten else ""

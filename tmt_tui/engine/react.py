@@ -13,7 +13,7 @@ from typing import Any
 from tmt_tui.domain.calendar import trading_day
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import EventKind
-from tmt_tui.domain.orders import Order, OrderStatus
+from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.quotes import Quote, quote_problem
 from tmt_tui.engine.batch import Flags
@@ -21,7 +21,6 @@ from tmt_tui.engine.portfolio import round_money
 from tmt_tui.engine.recorder import Recorder, Stage
 from tmt_tui.engine.risk import reduces
 from tmt_tui.venues.base import (
-    CancelRequest,
     VenueAccepted,
     VenueBalance,
     VenueCancelled,
@@ -121,12 +120,12 @@ class Reactions(Stage):
                 order.is_protective
                 or reduces(order.units, self.state.portfolio.units(order.account, order.instrument))
             ):
-                self.rec.request(CancelRequest(self.state.orders.open[order.id]))
+                self.rec.cancel(self.state.orders.open[order.id], CancelWhy.HALTED, "auto")
         elif isinstance(ve, VenueCancelled):
             self.rec.emit(
                 EventKind.ORDER_CANCELLED,
                 "venue",
-                _txn({"order_id": order.id, "reason": ve.reason}, ve.txn, ve.seen),
+                _txn(self.state.cancel_data(order.id, ve.reason), ve.txn, ve.seen),
             )
         elif isinstance(ve, VenueModified):
             data: dict[str, Any] = {
@@ -314,7 +313,9 @@ class Reactions(Stage):
                     self.rec.set_trading_state(
                         acct.id, TradingState.HALTED, "daily loss limit breached", "auto"
                     )
-                self.rec.cancel_exposure(acct.id, keep_protective=True)
+                self.rec.cancel_exposure(
+                    acct.id, keep_protective=True, why=CancelWhy.DAILY_LOSS, origin="auto"
+                )
             elif (
                 loss >= limit * acct.limits.reduce_at_loss_fraction
                 and acct.state is TradingState.ACTIVE

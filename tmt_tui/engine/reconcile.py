@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import EventKind
-from tmt_tui.domain.orders import OrderStatus
+from tmt_tui.domain.orders import CancelWhy, OrderStatus
 from tmt_tui.domain.positions import Trade
 from tmt_tui.engine.core import EngineCore
 from tmt_tui.venues.base import StatusHook, Venue, VenueSink, VenueSnapshot
@@ -66,7 +66,12 @@ def reconcile(core: EngineCore, book: VenueSnapshot, venue: str) -> list[str]:
         core.emit(
             EventKind.ORDER_CANCELLED,
             "venue",
-            {"order_id": order.id, "reason": f"not working at {venue} (reconciled)"},
+            {
+                "order_id": order.id,
+                "reason": f"not working at {venue} (reconciled)",
+                "why": CancelWhy.RECONCILIATION.value,
+                "requested_by": "auto",
+            },
         )
         differences.append(f"order {order.id} is no longer working at {venue}")
     differences += _lots(core, book, venue)

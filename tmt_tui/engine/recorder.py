@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.orders import CancelWhy, Order, OrderType
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.engine.batch import Batch, Flags
 from tmt_tui.engine.state import EngineState
@@ -41,6 +41,16 @@ class Recorder:
     def request(self, request: BrokerRequest) -> None:
         self.requests.append(request)
 
+    def cancel(self, order: Order, why: CancelWhy, origin: str) -> None:
+        """Ask the venue to cancel ``order``, journaling why first: the venue's confirmation
+        (or its refusal) comes later, and the audit trail must say who wanted it and why."""
+        self.emit(
+            EventKind.ORDER_CANCEL_REQUESTED,
+            origin,
+            {"order_id": order.id, "why": why.value},
+        )
+        self.request(CancelRequest(order))
+
     def take_requests(self) -> list[BrokerRequest]:
         requests, self.requests = self.requests, []
         return requests
@@ -59,7 +69,9 @@ class Recorder:
             {"account": account, "state": to.value, "reason": reason},
         )
 
-    def cancel_exposure(self, account: str | None, keep_protective: bool) -> int:
+    def cancel_exposure(
+        self, account: str | None, keep_protective: bool, why: CancelWhy, origin: str
+    ) -> int:
         """Cancel every working order of ``account`` (all when None) that could add exposure;
         closes on their way out stay, and protective orders too when asked."""
         count = 0
@@ -68,7 +80,7 @@ class Recorder:
                 continue
             if order.reduce_only and order.type is OrderType.MARKET:
                 continue  # a close on its way out
-            self.request(CancelRequest(order))
+            self.cancel(order, why, origin)
             count += 1
         return count
 

@@ -27,6 +27,7 @@ from tmt_tui.domain.commands import (
     StopEngine,
 )
 from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.orders import CancelWhy
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.analytics_query import answer_analytics, holdings_of
@@ -198,7 +199,8 @@ class EngineRunner:
         assert self.journal is not None and self.core is not None
         self._drain()
         if self.settings.engine.on_shutdown == "cancel":
-            self._commands.append((CancelAll(origin=Origin.AUTO), _ignore, time.perf_counter()))
+            cancel_all = CancelAll(origin=Origin.AUTO, why=CancelWhy.SHUTDOWN.value)
+            self._commands.append((cancel_all, _ignore, time.perf_counter()))
             self._drain()
         if self.venue is not None:
             await self.venue.aclose()  # waits (briefly) for the answers to requests in flight

@@ -17,7 +17,7 @@ from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.history import CLOSE_PURPOSES, ClosedTrade
 from tmt_tui.domain.instruments import Instrument
-from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus, OrderType, cancel_reason
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
 from tmt_tui.engine.batch import Changes
 from tmt_tui.engine.oms import OpenOrders
@@ -47,6 +47,8 @@ class EngineState:
         self.alerts: dict[str, str] = {}  # active alerts (not replayed: rules re-evaluate)
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.closed_trades: deque[ClosedTrade] = deque(maxlen=CLOSED_TRADES)  # oldest first
+        #: Cancels tmt asked for that the venue has not confirmed: order id -> (why, who).
+        self.cancel_requests: dict[str, tuple[str, str]] = {}
         self.venue_cursor = 0  # the newest venue transaction id any journaled event came from
         #: a reconciliation with the venue has completed on this journal: its history from the
         #: cursor on is ours (until then a journal is new, whatever else it holds)
@@ -69,6 +71,7 @@ class EngineState:
             EventKind.ORDER_REJECTED: self._order_rejected,
             EventKind.ORDER_ACCEPTED: self._order_accepted,
             EventKind.ORDER_MODIFIED: self._order_modified,
+            EventKind.ORDER_CANCEL_REQUESTED: self._cancel_requested,
             EventKind.ORDER_CANCELLED: self._order_cancelled,
             EventKind.ORDER_FILLED: self._order_filled,
             EventKind.TRADING_STATE_CHANGED: self._state_changed,
@@ -178,11 +181,21 @@ class EngineState:
             )
         )
 
+    def _cancel_requested(self, event: Event) -> None:
+        self.cancel_requests[event.data["order_id"]] = (event.data["why"], event.origin)
+
+    def cancel_data(self, order_id: str, venue_reason: str) -> dict[str, Any]:
+        """An ``order.cancelled`` event's data: the venue's reason, and why tmt asked (with
+        who asked) or ``venue`` when it did not."""
+        why, by = self.cancel_requests.get(order_id, (CancelWhy.VENUE.value, "venue"))
+        return {"order_id": order_id, "reason": venue_reason, "why": why, "requested_by": by}
+
     def _order_cancelled(self, event: Event) -> None:
         order = self.orders.open[event.data["order_id"]]
-        self._store(
-            order.moved_to(OrderStatus.CANCELLED, reason=event.data["reason"], updated_ts=event.ts)
-        )
+        self.cancel_requests.pop(order.id, None)
+        data = event.data
+        shown = cancel_reason(data.get("why"), data.get("requested_by"), data["reason"])
+        self._store(order.moved_to(OrderStatus.CANCELLED, reason=shown, updated_ts=event.ts))
         if order.trade_id is not None:
             self._detach(order)
 
@@ -428,6 +441,7 @@ class EngineState:
             ],
             "orders": [to_wire(o) for o in self.orders.open.values()],
             "closed_trades": [to_wire(t) for t in self.closed_trades],
+            "cancel_requests": {k: list(v) for k, v in self.cancel_requests.items()},
             "recent": [to_wire(o) for o in self.orders.recent],
         }
 
@@ -472,6 +486,9 @@ class EngineState:
                 book.trades.append(trade)
             book.recount()
         self.closed_trades.extend(from_wire(ClosedTrade, w) for w in data.get("closed_trades", []))
+        self.cancel_requests = {
+            k: (str(v[0]), str(v[1])) for k, v in data.get("cancel_requests", {}).items()
+        }
         for wire in data["recent"]:
             self.orders.put(from_wire(Order, wire))
         for wire in data["orders"]:

@@ -33,7 +33,7 @@ from prometheus_client.core import (
 
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.orders import CancelWhy, OrderType
 from tmt_tui.domain.positions import AccountState
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
@@ -119,6 +119,13 @@ class EngineMetrics:
             "tmt_rejects", "Rejected orders (risk or broker), by reason code.", ["reason"],
             registry=r,
         )  # fmt: skip
+        cancels = Counter(
+            "tmt_cancels",
+            "Orders cancelled, by why (user, kill switch, daily loss, halted, shutdown, "
+            "reconciliation, venue).",
+            ["why"],
+            registry=r,
+        )
         self._fills = Counter("tmt_fills", "Fills committed to the journal.", registry=r)
         self._kills = Counter("tmt_kill_switch_engagements", "Kill switch engagements.", registry=r)
         self._reconnects = Counter(
@@ -137,6 +144,7 @@ class EngineMetrics:
         self._rejects = {c.value: rejects.labels(c.value) for c in Reason}
         self._rejects[OTHER] = rejects.labels(OTHER)
         self._reject_counter = rejects
+        self._cancels = {w.value: cancels.labels(w.value) for w in CancelWhy}
         self._acks: dict[str, Histogram] = {}  # command name -> child, bound on first use
         self._fill_children = {t: self._fill.labels(t) for t in (*FILL_TYPES, OTHER)}
         self._fill_times = FillTimes()
@@ -280,6 +288,8 @@ class EngineMetrics:
         order_id = event.data.get("order_id")
         if isinstance(order_id, str):
             self._fill_times.done(order_id)
+        why = self._cancels.get(str(event.data.get("why", CancelWhy.VENUE.value)))
+        (why or self._cancels[CancelWhy.VENUE.value]).inc()
 
     def _on_kill(self, event: Event) -> None:
         self._kills.inc()
