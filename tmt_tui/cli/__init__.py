@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from tmt_tui.cli.analytics import run_analytics
 
         return run_analytics(args)
+    if command == "report":
+        from tmt_tui.cli.report import run_report
+
+        return run_report(args)
     if command == "config":
         from tmt_tui.cli.oneshot import config_check
 

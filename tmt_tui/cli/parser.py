@@ -208,6 +208,27 @@ def build_parser() -> argparse.ArgumentParser:
     analytics.add_argument("--series", action="store_true", help="with --json: the daily series")
     _json(analytics)
 
+    report = sub.add_parser(
+        "report",
+        help="the audit export of a journal (orders, controls); `report verify`: its hash chain",
+        description="Export every event of a period from a tmt journal (the config's, or "
+        "--journal FILE; read-only, beside a running engine) into DIR: orders.csv|jsonl (each "
+        "step of each order's life), controls.csv|jsonl (every other event) and manifest.json "
+        "(with the journal's chain head: keep it). `tmt report verify [--head SEQ:HASH]` checks "
+        "the hash chain and names any edited, deleted or moved event (exit 1).",
+    )
+    report.add_argument("action", nargs="?", choices=["verify"], help="verify the hash chain")
+    report.add_argument("--journal", metavar="FILE", help="a tmt journal (default: config's)")
+    report.add_argument("--since", metavar="WHEN", help="ISO date/time or epoch seconds")
+    report.add_argument(
+        "--until", metavar="WHEN", help="ISO date/time or epoch seconds (a date: to its end)"
+    )
+    report.add_argument("--account", metavar="A", help="one account's rows (and every account's)")
+    report.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="default csv")
+    report.add_argument("--out", metavar="DIR", help="where the export goes (made if missing)")
+    report.add_argument("--head", metavar="SEQ:HASH", help="verify: a chain head kept elsewhere")
+    _json(report)
+
     sub.add_parser(
         "oanda-sim",
         help="a local OANDA v20-compatible server on the simulated market (token: $OANDA_TOKEN)",

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 #: Breaks :func:`verify` lists before it only counts them.
 MAX_BREAKS = 50
+#: How far from its place :func:`verify` looks for where a moved event was written.
+MOVE_WINDOW = 8
 
 
 def genesis(journal_id: str, first_seq: int) -> str:
@@ -128,7 +130,10 @@ def verify(
             if stored is None:
                 found(seq, "no hash: written or altered outside tmt")
             elif not holds and seq <= expected:  # after a gap, the deletion explains it
-                if ts < last_ts:
+                written_as = _written_as(conn, seq, (ts, kind, origin, data), stored)
+                if written_as is not None and written_as != seq:
+                    found(seq, f"moved: it was written as seq {written_as}")
+                elif ts < last_ts:
                     found(seq, f"moved: its time is before seq {seq - 1}'s")
                 elif broken:
                     found(seq, f"does not follow seq {seq - 1}, which was changed")
@@ -154,3 +159,26 @@ def verify(
             f"{last.seq})" if last else "no chained event)"
         )
     return Verdict(checked, chain_from, int(unchained[0]), last, tuple(breaks), more, head_problem)
+
+
+def _written_as(
+    conn: sqlite3.Connection,
+    seq: int,
+    event: tuple[float, str, str, str],
+    stored: str,
+    window: int = MOVE_WINDOW,
+) -> int | None:
+    """The sequence number a mismatching event was chained under, if it is one of those near
+    it: its stored hash links from a neighbour's stored hash under that number. Only a few
+    hundred hashes, and only where the chain is broken."""
+    ts, kind, origin, data = event
+    nearby = conn.execute(
+        "select seq, hash from events where seq between ? and ? and hash is not null",
+        (seq - window, seq + window),
+    ).fetchall()
+    anchors = [h for _, h in nearby]
+    for candidate in range(seq - window, seq + window + 1):
+        for anchor in anchors:
+            if link(anchor, candidate, ts, kind, origin, data) == stored:
+                return candidate
+    return None
