@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.domain.orders import Order
+from tmt_tui.domain.orders import CancelWhy, Order, cancel_reason
 from tmt_tui.tui.formatting import clock, money, units
 from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
@@ -127,8 +127,16 @@ def describe(event: Event, lookup: OrderLookup) -> tuple[str, Tone]:
             f"MODIFY {data.get('order_id')} price {data.get('price')} units {data.get('units')}",
             "plain",
         )
+    if kind is EventKind.ORDER_CANCEL_REQUESTED:
+        who = f" ({event.origin})" if data.get("why") == CancelWhy.USER else ""
+        return f"CANCELLING {data.get('order_id')}: {data.get('why', '')}{who}", "muted"
     if kind is EventKind.ORDER_CANCELLED:
-        return f"CANCEL {data.get('order_id')} ({data.get('reason', '')})", "warning"
+        why = cancel_reason(data.get("why"), data.get("requested_by"), "")
+        venue = str(data.get("reason", ""))
+        said = f"{why} ({venue})" if why and venue else why or venue
+        return f"CANCEL {data.get('order_id')}: {said}", "warning"
+    if kind is EventKind.CHAIN_HEAD:
+        return f"JOURNAL CHAIN HEAD {data.get('seq')}:{data.get('hash')}", "muted"
     if kind is EventKind.PROTECTIVE_ORDER_CREATED:
         return f"PROTECT {_order_words(data)} @ {(data.get('order') or {}).get('price')}", "muted"
     if kind is EventKind.TRADING_STATE_CHANGED:
