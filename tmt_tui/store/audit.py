@@ -162,8 +162,10 @@ class AuditReader:
                 message=data.get("message", ""),
                 why=data.get("source", ""),
             )
-        elif step == "submitted":
-            row["why"] = "risk checks passed"
+        elif step == "submitted":  # past the risk checks; a close says what it is part of
+            row.update(reason_code="OK", message="risk checks passed")
+            if isinstance(wire, dict) and wire.get("reduce_only"):
+                row["why"] = wire.get("reason") or "close"
         elif step == "accepted":
             row["venue_id"] = data.get("venue_id", "")
         elif step == "modified":
