@@ -11,6 +11,7 @@ import atexit
 import dataclasses
 import json
 import shutil
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -103,6 +104,46 @@ async def current_mids(client: Any) -> dict[str, Decimal]:
     snapshot = await stream.__anext__()
     await stream.aclose()
     return {q.instrument: q.mid for q in snapshot.quotes}
+
+
+def commit_floor(beside: Path, n: int = 2000) -> dict[str, float]:
+    """Percentiles (µs) of ``n`` bare durable commits the size of an order ack's, in a scratch
+    database beside ``beside`` (same file system), with the journal's pragmas and a passive
+    WAL checkpoint every 256 commits, as the engine folds its WAL between commits."""
+    path = beside.with_name("floor.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=full")
+    conn.execute("pragma wal_autocheckpoint=0")
+    conn.execute("create table events (seq integer primary key, ts real, kind text, data text)")
+    conn.execute("create table orders (id text primary key, body text) without rowid")
+    body = "x" * 300
+    samples = []
+    for i in range(n + 100):
+        start = now_ns()
+        conn.execute("begin")
+        conn.executemany(
+            "insert into events values (?, ?, ?, ?)",
+            [(3 * i + k, 0.0, "order.filled", body) for k in range(3)],
+        )
+        conn.execute("insert or replace into orders values (?, ?)", (f"O{i}", body))
+        conn.execute("commit")
+        if i >= 100:
+            samples.append(now_ns() - start)
+        if i % 256 == 255:
+            conn.execute("pragma wal_checkpoint(passive)")
+    conn.close()
+    return percentiles(samples)
+
+
+def vs_floor(figures: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
+    """The floor's p50/p99 beside ``figures``', and each as a ratio to it."""
+    return {
+        "floor_p50_us": floor["p50_us"],
+        "floor_p99_us": floor["p99_us"],
+        "ratio_p50": round(figures["p50_us"] / floor["p50_us"], 2),
+        "ratio_p99": round(figures["p99_us"] / floor["p99_us"], 2),
+    }
 
 
 def percentiles(samples_ns: list[int], unit: str = "us") -> dict[str, float]:

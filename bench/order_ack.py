@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from _realistic_book import (
     bench_settings,
+    commit_floor,
     current_mids,
     now_ns,
     percentiles,
@@ -17,6 +18,7 @@ from _realistic_book import (
     seed_book,
     start_engine,
     temp_journal,
+    vs_floor,
 )
 
 from tmt_tui.domain.commands import Origin, SubmitOrder
@@ -26,7 +28,8 @@ WARMUP = 200
 
 
 async def main() -> None:
-    client = start_engine(bench_settings(temp_journal()))
+    journal = temp_journal()
+    client = start_engine(bench_settings(journal))
     try:
         await seed_book(client, await current_mids(client))
         samples = []
@@ -43,7 +46,11 @@ async def main() -> None:
                 samples.append(elapsed)
     finally:
         await client.close()
-    report({"bench": "order_ack", "n": N, **percentiles(samples), "budget_p99_us": 1000})
+    figures = percentiles(samples)
+    floor = commit_floor(journal)  # the same file system, the same run
+    report(
+        {"bench": "order_ack", "n": N, **figures, "budget_p99_us": 1000, **vs_floor(figures, floor)}
+    )
 
 
 run(main())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from _realistic_book import (
     bench_settings,
+    commit_floor,
     current_mids,
     now_ns,
     percentiles,
@@ -16,6 +17,7 @@ from _realistic_book import (
     seed_book,
     start_engine,
     temp_journal,
+    vs_floor,
 )
 
 from tmt_tui.domain.commands import ClosePosition, Origin, SubmitOrder
@@ -24,7 +26,8 @@ N = 3000
 
 
 async def main() -> None:
-    client = start_engine(bench_settings(temp_journal()))
+    journal = temp_journal()
+    client = start_engine(bench_settings(journal))
     try:
         await seed_book(client, await current_mids(client))
         samples = []
@@ -45,7 +48,17 @@ async def main() -> None:
         assert runner.core.portfolio.units("SIM-USD", "NZD_USD") == 0
     finally:
         await client.close()
-    report({"bench": "position_close", "n": N, **percentiles(samples), "budget_p99_us": 1000})
+    figures = percentiles(samples)
+    floor = commit_floor(journal)  # the same file system, the same run
+    report(
+        {
+            "bench": "position_close",
+            "n": N,
+            **figures,
+            "budget_p99_us": 1000,
+            **vs_floor(figures, floor),
+        }
+    )
 
 
 run(main())
