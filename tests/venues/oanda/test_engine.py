@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -455,6 +457,21 @@ def test_the_token_never_reaches_the_journal_or_the_logs(
 
     assert TOKEN not in caplog.text
     for file in path.parent.iterdir():
+        assert TOKEN.encode() not in file.read_bytes(), file
+    # nor the audit export of that journal (the config at each start is in it)
+    out = path.parent.parent / "export"
+    for fmt in ("csv", "jsonl"):
+        exported = subprocess.run(
+            [sys.executable, "-m", "tmt_tui", "report", "--journal", str(path),
+             "--out", str(out), "--format", fmt],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert exported.returncode == 0, exported.stderr
+        assert TOKEN not in exported.stdout + exported.stderr
+    assert sorted(f.name for f in out.iterdir()) == [
+        "controls.csv", "controls.jsonl", "manifest.json", "orders.csv", "orders.jsonl",
+    ]  # fmt: skip
+    for file in out.iterdir():
         assert TOKEN.encode() not in file.read_bytes(), file
 
 
