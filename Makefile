@@ -29,6 +29,7 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/pytest -m soak -q tests/soak
+	TMT_FUZZ_EXAMPLES=5000 $(BIN)/pytest -q tests/fuzz
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

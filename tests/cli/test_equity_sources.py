@@ -44,6 +44,8 @@ def test_a_csv_of_returns_compounds_from_one(tmp_path: Path) -> None:
         ("1000,100\n2000,nan\n", ":2: 'nan' is not a finite number"),
         ("1000,100\n2000\n", ":2: expected two columns"),
         ("1000,100\n2000,-5\n", "equity must be positive"),
+        ("", ": no rows"),
+        ("timestamp,equity\n# nothing yet\n", ": no rows"),
     ],
 )
 def test_a_bad_csv_is_refused_saying_where(tmp_path: Path, text: str, said: str) -> None:

@@ -67,6 +67,8 @@ def read_csv(path: Path, *, returns: bool = False) -> EquitySeries:
         raise SourceError(f"{path}: cannot read it ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise SourceError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    if not times:
+        raise SourceError(f"{path}: no rows (expected timestamp,value lines)")
     ts = np.asarray(times, dtype=np.float64)
     series = np.asarray(values, dtype=np.float64)
     if returns:

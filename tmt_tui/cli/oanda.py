@@ -15,7 +15,8 @@ from typing import Any
 
 from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.venues.base import VenueRefused
-from tmt_tui.venues.oanda.client import OandaClient, OandaError, TokenRejected
+from tmt_tui.venues.oanda.client import OandaClient, TokenRejected
+from tmt_tui.venues.oanda.errors import OandaError
 from tmt_tui.venues.oanda.session import token_from_env
 
 OK, UNREACHABLE = 0, 2

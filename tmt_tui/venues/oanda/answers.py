@@ -11,6 +11,7 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import TradeClose
+from tmt_tui.venues.oanda.errors import MalformedAnswer
 from tmt_tui.venues.oanda.stream import parse_time
 from tmt_tui.venues.oanda.transactions import fill_closes
 
@@ -145,7 +146,23 @@ def rejected_by(status: int, body: Json, *reject_keys: str) -> Rejected:
 
 
 def outcome_of(status: int, body: Json) -> SubmitOutcome:
-    """The three (four, with resting) results a create-order response can mean."""
+    """The three (four, with resting) results a create-order response can mean; raises
+    MalformedAnswer for a body the spec does not allow."""
+    try:
+        return _outcome_of(status, body)
+    except MalformedAnswer:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        raise MalformedAnswer(f"a create-order answer (HTTP {status}) {_what(exc)}") from None
+
+
+def _what(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"lacks {exc}"
+    return f"is malformed ({type(exc).__name__})"
+
+
+def _outcome_of(status: int, body: Json) -> SubmitOutcome:
     if status == 201:
         created = body.get("orderCreateTransaction") or {}
         txn_ids = transaction_ids(body)
@@ -168,6 +185,15 @@ def outcome_of(status: int, body: Json) -> SubmitOutcome:
 
 
 def fill_of(fill: Json, related: tuple[str, ...] = (), txn_ids: tuple[str, ...] = ()) -> Filled:
+    """An order fill transaction as a ``Filled``; raises MalformedAnswer for one the spec does
+    not allow."""
+    try:
+        return _fill_of(fill, related, txn_ids)
+    except (KeyError, IndexError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        raise MalformedAnswer(f"an order fill {_what(exc)}") from None
+
+
+def _fill_of(fill: Json, related: tuple[str, ...], txn_ids: tuple[str, ...]) -> Filled:
     opened = fill.get("tradeOpened") or {}
     balance = fill.get("accountBalance")
     return Filled(

@@ -36,7 +36,8 @@ from tmt_tui.venues.base import (
 )
 from tmt_tui.venues.oanda import answers
 from tmt_tui.venues.oanda.backoff import ReconnectBackoff
-from tmt_tui.venues.oanda.client import OandaClient, OandaError, StreamDropped, TokenRejected
+from tmt_tui.venues.oanda.client import OandaClient, StreamDropped, TokenRejected
+from tmt_tui.venues.oanda.errors import OandaError
 from tmt_tui.venues.oanda.stream import Heartbeat, PriceStreamParser
 from tmt_tui.venues.oanda.transactions import TransactionMapper
 

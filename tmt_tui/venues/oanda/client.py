@@ -47,6 +47,7 @@ from tmt_tui.venues.oanda.answers import (
     rejected_by,
     transaction_ids,
 )
+from tmt_tui.venues.oanda.errors import OandaError
 from tmt_tui.venues.oanda.http11 import HttpError, HttpPool, NotSent, Response, SentUnknown
 from tmt_tui.venues.oanda.pacing import SlidingWindow
 from tmt_tui.venues.oanda.stream import (
@@ -76,10 +77,6 @@ class Token(Secret):
                 "never has (a trailing newline from a file?)"
             )
         super().__init__(value)
-
-
-class OandaError(Exception):
-    """Something went wrong talking to OANDA (never carries the token)."""
 
 
 class TokenRejected(OandaError):

@@ -40,7 +40,8 @@ from tmt_tui.venues.base import (
 )
 from tmt_tui.venues.oanda.backoff import ReconnectBackoff
 from tmt_tui.venues.oanda.broker import OandaBroker, OandaFeed
-from tmt_tui.venues.oanda.client import OandaClient, OandaError, StreamDropped, Token, TokenRejected
+from tmt_tui.venues.oanda.client import OandaClient, StreamDropped, Token, TokenRejected
+from tmt_tui.venues.oanda.errors import OandaError
 from tmt_tui.venues.oanda.stream import Heartbeat
 from tmt_tui.venues.oanda.transactions import TransactionMapper
 
