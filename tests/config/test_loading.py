@@ -192,3 +192,12 @@ def test_a_nul_character_in_a_string_is_refused() -> None:
 
     with pytest.raises(ConfigError, match=r"test\.toml: key 'engine\.journal_path' must not"):
         parse_settings(text, "test.toml")
+
+
+def test_alert_rules_that_halt_are_named_and_an_unknown_one_is_refused() -> None:
+    text = ACCOUNT + '[monitoring]\nhalt_on = ["margin", "reject_burst"]\n'
+    settings = parse_settings(text, "t.toml")
+    assert settings.monitoring.halt_on == ("margin", "reject_burst")
+
+    with pytest.raises(ConfigError, match=r"t\.toml.*monitoring\.halt_on.*'margins'\?"):
+        parse_settings(ACCOUNT + '[monitoring]\nhalt_on = ["margins"]\n', "t.toml")

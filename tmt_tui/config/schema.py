@@ -135,6 +135,10 @@ class ApiSettings:
     tls_key: str = ""
 
 
+#: The in-engine alert rules (monitoring/alerts.py), by the names `halt_on` takes.
+ALERT_RULES = ("quote_stale", "daily_loss", "margin", "reject_burst", "ack_latency")
+
+
 @dataclass(frozen=True)
 class MonitoringSettings:
     """Metrics endpoint, health thresholds and alert rule thresholds (defaults documented here)."""
@@ -155,6 +159,7 @@ class MonitoringSettings:
     ack_latency_window_s: float = 60.0  # ... over the replies of this many seconds ...
     ack_latency_min_samples: int = 10  # ... once at least this many replies are in the window
     alert_clear_s: float = 5.0  # a raised alert clears after its condition held false this long
+    halt_on: tuple[str, ...] = ()  # rules whose alert engages the kill switch, e.g. ["margin"]
 
     def validate(self, source: str = "<monitoring>") -> None:
         """Raise ValueError naming the first key that cannot be used.
@@ -187,6 +192,9 @@ class MonitoringSettings:
             raise bad("daily_loss_alert_fraction", "in (0, 1]")
         if not self.margin_alert_fraction > 0:
             raise bad("margin_alert_fraction", "positive")
+        unknown = [rule for rule in self.halt_on if rule not in ALERT_RULES]
+        if unknown:
+            raise bad("halt_on", f"alert rules among {', '.join(ALERT_RULES)} ({unknown[0]!r}?)")
 
 
 def is_loopback(host: str) -> bool:

@@ -492,6 +492,10 @@ class EngineRunner:
             return
         kind = EventKind.ALERT_RAISED if active else EventKind.ALERT_CLEARED
         self.core.emit(kind, "auto", {"key": key, "message": message})
+        rule = key.split(":", 1)[0]
+        if active and rule in self.settings.monitoring.halt_on:
+            # as the key does it: ahead of anything queued, journaled with the halt
+            self.kill(EngageKillSwitch(f"alert {key}: {message}", Origin.AUTO), _ignore)
 
     def _add_subscriber(self, mailbox: Mailbox) -> None:
         assert self.core is not None

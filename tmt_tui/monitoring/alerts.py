@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tmt_tui.config.schema import ALERT_RULES
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.positions import AccountState
@@ -37,6 +38,7 @@ MARGIN = "margin"
 REJECT_BURST = "reject_burst"
 ACK_LATENCY = "ack_latency"
 RULES = (QUOTE_STALE, DAILY_LOSS, MARGIN, REJECT_BURST, ACK_LATENCY)
+assert RULES == ALERT_RULES, "the config names the same rules (monitoring.halt_on)"
 
 #: Replies whose latency the ack rule watches: what a trader waits on to trade or get out.
 ACK_COMMANDS = frozenset({"SubmitOrder", "ModifyOrder", "CancelOrder", "ClosePosition"})
