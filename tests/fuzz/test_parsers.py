@@ -124,6 +124,8 @@ def test_a_frame_is_a_versioned_object_or_a_protocol_error(frame: Any) -> None:
     assert isinstance(message, dict) and message["v"] == 1
 
 
+@example("QueryAnalytics", {"since": 0.0})  # a float field: finite-checked as a Decimal once
+@example("QueryTrades", {"since": float("nan")})
 @given(
     st.sampled_from(sorted(COMMAND_TYPES)),
     st.dictionaries(st.sampled_from(["account", "instrument", "units", "price", "type",
@@ -141,6 +143,8 @@ def test_a_command_frame_is_a_command_from_the_api_or_refused(name: str, fields:
     for value in vars_of(command).values():
         if isinstance(value, Decimal):
             assert value.is_finite()
+        elif isinstance(value, float):
+            assert math.isfinite(value)
 
 
 def vars_of(command: object) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import types
 import typing
 from decimal import Decimal, InvalidOperation
@@ -222,8 +223,9 @@ _ACCEPTS: dict[str, dict[str, frozenset[type]]] = {
     name: {k: _accepted(v) for k, v in typing.get_type_hints(cls).items() if k != "origin"}
     for name, cls in COMMAND_TYPES.items()
 }
-#: Fields that become Decimals (they must also be finite).
-_DECIMAL_FIELDS = frozenset(k for a in _ACCEPTS.values() for k, t in a.items() if float in t)
+#: Fields that are numbers (Decimals, or floats such as a query's ``since``): they must also
+#: be finite.
+_NUMBER_FIELDS = frozenset(k for a in _ACCEPTS.values() for k, t in a.items() if float in t)
 
 
 def parse_command(message: dict[str, Any], origin: Origin = Origin.API) -> Command:
@@ -259,9 +261,12 @@ def parse_command(message: dict[str, Any], origin: Origin = Origin.API) -> Comma
         raise ProtocolError(Code.BAD_COMMAND, text, rid) from None
     except ValueError as exc:
         raise ProtocolError(Code.BAD_COMMAND, str(exc) or f"{name}: bad fields", rid) from None
-    for key in _DECIMAL_FIELDS.intersection(fields):
+    for key in _NUMBER_FIELDS.intersection(fields):
         value = getattr(command, key)
-        if value is not None and not value.is_finite():
+        if value is None:
+            continue
+        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+        if not finite:
             raise ProtocolError(Code.BAD_COMMAND, f"{name}: field '{key}' is not finite", rid)
     problem = command_problem(command)
     if problem is not None:
