@@ -216,10 +216,10 @@ def _held(exposure: CurrencyExposure, currency: str) -> str:
 
 def _as_text(entry: Entry) -> str:
     m = entry.metrics
-    currency = f" ({entry.currency})" if entry.currency else ""
-    name = f"All accounts in {entry.currency}" if entry.name == ALL_ACCOUNTS else entry.name
     if entry.name == ALL_ACCOUNTS:
-        currency = ""
+        name = f"All accounts in {entry.currency}"
+    else:
+        name = f"{entry.name} ({entry.currency})" if entry.currency else entry.name
     dd, tail = m.drawdown, m.tail
     worst = dd.max
     recovered = (
@@ -228,7 +228,7 @@ def _as_text(entry: Entry) -> str:
         else (_day(worst.recovery_ts) if worst is not None else "-")
     )
     lines = [
-        f"{name}{currency}: {m.samples} samples, {m.periods} trading days, "
+        f"{name}: {m.samples} samples, {m.periods} trading days, "
         f"{_day(m.start_ts)} to {_day(m.end_ts)} UTC",
         f"  total return {_pct(m.total_return)}   CAGR {_pct(m.cagr)}   "
         f"volatility {_pct(m.volatility, signed=False)} a year",

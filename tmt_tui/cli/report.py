@@ -10,6 +10,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -72,8 +73,7 @@ def _period(args: argparse.Namespace) -> Period:
 def _until(text: str) -> float:
     """An instant, or a date meaning through the end of that day (UTC)."""
     moment = parse_time(text, "--until")
-    a_date = len(text.strip()) == 10 and text.strip()[4::3] == "--"
-    return moment + 86_400.0 if a_date else moment
+    return moment + 86_400.0 if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()) else moment
 
 
 def _export(args: argparse.Namespace) -> int:

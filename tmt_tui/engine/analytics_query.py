@@ -22,7 +22,7 @@ from tmt_tui.domain.commands import QueryAnalytics
 from tmt_tui.domain.history import ClosedTrade
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.portfolio import Portfolio
-from tmt_tui.store.equity_rows import NAN, EquityRows, EquitySeries, SourceError, read_journal
+from tmt_tui.store.equity_rows import EquityRows, EquitySeries, SourceError, read_journal
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _all_accounts(
     a trade closed before any; a trade of an account that never had a rate is left out)."""
     parts = {
         s.name: AccountSeries(
-            s.ts, s.equity, s.flows, s.rates if s.rates is not None else np.full(len(s.ts), NAN)
+            s.ts, s.equity, s.flows, s.rates if s.rates is not None else np.full(len(s.ts), np.nan)
         )
         for s in found
     }

@@ -351,11 +351,12 @@ class EngineState:
         """All accounts in the reporting currency at current mids; an account with no rate yet
         is left out and named; None only when no account can be converted."""
         currency = self.settings.engine.report_currency
+        rates = self.report_rates()
         sums = [Decimal(0)] * 5
         excluded: list[str] = []
         for account_id in self.portfolio.accounts:
             view = self.account_view(account_id)
-            rate = self.quotes.rate(view.currency, currency)
+            rate = rates.get(account_id)
             if rate is None:
                 excluded.append(account_id)
                 continue

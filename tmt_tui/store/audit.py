@@ -188,14 +188,20 @@ class AuditReader:
         return row
 
     def _remember(self, order_id: str, wire: dict[str, Any]) -> None:
+        self._keep(
+            order_id,
+            (
+                str(wire.get("account", "")),
+                str(wire.get("instrument", "")),
+                int(wire.get("units", 0) or 0),
+                str(wire.get("type", "")),
+            ),
+        )
+
+    def _keep(self, order_id: str, known: tuple[str, str, int, str]) -> None:
         if len(self._orders) >= _KNOWN_ORDERS:
             self._orders.clear()  # bounded: older orders are looked up again if named
-        self._orders[order_id] = (
-            str(wire.get("account", "")),
-            str(wire.get("instrument", "")),
-            int(wire.get("units", 0) or 0),
-            str(wire.get("type", "")),
-        )
+        self._orders[order_id] = known
 
     def _lookup(self, order_id: str) -> tuple[str, str, int, str]:
         known = self._orders.get(order_id)
@@ -204,9 +210,7 @@ class AuditReader:
                 "select account, instrument, units, type from orders where id = ?", (order_id,)
             ).fetchone()
             known = ("", "", 0, "") if row is None else (row[0], row[1], int(row[2]), row[3])
-            if len(self._orders) >= _KNOWN_ORDERS:
-                self._orders.clear()
-            self._orders[order_id] = known
+            self._keep(order_id, known)
         return known
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Breaks :func:`verify` lists before it only counts them.
 MAX_BREAKS = 50
@@ -81,7 +81,6 @@ class Verdict:
     breaks: tuple[Break, ...] = ()
     more: int = 0
     head_problem: str = ""  # a kept head that does not match
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:

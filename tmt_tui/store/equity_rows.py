@@ -20,8 +20,6 @@ import numpy.typing as npt
 #: Venue balance changes that are financing, not money moved in or out (see engine/state.py).
 _FINANCING = frozenset({"DAILY_FINANCING", "DIVIDEND_ADJUSTMENT"})
 
-NAN = float("nan")
-
 
 class SourceError(ValueError):
     """An equity source that cannot be read, saying where and why."""
