@@ -27,9 +27,13 @@ lint: test
 bench: $(STAMP)
 	@for f in bench/[a-z]*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+# The long variants of every suite, then one table of what they did (tests/support/tally.py).
+TALLY := $(CURDIR)/.soak-tally.jsonl
 soak: $(STAMP)
-	$(BIN)/pytest -m soak -q tests/soak
-	TMT_FUZZ_EXAMPLES=5000 $(BIN)/pytest -q tests/fuzz
+	rm -f $(TALLY)
+	-TMT_TALLY=$(TALLY) $(BIN)/pytest -m soak -q tests
+	-TMT_TALLY=$(TALLY) TMT_FUZZ_EXAMPLES=5000 $(BIN)/pytest -q tests/fuzz
+	$(BIN)/python -m tests.support.tally $(TALLY)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

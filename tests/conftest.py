@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tally import add
+
 
 @pytest.fixture(autouse=True)
 def isolated_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -19,3 +21,12 @@ def isolated_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def journal_path(tmp_path: Path) -> Path:
     """A fresh journal file location inside the test's tmp dir."""
     return tmp_path / "journal" / "journal.db"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count every test run and failed into the soak tally (no-op unless ``TMT_TALLY`` is set)."""
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        if report.outcome == "skipped":
+            return
+        suite = report.nodeid.split("::")[0].removeprefix("tests/").removesuffix(".py")
+        add(suite.split("/")[0], tests=1, failures=int(report.outcome == "failed"))

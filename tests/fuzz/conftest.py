@@ -8,6 +8,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+from tests.support.tally import add
+
 settings.register_profile(
     "tmt",
     deadline=None,
@@ -16,3 +18,20 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("tmt")
+
+
+class Cases:
+    """How many examples the fuzz tests ran, added to the soak tally when the session ends."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def seen(self) -> None:
+        self.count += 1
+
+
+FUZZ_CASES = Cases()
+
+
+def pytest_sessionfinish() -> None:
+    add("fuzz", fuzz_cases=FUZZ_CASES.count)

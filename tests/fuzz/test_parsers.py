@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.fuzz.conftest import FUZZ_CASES
 from tmt_tui.api.protocol import COMMAND_TYPES, ProtocolError, decode, parse_command
 from tmt_tui.cli.equity_sources import SourceError, read_csv
 from tmt_tui.config import ConfigError
@@ -66,6 +67,7 @@ def pricing_bytes(draw: Any) -> list[bytes]:
 
 @given(pricing_bytes())
 def test_the_price_stream_yields_only_sound_quotes_of_subscribed_pairs(chunks: list[bytes]) -> None:
+    FUZZ_CASES.seen()
     parser = PriceStreamParser(["EUR_USD"])
     out = [item for chunk in chunks for item in parser.feed(chunk)]
     for item in out:
@@ -79,6 +81,7 @@ def test_the_price_stream_yields_only_sound_quotes_of_subscribed_pairs(chunks: l
 @given(st.lists(st.one_of(st.binary(max_size=80), JSON.map(lambda v: json.dumps(v).encode())),
                 max_size=8))  # fmt: skip
 def test_the_transaction_stream_yields_only_typed_objects(lines: list[bytes]) -> None:
+    FUZZ_CASES.seen()
     parser = TransactionStreamParser()
     out = parser.feed(b"\n".join(lines) + b"\n")
     assert all(isinstance(i, Heartbeat) or (isinstance(i, dict) and "type" in i) for i in out)
@@ -106,6 +109,7 @@ def create_order_answers(draw: Any) -> dict[str, Any]:
 def test_a_create_order_answer_is_an_outcome_or_malformed(
     status: int, body: dict[str, Any]
 ) -> None:
+    FUZZ_CASES.seen()
     try:
         outcome_of(status, body)
     except MalformedAnswer as exc:
@@ -117,6 +121,7 @@ def test_a_create_order_answer_is_an_outcome_or_malformed(
 
 @given(st.one_of(st.text(max_size=200), st.binary(max_size=50), JSON.map(json.dumps)))
 def test_a_frame_is_a_versioned_object_or_a_protocol_error(frame: Any) -> None:
+    FUZZ_CASES.seen()
     try:
         message = decode(frame)
     except ProtocolError:
@@ -134,6 +139,7 @@ def test_a_frame_is_a_versioned_object_or_a_protocol_error(frame: Any) -> None:
                     JSON | PRICES, max_size=5),
 )  # fmt: skip
 def test_a_command_frame_is_a_command_from_the_api_or_refused(name: str, fields: Any) -> None:
+    FUZZ_CASES.seen()
     message = {"v": 1, "type": "command", "id": 1, "command": {"command": name, **fields}}
     try:
         command = parse_command(message)
@@ -156,6 +162,7 @@ def vars_of(command: object) -> dict[str, Any]:
 
 @given(st.text(max_size=300))
 def test_any_text_is_a_config_or_a_config_error(text: str) -> None:
+    FUZZ_CASES.seen()
     try:
         parse_settings(text, "fuzz.toml")
     except ConfigError as exc:
@@ -164,6 +171,7 @@ def test_any_text_is_a_config_or_a_config_error(text: str) -> None:
 
 @given(st.data())
 def test_the_default_config_with_one_value_changed_loads_or_says_where(data: st.DataObject) -> None:
+    FUZZ_CASES.seen()
     lines = default_config_text().splitlines()
     settable = [
         i for i, line in enumerate(lines) if "=" in line and not line.lstrip().startswith("#")
@@ -185,6 +193,7 @@ def test_the_default_config_with_one_value_changed_loads_or_says_where(data: st.
 @given(st.text(max_size=300), st.booleans())
 def test_any_csv_is_a_finite_series_or_a_source_error(tmp_path_factory: Any, text: str,
                                                       returns: bool) -> None:  # fmt: skip
+    FUZZ_CASES.seen()
     path = Path(tmp_path_factory.mktemp("csv")) / "equity.csv"
     path.write_text(text, encoding="utf-8")
     try:
@@ -200,6 +209,7 @@ def test_any_csv_is_a_finite_series_or_a_source_error(tmp_path_factory: Any, tex
 
 @given(st.one_of(st.text(max_size=30), st.from_regex(r"\s*[-+]?[0-9,._]{0,12}[kKmM]?\s*")))
 def test_units_typed_are_a_sane_size_or_a_message(text: str) -> None:
+    FUZZ_CASES.seen()
     try:
         units = parse_units(text)
     except EntryError as exc:
@@ -210,6 +220,7 @@ def test_units_typed_are_a_sane_size_or_a_message(text: str) -> None:
 
 @given(st.one_of(st.text(max_size=30), st.from_regex(r"\s*[-+]?[0-9,.eE]{0,14}\s*")))
 def test_a_price_typed_is_a_sane_price_or_a_message(text: str) -> None:
+    FUZZ_CASES.seen()
     try:
         price = parse_price(text, "Price", required=True)
     except EntryError as exc:
