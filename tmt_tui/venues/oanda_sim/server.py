@@ -49,6 +49,9 @@ class Faults:
     close_keepalive: bool = False  # close each REST connection after answering, unannounced
     raw_stream_lines: list[bytes] = field(default_factory=list)  # sent once after a snapshot
     split_lines: bool = False  # write each stream line in two chunks
+    cut_replies: int = 0  # the next K REST answers stop half-way, the socket cut (after booking)
+    streams_down: bool = False  # stream requests answer 503 (``cut_streams`` ends live ones)
+    skip_txns: int = 0  # the next K transactions never reach the open transaction streams
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class V20Server:
         self.connections = 0  # accepted connections (tests check keep-alive reuse)
         self._price_subs: set[tuple[frozenset[str], asyncio.Queue[Quote]]] = set()
         self._txn_subs: set[asyncio.Queue[Json]] = set()
+        self._streaming: set[asyncio.StreamWriter] = set()  # live stream connections
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.ledger.listeners.append(self._publish_txn)
@@ -195,7 +199,17 @@ class V20Server:
             raise ValueError(f"outside order refused: {payload.get('errorCode')}")
         return payload
 
+    def cut_streams(self) -> int:
+        """Cut every live stream now, with no terminating chunk; returns how many were cut."""
+        live = list(self._streaming)
+        for writer in live:
+            writer.transport.abort()
+        return len(live)
+
     def _publish_txn(self, txn: Json) -> None:
+        if self.faults.skip_txns > 0 and self._txn_subs:
+            self.faults.skip_txns -= 1  # lost on the wire: only a heartbeat's last id tells
+            return
         for queue in self._txn_subs:
             queue.put_nowait(txn)
 
@@ -215,9 +229,20 @@ class V20Server:
                 if response.hold:
                     await asyncio.Event().wait()  # the client must give up on us
                 if response.stream is not None:
-                    await self._write_stream(writer, response.stream)
+                    self._streaming.add(writer)
+                    try:
+                        await self._write_stream(writer, response.stream)
+                    finally:
+                        self._streaming.discard(writer)
                     break
-                self._write(writer, response)
+                if self.faults.cut_replies > 0:
+                    self.faults.cut_replies -= 1
+                    wire = self._encode(response)
+                    writer.write(wire[: len(wire) // 2])  # booked, but the answer never whole
+                    await writer.drain()
+                    writer.transport.abort()
+                    break
+                writer.write(self._encode(response))
                 await writer.drain()
                 if (
                     request.headers.get("connection", "").lower() == "close"
@@ -249,7 +274,7 @@ class V20Server:
         path, _, query = target.partition("?")
         return _Request(method, unquote(path), parse_qs(query), headers, body)
 
-    def _write(self, writer: asyncio.StreamWriter, response: _Response) -> None:
+    def _encode(self, response: _Response) -> bytes:
         self.requests += 1
         payload = json.dumps(response.body or {}).encode()
         head = (
@@ -259,7 +284,7 @@ class V20Server:
         )
         if response.status == 429:
             head += "Retry-After: 0\r\n"
-        writer.write(head.encode() + b"\r\n" + payload)
+        return head.encode() + b"\r\n" + payload
 
     async def _write_stream(
         self, writer: asyncio.StreamWriter, lines: AsyncIterator[bytes]
@@ -370,6 +395,8 @@ class V20Server:
         return _Response(200, {"prices": prices, "time": rfc3339(time.time())})
 
     async def _pricing_stream(self, request: _Request) -> _Response:
+        if self.faults.streams_down:
+            return _Response(503, {"errorMessage": "Service unavailable"})
         names = self._names(request)
         problem = self._unknown(names)
         if problem is not None:
@@ -400,6 +427,8 @@ class V20Server:
             self._price_subs.discard(sub)
 
     async def _txn_stream(self, request: _Request) -> _Response:
+        if self.faults.streams_down:
+            return _Response(503, {"errorMessage": "Service unavailable"})
         return _Response(200, stream=self._transactions())
 
     async def _transactions(self) -> AsyncIterator[bytes]:
