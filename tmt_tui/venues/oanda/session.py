@@ -3,8 +3,9 @@ transaction stream, and what reconciliation needs to read.
 
 The engine runner drives it on its own event loop. On start and after every reconnect of the
 transaction stream the runner reconciles (see engine/reconcile.py); in between, each transaction
-on the stream becomes venue events through the shared ``TransactionMapper``. A heartbeat whose
-``lastTransactionID`` is ahead of what was read means a gap: the missing transactions are read
+on the stream becomes venue events through the shared ``TransactionMapper``. OANDA numbers an
+account's transactions one by one, so a heartbeat whose ``lastTransactionID`` is ahead of what
+was read, or a transaction more than one past it, means a gap: the missing transactions are read
 with ``transactions/sinceid`` before anything else.
 """
 
@@ -325,6 +326,12 @@ class OandaVenue:
                             )
                             await self.backfill(sink)
                         continue
+                    tid = str(message.get("id", ""))
+                    if tid.isdigit() and int(tid) > self.mapper.cursor + 1:
+                        # ids are consecutive: the ones between were lost on the wire, and
+                        # applying this one first would move the cursor past them for good
+                        log.info("transaction gap (%s after %d): backfill", tid, self.mapper.cursor)
+                        await self.backfill(sink)
                     for event in self.mapper.apply(message):
                         sink(event)
             except TokenRejected as exc:
