@@ -1,0 +1,310 @@
+"""A seeded trading session for the money suite: the engine core (with a journal) and the
+independent ledger, driven by the same random quotes and orders, step by step.
+
+Quotes drift about each pair's usual level or jump onto and through an open trade's
+take-profit or stop-loss; orders are market buys and sells of any size (some with TP/SL),
+flips, partial and full position closes, and partial and full trade closes, across the four
+accounts. Every order must fill: the limits are out of the way and positions stay small enough
+for margin, because the ledger models fills, not the pre-trade risk checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections import Counter, deque
+from decimal import Decimal
+
+from tests.money.agreement import differences, history_differences
+from tests.money.ledger import Ledger, Lot, Spec
+from tests.support.harness import Harness, default_settings, restarted
+from tmt_tui.config import AccountSettings, RiskLimits, Settings
+from tmt_tui.domain.client import Reply
+from tmt_tui.domain.commands import ClosePosition, Command, SubmitOrder
+from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.orders import OrderStatus
+from tmt_tui.domain.quotes import Quote
+from tmt_tui.engine.boot import restore
+from tmt_tui.engine.core import EngineCore
+from tmt_tui.store.journal import Journal
+from tmt_tui.venues.sim.universe import SPECS
+from tmt_tui.venues.sim.universe import instruments as sim_instruments
+
+D = Decimal
+
+#: Four accounts, four currencies: (currency, opening balance).
+ACCOUNTS: dict[str, tuple[str, Decimal]] = {
+    "SIM-USD": ("USD", D("1000000")),
+    "SIM-EUR": ("EUR", D("1000000")),
+    "SIM-JPY": ("JPY", D("150000000")),
+    "SIM-GBP": ("GBP", D("800000")),
+}
+#: The JPY pairs, every USD leg a conversion needs, and crosses that convert through USD
+#: (AUD_CAD and CAD_JPY in a EUR or GBP account; USD_CHF's CHF in a EUR account).
+INSTRUMENTS = (
+    "EUR_USD", "GBP_USD", "USD_JPY", "AUD_USD", "USD_CAD", "USD_CHF", "NZD_USD", "EUR_JPY",
+    "GBP_JPY", "AUD_JPY", "CAD_JPY", "EUR_GBP", "AUD_CAD", "GBP_CHF", "EUR_AUD",
+)  # fmt: skip
+#: Limits out of the way: the ledger models fills, not the pre-trade risk checks.
+RELAXED = RiskLimits(
+    max_order_units=10**9,
+    max_order_notional=D(10**12),
+    max_position_units=10**9,
+    max_leverage=D(1000),
+    daily_loss_limit=D(10**12),
+    max_quote_age_s=1e12,
+    max_working_orders=10**6,
+    max_orders_per_second=10**6,
+)
+#: No position grows past this, so margin never runs short (the paper broker would refuse).
+MAX_POSITION = 400_000
+
+
+def money_settings() -> Settings:
+    accounts = tuple(
+        AccountSettings(account, currency, balance, RELAXED)
+        for account, (currency, balance) in ACCOUNTS.items()
+    )
+    return dataclasses.replace(default_settings(), accounts=accounts)
+
+
+class Session:
+    """One seeded session: the engine (with its journal) and the ledger, step by step."""
+
+    def __init__(self, seed: int, journal: Journal) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.journal = journal
+        self.instruments: dict[str, Instrument] = {i.name: i for i in sim_instruments(INSTRUMENTS)}
+        self.h = Harness(money_settings(), self.instruments.values())
+        self.ledger = Ledger(
+            (Spec(i.name, i.margin_rate) for i in self.instruments.values()), ACCOUNTS
+        )
+        self.written = 0  # events of ``self.h`` already in the journal
+        self.ticks: list[Quote] = []  # quotes not yet in the journal
+        self.mids = {name: SPECS[name].mid for name in INSTRUMENTS}
+        self.steps = 0
+        self.did: Counter[str] = Counter()
+        self.history: deque[str] = deque(maxlen=12)
+        for name in INSTRUMENTS:
+            self.show(name, *self.around(name, self.mids[name]))
+
+    # the market -----------------------------------------------------------------------------
+
+    def tick_size(self, instrument: str) -> Decimal:
+        return self.instruments[instrument].tick
+
+    def around(self, instrument: str, mid: float) -> tuple[Decimal, Decimal]:
+        """A bid and ask about ``mid``, a random 1 to 20 ticks apart."""
+        tick = self.tick_size(instrument)
+        spread = self.rng.randint(1, 20)
+        bid = D(repr(mid)).quantize(tick) - (spread // 2) * tick
+        return bid, bid + spread * tick
+
+    def show(self, instrument: str, bid: Decimal, ask: Decimal) -> None:
+        """One quote to the engine (and its paper broker) and to the ledger."""
+        self.ticks.append(self.h.quote(instrument, str(bid), str(ask)))
+        self.mids[instrument] = float(bid + ask) / 2
+        for closed in self.ledger.quote(instrument, bid, ask):
+            self.did[closed.why] += 1
+
+    def drift(self) -> None:
+        """A random instrument moves a little, pulled back towards its usual level."""
+        name = self.rng.choice(INSTRUMENTS)
+        mid, usual = self.mids[name], SPECS[name].mid
+        mid = mid * math.exp(self.rng.gauss(0, 0.0012)) + (usual - mid) * 0.05
+        self.show(name, *self.around(name, mid))
+        self.did["quote"] += 1
+
+    def through_a_stop(self) -> None:
+        """The price an open trade closes at moves onto or past its take-profit or stop-loss."""
+        guarded = [
+            (instrument, lot, price, profit)
+            for (_, instrument), book in self.ledger.books.items()
+            for lot in book.lots
+            for price, profit in ((lot.take_profit, True), (lot.stop_loss, False))
+            if price is not None
+        ]
+        if not guarded:
+            self.drift()
+            return
+        instrument, lot, price, profit = self.rng.choice(guarded)
+        tick = self.tick_size(instrument)
+        beyond = self.rng.randint(0, 5) * tick
+        spread = self.rng.randint(1, 20) * tick
+        if lot.units > 0:  # a long closes at the bid: up to its TP, down to its SL
+            bid = price + beyond if profit else price - beyond
+            ask = bid + spread
+        else:  # a short closes at the ask: down to its TP, up to its SL
+            ask = price - beyond if profit else price + beyond
+            bid = ask - spread
+        self.show(instrument, bid, ask)
+        self.did["quote through a TP/SL"] += 1
+
+    # orders ---------------------------------------------------------------------------------
+
+    def do(self, command: Command) -> Reply:
+        reply = self.h.do(command)
+        order = self.h.order(reply.order_id) if reply.order_id else None
+        if not reply.ok or order is None or order.status is not OrderStatus.FILLED:
+            raise AssertionError(f"seed {self.seed} step {self.steps}: {command} -> {reply}")
+        return reply
+
+    def size(self) -> int:
+        roll = self.rng.random()
+        if roll < 0.1:
+            return self.rng.randint(1, 99)
+        if roll < 0.6:
+            return self.rng.randint(1, 150) * 1_000
+        return self.rng.randint(1, 150_000)
+
+    def protection(self, instrument: str, units: int) -> tuple[Decimal | None, Decimal | None]:
+        """Maybe a take-profit and a stop-loss 1 to 80 pips beyond the touch, on the right
+        sides (never inside the spread, where a stop would fill at once)."""
+        bid, ask = self.ledger.quotes[instrument]
+        tick = self.tick_size(instrument)
+        tp = sl = None
+        if self.rng.random() < 0.35:
+            away = self.rng.randint(1, 800) * tick
+            tp = ask + away if units > 0 else bid - away
+        if self.rng.random() < 0.35:
+            away = self.rng.randint(1, 800) * tick
+            sl = bid - away if units > 0 else ask + away
+        return tp, sl
+
+    def market(self, account: str, instrument: str, units: int) -> None:
+        tp, sl = self.protection(instrument, units)
+        reply = self.do(SubmitOrder(account, instrument, units, take_profit=tp, stop_loss=sl))
+        self.ledger.market(account, instrument, units, f"{reply.order_id}.1", tp, sl)
+        self.history.append(f"{account} {units:+,} {instrument} tp={tp} sl={sl}")
+
+    def trade(self) -> None:
+        """A buy or sell of a random size, with or without TP/SL."""
+        account = self.rng.choice(list(ACCOUNTS))
+        instrument = self.rng.choice(INSTRUMENTS)
+        units = self.size() * self.rng.choice((1, -1))
+        held = self.ledger.units(account, instrument)
+        if abs(held + units) > MAX_POSITION:
+            units = -units
+        self.market(account, instrument, units)
+        self.did["order"] += 1
+
+    def positions(self) -> list[tuple[str, str, int]]:
+        return [
+            (account, instrument, book.units)
+            for (account, instrument), book in self.ledger.books.items()
+            if book.units
+        ]
+
+    def flip(self) -> None:
+        """A sell larger than the long (or a buy larger than the short)."""
+        held = self.positions()
+        if not held:
+            self.trade()
+            return
+        account, instrument, units = self.rng.choice(held)
+        beyond = self.rng.randint(1, 100_000)
+        self.market(account, instrument, -units - (beyond if units > 0 else -beyond))
+        self.did["flip"] += 1
+
+    def close_position(self) -> None:
+        """All of a position, or part of it (oldest trades first)."""
+        held = self.positions()
+        if not held:
+            self.trade()
+            return
+        account, instrument, units = self.rng.choice(held)
+        size: int | None = None
+        if abs(units) > 1 and self.rng.random() < 0.75:
+            size = self.rng.randint(1, abs(units) - 1)
+        self.do(ClosePosition(account, instrument, units=size))
+        self.ledger.close_position(account, instrument, size)
+        self.history.append(f"close {size or 'all'} of {account} {instrument}")
+        self.did["position close" if size is None else "partial position close"] += 1
+
+    def close_trade(self) -> None:
+        """All of one trade, or part of it (OANDA's trade close)."""
+        lots: list[tuple[str, str, Lot]] = [
+            (account, instrument, lot)
+            for (account, instrument), book in self.ledger.books.items()
+            for lot in book.lots
+        ]
+        if not lots:
+            self.trade()
+            return
+        account, instrument, lot = self.rng.choice(lots)
+        size: int | None = None
+        if abs(lot.units) > 1 and self.rng.random() < 0.5:
+            size = self.rng.randint(1, abs(lot.units) - 1)
+        self.do(ClosePosition(account, instrument, units=size, trade_id=lot.id))
+        self.ledger.close_trade(account, instrument, lot.id, size)
+        self.history.append(f"close {size or 'all'} of trade {lot.id} ({account} {instrument})")
+        self.did["trade close" if size is None else "partial trade close"] += 1
+
+    def step(self) -> None:
+        self.steps += 1
+        self.h.clock.advance(1.0)
+        roll = self.rng.random()
+        if roll < 0.28:
+            self.drift()
+        elif roll < 0.40:
+            self.through_a_stop()
+        elif roll < 0.64:
+            self.trade()
+        elif roll < 0.74:
+            self.flip()
+        elif roll < 0.87:
+            self.close_position()
+        else:
+            self.close_trade()
+
+    # restarts and the journal ---------------------------------------------------------------
+
+    def flush(self) -> None:
+        """What the engine journaled since the last flush goes into the journal file."""
+        events = self.h.events[self.written :]
+        if events:
+            self.journal.append(events)
+            self.written += len(events)
+        self.journal.append_ticks(self.ticks)
+        self.ticks = []
+
+    def restart(self) -> None:
+        """The engine checkpoints (into the journal too, so later replays start from it),
+        restarts from the checkpoint, and the feed shows every price again."""
+        self.flush()
+        state = self.h.core.state
+        self.journal.checkpoint(state.seq, self.h.clock(), state.trading_day, state.to_checkpoint())
+        self.h = restarted(self.h)
+        self.written = 0
+        for instrument, (bid, ask) in self.ledger.quotes.items():
+            self.show(instrument, bid, ask)
+        self.did["restart"] += 1
+
+    def replayed(self) -> EngineCore:
+        """A fresh core built from the journal alone, as a restart builds it, priced at the
+        journal's last quotes."""
+        self.flush()
+        core = EngineCore(self.h.settings, self.instruments.values(), self.h.clock)
+        _, from_checkpoint = restore(core, self.journal)
+        for quote in self.journal.last_quotes():
+            core.quotes.update(quote)
+        core.portfolio.revalue()
+        self.did["replay from a checkpoint" if from_checkpoint else "replay"] += 1
+        return core
+
+    # checking -------------------------------------------------------------------------------
+
+    def check(self, core: EngineCore, where: str, history: bool = False) -> None:
+        found = differences(core, self.ledger, self.instruments)
+        if history:
+            found += history_differences(core, self.ledger)
+        if found:
+            lines = "\n  ".join(found[:15])
+            recent = "\n  ".join(self.history)
+            raise AssertionError(
+                f"seed {self.seed} ({where}, step {self.steps}): the engine disagrees with the "
+                f"ledger:\n  {lines}\nlast steps:\n  {recent}\n"
+                f"replay it: TMT_LEDGER_SEED={self.seed}"
+            )
