@@ -63,6 +63,38 @@ async def test_order_reply_comes_after_its_events_are_in_the_journal(journal_pat
     ]
 
 
+async def test_what_replies_were_sent_before_reaches_every_screen_in_order_and_without_gaps(
+    journal_path: Path,
+) -> None:
+    """Publication follows the replies by a moment (the reply goes first); a screen still sees
+    every event once, in journal order, and one that attaches later starts past them."""
+    async with running(engine_settings(journal_path)) as client:
+        stream = client.subscribe()
+        first = await stream.__anext__()
+        replies = [
+            await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000 * (-1) ** i))
+            for i in range(20)
+        ]
+        late = client.subscribe()
+        late_snapshot = await late.__anext__()
+        after = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1_000))
+        seen: list[int] = []
+        while not seen or seen[-1] < after.seq:
+            item = await asyncio.wait_for(stream.__anext__(), 30)
+            seen.extend(e.seq for e in item.events)
+        late_seen: list[int] = []
+        while not late_seen or late_seen[-1] < after.seq:
+            item = await asyncio.wait_for(late.__anext__(), 30)
+            late_seen.extend(e.seq for e in item.events)
+        await stream.aclose()
+        await late.aclose()
+
+    assert all(reply.ok for reply in [*replies, after])
+    assert seen == list(range(first.seq + 1, after.seq + 1))
+    assert late_snapshot.seq >= replies[-1].seq
+    assert late_seen == list(range(late_snapshot.seq + 1, after.seq + 1))
+
+
 async def test_rejected_order_reply_carries_the_reason_code(journal_path: Path) -> None:
     async with running(engine_settings(journal_path)) as client:
         reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 0))

@@ -23,6 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
 from tmt_tui.domain.orders import Order
@@ -41,8 +43,18 @@ __all__ = ["Journal", "JournalError", "JournalLocked", "MigrationError", "Migrat
 WAL_CHECKPOINT_S = 1.0
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"))
+#: One encoder for every event (json.dumps with separators builds a new one at each call).
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _loads(text: str) -> Any:
+    """An event's data: orjson (about half the time of json.loads, and replay decodes every
+    stateful event), falling back to json for what orjson refuses but json wrote (a NaN, an
+    integer past 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class Journal:
@@ -306,10 +318,9 @@ class Journal:
             "order by seq",
             (after_seq, *kinds),
         )
-        loads = json.loads
         by_value = {k.value: k for k in EventKind}
         for seq, ts, kind, origin, data in cursor:
-            yield Event(seq, ts, by_value[kind], origin, loads(data))
+            yield Event(seq, ts, by_value[kind], origin, _loads(data))
 
     def last_seq(self) -> int:
         row = self.conn.execute("select max(seq) from events").fetchone()
