@@ -15,6 +15,7 @@ import pytest
 from tests.support.engines import journal_events
 from tests.support.oanda import TOKEN, Engine, ledger_units, oanda_settings
 from tests.support.waiting import wait_for
+from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.events import EventKind
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
@@ -68,3 +69,22 @@ def test_transactions_lost_at_the_end_of_the_stream_are_read_back_after_its_hear
 
     wait_for(lambda: engine.position("GBP_USD") == -400, "the fill the heartbeat revealed")
     assert not engine.core.flags.reconciling and engine.runner.venue.stream_connects == 1  # type: ignore[union-attr]
+
+
+def test_an_answer_that_reduces_a_trade_the_stream_has_not_shown_yet_is_booked_after_it(
+    engine: Engine, server: V20ServerThread
+) -> None:
+    wait_for(lambda: engine.core.quotes.get("GBP_USD"), "a GBP_USD price")
+    server.call(lambda s: setattr(s.faults, "skip_txns", 4))  # both orders' create and fill
+    server.call(lambda s: s.outside_market_order("GBP_USD", -400))
+
+    reply = engine.ask(SubmitOrder(engine.account, "GBP_USD", 300))  # reduces that trade
+
+    assert reply.ok, reply
+    wait_for(lambda: engine.position("GBP_USD") == -100, "the outside fill, then ours")
+    lots = [(t.units, t.initial_units) for p in engine.core.positions() for t in p.trades
+            if p.instrument == "GBP_USD"]  # fmt: skip
+    assert lots == [(-100, -400)]  # the outside trade, reduced by ours
+    journal = engine.runner.settings.journal_path()
+    engine.stop()
+    assert journal_events(journal, EventKind.POSITION_SYNCED) == []

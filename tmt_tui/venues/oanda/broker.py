@@ -8,6 +8,12 @@ the shared ``TransactionMapper`` makes sure each becomes an event only once.
 
 A request whose outcome stays unknown after the client's own lookups is logged and left for
 reconciliation: reporting it as rejected could hide a live order.
+
+An answer is booked only in order: when transactions before it have not been read yet (the
+stream is behind, or lost them), booking it first would, say, reduce a trade the engine has not
+seen opened. Those are read first (``catch_up``, the venue's ``transactions/sinceid`` backfill),
+which books the answer's own transactions too; if that read fails, the answer is left to the
+stream and the next reconciliation, which book it in order.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +56,10 @@ def _drop(_: VenueEvent) -> None:
     return None
 
 
+#: Read the account's transactions up to the given id into the sink (the venue's backfill).
+CatchUp = Callable[[VenueSink, int], Awaitable[None]]
+
+
 def filled(
     order_id: str, fill_id: str, fill: answers.Filled, seen: tuple[str, ...] = ()
 ) -> VenueFilled:
@@ -76,8 +86,10 @@ class OandaBroker:
         loop: asyncio.AbstractEventLoop,
         instruments: Iterable[Instrument] = (),
         mapper: TransactionMapper | None = None,
+        catch_up: CatchUp | None = None,
     ) -> None:
         self._client = client
+        self._catch_up = catch_up
         self._loop = loop
         self._instruments = {i.name: i for i in instruments}
         self.mapper = mapper or TransactionMapper(client.account_id, tag="")
@@ -163,7 +175,22 @@ class OandaBroker:
         except OandaError as exc:
             outcome = await self._settle(order, exc)
         if outcome is not None:
-            self._report(order, outcome)
+            self._report(order, outcome, await self._in_order(outcome))
+
+    async def _in_order(self, outcome: answers.SubmitOutcome) -> bool:
+        """Whether the answer may be booked now: no unread transaction comes before it (read
+        them first, if need be); see the module docstring."""
+        ids = [int(t) for t in outcome.txn_ids if t.isdigit()]
+        if isinstance(outcome, answers.Rejected) or not ids or self._catch_up is None:
+            return True  # no history to read (a broker on its own): the answer is all there is
+        if self.mapper.quiet or min(ids) <= self.mapper.cursor + 1:
+            return True
+        try:
+            await self._catch_up(self._sink, max(ids))
+        except OandaError as exc:
+            log.warning("transactions before an answer unread (%s); the stream books it", exc)
+            return False
+        return True
 
     async def _settle(self, order: Order, error: OandaError) -> answers.SubmitOutcome | None:
         """OANDA did not answer: one more look by client id. Not there means it never arrived
@@ -185,11 +212,11 @@ class OandaBroker:
             )
         return found
 
-    def _report(self, order: Order, outcome: answers.SubmitOutcome) -> None:
+    def _report(self, order: Order, outcome: answers.SubmitOutcome, in_order: bool = True) -> None:
         mapper = self.mapper
-        if mapper.quiet and not isinstance(outcome, answers.Rejected):
+        if (mapper.quiet or not in_order) and not isinstance(outcome, answers.Rejected):
             mapper.learn(outcome.venue_id, order.id)
-            return  # reconciliation reads the transactions themselves
+            return  # the transaction history books it (reconciliation, stream, backfill)
         if isinstance(outcome, answers.Filled):
             mapper.learn(outcome.venue_id, order.id)
             if mapper.seen(outcome.fill_id):

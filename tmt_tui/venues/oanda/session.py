@@ -199,7 +199,9 @@ class OandaVenue:
             instruments = tuple(i for i in available if _CURRENCY_PAIR.match(i.name))
         self.account = account
         loop = asyncio.get_running_loop()
-        self._broker = OandaBroker(self.client, loop, instruments, self.mapper)
+        self._broker = OandaBroker(
+            self.client, loop, instruments, self.mapper, catch_up=self._catch_up
+        )
         self._feed = OandaFeed(
             self.client,
             instruments,
@@ -235,6 +237,11 @@ class OandaVenue:
                 break
         if upto is not None:
             self.mapper.cursor = max(self.mapper.cursor, upto)
+
+    async def _catch_up(self, sink: VenueSink, upto: int) -> None:
+        """The history up to ``upto``, for an answer that came before it (see broker.py)."""
+        if self.mapper.cursor < upto:
+            await self.backfill(sink, upto)
 
     async def snapshot(self, open_orders: Iterable[Order], sink: VenueSink) -> VenueSnapshot:
         """The account as OANDA holds it; the events that bring the engine to it go to ``sink``.
