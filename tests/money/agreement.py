@@ -51,6 +51,11 @@ def differences(core: EngineCore, ledger: Ledger, instruments: dict[str, Instrum
         near(f"{account} margin used", view.margin_used, ledger.margin(account))
         near(f"{account} equity", view.equity, ledger.equity(account))
         same(f"{account} day start equity", view.day_start_equity, opening)
+        same(
+            f"{account} working orders",
+            view.working_orders,
+            sum(1 for w in ledger.working.values() if w.is_entry and w.account == account),
+        )
         near(f"{account} daily P&L", view.daily_pl, ledger.equity(account) - opening)
 
     totals = core.totals()
@@ -70,6 +75,22 @@ def differences(core: EngineCore, ledger: Ledger, instruments: dict[str, Instrum
                 in_currency(ledger, each, totals.currency),
                 CENT,
             )
+
+    same(
+        "working entry orders (id, account, instrument, units, type, price, tp, sl)",
+        sorted(
+            (o.id, o.account, o.instrument, o.units, o.type.value, o.price, o.take_profit,
+             o.stop_loss)
+            for o in core.orders.open.values()
+            if not o.is_protective
+        ),
+        sorted(
+            (w.id, w.account, w.instrument, w.units, w.kind.upper(), w.price, w.take_profit,
+             w.stop_loss)
+            for w in ledger.working.values()
+            if w.is_entry
+        ),
+    )  # fmt: skip
 
     positions = {(p.account, p.instrument): p for p in core.positions()}
     expected = {key: book for key, book in ledger.books.items() if book.units}
@@ -118,13 +139,18 @@ def differences(core: EngineCore, ledger: Ledger, instruments: dict[str, Instrum
                     lot.initial_units,
                     lot.price,
                     lot.realized,
-                    lot.take_profit,
-                    lot.stop_loss,
+                    guard_price(ledger, lot.id, "take-profit"),
+                    guard_price(ledger, lot.id, "stop-loss"),
                 )
                 for lot in book.lots
             ],
         )
     return found
+
+
+def guard_price(ledger: Ledger, trade_id: str, kind: str) -> Decimal | None:
+    guard = ledger.guard(trade_id, kind)
+    return None if guard is None else guard.price
 
 
 def in_currency(ledger: Ledger, figure: Callable[[str], Decimal], currency: str) -> Decimal:
@@ -140,7 +166,9 @@ REASONS = {
     "stop-loss": "stop-loss",
     "close": "close",
     "trade close": "close",
-    "fill": "reversal",
+    "fill": "reversal",  # a plain order that reduced (an entry too): not a close
+    "limit": "reversal",
+    "stop": "reversal",
 }
 
 

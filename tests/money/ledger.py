@@ -4,15 +4,19 @@ It imports nothing of tmt (no portfolio, no conversion, no rounding), so the mon
 hold the engine to numbers it did not compute itself. The rules are OANDA v20's, as the paper
 broker follows them:
 
-- A market order fills at the touch: a buy at the ask, a sell at the bid.
+- A market order fills at the touch: a buy at the ask, a sell at the bid. A limit or stop
+  entry order works until the touch reaches its price (a limit at or better, a stop at or
+  worse), then fills like a market order at that touch; one already reached fills at once.
 - The account nets per instrument: a fill first reduces open trades of the other side, oldest
   first; what is left opens one new trade at the fill price. A trade close takes only from the
   trade it names.
 - Take-profit and stop-loss "on fill" belong to the trade the fill opened (none when it opened
   nothing). They watch the price the trade would close at (the bid for a long, the ask for a
   short), close whatever is left of the trade when it reaches them, and fill at that touch: a
-  stop slips and a gap pays. A trade that closes takes its TP and SL with it. Orders a quote
-  reaches fill oldest first, whatever the account.
+  stop slips and a gap pays. A trade that closes takes its TP and SL with it. A TP or SL moved
+  to a price already reached fills at once.
+- Working orders a quote reaches fill oldest first, whatever the account; a moved order keeps
+  its place (the paper broker's rule; OANDA replaces an order, and says nothing of priority).
 - Realized P&L of each closed piece is (close - open) x units in the quote currency,
   converted into the account currency at the mid rate of the moment, and booked rounded to 4
   places (the precision of v20's ``AccountUnits``: ``"pl": "-0.1455"``), ties to even. The
@@ -49,10 +53,6 @@ class Spec:
     margin_rate: Decimal
 
     @property
-    def base(self) -> str:
-        return self.name[:3]
-
-    @property
     def quote(self) -> str:
         return self.name[4:]
 
@@ -66,9 +66,26 @@ class Lot:
     initial_units: int
     price: Decimal
     realized: Decimal = ZERO
-    take_profit: Decimal | None = None
+
+
+@dataclass(slots=True)
+class Working:
+    """An order working at the venue: an entry (a limit or a stop) or a trade's take-profit or
+    stop-loss."""
+
+    id: str
+    account: str
+    instrument: str
+    kind: str  # limit, stop, take-profit, stop-loss
+    price: Decimal
+    units: int = 0  # an entry's, signed (a TP/SL closes whatever is left of its trade)
+    trade_id: str = ""  # a TP/SL's trade; an entry's name for the trade it opens
+    take_profit: Decimal | None = None  # an entry's, for the trade it opens
     stop_loss: Decimal | None = None
-    opened: int = 0  # when, among every trade of the ledger: TP/SL work oldest first
+
+    @property
+    def is_entry(self) -> bool:
+        return self.kind in ("limit", "stop")
 
 
 @dataclass(slots=True)
@@ -107,7 +124,7 @@ class Closed:
     open_price: Decimal
     close_price: Decimal
     pnl: Decimal
-    why: str  # fill, close, trade close, take-profit, stop-loss
+    why: str  # fill (a market order), limit, stop, close, trade close, take-profit, stop-loss
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,48 +142,52 @@ class Finished:
 
 
 class Ledger:
-    """Accounts, FIFO trades and their take-profits and stop-losses, driven by quotes and fills."""
+    """Accounts, FIFO trades and the orders working on them, driven by quotes and fills."""
 
     def __init__(self, specs: Iterable[Spec], accounts: dict[str, tuple[str, Decimal]]) -> None:
         self.specs = {s.name: s for s in specs}
         self.holders = {a: Holder(ccy, opening) for a, (ccy, opening) in accounts.items()}
         self.books: dict[tuple[str, str], Book] = {}
         self.quotes: dict[str, tuple[Decimal, Decimal]] = {}
+        self.working: dict[str, Working] = {}  # oldest first: the order they fill in
         self.closed: list[Closed] = []
         self.finished: list[Finished] = []
-        self.trades_opened = 0
 
     # the market -----------------------------------------------------------------------------
 
     def quote(self, instrument: str, bid: Decimal, ask: Decimal) -> list[Closed]:
-        """A new price; returns what the take-profits and stop-losses it reached closed."""
+        """A new price; returns what the orders it reached closed."""
         self.quotes[instrument] = (bid, ask)
         before = len(self.closed)
-        guarded = sorted(
-            ((lot, account) for (account, name), held in self.books.items() if name == instrument
-             for lot in held.lots),
-            key=lambda pair: pair[0].opened,
-        )  # fmt: skip
-        for lot, account in guarded:  # the oldest order first, across accounts
-            why = self._reached(lot, bid, ask) if lot.units else None
-            if why is not None:
-                self._fill(account, instrument, -lot.units, why, lot.id)
+        for order in [w for w in self.working.values() if w.instrument == instrument]:
+            if order.id in self.working:  # not gone with a trade an earlier one closed
+                self._work(order)
         return self.closed[before:]
 
-    @staticmethod
-    def _reached(lot: Lot, bid: Decimal, ask: Decimal) -> str | None:
-        """Which of its take-profit and stop-loss the price the trade closes at has reached."""
-        long = lot.units > 0
-        touch = bid if long else ask
-        if lot.take_profit is not None and (
-            touch >= lot.take_profit if long else touch <= lot.take_profit
-        ):
-            return "take-profit"
-        if lot.stop_loss is not None and (
-            touch <= lot.stop_loss if long else touch >= lot.stop_loss
-        ):
-            return "stop-loss"
-        return None
+    def _work(self, order: Working) -> bool:
+        """Fill ``order`` if the touch has reached its price; True when it did."""
+        bid, ask = self.quotes[order.instrument]
+        if order.is_entry:
+            buys = order.units > 0
+        else:
+            buys = self.trade(order.account, order.instrument, order.trade_id).units < 0
+        touch = ask if buys else bid
+        if order.kind in ("limit", "take-profit"):  # at the price or better
+            reached = touch <= order.price if buys else touch >= order.price
+        else:  # a stop: at the price or worse
+            reached = touch >= order.price if buys else touch <= order.price
+        if not reached:
+            return False
+        del self.working[order.id]
+        if order.is_entry:
+            self._execute(
+                order.account, order.instrument, order.units, order.kind, order.trade_id,
+                order.take_profit, order.stop_loss,
+            )  # fmt: skip
+        else:
+            lot = self.trade(order.account, order.instrument, order.trade_id)
+            self._fill(order.account, order.instrument, -lot.units, order.kind, lot.id)
+        return True
 
     def mid(self, instrument: str) -> Decimal:
         bid, ask = self.quotes[instrument]
@@ -194,18 +215,42 @@ class Ledger:
         new_trade_id: str,
         take_profit: Decimal | None = None,
         stop_loss: Decimal | None = None,
-    ) -> Decimal:
-        """A market order filled at the touch; returns the fill price. A trade it opens is
-        called ``new_trade_id`` (the venue names trades) and carries the TP and SL."""
-        price = self._touch(instrument, units)
-        opened = self._fill(account, instrument, units, "fill", None, new_trade_id)
-        if opened is not None:
-            opened.take_profit, opened.stop_loss = take_profit, stop_loss
-            bid, ask = self.quotes[instrument]
-            why = self._reached(opened, bid, ask)  # a stop inside the spread goes at once
-            if why is not None:
-                self._fill(account, instrument, -opened.units, why, opened.id)
-        return price
+    ) -> None:
+        """A market order filled at the touch. A trade it opens is called ``new_trade_id`` (the
+        venue names trades) and carries the TP and SL."""
+        self._execute(account, instrument, units, "fill", new_trade_id, take_profit, stop_loss)
+
+    def entry(
+        self,
+        order_id: str,
+        account: str,
+        instrument: str,
+        units: int,
+        kind: str,
+        price: Decimal,
+        new_trade_id: str,
+        take_profit: Decimal | None = None,
+        stop_loss: Decimal | None = None,
+    ) -> bool:
+        """A limit or stop order starts working; True when it filled at once."""
+        order = Working(
+            order_id, account, instrument, kind, price, units, new_trade_id, take_profit, stop_loss
+        )
+        self.working[order_id] = order
+        return self._work(order)
+
+    def cancel(self, order_id: str) -> None:
+        del self.working[order_id]
+
+    def guard(self, trade_id: str, kind: str) -> Working | None:
+        """A trade's take-profit or stop-loss, if it has one."""
+        return self.working.get(f"{trade_id} {kind}")
+
+    def move(self, trade_id: str, kind: str, price: Decimal) -> bool:
+        """A trade's take-profit or stop-loss moves to ``price``; True when that filled it."""
+        order = self.working[f"{trade_id} {kind}"]
+        order.price = price
+        return self._work(order)
 
     def close_position(self, account: str, instrument: str, units: int | None = None) -> None:
         """Close ``units`` (a size; all when None) of a position, oldest trades first."""
@@ -220,6 +265,32 @@ class Ledger:
         lot = self.trade(account, instrument, trade_id)
         size = abs(lot.units) if units is None else min(abs(units), abs(lot.units))
         self._fill(account, instrument, -size if lot.units > 0 else size, "trade close", trade_id)
+
+    def _execute(
+        self,
+        account: str,
+        instrument: str,
+        units: int,
+        why: str,
+        new_trade_id: str,
+        take_profit: Decimal | None,
+        stop_loss: Decimal | None,
+    ) -> None:
+        """Fill at the touch; the trade it opens gets its TP and SL, which fill at once if
+        this very price has reached them."""
+        opened = self._fill(account, instrument, units, why, None, new_trade_id)
+        if opened is None:
+            return
+        guards = []
+        for kind, price in (("take-profit", take_profit), ("stop-loss", stop_loss)):
+            if price is not None:
+                guard = Working(f"{opened.id} {kind}", account, instrument, kind, price)
+                guard.trade_id = opened.id
+                self.working[guard.id] = guard
+                guards.append(guard)
+        for guard in guards:
+            if guard.id in self.working:
+                self._work(guard)
 
     def _touch(self, instrument: str, units: int) -> Decimal:
         bid, ask = self.quotes[instrument]
@@ -258,23 +329,18 @@ class Ledger:
             if not lot.units:
                 self.finished.append(
                     Finished(
-                        account,
-                        instrument,
-                        lot.id,
-                        lot.initial_units,
-                        lot.price,
-                        price,
-                        lot.realized,
-                        why,
+                        account, instrument, lot.id, lot.initial_units, lot.price, price,
+                        lot.realized, why,
                     )
-                )
+                )  # fmt: skip
+                for kind in ("take-profit", "stop-loss"):
+                    self.working.pop(f"{lot.id} {kind}", None)
         held.lots = [lot for lot in held.lots if lot.units]
         if not left:
             return None
         if named is not None or new_trade_id is None:
             raise ValueError(f"a close of {units} left {left} units over in {instrument}")
-        self.trades_opened += 1
-        opened = Lot(new_trade_id, left, left, price, opened=self.trades_opened)
+        opened = Lot(new_trade_id, left, left, price)
         held.lots.append(opened)
         return opened
 

@@ -1,11 +1,13 @@
 """A seeded trading session for the money suite: the engine core (with a journal) and the
 independent ledger, driven by the same random quotes and orders, step by step.
 
-Quotes drift about each pair's usual level or jump onto and through an open trade's
-take-profit or stop-loss; orders are market buys and sells of any size (some with TP/SL),
-flips, partial and full position closes, and partial and full trade closes, across the four
-accounts. Every order must fill: the limits are out of the way and positions stay small enough
-for margin, because the ledger models fills, not the pre-trade risk checks.
+Quotes drift about each pair's usual level or jump onto and through a working order's price
+(an entry's, a take-profit's, a stop-loss's); orders are market buys and sells of any size
+(some with TP/SL), flips, partial and full position closes, partial and full trade closes,
+limit and stop entries (some reached at once), and TP/SL moved (some onto the touch) or
+cancelled, across the four accounts. Every order must fill (or work): the limits are out of
+the way and positions stay small enough for margin, because the ledger models fills, not the
+pre-trade risk checks.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from collections import Counter, deque
 from decimal import Decimal
 
 from tests.money.agreement import differences, history_differences
-from tests.money.ledger import Ledger, Lot, Spec
+from tests.money.ledger import Ledger, Lot, Spec, Working
 from tests.support.harness import Harness, default_settings, restarted
 from tmt_tui.config import AccountSettings, RiskLimits, Settings
 from tmt_tui.domain.client import Reply
-from tmt_tui.domain.commands import ClosePosition, Command, SubmitOrder
+from tmt_tui.domain.commands import (
+    CancelOrder,
+    ClosePosition,
+    Command,
+    ModifyOrder,
+    SubmitOrder,
+)
 from tmt_tui.domain.instruments import Instrument
-from tmt_tui.domain.orders import OrderStatus
+from tmt_tui.domain.orders import OrderStatus, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.engine.boot import restore
 from tmt_tui.engine.core import EngineCore
@@ -69,6 +77,13 @@ def money_settings() -> Settings:
     return dataclasses.replace(default_settings(), accounts=accounts)
 
 
+def unreached(kind: str, buys: bool) -> int:
+    """Which side of the touch an order's price lies on while the touch has not reached it: a
+    buy limit (or a short's TP) below the ask, a buy stop above it, and the other way round."""
+    limit_like = kind in ("limit", "take-profit")
+    return 1 if limit_like != buys else -1
+
+
 class Session:
     """One seeded session: the engine (with its journal) and the ledger, step by step."""
 
@@ -106,8 +121,10 @@ class Session:
         """One quote to the engine (and its paper broker) and to the ledger."""
         self.ticks.append(self.h.quote(instrument, str(bid), str(ask)))
         self.mids[instrument] = float(bid + ask) / 2
+        entries = [w.id for w in self.ledger.working.values() if w.is_entry]
         for closed in self.ledger.quote(instrument, bid, ask):
             self.did[closed.why] += 1
+        self.did["entry filled by a quote"] += sum(e not in self.ledger.working for e in entries)
 
     def drift(self) -> None:
         """A random instrument moves a little, pulled back towards its usual level."""
@@ -117,38 +134,43 @@ class Session:
         self.show(name, *self.around(name, mid))
         self.did["quote"] += 1
 
-    def through_a_stop(self) -> None:
-        """The price an open trade closes at moves onto or past its take-profit or stop-loss."""
-        guarded = [
-            (instrument, lot, price, profit)
-            for (_, instrument), book in self.ledger.books.items()
-            for lot in book.lots
-            for price, profit in ((lot.take_profit, True), (lot.stop_loss, False))
-            if price is not None
-        ]
-        if not guarded:
+    def buys(self, order: Working) -> bool:
+        """Whether a working order buys (a TP or SL buys back a short)."""
+        if order.is_entry:
+            return order.units > 0
+        return self.ledger.trade(order.account, order.instrument, order.trade_id).units < 0
+
+    def through_an_order(self) -> None:
+        """The touch moves onto or past a working order's price: an entry's, a TP's or an
+        SL's."""
+        if not self.ledger.working:
             self.drift()
             return
-        instrument, lot, price, profit = self.rng.choice(guarded)
-        tick = self.tick_size(instrument)
-        beyond = self.rng.randint(0, 5) * tick
+        order = self.rng.choice(list(self.ledger.working.values()))
+        buys = self.buys(order)
+        tick = self.tick_size(order.instrument)
+        touch = order.price + unreached(order.kind, buys) * self.rng.randint(0, 5) * tick
         spread = self.rng.randint(1, 20) * tick
-        if lot.units > 0:  # a long closes at the bid: up to its TP, down to its SL
-            bid = price + beyond if profit else price - beyond
-            ask = bid + spread
-        else:  # a short closes at the ask: down to its TP, up to its SL
-            ask = price - beyond if profit else price + beyond
-            bid = ask - spread
-        self.show(instrument, bid, ask)
-        self.did["quote through a TP/SL"] += 1
+        if buys:
+            self.show(order.instrument, touch - spread, touch)
+        else:
+            self.show(order.instrument, touch, touch + spread)
+        self.did["quote through an order"] += 1
 
     # orders ---------------------------------------------------------------------------------
 
     def do(self, command: Command) -> Reply:
-        reply = self.h.do(command)
+        """Apply a command whose order must fill."""
+        return self.expect(self.h.do(command), OrderStatus.FILLED)
+
+    def expect(self, reply: Reply, status: OrderStatus) -> Reply:
+        """``reply`` was accepted and its order is now in ``status``."""
         order = self.h.order(reply.order_id) if reply.order_id else None
-        if not reply.ok or order is None or order.status is not OrderStatus.FILLED:
-            raise AssertionError(f"seed {self.seed} step {self.steps}: {command} -> {reply}")
+        if not reply.ok or order is None or order.status is not status:
+            raise AssertionError(
+                f"seed {self.seed} step {self.steps}: expected {status.value}, got {reply} "
+                f"({order})"
+            )
         return reply
 
     def size(self) -> int:
@@ -185,10 +207,93 @@ class Session:
         instrument = self.rng.choice(INSTRUMENTS)
         units = self.size() * self.rng.choice((1, -1))
         held = self.ledger.units(account, instrument)
-        if abs(held + units) > MAX_POSITION:
+        if abs(held + units) + self.resting(account, instrument) > MAX_POSITION:
             units = -units
         self.market(account, instrument, units)
         self.did["order"] += 1
+
+    def resting(self, account: str, instrument: str) -> int:
+        """The units entry orders could still add to a position (at most)."""
+        return sum(
+            abs(w.units)
+            for w in self.ledger.working.values()
+            if w.is_entry and (w.account, w.instrument) == (account, instrument)
+        )
+
+    def entry(self) -> None:
+        """A limit or a stop order, some already reached, with or without TP/SL."""
+        account = self.rng.choice(list(ACCOUNTS))
+        instrument = self.rng.choice(INSTRUMENTS)
+        units = self.rng.randint(1, 60_000) * self.rng.choice((1, -1))
+        held = abs(self.ledger.units(account, instrument)) + self.resting(account, instrument)
+        if held + abs(units) > MAX_POSITION:
+            self.close_position()
+            return
+        kind = self.rng.choice(("limit", "stop"))
+        bid, ask = self.ledger.quotes[instrument]
+        tick = self.tick_size(instrument)
+        touch = ask if units > 0 else bid
+        away = -self.rng.randint(0, 20) if self.rng.random() < 0.2 else self.rng.randint(1, 300)
+        price = touch + unreached(kind, units > 0) * away * tick
+        tp = sl = None
+        if self.rng.random() < 0.35:
+            tp = price + (1 if units > 0 else -1) * self.rng.randint(1, 800) * tick
+        if self.rng.random() < 0.35:
+            sl = price - (1 if units > 0 else -1) * self.rng.randint(1, 800) * tick
+        reply = self.h.do(
+            SubmitOrder(
+                account, instrument, units, type=OrderType(kind.upper()), price=price,
+                take_profit=tp, stop_loss=sl,
+            )
+        )  # fmt: skip
+        filled = self.ledger.entry(
+            reply.order_id or "", account, instrument, units, kind, price,
+            f"{reply.order_id}.1", tp, sl,
+        )  # fmt: skip
+        self.expect(reply, OrderStatus.FILLED if filled else OrderStatus.WORKING)
+        self.history.append(f"{account} {kind} {units:+,} {instrument} @ {price} tp={tp} sl={sl}")
+        self.did["entry filled at once" if filled else "entry working"] += 1
+
+    def engine_guard(self, guard: Working) -> str:
+        """The engine's id of a trade's TP or SL."""
+        trade = self.h.core.portfolio.find_trade(guard.account, guard.instrument, guard.trade_id)
+        found = (
+            None if trade is None else trade.tp_id if guard.kind == "take-profit" else trade.sl_id
+        )
+        if found is None:
+            raise AssertionError(f"seed {self.seed} step {self.steps}: the engine has no {guard}")
+        return found
+
+    def move_guard(self) -> None:
+        """A TP or SL moves: away from the touch, or onto it (then it fills at once)."""
+        guards = [w for w in self.ledger.working.values() if not w.is_entry]
+        if not guards:
+            self.entry()
+            return
+        guard = self.rng.choice(guards)
+        buys = self.buys(guard)
+        bid, ask = self.ledger.quotes[guard.instrument]
+        tick = self.tick_size(guard.instrument)
+        away = self.rng.randint(-10, 300) * tick
+        price = (ask if buys else bid) + unreached(guard.kind, buys) * away
+        reply = self.h.do(ModifyOrder(self.engine_guard(guard), price=price))
+        filled = self.ledger.move(guard.trade_id, guard.kind, price)
+        self.expect(reply, OrderStatus.FILLED if filled else OrderStatus.WORKING)
+        self.history.append(f"move {guard.kind} of {guard.trade_id} to {price}")
+        self.did[f"{guard.kind} moved" + (" and filled" if filled else "")] += 1
+
+    def cancel(self) -> None:
+        """A working entry, TP or SL is cancelled."""
+        if not self.ledger.working:
+            self.entry()
+            return
+        order = self.rng.choice(list(self.ledger.working.values()))
+        engine_id = order.id if order.is_entry else self.engine_guard(order)
+        reply = self.h.do(CancelOrder(engine_id))
+        self.ledger.cancel(order.id)
+        self.expect(reply, OrderStatus.CANCELLED)
+        self.history.append(f"cancel {order.kind} {order.id}")
+        self.did[f"{order.kind} cancelled"] += 1
 
     def positions(self) -> list[tuple[str, str, int]]:
         return [
@@ -246,18 +351,24 @@ class Session:
         self.steps += 1
         self.h.clock.advance(1.0)
         roll = self.rng.random()
-        if roll < 0.28:
+        if roll < 0.25:
             self.drift()
-        elif roll < 0.40:
-            self.through_a_stop()
-        elif roll < 0.64:
+        elif roll < 0.37:
+            self.through_an_order()
+        elif roll < 0.55:
             self.trade()
-        elif roll < 0.74:
+        elif roll < 0.63:
             self.flip()
-        elif roll < 0.87:
+        elif roll < 0.73:
             self.close_position()
-        else:
+        elif roll < 0.83:
             self.close_trade()
+        elif roll < 0.91:
+            self.entry()
+        elif roll < 0.96:
+            self.move_guard()
+        else:
+            self.cancel()
 
     # restarts and the journal ---------------------------------------------------------------
 
