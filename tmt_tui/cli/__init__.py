@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from tmt_tui.venues.oanda_sim.__main__ import main as oanda_sim
 
         return oanda_sim(passthrough)
+    if command == "polygon-sim":
+        from tmt_tui.venues.polygon_sim.__main__ import main as polygon_sim
+
+        return polygon_sim(passthrough)
     if command is None:
         from tmt_tui.cli.workstation import run_workstation
 

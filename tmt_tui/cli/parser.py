@@ -89,11 +89,16 @@ def _order_options(parser: argparse.ArgumentParser) -> None:
     _json(parser)
 
 
+#: Subcommands that are servers of their own: everything after them is theirs.
+PASSTHROUGH = ("oanda-sim", "polygon-sim")
+
+
 def split_passthrough(argv: list[str]) -> tuple[list[str], list[str]]:
     """`tmt [opts] oanda-sim ARGS...`: everything after the subcommand is the server's own."""
-    if "oanda-sim" in argv:
-        at = argv.index("oanda-sim")
-        return argv[: at + 1], argv[at + 1 :]
+    for command in PASSTHROUGH:
+        if command in argv:
+            at = argv.index(command)
+            return argv[: at + 1], argv[at + 1 :]
     return argv, []
 
 
@@ -234,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a local OANDA v20-compatible server on the simulated market (token: $OANDA_TOKEN)",
         add_help=False,
     )
+    sub.add_parser(
+        "polygon-sim",
+        help="a local Polygon/Massive WebSocket server on the simulated market "
+        "(key: $MASSIVE_API_KEY)",
+        add_help=False,
+    )
     oanda = sub.add_parser("oanda", help="OANDA tools (token from $OANDA_TOKEN)")
     oanda_sub = oanda.add_subparsers(dest="oanda_command", metavar="ACTION", required=True)
     accounts = oanda_sub.add_parser(
@@ -247,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = config_sub.add_parser("check", help="validate a config file without starting anything")
     check.add_argument("path", metavar="PATH")
-    _global_options_after(sub, skip={"oanda-sim", "config"})
+    _global_options_after(sub, skip={*PASSTHROUGH, "config"})
     return parser
 
 

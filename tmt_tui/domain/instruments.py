@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +48,32 @@ class Instrument:
 
     def round_price(self, price: Decimal) -> Decimal:
         return price.quantize(self.tick)
+
+
+class InstrumentKind(StrEnum):
+    """What an instrument is: it decides the feed's topics and whether the money code may treat
+    the name as a currency pair (only ``FX`` may)."""
+
+    FX = "fx"
+    STOCK = "stock"
+    CRYPTO = "crypto"
+
+
+#: The fiat currencies a pair may be made of (ISO 4217 codes that FX venues quote). A name
+#: ``AAA_BBB`` is an FX pair only when both sides are here; ``BTC_USD`` is crypto.
+FIAT = frozenset({
+    "USD", "EUR", "JPY", "GBP", "CHF", "AUD", "CAD", "NZD", "SEK", "NOK", "DKK", "PLN", "HUF",
+    "CZK", "TRY", "ZAR", "MXN", "SGD", "HKD", "CNH", "CNY", "THB", "INR", "KRW", "TWD", "ILS",
+    "SAR", "AED", "RUB", "BRL",
+})  # fmt: skip
+
+
+def kind_of(name: str) -> InstrumentKind:
+    """The kind an instrument name spells, by the documented rule: ``AAA_BBB`` with both sides
+    fiat is an FX pair; another ``BASE_QUOTE`` is crypto; a name without ``_`` is a stock."""
+    base, sep, quote = name.partition("_")
+    if not sep:
+        return InstrumentKind.STOCK
+    if base in FIAT and quote in FIAT:
+        return InstrumentKind.FX
+    return InstrumentKind.CRYPTO
