@@ -87,8 +87,9 @@ def unreached(kind: str, buys: bool) -> int:
 class Session:
     """One seeded session: the engine (with its journal) and the ledger, step by step."""
 
-    def __init__(self, seed: int, journal: Journal) -> None:
+    def __init__(self, seed: int, journal: Journal, rerun: str = "") -> None:
         self.seed = seed
+        self.rerun = rerun or f"TMT_LEDGER_SEED={seed}"  # how to run this session again
         self.rng = random.Random(seed)
         self.journal = journal
         self.instruments: dict[str, Instrument] = {i.name: i for i in sim_instruments(INSTRUMENTS)}
@@ -388,10 +389,31 @@ class Session:
         state = self.h.core.state
         self.journal.checkpoint(state.seq, self.h.clock(), state.trading_day, state.to_checkpoint())
         self.h = restarted(self.h)
+        self.reprice()
+        self.did["restart"] += 1
+
+    def restart_from_journal(self) -> None:
+        """The engine restarts from the journal alone (its newest checkpoint, then every event
+        after it), the paper broker takes the book it finds there, as a restart does, and the
+        feed shows every price again."""
+        self.flush()
+        before = self.h
+        after = Harness(before.settings, before.instruments, before.clock, start=False)
+        restore(after.core, self.journal)
+        after.core.state.seq = max(after.core.seq, self.journal.last_seq())
+        trades = [t for p in after.core.positions() for t in p.trades]
+        after.broker.restore(after.core.orders.open.values(), trades)
+        after.core.start()
+        after.collect()
+        self.h = after
+        self.reprice()
+        self.did["restart from the journal"] += 1
+
+    def reprice(self) -> None:
+        """A restarted engine's feed shows every instrument's price again."""
         self.written = 0
         for instrument, (bid, ask) in self.ledger.quotes.items():
             self.show(instrument, bid, ask)
-        self.did["restart"] += 1
 
     def replayed(self) -> EngineCore:
         """A fresh core built from the journal alone, as a restart builds it, priced at the
@@ -417,5 +439,5 @@ class Session:
             raise AssertionError(
                 f"seed {self.seed} ({where}, step {self.steps}): the engine disagrees with the "
                 f"ledger:\n  {lines}\nlast steps:\n  {recent}\n"
-                f"replay it: TMT_LEDGER_SEED={self.seed}"
+                f"run it again: {self.rerun}"
             )
