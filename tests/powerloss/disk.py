@@ -13,6 +13,7 @@ order. SQLite must open all three cleanly, and each must hold every acknowledged
 from __future__ import annotations
 
 import enum
+import itertools
 import os
 import random
 import shutil
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 SOURCE = Path(__file__).with_name("disk_model.c")
-_HEAD = struct.Struct("<IIQQ")
+_HEAD = struct.Struct("<IIQQQ")
 
 
 class Op(enum.IntEnum):
@@ -43,16 +44,20 @@ class Op(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Record:
+    """One logged operation: ``name`` in the directory ("" for the directory itself), the
+    ``inode`` it touched, and for a write its bytes (for a rename, the old name)."""
+
     op: Op
     name: str
+    inode: int
     offset: int
     length: int
     data: bytes = b""
 
 
 class NotModelled(Exception):
-    """The log holds an operation this model does not rebuild (a modelled file renamed or
-    removed): the test must say so rather than check a disk that never was."""
+    """The log holds an operation this model does not rebuild (a file moved in from outside
+    the directory): the test must say so rather than check a disk that never was."""
 
 
 def build_shim(out_dir: Path) -> Path | None:
@@ -86,14 +91,14 @@ def read_log(path: Path) -> list[Record]:
     records: list[Record] = []
     at = 0
     while at + _HEAD.size <= len(raw):
-        op, name_len, offset, length = _HEAD.unpack_from(raw, at)
+        op, name_len, inode, offset, length = _HEAD.unpack_from(raw, at)
         start = at + _HEAD.size
-        data_len = length if op == Op.WRITE else 0
+        data_len = length if op in (Op.WRITE, Op.RENAME) else 0
         end = start + name_len + data_len
         if end > len(raw):
             break
         name = raw[start : start + name_len].decode()
-        records.append(Record(Op(op), name, offset, length, raw[start + name_len : end]))
+        records.append(Record(Op(op), name, inode, offset, length, raw[start + name_len : end]))
         at = end
     return records
 
@@ -103,36 +108,32 @@ def notes(records: Sequence[Record], cut: int) -> list[str]:
     return [r.name for r in records[:cut] if r.op is Op.NOTE]
 
 
+#: What a process found in the directory when it started: each name's inode and content.
+Baseline = dict[str, tuple[int, bytes]]
+#: What a disk holds after a cut: each name's content (SQLite's -shm index is left out: it is
+#: rebuilt from the others).
+Files = dict[str, bytes]
+
+
 class Disk(Protocol):
     """A model of what a disk keeps when the power goes."""
 
-    def files(
-        self, records: Sequence[Record], cut: int, baseline: dict[str, bytes | None]
-    ) -> dict[str, bytes | None]:
-        """Each of ``baseline``'s files as this disk holds it after a power cut just before
-        ``records[cut]`` (None: the file is not there)."""
+    def files(self, records: Sequence[Record], cut: int, baseline: Baseline) -> Files:
+        """The directory as this disk holds it after a power cut just before ``records[cut]``."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class Synced:
-    """Keeps only what a completed sync covered, and a new file only once its directory was
-    synced after it was made: the least any disk promises."""
+    """Keeps of each file only what a completed sync of it covered, and of the directory only
+    the names a completed sync of the directory covered: the least any disk promises."""
 
     def __str__(self) -> str:
         return "only synced data kept"
 
-    def files(
-        self, records: Sequence[Record], cut: int, baseline: dict[str, bytes | None]
-    ) -> dict[str, bytes | None]:
-        covered, entries = _sync_points(records, cut)
-        disk: dict[str, bytes | None] = {}
-        for name, base in baseline.items():
-            _refuse_unmodelled(records[:cut], name)
-            made = _made_at(records[:cut], name)
-            exists = base is not None or (made is not None and made < entries)
-            disk[name] = _apply(records[: covered.get(name, 0)], name, base) if exists else None
-        return disk
+    def files(self, records: Sequence[Record], cut: int, baseline: Baseline) -> Files:
+        h = _History(records, cut, baseline)
+        return {name: h.content(f, h.synced.get(f, 0)) for name, f in _shown(h.durable_entries)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,115 +146,121 @@ class Torn:
     def __str__(self) -> str:
         return f"every change kept, the last write torn to {self.keep} bytes"
 
-    def files(
-        self, records: Sequence[Record], cut: int, baseline: dict[str, bytes | None]
-    ) -> dict[str, bytes | None]:
+    def files(self, records: Sequence[Record], cut: int, baseline: Baseline) -> Files:
         last = records[cut - 1]
         assert last.op is Op.WRITE, f"the cut at {cut} is not in the middle of a write: {last}"
-        before = [*records[: cut - 1], _torn(last, self.keep)]
-        disk: dict[str, bytes | None] = {}
-        for name, base in baseline.items():
-            _refuse_unmodelled(before, name)
-            exists = base is not None or _made_at(before, name) is not None
-            disk[name] = _apply(before, name, base) if exists else None
-        return disk
+        h = _History(records, cut, baseline)
+        h.changes[-1] = (cut - 1, h.changes[-1][1], _torn(last, self.keep))
+        return {name: h.content(f, cut) for name, f in _shown(h.entries)}
 
 
 @dataclass(frozen=True, slots=True)
 class Scattered:
     """Keeps what was synced, and of each file's changes since its last sync any subset: each
-    write whole, torn to a prefix, or lost (``seed`` picks which). A disk cache flushes in its
-    own order, so between two syncs any of this is what a cut may leave."""
+    write whole, torn to a prefix, or lost; each name as last synced or as the process left it
+    (``seed`` picks). A disk cache flushes in its own order, so between two syncs any of this
+    is what a cut may leave."""
 
     seed: int
 
     def __str__(self) -> str:
         return f"synced data and a random part of the rest kept (seed {self.seed})"
 
-    def files(
-        self, records: Sequence[Record], cut: int, baseline: dict[str, bytes | None]
-    ) -> dict[str, bytes | None]:
+    def files(self, records: Sequence[Record], cut: int, baseline: Baseline) -> Files:
         rng = random.Random(self.seed)
-        covered, entries = _sync_points(records, cut)
-        disk: dict[str, bytes | None] = {}
-        for name, base in baseline.items():
-            _refuse_unmodelled(records[:cut], name)
-            made = _made_at(records[:cut], name)
-            synced = covered.get(name, 0)
-            kept: list[Record] = []
-            for r in records[synced:cut]:
-                if r.name != name:
+        h = _History(records, cut, baseline)
+        kept = []
+        for at, f, r in h.changes:
+            if at >= h.synced.get(f, 0):
+                roll = rng.random()
+                if roll < 1 / 3:
                     continue
-                if r.op is Op.WRITE:
-                    roll = rng.random()
-                    if roll < 1 / 3:
-                        continue
-                    if roll < 2 / 3:
-                        r = _torn(r, rng.randrange(len(r.data)))
-                elif r.op in (Op.TRUNCATE, Op.EXTEND) and rng.random() < 0.5:
-                    continue
-                kept.append(r)
-            exists = base is not None or (
-                made is not None and (made < entries or rng.random() < 0.5)
-            )
-            disk[name] = _apply([*records[:synced], *kept], name, base) if exists else None
-        return disk
+                if roll < 2 / 3 and r.op is Op.WRITE:
+                    r = _torn(r, rng.randrange(len(r.data)))
+            kept.append((at, f, r))
+        h.changes = kept
+        entries = {}
+        for name in sorted(h.entries.keys() | h.durable_entries.keys()):
+            f = (h.entries if rng.random() < 0.5 else h.durable_entries).get(name)
+            if f is not None:
+                entries[name] = f
+        return {name: h.content(f, cut) for name, f in _shown(entries)}
 
 
-def _sync_points(records: Sequence[Record], cut: int) -> tuple[dict[str, int], int]:
-    """Where, before ``cut``, each file's last completed sync started (its data logged before
-    that is on disk), and the same for the directory's entries."""
-    starts: dict[int, int] = {}
-    covered: dict[str, int] = {}
-    entries = 0
-    for i, r in enumerate(records[:cut]):
-        if r.op is Op.SYNC_START:
-            starts[r.offset] = i
-        elif r.op is Op.SYNC:
-            if r.name == "":
-                entries = starts[r.offset]
-            else:
-                covered[r.name] = starts[r.offset]
-    return covered, entries
+class _History:
+    """The log replayed up to a cut: which file (an id per inode made) each name is, as the
+    process saw it and as the last directory sync left it; each file's first content and its
+    changes; and where each file's last completed sync started."""
+
+    def __init__(self, records: Sequence[Record], cut: int, baseline: Baseline) -> None:
+        ids = itertools.count()
+        self.first: dict[int, bytes] = {}
+        self.changes: list[tuple[int, int, Record]] = []  # (log index, file, write/truncate)
+        self.synced: dict[int, int] = {}
+        by_inode: dict[int, int] = {}
+        self.entries: dict[str, int] = {}
+        for name, (inode, content) in baseline.items():
+            f = by_inode[inode] = self.entries[name] = next(ids)
+            self.first[f] = content
+        self.durable_entries = dict(self.entries)
+        syncing: dict[int, tuple[int, int | dict[str, int]]] = {}
+        for i, r in enumerate(records[:cut]):
+            if r.op is Op.CREATE:
+                f = by_inode[r.inode] = self.entries[r.name] = next(ids)
+                self.first[f] = b""
+            elif r.op is Op.RENAME:
+                moved = self.entries.pop(r.data.decode(), None)
+                if r.name and moved is None:
+                    raise NotModelled(f"{r.name} was moved in from outside the directory")
+                if r.name and moved is not None:
+                    self.entries[r.name] = moved
+            elif r.op is Op.UNLINK:
+                self.entries.pop(r.name, None)
+            elif r.op in (Op.WRITE, Op.TRUNCATE, Op.EXTEND):
+                if r.inode not in by_inode:
+                    raise NotModelled(f"{r.name} changed, but it was never seen made: {r}")
+                self.changes.append((i, by_inode[r.inode], r))
+            elif r.op is Op.SYNC_START and r.name == "":
+                syncing[r.offset] = (i, dict(self.entries))
+            elif r.op is Op.SYNC_START and r.inode in by_inode:
+                syncing[r.offset] = (i, by_inode[r.inode])
+            elif r.op is Op.SYNC and r.offset in syncing:
+                start, what = syncing.pop(r.offset)
+                if isinstance(what, dict):
+                    self.durable_entries = what
+                else:
+                    self.synced[what] = start
+
+    def content(self, f: int, before: int) -> bytes:
+        """File ``f`` with its changes logged before ``before`` applied."""
+        return _apply([r for at, g, r in self.changes if g == f and at < before], self.first[f])
 
 
-def _made_at(records: Sequence[Record], name: str) -> int | None:
-    return next((i for i, r in enumerate(records) if r.name == name and r.op is Op.CREATE), None)
+def _shown(entries: dict[str, int]) -> list[tuple[str, int]]:
+    return [(name, f) for name, f in entries.items() if not name.endswith("-shm")]
 
 
 def _torn(r: Record, keep: int) -> Record:
-    return Record(r.op, r.name, r.offset, keep, r.data[:keep])
+    return Record(r.op, r.name, r.inode, r.offset, keep, r.data[:keep])
 
 
-def write_disk(disk: dict[str, bytes | None], directory: Path) -> None:
+def write_disk(files: Files, directory: Path) -> None:
     """Lay the modelled files out in ``directory`` (a fresh one: nothing else is there)."""
     directory.mkdir(parents=True)
-    for name, content in disk.items():
-        if content is not None:
-            (directory / name).write_bytes(content)
+    for name, content in files.items():
+        (directory / name).write_bytes(content)
 
 
-def _refuse_unmodelled(records: Sequence[Record], name: str) -> None:
-    for r in records:
-        if r.name == name and r.op in (Op.UNLINK, Op.RENAME):
-            raise NotModelled(f"{name} was {r.op.name.lower()}d while the engine ran")
-
-
-def _apply(records: Sequence[Record], name: str, base: bytes | None) -> bytes:
-    content = bytearray(base or b"")
-    for r in records:
-        if r.name != name:
-            continue
+def _apply(changes: Sequence[Record], first: bytes) -> bytes:
+    content = bytearray(first)
+    for r in changes:
         if r.op is Op.WRITE:
-            end = r.offset + len(r.data)
             if len(content) < r.offset:
                 content.extend(bytes(r.offset - len(content)))
-            content[r.offset : end] = r.data
+            content[r.offset : r.offset + len(r.data)] = r.data
         elif r.op is Op.TRUNCATE:
             del content[r.offset :]
             content.extend(bytes(r.offset - len(content)))
         elif r.op is Op.EXTEND and len(content) < r.offset:
             content.extend(bytes(r.offset - len(content)))
-        elif r.op is Op.CREATE:
-            content = bytearray()
     return bytes(content)

@@ -13,9 +13,12 @@
  * SQLite's unix VFS calls open64, pwrite64, ftruncate64, fdatasync, unlink and close through a
  * table of libc addresses filled at load time, which this library's symbols take the place of.
  *
- * A record: u32 op, u32 name length, u64 offset, u64 length, the name (relative to the
- * directory, "" for the directory itself), then `length` bytes of data for a write. A sync is
- * two records, its start and its end, with the same token in the offset field.
+ * A record: u32 op, u32 name length, u64 inode, u64 offset, u64 length, the name (relative to
+ * the directory, "" for the directory itself), then `length` bytes of data: a write's bytes,
+ * or for a rename the old name (the record's name is the new one; "" for outside the
+ * directory). Data and syncs name the inode the fd was opened on, so a file renamed or
+ * removed while open is still followed; a create or rename names the inode now at the name.
+ * A sync is two records, its start and its end, with the same token in the offset field.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -44,6 +47,7 @@ static char dir[PATH_MAX];
 static size_t dir_len;
 static int log_fd = -1;
 static char *names[MAX_FD]; /* the tracked name of each open fd, NULL if untracked */
+static uint64_t inodes[MAX_FD]; /* and the inode it was opened on */
 
 static int (*real_open)(const char *, int, ...);
 static int (*real_open64)(const char *, int, ...);
@@ -95,15 +99,20 @@ static void put(const void *buf, size_t n) {
     }
 }
 
-static void record(uint32_t op, const char *name, uint64_t offset, uint64_t length,
-                   const void *data) {
+static void record(uint32_t op, const char *name, uint64_t inode, uint64_t offset,
+                   uint64_t length, const void *data) {
     int saved = errno;
-    struct { uint32_t op, name_len; uint64_t offset, length; } __attribute__((packed)) head = {
-        op, (uint32_t)strlen(name), offset, length};
+    struct { uint32_t op, name_len; uint64_t inode, offset, length; } __attribute__((packed))
+        head = {op, (uint32_t)strlen(name), inode, offset, length};
     put(&head, sizeof head);
     put(name, head.name_len);
     if (data != NULL) put(data, length);
     errno = saved;
+}
+
+static uint64_t inode_at(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
 /* The name of path inside the directory ("" for the directory itself), or NULL if outside. */
@@ -137,10 +146,12 @@ static int opened(int dirfd, const char *path, int flags, mode_t mode, int at, i
     if (at) fd = (big ? real_openat64 : real_openat)(dirfd, path, flags, mode);
     else fd = (big ? real_open64 : real_open)(path, flags, mode);
     if (fd >= 0 && fd < MAX_FD) {
+        struct stat now;
         free(names[fd]);
         names[fd] = strdup(name);
-        if (!existed) record(OP_CREATE, name, 0, 0, NULL);
-        else if (flags & O_TRUNC) record(OP_TRUNCATE, name, 0, 0, NULL);
+        inodes[fd] = fstat(fd, &now) == 0 ? (uint64_t)now.st_ino : 0;
+        if (!existed) record(OP_CREATE, name, inodes[fd], 0, 0, NULL);
+        else if (flags & O_TRUNC) record(OP_TRUNCATE, name, inodes[fd], 0, 0, NULL);
     }
     pthread_mutex_unlock(&lock);
     return fd;
@@ -183,7 +194,7 @@ ssize_t write(int fd, const void *buf, size_t n) {
     pthread_mutex_lock(&lock);
     ssize_t w = real_write(fd, buf, n);
     off_t at = lseek(fd, 0, SEEK_CUR) - w; /* after: right for O_APPEND too */
-    if (w > 0) record(OP_WRITE, names[fd], (uint64_t)at, (uint64_t)w, buf);
+    if (w > 0) record(OP_WRITE, names[fd], inodes[fd], (uint64_t)at, (uint64_t)w, buf);
     pthread_mutex_unlock(&lock);
     return w;
 }
@@ -195,7 +206,7 @@ ssize_t writev(int fd, const struct iovec *iov, int count) {
     off_t at = lseek(fd, 0, SEEK_CUR) - w;
     for (ssize_t left = w, i = 0; left > 0 && i < count; i++) {
         size_t part = iov[i].iov_len < (size_t)left ? iov[i].iov_len : (size_t)left;
-        record(OP_WRITE, names[fd], (uint64_t)at, part, iov[i].iov_base);
+        record(OP_WRITE, names[fd], inodes[fd], (uint64_t)at, part, iov[i].iov_base);
         at += (off_t)part;
         left -= (ssize_t)part;
     }
@@ -207,7 +218,7 @@ static ssize_t pwritten(int fd, const void *buf, size_t n, off64_t at, int big) 
     if (!tracked(fd)) return big ? real_pwrite64(fd, buf, n, at) : real_pwrite(fd, buf, n, at);
     pthread_mutex_lock(&lock);
     ssize_t w = big ? real_pwrite64(fd, buf, n, at) : real_pwrite(fd, buf, n, at);
-    if (w > 0) record(OP_WRITE, names[fd], (uint64_t)at, (uint64_t)w, buf);
+    if (w > 0) record(OP_WRITE, names[fd], inodes[fd], (uint64_t)at, (uint64_t)w, buf);
     pthread_mutex_unlock(&lock);
     return w;
 }
@@ -219,7 +230,7 @@ static int truncated(int fd, off64_t size, int big) {
     if (!tracked(fd)) return big ? real_ftruncate64(fd, size) : real_ftruncate(fd, size);
     pthread_mutex_lock(&lock);
     int rc = big ? real_ftruncate64(fd, size) : real_ftruncate(fd, size);
-    if (rc == 0) record(OP_TRUNCATE, names[fd], (uint64_t)size, 0, NULL);
+    if (rc == 0) record(OP_TRUNCATE, names[fd], inodes[fd], (uint64_t)size, 0, NULL);
     pthread_mutex_unlock(&lock);
     return rc;
 }
@@ -235,14 +246,14 @@ static int synced(int fd, int data_only) {
     static uint64_t tokens;
     char name[PATH_MAX];
     pthread_mutex_lock(&lock);
-    uint64_t token = ++tokens;
+    uint64_t token = ++tokens, inode = inodes[fd];
     snprintf(name, sizeof name, "%s", names[fd]);
-    record(OP_SYNC_START, name, token, 0, NULL);
+    record(OP_SYNC_START, name, inode, token, 0, NULL);
     pthread_mutex_unlock(&lock);
     int rc = data_only ? real_fdatasync(fd) : real_fsync(fd);
     if (rc == 0) {
         pthread_mutex_lock(&lock);
-        record(OP_SYNC, name, token, 0, NULL);
+        record(OP_SYNC, name, inode, token, 0, NULL);
         pthread_mutex_unlock(&lock);
     }
     return rc;
@@ -254,7 +265,7 @@ int fdatasync(int fd) { return synced(fd, 1); }
 static int extended(int fd, off64_t offset, off64_t len, int rc) {
     if (rc == 0 && tracked(fd)) {
         pthread_mutex_lock(&lock);
-        record(OP_EXTEND, names[fd], (uint64_t)(offset + len), 0, NULL);
+        record(OP_EXTEND, names[fd], inodes[fd], (uint64_t)(offset + len), 0, NULL);
         pthread_mutex_unlock(&lock);
     }
     return rc;
@@ -280,7 +291,7 @@ static int removed(int dirfd, const char *path, int rc) {
     const char *name = inside(dirfd, path, buf);
     if (rc == 0 && name != NULL) {
         pthread_mutex_lock(&lock);
-        record(OP_UNLINK, name, 0, 0, NULL);
+        record(OP_UNLINK, name, 0, 0, 0, NULL);
         pthread_mutex_unlock(&lock);
     }
     return rc;
@@ -293,8 +304,10 @@ static int renamed(int from_dir, const char *from, int to_dir, const char *to, i
     char a[PATH_MAX], b[PATH_MAX];
     const char *from_name = inside(from_dir, from, a), *to_name = inside(to_dir, to, b);
     if (rc == 0 && (from_name != NULL || to_name != NULL)) {
+        if (from_name == NULL) from_name = "";
         pthread_mutex_lock(&lock);
-        record(OP_RENAME, to_name != NULL ? to_name : from_name, 0, 0, NULL);
+        record(OP_RENAME, to_name != NULL ? to_name : "", to_name != NULL ? inode_at(b) : 0, 0,
+               strlen(from_name), from_name);
         pthread_mutex_unlock(&lock);
     }
     return rc;
@@ -311,6 +324,6 @@ int renameat(int fd, const char *from, int td, const char *to) {
 void disk_model_note(const char *text) {
     if (log_fd < 0) return;
     pthread_mutex_lock(&lock);
-    record(OP_NOTE, text, 0, 0, NULL);
+    record(OP_NOTE, text, 0, 0, 0, NULL);
     pthread_mutex_unlock(&lock);
 }

@@ -31,8 +31,7 @@ from tmt_tui.store.journal import Journal
 
 REPO = Path(__file__).resolve().parents[2]
 JOURNAL = "journal.db"
-#: The files a power cut leaves that matter: the -shm index is rebuilt by SQLite from these.
-MODELLED = (JOURNAL, f"{JOURNAL}-wal")
+WAL = f"{JOURNAL}-wal"
 #: Only a hung engine takes this long; the round then fails rather than the suite hanging.
 ROUND_TIMEOUT_S = 120.0
 
@@ -44,7 +43,7 @@ class Round:
     seed: int
     mode: str
     records: list[Record]
-    baseline: dict[str, bytes | None]
+    baseline: disk.Baseline
     replies: list[dict[str, Any]]  # every reply printed before the kill, in order
     stderr: str
     directory: Path  # the journal's directory as the kill left it (the page cache's view)
@@ -55,13 +54,18 @@ class Round:
         return [line for line in lines if "seq" in line]
 
 
-def run_round(shim: Path, work: Path, seed: int, mode: str, orders: int) -> Round:
-    """Run the burst engine on a fresh journal in ``work`` under the disk model; SIGKILL it after
-    a random number of replies (all of them, for a mode that is meant to lose some)."""
+def run_round(
+    shim: Path, work: Path, seed: int, mode: str, orders: int, *, fresh: bool = False
+) -> Round:
+    """Run the burst engine on a new journal in ``work`` under the disk model; SIGKILL it after
+    a random number of replies (all of them, for a mode that is meant to lose some). The
+    journal is made and closed cleanly before the run, or with ``fresh`` made by the engine
+    itself in the run (so its making is on the modelled disk too)."""
     directory = work / "disk"
     directory.mkdir(parents=True)
-    Journal(directory / JOURNAL).close()  # made and closed cleanly: the disk the cut starts from
-    baseline = {name: _read(directory / name) for name in MODELLED}
+    if not fresh:
+        Journal(directory / JOURNAL).close()  # on disk before the run: where every cut starts
+    baseline = {p.name: (p.stat().st_ino, p.read_bytes()) for p in directory.iterdir()}
     log = work / "disk.log"
     env = {**os.environ, "PYTHONPATH": str(REPO), **disk.shim_env(shim, directory, log)}
     kill_after = orders if mode != "durable" else random.Random(seed).randint(0, orders)
@@ -103,10 +107,6 @@ def _read_until_kill(child: subprocess.Popen[str], kill_after: int) -> tuple[lis
     return lines, False
 
 
-def _read(path: Path) -> bytes | None:
-    return path.read_bytes() if path.exists() else None
-
-
 # cuts -----------------------------------------------------------------------------------------
 
 
@@ -131,8 +131,7 @@ def after_acks(r: Round, rng: random.Random, most: int | None) -> Iterator[Cut]:
 def in_wal_writes(r: Round, rng: random.Random, most: int | None) -> Iterator[Cut]:
     """Cuts in the middle of WAL writes (``most`` of them, all for None) on a write-through
     disk, each write torn at a random byte."""
-    wal = MODELLED[1]
-    writes = [i + 1 for i, rec in enumerate(r.records) if rec.op is Op.WRITE and rec.name == wal]
+    writes = [i + 1 for i, rec in enumerate(r.records) if rec.op is Op.WRITE and rec.name == WAL]
     for at in _sample(writes, rng, most):
         yield Cut(at, Torn(rng.randrange(len(r.records[at - 1].data))))
 

@@ -64,9 +64,13 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def durable_rounds(shim: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Round]:
-    """Rounds of tmt as it ships, each killed after a random number of replies."""
+    """Rounds of tmt as it ships, each killed after a random number of replies; every other
+    one on a journal the engine makes in the run."""
     work = tmp_path_factory.mktemp("rounds")
-    return [run_round(shim, work / str(i), SEED + i, "durable", ORDERS) for i in range(ROUNDS)]
+    return [
+        run_round(shim, work / str(i), SEED + i, "durable", ORDERS, fresh=i % 2 == 0)
+        for i in range(ROUNDS)
+    ]
 
 
 def failures(rounds: Iterable[Round], cuts: Cuts, scratch: Path) -> Iterator[tuple[int, str]]:
@@ -161,7 +165,9 @@ def test_many_rounds_of_power_cuts_lose_no_acknowledged_order(shim: Path, tmp_pa
     checked = orders = 0
     wrong: list[str] = []
     for i in range(SOAK_ROUNDS):
-        r = run_round(shim, tmp_path / f"round-{i}", SEED + 1_000 + i, "durable", ORDERS)
+        r = run_round(
+            shim, tmp_path / f"round-{i}", SEED + 1_000 + i, "durable", ORDERS, fresh=i % 2 == 0
+        )
         checks = list(failures([r], every_cut, tmp_path / f"cuts-{i}"))
         wrong += [w for _, w in checks if w]
         checked += len(checks)
