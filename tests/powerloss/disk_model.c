@@ -4,14 +4,17 @@
  * DISK_MODEL_DIR names the directory (absolute, resolved); DISK_MODEL_LOG the log file, which
  * must be outside it. Every write, truncate, create, unlink and rename of a file in the
  * directory, and every fsync/fdatasync of such a file or of the directory itself, is appended
- * to the log with plain write(2) once the call has succeeded: a change is logged after the
- * kernel took it, a sync only once it returned, so the log never claims more durability than
- * there was. The log lives in the page cache and survives a SIGKILL; it is the test's oracle,
- * not part of the modelled disk. disk_model_note() adds the process's own marks (an ack sent)
- * in the same order, so a cut anywhere in the log knows what the client had seen by then.
+ * to the log with plain write(2): a change once the kernel took it, a sync both when it starts
+ * and once it returned, and the model counts as synced only what was logged before the start
+ * of a sync that returned, so the log never claims more durability than there was (a write
+ * racing a sync is taken as lost). The log lives in the page cache and survives a SIGKILL;
+ * it is the test's oracle, not part of the modelled disk. disk_model_note() adds the process's
+ * own marks (an ack sent) in the same order, so a cut anywhere in the log knows what the
+ * client had seen by then.
  *
  * SQLite's unix VFS calls open64, pwrite64, ftruncate64, fdatasync, unlink and close through a
- * table of libc addresses filled at load time, which this library's symbols take the place of.
+ * table of libc addresses filled at load time, which this library's symbols take the place of;
+ * Python's os.open, os.fsync and os.replace (tmt making a journal) reach the same symbols.
  *
  * A record: u32 op, u32 name length, u64 inode, u64 offset, u64 length, the name (relative to
  * the directory, "" for the directory itself), then `length` bytes of data: a write's bytes,

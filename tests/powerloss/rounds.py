@@ -63,6 +63,7 @@ def run_round(
     itself in the run (so its making is on the modelled disk too)."""
     directory = work / "disk"
     directory.mkdir(parents=True)
+    directory = directory.resolve()  # the shim matches the paths SQLite opens: no symlinks
     if not fresh:
         Journal(directory / JOURNAL).close()  # on disk before the run: where every cut starts
     baseline = {p.name: (p.stat().st_ino, p.read_bytes()) for p in directory.iterdir()}
