@@ -56,9 +56,10 @@ Cuts = Callable[[Round, random.Random], Iterable[Cut]]
 def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built = disk.build_shim(tmp_path_factory.mktemp("shim"))
     if built is None:
-        pytest.skip(
-            "no C compiler (gcc or cc) to build the disk model shim tests/powerloss/disk_model.c"
-        )
+        why = "no C compiler (gcc or cc) to build the disk model shim tests/powerloss/disk_model.c"
+        if os.environ.get("TMT_CI"):  # CI installs gcc: a skip there would hide the suite
+            pytest.fail(why)
+        pytest.skip(why)
     return built
 
 

@@ -38,10 +38,6 @@ from tmt_tui.store.migrations import MigrationProgress, OnProgress, migrate
 
 __all__ = ["Journal", "JournalError", "JournalLocked", "MigrationError", "MigrationProgress"]
 
-# Checkpoints fsync the database file and disturb the WAL fsyncs that gate acks: do them
-# rarely and off the engine thread.
-WAL_CHECKPOINT_S = 1.0
-
 
 #: One encoder for every event (json.dumps with separators builds a new one at each call).
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
