@@ -143,7 +143,16 @@ def test_values_at_the_edges_of_their_ranges_are_accepted() -> None:
     assert settings.engine.tick_flush_ms == 1 and settings.sim.volatility_scale == 0.0
 
 
-@pytest.mark.parametrize("name", ["default.toml", "oanda-local.toml", "oanda-practice.toml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "default.toml",
+        "oanda-local.toml",
+        "oanda-practice.toml",
+        "polygon-sim.toml",
+        "polygon-local.toml",
+    ],
+)
 def test_the_packaged_configs_are_within_every_range(name: str) -> None:
     load_settings(Path(__file__).resolve().parents[2] / "tmt_tui/resources/config" / name)
 
@@ -162,6 +171,34 @@ def test_quotes_and_orders_from_different_venues_are_refused() -> None:
     assert str(caught.value).startswith(
         "test.toml: keys 'engine.market_data' and 'engine.broker' must name the same venue"
     )
+
+
+def test_polygon_quotes_feed_the_paper_broker() -> None:
+    text = '[engine]\nmarket_data = "polygon"\n[polygon]\ncluster = "local"\n' + ACCOUNT
+
+    settings = parse_settings(text, "test.toml")
+
+    assert settings.polygon.resolved_url() == "ws://127.0.0.1:8091"
+
+
+def test_polygon_quotes_beside_oanda_orders_are_refused_saying_what_works() -> None:
+    text = '[engine]\nmarket_data = "polygon"\nbroker = "oanda"\n' + ACCOUNT
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    assert str(caught.value) == (
+        'test.toml: engine.market_data = "polygon" feeds the paper broker for now: set '
+        "engine.broker = \"sim\" (got 'oanda'); Polygon prices beside OANDA trading are not "
+        "built yet"
+    )
+
+
+def test_a_polygon_url_that_is_not_a_websocket_is_refused() -> None:
+    text = '[engine]\nmarket_data = "polygon"\n[polygon]\nurl = "http://x"\n' + ACCOUNT
+
+    with pytest.raises(ConfigError, match=r"key 'polygon.url' must start with ws:// or wss://"):
+        parse_settings(text, "test.toml")
 
 
 def test_the_live_oanda_environment_is_refused_until_confirmed() -> None:

@@ -113,7 +113,7 @@ def test_valid_custom_limits_are_typed_and_frozen() -> None:
 @pytest.mark.parametrize(
     ("table", "key", "value", "choices"),
     [
-        ("engine", "market_data", "polygon", "'sim', 'oanda'"),
+        ("engine", "market_data", "massive", "'sim', 'oanda', 'polygon'"),
         ("engine", "broker", "OANDA", "'sim', 'oanda'"),  # the choices are case-sensitive
         ("engine", "on_shutdown", "close", "'leave', 'cancel'"),
         ("oanda", "environment", "demo", "'practice', 'live', 'local'"),

@@ -21,6 +21,7 @@ from tmt_tui.config.checks import (
 from tmt_tui.config.loading import default_config_text, load_settings, parse_settings
 from tmt_tui.config.schema import (
     OANDA_HOSTS,
+    POLYGON_URLS,
     AccountSettings,
     ApiSettings,
     ConfigError,
@@ -30,6 +31,7 @@ from tmt_tui.config.schema import (
     OandaEnvironment,
     OandaSettings,
     OnShutdown,
+    PolygonSettings,
     RiskLimits,
     Settings,
     SimSettings,
@@ -45,6 +47,7 @@ __all__ = [
     "MAX_SIM_VOLATILITY_SCALE",
     "MAX_SOCKET_PATH_BYTES",
     "OANDA_HOSTS",
+    "POLYGON_URLS",
     "SIM_INSTRUMENTS",
     "AccountSettings",
     "ApiSettings",
@@ -54,6 +57,7 @@ __all__ = [
     "MonitoringSettings",
     "OandaEnvironment",
     "OandaSettings",
+    "PolygonSettings",
     "OnShutdown",
     "RiskLimits",
     "Settings",

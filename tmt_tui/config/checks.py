@@ -8,6 +8,7 @@ with (an interval of 0 spins it, a negative loss limit halts it at once) belongs
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from tmt_tui.config.schema import ConfigError, Settings, is_loopback
@@ -47,15 +48,21 @@ def socket_path_problem(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
-def validate_settings(settings: Settings) -> None:
-    """Raise ConfigError naming the file and the first key whose value cannot be used."""
-    source = settings.source
+def _checker(source: str) -> Callable[[str, Any, bool, str], None]:
+    """``check(key, value, ok, allowed)``: raise ConfigError naming the key unless ``ok``."""
 
     def check(key: str, value: Any, ok: bool, allowed: str) -> None:
         if not ok:
             shown = repr(value) if isinstance(value, str) else value
             raise ConfigError(f"{source}: key '{key}' must be {allowed}, got {shown}")
 
+    return check
+
+
+def validate_settings(settings: Settings) -> None:
+    """Raise ConfigError naming the file and the first key whose value cannot be used."""
+    source = settings.source
+    check = _checker(source)
     if not settings.accounts:
         raise ConfigError(f"{source}: at least one [[accounts]] table is required")
     seen: set[str] = set()
@@ -209,10 +216,28 @@ def _is_currency(code: str) -> bool:
 def _check_venues(settings: Settings) -> None:
     """The venue keys agree with each other and, for OANDA, with the accounts and the risk."""
     source, engine = settings.source, settings.engine
+    if engine.market_data == "polygon":
+        if engine.broker != "sim":
+            raise ConfigError(
+                f'{source}: engine.market_data = "polygon" feeds the paper broker for now: set '
+                f'engine.broker = "sim" (got {engine.broker!r}); Polygon prices beside OANDA '
+                "trading are not built yet"
+            )
+        polygon = settings.polygon
+        check = _checker(source)
+        check("polygon.queue_frames", polygon.queue_frames, polygon.queue_frames >= 16, ">= 16")
+        check(
+            "polygon.reconnect_backoff_s", polygon.reconnect_backoff_s,
+            0 < polygon.reconnect_backoff_s <= polygon.max_backoff_s,
+            "positive and at most polygon.max_backoff_s",
+        )  # fmt: skip
+        if not polygon.resolved_url().startswith(("ws://", "wss://")):
+            raise ConfigError(f"{source}: key 'polygon.url' must start with ws:// or wss://")
+        return
     if engine.market_data != engine.broker:
         raise ConfigError(
             f"{source}: keys 'engine.market_data' and 'engine.broker' must name the same venue "
-            f"(got {engine.market_data!r} and {engine.broker!r})"
+            f'(got {engine.market_data!r} and {engine.broker!r}), or market_data = "polygon"'
         )
     if engine.broker != "oanda":
         return

@@ -20,8 +20,12 @@ class ConfigError(Exception):
     """A config file that cannot be used, with where and why."""
 
 
-#: A venue that feeds quotes or executes orders.
+#: A venue that executes orders (and feeds quotes).
 Venue = Literal["sim", "oanda"]
+#: Where quotes come from: a venue's own, or a data-only feed.
+Feed = Literal["sim", "oanda", "polygon"]
+#: Which Polygon / Massive cluster: real-time, 15-minute delayed, or `tmt polygon-sim` here.
+PolygonCluster = Literal["realtime", "delayed", "local"]
 #: What a graceful stop does with working orders: leave them at the venue, or cancel them.
 OnShutdown = Literal["leave", "cancel"]
 #: Which OANDA hosts to use; "local" is `tmt oanda-sim` on loopback.
@@ -55,7 +59,7 @@ class AccountSettings:
 @dataclass(frozen=True)
 class EngineSettings:
     journal_path: str = ""  # empty: $XDG_DATA_HOME/tmt/journal.db
-    market_data: Venue = "sim"  # which venue feeds quotes
+    market_data: Feed = "sim"  # where quotes come from: the broker's venue, or "polygon"
     broker: Venue = "sim"  # which venue executes orders
     tick_flush_ms: int = 250  # ticks are journaled in batches this often
     marks_interval_ms: int = 50  # full revaluation and publication of marks
@@ -107,6 +111,32 @@ class OandaSettings:
 
     def resolved_account_id(self) -> str:
         return self.account_id or os.environ.get("OANDA_ACCOUNT_ID", "")
+
+
+#: Base WebSocket URL of each cluster (old hosts: socket.polygon.io, delayed.polygon.io).
+POLYGON_URLS: dict[PolygonCluster, str] = {
+    "realtime": "wss://socket.massive.com",
+    "delayed": "wss://delayed.massive.com",
+    "local": "ws://127.0.0.1:8091",
+}
+
+
+@dataclass(frozen=True)
+class PolygonSettings:
+    """Polygon.io / Massive market data over WebSocket. The key comes from
+    ``$MASSIVE_API_KEY`` (or ``$POLYGON_API_KEY``) only, never this file."""
+
+    cluster: PolygonCluster = "realtime"
+    url: str = ""  # empty: the cluster's, e.g. "ws://10.0.0.5:8091" for a polygon-sim elsewhere
+    instruments: tuple[str, ...] = ()  # empty: the paper broker's 20 pairs
+    trades: bool = False  # also subscribe to trades (stocks and crypto)
+    bars: Literal["", "second", "minute"] = ""  # also subscribe to aggregates
+    queue_frames: int = 4096  # frames read but not yet parsed; beyond, the oldest gives way
+    reconnect_backoff_s: float = 0.5  # first reconnect delay, doubled (with jitter) per failure
+    max_backoff_s: float = 30.0
+
+    def resolved_url(self) -> str:
+        return (self.url or POLYGON_URLS.get(self.cluster, POLYGON_URLS["realtime"])).rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -212,6 +242,7 @@ class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     sim: SimSettings = field(default_factory=SimSettings)
     oanda: OandaSettings = field(default_factory=OandaSettings)
+    polygon: PolygonSettings = field(default_factory=PolygonSettings)
     kill_switch: KillSwitchSettings = field(default_factory=KillSwitchSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     api: ApiSettings = field(default_factory=ApiSettings)

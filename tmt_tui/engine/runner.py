@@ -152,6 +152,7 @@ class EngineRunner:
             raise
         self.running = True
         thread.ready()
+        self.venue.feed.report_status_to(self._venue_status)
         tasks = [
             asyncio.create_task(self.venue.feed.run(self._on_quote), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),

@@ -134,6 +134,7 @@ VenueEvent = (
 )
 VenueSink = Callable[[VenueEvent], None]
 QuoteSink = Callable[[Quote], None]
+StatusHook = Callable[[str, bool, str], None]  # (alert key, active, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +221,14 @@ class MarketDataFeed(Protocol):
 
     def stop(self) -> None: ...
 
+    def report_status_to(self, status: StatusHook) -> None:
+        """Where to say the feed is down, live again, or refused (alert key, active, message):
+        the engine raises and clears alerts from it. A feed with nothing to say ignores it."""
+        ...
+
 
 # (account, instrument, units, price) -> why the account cannot carry it, or None
 MarginProbe = Callable[[str, str, int, Decimal], str | None]
-StatusHook = Callable[[str, bool, str], None]  # (alert key, active, message)
 ReconcileHook = Callable[[], Awaitable[None]]
 
 

@@ -11,8 +11,14 @@ from tmt_tui.venues.base import Venue
 
 
 def build_venue(settings: Settings, clock: Callable[[], float] = time.time) -> Venue:
-    """The venue for ``engine.broker`` (quotes come from the same venue for now)."""
+    """The venue for ``engine.broker``, its quotes from ``engine.market_data``: the venue's
+    own, or Polygon / Massive beside the paper broker."""
     broker = settings.engine.broker
+    if settings.engine.market_data == "polygon" and broker == "sim":
+        from tmt_tui.venues.polygon.settings import polygon_feed
+        from tmt_tui.venues.sim.venue import SimVenue
+
+        return SimVenue(settings, clock, feed=polygon_feed(settings))
     if broker == "oanda":  # loads httpx and the v20 adapter only when asked for
         from tmt_tui.venues.oanda.session import OandaVenue
 

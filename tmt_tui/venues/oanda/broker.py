@@ -32,6 +32,7 @@ from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import (
     QuoteSink,
+    StatusHook,
     VenueAccepted,
     VenueCancelled,
     VenueEvent,
@@ -396,3 +397,6 @@ class OandaFeed:
         if self._task is not None and self._loop is not None:
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def report_status_to(self, status: StatusHook) -> None:
+        return None  # the venue's follow() reports the OANDA connection's state

@@ -32,7 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from tmt_tui.domain.instruments import Instrument, kind_of
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.secret import Secret
-from tmt_tui.venues.base import QuoteSink
+from tmt_tui.venues.base import QuoteSink, StatusHook
 from tmt_tui.venues.oanda.backoff import ReconnectBackoff
 from tmt_tui.venues.polygon.frames import Bar, Refused, Status, Trade, parse_frame
 from tmt_tui.venues.polygon.symbols import MARKET, Topics, subscription
@@ -70,7 +70,6 @@ class _Closed:
 
 
 Frames = asyncio.Queue["str | bytes | _Closed"]
-StatusSink = Callable[[str, bool, str], None]  # (alert key, active, message)
 MessageSink = Callable[[Trade | Bar], None]
 
 
@@ -113,7 +112,7 @@ class PolygonFeed:
         queue_frames: int = 4096,
         backoff: tuple[float, float] = (0.5, 30.0),
         max_connections_backoff: float = MAX_CONNECTIONS_BACKOFF_S,
-        on_status: StatusSink | None = None,
+        on_status: StatusHook | None = None,
         on_message: MessageSink | None = None,
     ) -> None:
         self._key = key
@@ -154,6 +153,9 @@ class PolygonFeed:
         except asyncio.CancelledError:
             if self._running:
                 raise  # cancelled by someone else: let them see it
+
+    def report_status_to(self, status: StatusHook) -> None:
+        self._on_status = status
 
     def stop(self) -> None:
         """Safe from any thread."""

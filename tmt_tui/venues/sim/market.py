@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.quotes import Quote
-from tmt_tui.venues.base import QuoteSink
+from tmt_tui.venues.base import QuoteSink, StatusHook
 from tmt_tui.venues.sim.universe import SPECS, instruments
 
 _ACTIVE_SECONDS_PER_YEAR = 252 * 8 * 3600
@@ -95,3 +95,6 @@ class SimMarket:
 
     def stop(self) -> None:
         self._running = False
+
+    def report_status_to(self, status: StatusHook) -> None:
+        return None  # in this process: never down

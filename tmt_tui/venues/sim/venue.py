@@ -1,7 +1,9 @@
 """The built-in simulated venue: a synthetic market and a paper broker, in this process.
 
 It has no history of its own (the engine's journal is the whole truth), so there is nothing to
-follow or reconcile; it trades the accounts the config names.
+follow or reconcile; it trades the accounts the config names. Given a feed from elsewhere
+(Polygon / Massive), the paper broker fills at that feed's prices instead of the synthetic
+market's: paper trading on real quotes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.orders import Order
 from tmt_tui.venues.base import (
     MarginProbe,
+    MarketDataFeed,
     ReconcileHook,
     StatusHook,
     VenueOpened,
@@ -31,14 +34,22 @@ class SimVenue:
     name = "sim"
     reconciles = False
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        feed: MarketDataFeed | None = None,
+    ) -> None:
         self._settings = settings
         self._clock = clock
-        self._market: SimMarket | None = None
+        self._market: MarketDataFeed | None = feed
+        self._outside_feed = feed is not None
         self._broker: SimBroker | None = None
 
     async def open(self, opening: VenueOpening) -> VenueOpened:
         settings = self._settings
+        if self._market is not None and self._outside_feed:
+            return self._open_on(self._market)
         unknown = [n for n in settings.sim.instruments if n not in SPECS]
         if unknown:
             raise ConfigError(
@@ -57,8 +68,23 @@ class SimVenue:
         self._broker = SimBroker(instruments, self._clock)
         return VenueOpened(instruments)
 
+    def _open_on(self, feed: MarketDataFeed) -> VenueOpened:
+        """The paper broker on a feed from elsewhere: it trades the FX pairs it has specs for
+        (precision, pip, margin); anything else the feed quotes is refused here, by name."""
+        names = [i.name for i in feed.instruments()]
+        unknown = [n for n in names if n not in SPECS]
+        if unknown:
+            raise ConfigError(
+                f"{self._settings.source}: the paper broker trades only its own pairs; it "
+                f"cannot take {', '.join(unknown)} from the feed (expected some of: "
+                f"{', '.join(sorted(SPECS))})"
+            )
+        instruments = feed.instruments()
+        self._broker = SimBroker(instruments, self._clock)
+        return VenueOpened(instruments)
+
     @property
-    def feed(self) -> SimMarket:
+    def feed(self) -> MarketDataFeed:
         assert self._market is not None, "open the venue first"
         return self._market
 
