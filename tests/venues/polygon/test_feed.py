@@ -99,6 +99,8 @@ async def test_quotes_trades_and_bars_of_every_cluster_flow_after_auth_and_subsc
 
     assert run.feed.stats.refused == 0
     assert all(quote_problem(q.bid, q.ask) is None for q in run.quotes)
+    # JSON numbers (1.0851) written to the instrument's decimals (1.08510), as a venue's are
+    assert {q.bid.as_tuple().exponent for q in run.quotes} == {-5}
     assert {m.instrument for m in said.messages if isinstance(m, Trade)} == {"AAPL", "BTC_USD"}
     assert ("polygon-down:forex", False, "Polygon/Massive forex live") in said.statuses
 

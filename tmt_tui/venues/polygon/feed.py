@@ -125,6 +125,7 @@ class PolygonFeed:
         self._on_status = on_status or (lambda key, active, message: None)
         self._on_message = on_message
         self._wanted = frozenset(i.name for i in self._instruments)
+        self._ticks = {i.name: i.tick for i in self._instruments}
         self._running = True
         self._task: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -188,6 +189,9 @@ class PolygonFeed:
                 why = str(exc)
                 if exc.status.status == "max_connections":
                     wait = self._max_connections_backoff
+            except websockets.ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd is not None else None
+                why = "the connection closed" + (f" (code {code})" if code else "")
             except (OSError, websockets.WebSocketException, TimeoutError, ConnectionEnded) as exc:
                 why = f"{type(exc).__name__}: {exc}"
             if not self._running:
@@ -279,7 +283,7 @@ class PolygonFeed:
             for message in parse_frame(raw, wanted):
                 if isinstance(message, Quote):
                     stats.quotes += 1
-                    sink(message)
+                    sink(self._on_tick(message))
                 elif isinstance(message, Status):
                     self._count(message)
                     if message.status in CLOSING:
@@ -295,6 +299,16 @@ class PolygonFeed:
                         )  # fmt: skip
                 elif on_message is not None:
                     on_message(message)
+
+    def _on_tick(self, quote: Quote) -> Quote:
+        """Prices come as JSON numbers (``1.0851``): written to the instrument's decimals
+        (``1.08510``) when that is exact, as the venue's own prices are; finer ones stay."""
+        tick = self._ticks[quote.instrument]
+        bid, ask = quote.bid, quote.ask
+        padded_bid, padded_ask = bid.quantize(tick), ask.quantize(tick)
+        if padded_bid == bid and padded_ask == ask:
+            return Quote(quote.instrument, padded_bid, padded_ask, quote.ts)
+        return quote
 
     def _count(self, status: Status) -> None:
         self.stats.statuses[status.status] = self.stats.statuses.get(status.status, 0) + 1
