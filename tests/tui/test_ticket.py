@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
+from textual import events
 from textual.widgets import Input, Select, Static
 
 from tests.support.pilot import on_main_screen, until
@@ -96,3 +98,68 @@ async def test_escape_closes_the_ticket_without_sending(app: TmtApp, ready) -> N
         await pilot.press("b", *"1000", "escape")
         await until(pilot, lambda: on_main_screen(app), "the ticket to close")
         assert app.model.orders == {}
+
+
+def burst(*typed: str) -> list[events.Key]:
+    """Keys as a terminal delivers a paste or a laggy SSH link: all at once, as the driver
+    posts them (a name such as "tab" is a key; anything else is typed character by character)."""
+    names = {".": "full_stop", "tab": "tab", "enter": "enter", "shift+tab": "shift+tab"}
+    chars = {"tab": "\t", "enter": "\r", "shift+tab": None}
+    keys = []
+    for item in typed:
+        if item in chars:
+            keys.append(events.Key(names[item], chars[item]))
+        else:
+            keys.extend(events.Key(names.get(ch, ch), ch) for ch in item)
+    return keys
+
+
+async def test_a_burst_of_keys_lands_in_the_fields_it_was_typed_for(app: TmtApp, ready) -> None:
+    """`1000<Tab>1.2<Enter>` arriving in one burst sends 1,000 units with take-profit 1.2:
+    Textual forwards a key to the focused field before an earlier Tab has moved the focus, so
+    without tmt's guard the digits land in Units (10001.2) and the order goes out 1,000 times
+    too large."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("home", "b")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        ticket = app.screen
+        assert isinstance(ticket, OrderTicketScreen)
+
+        for key in burst("1000", "tab", "1.2", "enter"):
+            app.post_message(key)
+        await until(pilot, lambda: ticket.sent, "the order to be sent")
+
+    (sent,) = ticket.sent
+    assert (sent.units, sent.take_profit, sent.stop_loss) == (1000, Decimal("1.2"), None)
+
+
+async def test_a_burst_through_every_field_and_back_sends_what_slow_typing_sends(
+    app: TmtApp, ready
+) -> None:
+    """Tab forward through take-profit into stop-loss and shift+tab back, typed slowly in one
+    ticket and in one burst in the next: both send the same order."""
+    typed = ("2500", "tab", "0.9", "tab", "1.3", "shift+tab", "0.91", "enter")
+    sent = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for deliver in ("slowly", "in a burst"):
+            await pilot.press("home", "s")
+            await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+            ticket = app.screen
+            assert isinstance(ticket, OrderTicketScreen)
+            if deliver == "slowly":
+                for key in burst(*typed):
+                    await pilot.press(key.key)
+            else:
+                for key in burst(*typed):
+                    app.post_message(key)
+            await until(pilot, lambda: ticket.sent, f"the order typed {deliver}")
+            await until(pilot, lambda: on_main_screen(app), "the ticket to close")
+            sent.append(ticket.sent[0])
+
+    slowly, in_a_burst = sent
+    assert in_a_burst == slowly
+    assert (slowly.units, slowly.take_profit, slowly.stop_loss) == (
+        -2500, Decimal("0.91"), Decimal("1.3"),
+    )  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -15,7 +16,19 @@ from tmt_tui.domain.entry import EntryError
 
 
 class CommandForm(ModalScreen[Reply | None]):
-    """Subclasses say how to read their inputs (``build_command``) and where messages go."""
+    """Subclasses say how to read their inputs (``build_command``) and where messages go.
+
+    Tab and shift+tab are priority bindings here: Textual checks a plain binding only once the
+    key has bubbled up from the focused field, and by then it has already handed the keys
+    typed after the Tab to that same field. In a burst (a paste, a laggy SSH link)
+    ``1000<Tab>152`` became 1000152 units. A priority binding moves the focus as the app reads
+    the Tab, so every later key goes to the field that has the focus when it is read.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]
 
     MESSAGE_ID: ClassVar[str] = "form-message"
     NOTHING_CHANGED: ClassVar[str] = "Nothing changed."

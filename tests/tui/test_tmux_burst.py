@@ -1,0 +1,83 @@
+"""The fast burst through a real terminal: `tmt` in a tmux pane at 80x24, `b` opens the ticket,
+then one `tmux send-keys 1000 Tab 1.2 Enter` types the rest at once, as a paste or a laggy SSH
+link would. The engine must get 1,000 units with take-profit 1.2 (never 10001.2 units)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli import Engine, engine_env, write_config
+from tests.support.waiting import wait_for
+
+if shutil.which("tmux") is None:
+    if os.environ.get("TMT_CI"):  # CI installs tmux: a skip there would hide the test
+        raise RuntimeError("tmux is not installed")
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+
+class Pane:
+    """One tmux pane on a private tmux server (``-L``), so no other session is touched."""
+
+    def __init__(self, name: str, env: dict[str, str], command: list[str]) -> None:
+        self.server = ["tmux", "-L", name]
+        self.env = env
+        subprocess.run(
+            [*self.server, "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
+             " ".join(command)],
+            env=env, check=True,
+        )  # fmt: skip
+        self.target = name
+
+    def send(self, *keys: str) -> None:
+        subprocess.run([*self.server, "send-keys", "-t", self.target, *keys], check=True)
+
+    def text(self) -> str:
+        done = subprocess.run(
+            [*self.server, "capture-pane", "-p", "-t", self.target],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return done.stdout
+
+    def close(self) -> None:
+        subprocess.run([*self.server, "kill-server"], capture_output=True, check=False)
+
+
+def test_a_burst_typed_through_tmux_sends_the_order_as_typed(tmp_path: Path) -> None:
+    home = tmp_path
+    config = write_config(home)
+    env = engine_env(home)
+    env["TERM"] = "xterm-256color"
+    (home / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+    pane = Pane(f"tmt-burst-{os.getpid()}", env,
+                [sys.executable, "-m", "tmt_tui", "--config", str(config)])  # fmt: skip
+    cli = Engine(proc=None, env=env, home=home, config=config)  # type: ignore[arg-type]
+    try:
+        wait_for(lambda: "EUR_USD" in pane.text(), "the quote board", within=60)
+        pane.send("Home", "b")
+        wait_for(lambda: "BUY EUR_USD" in pane.text(), "the ticket", within=30)
+
+        pane.send("1000", "Tab", "1.2", "Enter")  # one burst
+
+        def filled() -> list[Any]:
+            orders = cli.json("orders")
+            assert isinstance(orders, list)
+            return [o for o in orders if o["instrument"] == "EUR_USD" and o["type"] == "MARKET"]
+
+        (order,) = wait_for(filled, "the order at the engine", within=30)
+        protective = wait_for(
+            lambda: [o for o in cli.json("orders") if o["type"] == "TAKE_PROFIT"],  # type: ignore[union-attr]
+            "the take-profit at the engine",
+            within=30,
+        )
+    finally:
+        pane.close()
+
+    assert order["units"] == 1000
+    assert [o["price"] for o in protective] == ["1.2"]
