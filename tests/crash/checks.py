@@ -103,10 +103,10 @@ def check_journaled_once(view: JournalView, replies: list[dict[str, Any]]) -> li
     sent = {r["size"] for r in replies}
     for ack in acked(replies):
         times = view.submitted.get(ack["order_id"], [])
-        if times != [ack["units"]]:
+        if times != [ack["units"]] or view.api_sizes[ack["size"]] != 1:
             problems.append(
                 f"acked {ack['order_id']} ({ack['units']:+} {ack['instrument']}) is in the "
-                f"journal as {times or 'nothing'}"
+                f"journal as {times or 'nothing'}, its size {view.api_sizes[ack['size']]} times"
             )
     for size, count in sorted(view.api_sizes.items()):
         if count > 1:

@@ -105,7 +105,7 @@ class Home:
     @classmethod
     def make(cls, broker: Broker) -> Home:
         # short: a Unix socket path must stay under 107 bytes
-        home = cls(Path(tempfile.mkdtemp(prefix="tmtk", dir="/tmp")), broker)
+        home = cls(Path(tempfile.mkdtemp(prefix="tmtcrash-", dir="/tmp")), broker)
         (home.path / "run").mkdir(mode=0o700)
         home.acks.mkdir()
         home.config.write_text(broker.config(home.path))
@@ -280,7 +280,7 @@ class Clients:
     """The run's client processes (tests/crash/client.py), each taking one burst at a time."""
 
     def __init__(self, count: int) -> None:
-        self.jobs = Path(tempfile.mkdtemp(prefix="tmtj", dir="/tmp"))
+        self.jobs = Path(tempfile.mkdtemp(prefix="tmtcrash-jobs-", dir="/tmp"))
         self.sent = [0] * count  # jobs handed to each client so far
         self.procs: list[subprocess.Popen[bytes]] = []
         for i in range(count):
