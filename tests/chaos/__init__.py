@@ -1,0 +1,1 @@
+"""Chaos suites: many faults at once, in a seeded random order."""
