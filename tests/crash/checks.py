@@ -218,10 +218,14 @@ class Ledger:
 
 def check_oanda_orders(
     view: JournalView, replies: list[dict[str, Any]], ledger: Ledger
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """At OANDA no client order id was ever used twice; each acked order is there at most
-    once, and the journal's word on it (filled, cancelled, never arrived) is OANDA's."""
-    problems = []
+    once, and the journal's word on it (filled, cancelled, never arrived) is OANDA's.
+
+    Also returns the acked orders that never reached OANDA (the journal says NOT_AT_VENUE):
+    the engine acknowledges a submission once it is journaled, before its request is on the
+    wire, so a SIGKILL right after the ack can leave it unsent (see ``CrashRun.unsent``)."""
+    problems, unsent = [], []
     creates: Counter[str] = Counter()
     create_of: dict[str, dict[str, Any]] = {}
     for t in ledger.txns:
@@ -246,6 +250,7 @@ def check_oanda_orders(
         if create is None:
             if status != "REJECTED" or "NOT_AT_VENUE" not in reason:
                 problems.append(f"acked {oid} is not at OANDA, but the journal says {status}")
+            unsent.append(f"{view.journal_id}:{oid} ({ack['units']:+} {ack['instrument']})")
             continue
         filled = fills.get(str(create["id"]), [])
         at_oanda = "FILLED" if filled else "CANCELLED" if str(create["id"]) in cancels else "?"
@@ -253,7 +258,7 @@ def check_oanda_orders(
             problems.append(f"acked {oid} is {at_oanda} at OANDA but {status} in the journal")
         if len(filled) > 1 or (filled and int(Decimal(filled[0]["units"])) != ack["units"]):
             problems.append(f"acked {oid} ({ack['units']:+}) filled at OANDA as {filled}")
-    return problems
+    return problems, unsent
 
 
 def settled(view: JournalView, replies: list[dict[str, Any]]) -> bool:

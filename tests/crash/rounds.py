@@ -13,7 +13,10 @@ making a new journal or as a restart replaying one. After it serves, the round c
   engine killed idle comes back exactly as it was;
 - OANDA: no client order id was used twice at the server; each acked order is there at most
   once, and the journal's outcome for it (filled, cancelled, never arrived) is the server's;
-  positions and balance equal the server's ledger once reconciled;
+  positions and balance equal the server's ledger once reconciled. An acked order that never
+  arrived (SIGKILL between the ack and the request going out) is a warning at the end of the
+  run, or a failure with ``TMT_CRASH_STRICT=1``: the engine acks a submission once journaled,
+  so "at the broker exactly once" holds only as "at most once, and the journal says which";
 - the kill switch is engaged after the restart exactly when an engage was acknowledged before
   the kill (then a reset re-arms it for the next burst).
 
@@ -23,11 +26,13 @@ graceful stop, the ``Journal`` class opening it, and `tmt report verify`.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +71,9 @@ DECK = (
     "halt-mid",
 )
 
+
+#: Fail on an acked order that never reached OANDA, instead of warning at the end of the run.
+STRICT = os.environ.get("TMT_CRASH_STRICT") == "1"
 
 #: Client processes: each burst uses two or all three.
 CLIENTS = 3
@@ -125,6 +133,8 @@ class CrashRun:
         self.before: dict[str, Any] | None = None  # an idle paper engine just before its kill
         self.where = f"seed {seed}"
         self.deck: list[str] = []
+        #: Acked orders that never reached OANDA (journaled NOT_AT_VENUE at the restart).
+        self.unsent: set[str] = set()
         self.done = self.kills = self.acked = 0
 
     def run(self) -> None:
@@ -136,6 +146,14 @@ class CrashRun:
             self.where = f"seed {self.seed}, after round {self.rounds - 1}"
             self.close_journal()
             clients.close()
+            if self.unsent:
+                warnings.warn(
+                    f"{self.broker.name}, seed {self.seed}: {len(self.unsent)} of {self.acked} "
+                    "acked orders never reached OANDA (the engine acks a submission before its "
+                    f"request is on the wire; TMT_CRASH_STRICT=1 fails on it): "
+                    f"{sorted(self.unsent)[:5]}",
+                    stacklevel=1,
+                )
         finally:
             clients.kill()
             if self.engine is not None:
@@ -298,7 +316,11 @@ class CrashRun:
             ledger = checks.Ledger.read(server)
             view = checks.read_journal(home.journal)
             problems += checks.agreement(snapshot(home), ledger)
-            problems += checks.check_oanda_orders(view, replies, ledger)
+            found, unsent = checks.check_oanda_orders(view, replies, ledger)
+            problems += found
+            self.unsent.update(unsent)
+            if STRICT:
+                problems += [f"acked {u} never reached OANDA" for u in unsent]
         problems += self.check_kill_switch(snap)
         self.expect(problems)
         self.before = None
