@@ -1,7 +1,9 @@
 """Suite 2, "Crash": `tmt engine` SIGKILLed at random moments (its first start, a restart's
 replay, mid-burst, idle, right after a kill-switch acknowledgement) while client processes
-send orders, then restarted and checked: what a client saw acknowledged is journaled and at
-the broker exactly once, books equal the broker's, the kill switch holds, the journal opens.
+send orders, then restarted and checked: what a client saw acknowledged is journaled exactly
+once and at the broker at most once (never twice by client id; an acked order that never got
+there is a warning, see ``tests/crash/rounds.py``), books equal the broker's, the kill switch
+holds, the journal opens.
 
 Every round is drawn from one seeded RNG; a failure names the seed (``TMT_CRASH_SEED`` reruns
 it) and the round. `make test` runs 10 rounds on each broker; `make soak` runs
