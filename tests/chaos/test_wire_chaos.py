@@ -32,11 +32,12 @@ from tests.chaos.wire import (
     unexpected_logs,
 )
 from tests.support.oanda import TOKEN
-from tests.support.pilot import board_ready, screen_text, until
+from tests.support.pilot import board_ready, main_screen, screen_text, until
 from tests.support.tally import add
 from tests.support.waiting import wait_for
 from tmt_tui.cli.embedded import start_embedded
-from tmt_tui.tui.app import create_app
+from tmt_tui.tui.app import TmtApp, create_app
+from tmt_tui.tui.widgets.header import AccountHeader
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
 SEED = int(os.environ.get("TMT_CHAOS_SEED", "0")) or None
@@ -137,6 +138,11 @@ def test_tmt_comes_through_minutes_of_chaos_on_the_wire(
     survive(SOAK_S, outages, seed_for_run(), server, tmp_path / "journal.db", caplog)
 
 
+def header_status(app: TmtApp) -> str:
+    """The connection status the header shows (the engine's, and its venue's when not well)."""
+    return main_screen(app).query_one(AccountHeader).state.status
+
+
 async def test_the_header_says_the_venue_stream_is_down_during_a_cut_and_live_after(
     server: V20ServerThread, tmp_path: Path
 ) -> None:
@@ -145,19 +151,18 @@ async def test_the_header_says_the_venue_stream_is_down_during_a_cut_and_live_af
         app = create_app(client.runner.settings, client)
         async with app.run_test(size=(160, 40)) as pilot:
             await until(pilot, lambda: board_ready(app), "a quote for every instrument")
-            await until(pilot, lambda: "live" in screen_text(app), "the header says live")
+            await until(pilot, lambda: header_status(app) == "live", "the header says live")
 
             server.call(lambda s: setattr(s.faults, "streams_down", True))
             server.call(lambda s: s.cut_streams())
 
             await until(
-                pilot, lambda: "venue stream down" in screen_text(app), "the header says so"
+                pilot, lambda: header_status(app) == "live · venue stream down", "it says down"
             )
+            await until(pilot, lambda: "venue stream down" in screen_text(app), "on screen")
             server.call(lambda s: setattr(s.faults, "streams_down", False))
-            await until(
-                pilot, lambda: "venue stream down" not in screen_text(app), "the header clears"
-            )
-            await until(pilot, lambda: "live" in screen_text(app), "live again")
+            await until(pilot, lambda: header_status(app) == "live", "it says live again")
+            await until(pilot, lambda: "venue stream down" not in screen_text(app), "cleared")
     finally:
         server.call(lambda s: setattr(s.faults, "streams_down", False))
         await client.close()
