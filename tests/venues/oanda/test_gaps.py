@@ -8,6 +8,7 @@ wire; ``transactions/sinceid`` reads them back. (Found by the wire-chaos suite.)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from tests.support.engines import journal_events
 from tests.support.oanda import TOKEN, Engine, ledger_units, oanda_settings
 from tests.support.waiting import wait_for
-from tmt_tui.domain.commands import SubmitOrder
+from tmt_tui.domain.commands import ModifyOrder, SubmitOrder
 from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.orders import OrderType
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
 
@@ -85,6 +87,28 @@ def test_an_answer_that_reduces_a_trade_the_stream_has_not_shown_yet_is_booked_a
     lots = [(t.units, t.initial_units) for p in engine.core.positions() for t in p.trades
             if p.instrument == "GBP_USD"]  # fmt: skip
     assert lots == [(-100, -400)]  # the outside trade, reduced by ours
+    journal = engine.runner.settings.journal_path()
+    engine.stop()
+    assert journal_events(journal, EventKind.POSITION_SYNCED) == []
+
+
+def test_a_replace_that_fills_against_a_trade_the_stream_has_not_shown_yet_is_booked_after_it(
+    engine: Engine, server: V20ServerThread
+) -> None:
+    ask = wait_for(lambda: engine.core.quotes.get("GBP_USD"), "a GBP_USD price").ask
+    far = (ask * Decimal("0.97")).quantize(Decimal("0.00001"))
+    placed = engine.ask(SubmitOrder(engine.account, "GBP_USD", 300, OrderType.LIMIT, far))
+    wait_for(lambda: engine.open_orders(OrderType.LIMIT), "the limit working")
+    server.call(lambda s: setattr(s.faults, "skip_txns", 5))  # the outside order, the replace
+    server.call(lambda s: s.outside_market_order("GBP_USD", -400))
+
+    through = (ask * Decimal("1.02")).quantize(Decimal("0.00001"))
+    assert engine.ask(ModifyOrder(str(placed.order_id), through, 300)).ok
+
+    wait_for(lambda: engine.position("GBP_USD") == -100, "the outside fill, then the replace's")
+    lots = [(t.units, t.initial_units) for p in engine.core.positions() for t in p.trades
+            if p.instrument == "GBP_USD"]  # fmt: skip
+    assert lots == [(-100, -400)]
     journal = engine.runner.settings.journal_path()
     engine.stop()
     assert journal_events(journal, EventKind.POSITION_SYNCED) == []

@@ -178,7 +178,7 @@ class OandaBroker:
         if outcome is not None:
             self._report(order, outcome, await self._in_order(outcome))
 
-    async def _in_order(self, outcome: answers.SubmitOutcome) -> bool:
+    async def _in_order(self, outcome: answers.SubmitOutcome | answers.Replaced) -> bool:
         """Whether the answer may be booked now: no unread transaction comes before it (read
         them first, if need be); see the module docstring."""
         ids = [int(t) for t in outcome.txn_ids if t.isdigit()]
@@ -291,7 +291,8 @@ class OandaBroker:
             return
         assert isinstance(result, answers.Replaced)
         self.mapper.learn(result.venue_id, order.id)
-        if self.mapper.quiet or self.mapper.seen(result.venue_id):
+        in_order = await self._in_order(result)  # a replacing order may fill at once
+        if self.mapper.quiet or not in_order or self.mapper.seen(result.venue_id):
             return
         seen = result.txn_ids or (result.venue_id,)
         self.mapper.mark_seen(seen)
