@@ -112,8 +112,9 @@ def survive(
     print(
         chaos.say(
             f"{seconds:.0f}s: {figures.rounds} rounds, {figures.orders} orders acknowledged, "
-            f"refused {dict(figures.refused)}, {figures.outside} outside, {reconnects} stream "
-            f"reconnects, faults {dict(figures.faults)}, {figures.outages} outage(s)"
+            f"refused {dict(figures.refused)}, {figures.outside} outside, {figures.stream_cuts} "
+            f"streams cut, {reconnects} stream reconnects, faults {dict(figures.faults)}, "
+            f"{figures.outages} outage(s)"
         )
     )
     assert not problems, chaos.say("\n  ".join(["tmt did not come through:", *problems]))

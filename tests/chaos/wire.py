@@ -35,6 +35,7 @@ TICK = {"EUR_USD": Decimal("0.00001"), "GBP_USD": Decimal("0.00001"), "USD_JPY":
 #: Generous: only a broken engine waits this long for the honest state or the agreement.
 SETTLE_S = 60.0
 STALE = "quote_stale:"
+OUTAGE_HOLD_S = 1.0  # how long an outage lasts once the engine has said so
 
 
 def chaos_settings(server: V20ServerThread, journal: Path) -> Settings:
@@ -88,7 +89,7 @@ class Figures:
     orders: int = 0  # commands the engine acknowledged
     refused: Counter[str] = field(default_factory=Counter)  # by reason code
     outside: int = 0
-    stream_cuts: int = 0  # streams cut by the server on purpose (each one seen by tmt)
+    stream_cuts: int = 0  # live streams the server cut on purpose
     socket_cuts: int = 0  # REST answers cut half-way or never given
     faults: Counter[str] = field(default_factory=Counter)
     outages: int = 0
@@ -170,10 +171,16 @@ class WireChaos:
         self.figures.outages += 1
         self.server.call(lambda s: setattr(s, "faults", Faults(streams_down=True)))
         self.figures.stream_cuts += self.server.call(lambda s: s.cut_streams())
-        self.trade_until(
-            lambda: engine.stream_down() and len(engine.stale()) == len(INSTRUMENTS),
-            "the engine to say its streams are down (venue.stream, every quote stale)",
-        )
+
+        def says_down() -> bool:
+            return engine.stream_down() and len(engine.stale()) == len(INSTRUMENTS)
+
+        self.trade_until(says_down, "the engine to say its streams are down")
+        until = time.monotonic() + OUTAGE_HOLD_S  # and it keeps saying so while they are
+        while time.monotonic() < until:
+            assert says_down(), self.say(f"streams still down, but alerts {engine.core.alerts}")
+            self.trade(outside_only=True)
+            time.sleep(0.1)
         self.server.call(lambda s: setattr(s.faults, "streams_down", False))
         self.trade_until(engine.live, "the engine to say live again after the outage")
 
