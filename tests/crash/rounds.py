@@ -132,6 +132,7 @@ class CrashRun:
         self.halted: bool | None = False  # engaged before the kill? None: the answer was lost
         self.before: dict[str, Any] | None = None  # an idle paper engine just before its kill
         self.where = f"seed {seed}"
+        self.last_kill = "none yet"  # the round whose SIGKILL the next checks look behind
         self.deck: list[str] = []
         #: Acked orders that never reached OANDA (journaled NOT_AT_VENUE at the restart).
         self.unsent: set[str] = set()
@@ -169,11 +170,13 @@ class CrashRun:
             self.where = f"seed {self.seed}, closing the journal before round {r}"
             self.close_journal()
             self.open_journal()
+            self.last_kill = "none yet"
         self.where = f"seed {self.seed}, round {r} {plan}"
         if plan.kill_start:
             self.kill_a_start()
         self.check(self.start())
         self.trade(plan, r)
+        self.last_kill = f"round {r} {plan}"
 
     # journals -----------------------------------------------------------------------------
 
@@ -348,7 +351,8 @@ class CrashRun:
         log = home.log_tail() if home is not None else ""
         kept = f" (its files are kept in {home.path})" if home is not None else ""
         raise AssertionError(
-            f"{self.broker.name}, {self.where}: rerun with TMT_CRASH_SEED={self.seed}{kept}\n"
+            f"{self.broker.name}, {self.where}, the last SIGKILL in {self.last_kill}: "
+            f"rerun with TMT_CRASH_SEED={self.seed}{kept}\n"
             + "\n".join(f"  - {p}" for p in problems)
             + f"\nengine log:\n{log}"
         )
