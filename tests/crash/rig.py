@@ -330,6 +330,7 @@ class Clients:
             if p.poll() is None:
                 p.kill()
             p.wait(WITHIN_S)
+        shutil.rmtree(self.jobs, ignore_errors=True)
 
 
 @dataclass
