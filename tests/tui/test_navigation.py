@@ -14,6 +14,7 @@ from tmt_tui.tui.actions import BY_ID, REGISTRY, effective_keys
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.panes import PANES, in_grid_order
 from tmt_tui.tui.screens.help import HelpScreen
+from tmt_tui.tui.screens.ticket import OrderTicketScreen
 
 PANE_IDS = [spec.id for spec in PANES]
 
@@ -104,6 +105,18 @@ async def test_keymap_from_settings_rebinds_keys(settings: Settings, client, rea
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help on f1")
         assert ("f1", "Help") in {(keys, name) for keys, name, _ in app.screen.rows}
+
+
+async def test_the_quote_board_hint_names_the_remapped_keys(settings: Settings, client, ready):
+    ui = dataclasses.replace(settings.ui, keymap={"buy": "B", "sell": "S"})
+    app = create_app(dataclasses.replace(settings, ui=ui), client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("home")
+        board = main_screen(app).query_one("#quotes")
+        await until(pilot, lambda: "B buy · S sell" in str(board.border_subtitle), "the hint")
+        await pilot.press("B")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "a ticket on B")
 
 
 async def test_command_palette_runs_the_same_actions(app: TmtApp, ready) -> None:

@@ -64,7 +64,10 @@ class TmtApp(App[None]):
         wanted = settings.ui.theme
         self.theme = wanted if wanted in self.available_themes else "tmt-dark"
         first_account = settings.accounts[0].id if settings.accounts else None
-        self._main = MainScreen(self, fps=settings.ui.fps, clock=clock, account=first_account)
+        self._main = MainScreen(
+            self, fps=settings.ui.fps, clock=clock, account=first_account,
+            keymap=settings.ui.keymap,
+        )  # fmt: skip
 
     # -- composition and lifetime -------------------------------------------------------------
 

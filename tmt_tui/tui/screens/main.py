@@ -13,7 +13,7 @@ ticket, the modify dialog and the event log. It reaches the app only as a `Works
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from textual import events, on
@@ -28,7 +28,7 @@ from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelOrder, ClosePosition, Command
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
-from tmt_tui.tui.actions import bindings
+from tmt_tui.tui.actions import BY_ID, bindings, effective_keys
 from tmt_tui.tui.context import Workstation
 from tmt_tui.tui.formatting import units
 from tmt_tui.tui.messages import InstrumentSelected, LogNote, PaneAnswered
@@ -71,9 +71,12 @@ class MainScreen(Screen[None]):
         fps: float = 20,
         clock: Callable[[], float] = time.time,
         account: str | None = None,
+        keymap: Mapping[str, str] | None = None,
     ) -> None:
-        """`account` is the one a first ticket offers, if the engine has it."""
+        """`account` is the one a first ticket offers, if the engine has it; `keymap` the
+        user's (`[ui.keymap]`), so hints on screen name the keys actually in force."""
         super().__init__()
+        self._keymap = dict(keymap or {})
         self._workstation = workstation
         self._fps = fps
         self._clock = clock
@@ -152,7 +155,8 @@ class MainScreen(Screen[None]):
     @on(InstrumentSelected)
     def _instrument_selected(self, message: InstrumentSelected) -> None:
         self.selected_instrument = message.instrument
-        self._board.border_subtitle = f"{message.instrument}: b buy · s sell"
+        buy, sell = (effective_keys(BY_ID[i], self._keymap) for i in ("buy", "sell"))
+        self._board.border_subtitle = f"{message.instrument}: {buy} buy · {sell} sell"
 
     @on(LogNote)
     def _log_note(self, message: LogNote) -> None:
