@@ -4,6 +4,12 @@ Commands arrive from any thread through ``call_soon_threadsafe`` and are applied
 everything a batch produced (including the sim broker's synchronous fills) is committed in one
 durable transaction, and only then are replies sent and subscribers told. The kill switch
 skips the queue: it flags the core at once from the caller's thread, then runs first.
+
+A new order at a venue that answers later (OANDA) is durable at the commit, but its reply
+waits for the venue's answer (accepted, filled, rejected), at most ``VENUE_ANSWER_WAIT_S``: an
+acknowledged order is one the venue has, and the reply says what became of it. A crash
+before the answer leaves a journaled order no client was told about, which the restart's
+reconciliation settles (at the venue, or ``NOT_AT_VENUE``), and never one sent twice.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from tmt_tui.domain.commands import (
     StopEngine,
 )
 from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.domain.orders import CancelWhy, Order
+from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.analytics_query import answer_analytics, holdings_of
@@ -55,6 +61,9 @@ REVALUE_EVERY_S = 1.0
 #: it follows: the engine thread then lets go of the GIL at once, and the thread a reply wakes
 #: runs without waiting for it (measured: ~90 µs of publication held every ack back).
 AFTER_REPLY_S = 0.0005
+#: How long a new order's reply waits for the venue's answer before it goes out saying the
+#: order is sent and the answer pending (OANDA answers in tens of milliseconds).
+VENUE_ANSWER_WAIT_S = 5.0
 
 
 def _ignore(_: Reply) -> None:
@@ -88,6 +97,9 @@ class EngineRunner:
         self._dispatching = False  # venue events that arrive now are applied by that dispatch
         self._later: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         self._later_scheduled = False
+        #: New orders' replies waiting for the venue's answer: order id -> (reply, callback,
+        #: since when, monotonic).
+        self._awaiting: dict[str, tuple[Reply, ReplyCallback, float]] = {}
         self._queries: set[asyncio.Task[None]] = set()  # analytics being computed off the loop
         self._equity_rows = EquityRows()  # the equity rows read so far, grown at each query
         self._since_checkpoint = 0
@@ -214,6 +226,7 @@ class EngineRunner:
         if self.venue is not None:
             await self.venue.aclose()  # waits (briefly) for the answers to requests in flight
             self._drain()
+        self._answer_awaiting(now=True)  # what the venue answered by now, or that it is pending
         held = self.core.react.held
         if held:
             log.warning(
@@ -309,17 +322,9 @@ class EngineRunner:
         reply = self._apply(command)
         self._commit([(reply, self._timed(command, callback, arrived))])
 
-    def _timed(self, command: Command, callback: ReplyCallback, arrived: float) -> ReplyCallback:
+    def _timed(self, command: Command, callback: ReplyCallback, arrived: float) -> _TimedReply:
         """The callback, telling the observer how long the command took to a durable reply."""
-        observer = self.observer
-        name = type(command).__name__
-
-        def reply(answer: Reply) -> None:
-            took = time.perf_counter() - arrived
-            callback(answer)
-            self._after_reply(observer.replied, name, answer, took)
-
-        return reply
+        return _TimedReply(self, type(command).__name__, callback, arrived)
 
     def _apply(self, command: Command) -> Reply:
         """One command and what the venue answered; a bug becomes an error reply, not a hang."""
@@ -389,7 +394,16 @@ class EngineRunner:
             self._after_reply(self.observer.committed, events, time.perf_counter() - started)
             self._since_checkpoint += len(events)
         for reply, callback in replies:
-            callback(core.outcome(reply))
+            answer = core.outcome(reply)
+            if self._venue_answers_later(answer):
+                assert answer.order_id is not None
+                self._awaiting[answer.order_id] = (answer, callback, time.monotonic())
+                if isinstance(callback, _TimedReply):
+                    callback.durable(answer)  # the engine's part is done: that is the ack time
+            else:
+                callback(answer)
+        if self._awaiting and events:
+            self._answer_awaiting()
         if events or orders:
             self._after_reply(self._publish, events, orders, changes.accounts)
         if not replies:
@@ -398,6 +412,39 @@ class EngineRunner:
             send(self.broker, request)
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint()
+
+    def _venue_answers_later(self, answer: Reply) -> bool:
+        """A new order the venue has not answered yet (OANDA; the paper broker answers in the
+        same batch): its reply waits for the answer."""
+        if not answer.ok or answer.order_id is None or self.core is None:
+            return False
+        if self.core.flags.journal_broken:
+            return False
+        order = self.core.orders.get(answer.order_id)
+        return order is not None and order.status is OrderStatus.SUBMITTED
+
+    def _answer_awaiting(self, *, now: bool = False) -> None:
+        """Reply for every waiting order the venue has answered, or that waited too long
+        (``now``: every one, as they stand: shutdown, a failed write)."""
+        core = self.core
+        assert core is not None
+        clock = time.monotonic()
+        for order_id, (reply, callback, since) in list(self._awaiting.items()):
+            order = core.orders.get(order_id)
+            pending = order is not None and order.status is OrderStatus.SUBMITTED
+            waited = clock - since
+            if pending and not now and waited < VENUE_ANSWER_WAIT_S:
+                continue
+            del self._awaiting[order_id]
+            answer = core.outcome(reply)
+            if pending:
+                answer = Reply(
+                    True, "OK",
+                    f"sent to the venue, no answer after {waited:.1f}s: `tmt orders` "
+                    "shows what becomes of it",
+                    order_id, core.seq,
+                )  # fmt: skip
+            callback(answer)
 
     def _publish(self, events: list[Event], orders: list[Order], accounts: Iterable[str]) -> None:
         """Tell subscribers what was committed, with the accounts it touched as they are now."""
@@ -444,6 +491,7 @@ class EngineRunner:
         core.journal_failed(why)
         for _, callback in replies:
             callback(Reply(False, Reason.JOURNAL_ERROR.value, f"{why}: {exc}", seq=core.seq))
+        self._answer_awaiting(now=True)
         self._catch_up()
         snapshot = core.snapshot(self.clock())
         for mailbox in list(self.bus.mailboxes):
@@ -470,6 +518,8 @@ class EngineRunner:
             core.portfolio.revalue()
             self._last_revalue = now
             core.react.marked_books |= set(core.portfolio.books)
+        if self._awaiting:
+            self._answer_awaiting()  # those that waited too long
         core.check_limits()
         rolled = core.roll_day()
         self._dispatch()
@@ -549,6 +599,36 @@ class EngineRunner:
         assert self.core is not None
         self._catch_up()  # a new screen's snapshot comes after every event already published
         self.bus.add(mailbox, self.core.snapshot(self.clock()))
+
+
+class _TimedReply:
+    """A command's reply callback that tells the observer, once, how long the command took to
+    its durable answer: at the reply, or earlier when the reply waits for a venue."""
+
+    __slots__ = ("_runner", "_name", "_callback", "_arrived", "_timed")
+
+    def __init__(
+        self, runner: EngineRunner, name: str, callback: ReplyCallback, arrived: float
+    ) -> None:
+        self._runner = runner
+        self._name = name
+        self._callback = callback
+        self._arrived = arrived
+        self._timed = False
+
+    def durable(self, answer: Reply) -> None:
+        """The command's effects are journaled: its ack time, whenever the reply goes out."""
+        if not self._timed:
+            self._timed = True
+            took = time.perf_counter() - self._arrived
+            self._runner._after_reply(self._runner.observer.replied, self._name, answer, took)
+
+    def __call__(self, answer: Reply) -> None:
+        took = time.perf_counter() - self._arrived
+        self._callback(answer)
+        if not self._timed:
+            self._timed = True
+            self._runner._after_reply(self._runner.observer.replied, self._name, answer, took)
 
 
 def _unjournaled(reply: Reply) -> Reply:

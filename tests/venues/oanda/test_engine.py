@@ -40,6 +40,7 @@ from tmt_tui.domain.commands import (
 )
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.orders import OrderType, TimeInForce
+from tmt_tui.engine import runner as runner_module
 from tmt_tui.venues.base import VenueRefused
 from tmt_tui.venues.oanda_sim import views
 from tmt_tui.venues.oanda_sim.orders import close_trade
@@ -146,6 +147,46 @@ def test_a_market_order_fills_and_its_take_profit_and_stop_loss_attach_to_the_tr
     assert (tp.units, sl.units) == (-1000, -1000)
     assert (trade.take_profit_order_id, trade.stop_loss_order_id) == (tp.id, sl.id)
     assert ledger_units(server, "EUR_USD") == 1000
+
+
+def test_a_market_order_s_reply_waits_for_oanda_and_says_it_filled_and_at_what_price(
+    engine: Engine, server: V20ServerThread
+) -> None:
+    """An acknowledged order is one OANDA has: the reply comes with OANDA's answer, so a
+    crash between the journal and the request never leaves an ack the venue never saw."""
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
+
+    reply = engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
+
+    assert reply.ok and reply.message.startswith("filled +1,000 EUR_USD @ "), reply
+    fills = server.call(lambda s: [t for t in s.ledger.transactions if t["type"] == "ORDER_FILL"])
+    assert reply.message.endswith(fills[-1]["price"])
+
+
+def test_a_limit_order_s_reply_says_it_works_at_oanda(engine: Engine) -> None:
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
+
+    reply = engine.ask(
+        SubmitOrder(engine.account, "EUR_USD", 1000, OrderType.LIMIT, Decimal("1.05"))
+    )
+
+    assert (reply.ok, reply.message) == (True, "working +1,000 EUR_USD"), reply
+
+
+def test_an_order_oanda_does_not_answer_is_replied_to_after_the_wait_saying_so(
+    engine: Engine, server: V20ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "VENUE_ANSWER_WAIT_S", 0.3)
+    wait_for(lambda: engine.core.quotes.get("EUR_USD"))
+    server.call(lambda s: s.hold(f"/v3/accounts/{s.account_id}/orders"))
+    try:
+        reply = engine.ask(SubmitOrder(engine.account, "EUR_USD", 1000))
+    finally:
+        server.call(lambda s: s.release())
+
+    assert reply.ok and reply.message.startswith("sent to the venue, no answer after "), reply
+    assert "tmt orders" in reply.message
+    wait_for(lambda: engine.position("EUR_USD") == 1000)  # the answer, once released
 
 
 def test_a_trailing_stop_on_fill_appears_as_a_working_order(engine: Engine) -> None:
@@ -485,8 +526,10 @@ def test_an_order_accepted_but_never_answered_is_found_by_its_client_id_not_sent
         wait_for(lambda: patient.core.quotes.get("EUR_USD"))
         server.call(lambda s: setattr(s.faults, "swallow_orders", 1))
 
-        assert patient.ask(SubmitOrder(patient.account, "EUR_USD", 1000)).ok
+        reply = patient.ask(SubmitOrder(patient.account, "EUR_USD", 1000))
 
+        # the answer was lost: the reply comes once reconciliation has found the fill
+        assert reply.ok and reply.message.startswith("filled +1,000 EUR_USD"), reply
         wait_for(lambda: patient.position("EUR_USD") == 1000)
         assert ledger_units(server, "EUR_USD") == 1000
         orders = server.call(lambda s: [o for o in s.ledger.orders.values()])
