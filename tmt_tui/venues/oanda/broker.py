@@ -7,7 +7,8 @@ once, for a fast acknowledgement; the transaction stream later shows the same tr
 the shared ``TransactionMapper`` makes sure each becomes an event only once.
 
 A request whose outcome stays unknown after the client's own lookups is logged and left for
-reconciliation: reporting it as rejected could hide a live order.
+reconciliation: reporting it as rejected could hide a live order. ``on_unknown`` asks the venue
+for that reconciliation soon, so the order does not wait for the next reconnect to be settled.
 
 An answer is booked only in order: when transactions before it have not been read yet (the
 stream is behind, or lost them), booking it first would, say, reduce a trade the engine has not
@@ -88,9 +89,11 @@ class OandaBroker:
         instruments: Iterable[Instrument] = (),
         mapper: TransactionMapper | None = None,
         catch_up: CatchUp | None = None,
+        on_unknown: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._catch_up = catch_up
+        self._on_unknown = on_unknown
         self._loop = loop
         self._instruments = {i.name: i for i in instruments}
         self.mapper = mapper or TransactionMapper(client.account_id, tag="")
@@ -199,6 +202,7 @@ class OandaBroker:
         close has no client id to look for: it too is left to the stream and reconciliation."""
         if order.trade_id is not None and order.reduce_only:
             log.error("close of trade %s: outcome unknown (%s)", order.trade_id, error)
+            self._unknown()
             return None
         try:
             found = await self._client.lookup(self.mapper.client_id(order.id))
@@ -206,12 +210,17 @@ class OandaBroker:
             log.error(
                 "order %s: outcome unknown (%s); reconciliation will settle it", order.id, error
             )
+            self._unknown()
             return None
         if found is None:
             return answers.Rejected(
                 Reason.BROKER_REJECT.value, f"OANDA unreachable, order not sent ({error})"
             )
         return found
+
+    def _unknown(self) -> None:
+        if self._on_unknown is not None:
+            self._on_unknown()
 
     def _report(self, order: Order, outcome: answers.SubmitOutcome, in_order: bool = True) -> None:
         mapper = self.mapper

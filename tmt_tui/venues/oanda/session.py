@@ -89,6 +89,7 @@ class OandaVenue:
         self.account: VenueAccount | None = None
         self.stream_connects = 0
         self._fresh = False  # set by resume(): the journal is new
+        self._unsettled = False  # a request's outcome is unknown: reconcile at the next line
 
     def _connect(self) -> None:
         """The client for the configured account, with the token from the environment; raises
@@ -200,7 +201,12 @@ class OandaVenue:
         self.account = account
         loop = asyncio.get_running_loop()
         self._broker = OandaBroker(
-            self.client, loop, instruments, self.mapper, catch_up=self._catch_up
+            self.client,
+            loop,
+            instruments,
+            self.mapper,
+            catch_up=self._catch_up,
+            on_unknown=self._settle_soon,
         )
         self._feed = OandaFeed(
             self.client,
@@ -237,6 +243,12 @@ class OandaVenue:
                 break
         if upto is not None:
             self.mapper.cursor = max(self.mapper.cursor, upto)
+
+    def _settle_soon(self) -> None:
+        """A request's outcome is unknown: the book tells, so reconcile at the stream's next
+        line (a heartbeat at the latest) rather than at the next reconnect, which may never
+        come while the stream is healthy."""
+        self._unsettled = True
 
     async def _catch_up(self, sink: VenueSink, upto: int) -> None:
         """The history up to ``upto``, for an answer that came before it (see broker.py)."""
@@ -310,13 +322,15 @@ class OandaVenue:
         reconcile: ReconcileHook,
         status: StatusHook,
     ) -> None:
-        """Reconcile, then apply the transaction stream; on a drop, reconnect and start over."""
+        """Reconcile, then apply the transaction stream; on a drop, reconnect and start over.
+        A request whose outcome is unknown has the next line reconcile first."""
         pacer = ReconnectBackoff(self.settings.reconnect_backoff_s, self.settings.max_backoff_s)
         while self._running:
             self.stream_connects += 1
             if self.stream_connects > 1 and self._on_reconnect is not None:
                 self._on_reconnect("oanda-transactions")
             try:
+                self._unsettled = False
                 await reconcile()
                 first = True
                 async for message in self.client.stream_transactions():
@@ -325,6 +339,9 @@ class OandaVenue:
                         first = False
                         status("venue.stream", False, "OANDA transaction stream connected")
                         await self.backfill(sink)
+                    if self._unsettled:
+                        self._unsettled = False
+                        await reconcile()
                     if isinstance(message, Heartbeat):
                         last = message.last_transaction_id
                         if last and last.isdigit() and int(last) > self.mapper.cursor:
