@@ -80,9 +80,15 @@ def survive(
         start = engine.venue.mapper.cursor
         chaos.run(seconds, outages)
         chaos.calm()
-        with contextlib.suppress(AssertionError):  # the problems below say what disagrees
-            wait_for(lambda: not agreement(engine, server), "agreement", within=SETTLE_S)
-        problems += agreement(engine, server)
+        last: list[str] = []  # what disagreed when last asked
+
+        def agrees() -> bool:
+            last[:] = agreement(engine, server)
+            return not last
+
+        with contextlib.suppress(AssertionError):  # ``last`` says what disagrees
+            wait_for(agrees, "agreement", within=SETTLE_S)
+        problems += last
         # still alive: the transaction stream books an outside fill, the feed brings prices
         units = engine.position("EUR_USD")
         ts = engine.core.quotes.get("EUR_USD").ts
