@@ -3,12 +3,13 @@ pane registry that decides both layouts and the pane keys."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from textual.command import CommandList
 from textual.widget import Widget
 
-from tests.support.pilot import focused_pane, main_screen, on_main_screen, pane, until
+from tests.support.pilot import focused_pane, log_lines, main_screen, on_main_screen, pane, until
 from tmt_tui.config import Settings
 from tmt_tui.tui.actions import BY_ID, REGISTRY, effective_keys
 from tmt_tui.tui.app import TmtApp, create_app
@@ -163,3 +164,27 @@ async def test_panes_are_titled_with_their_keys_and_compact_tabs_name_the_others
             pane(app, "positions", Widget).border_subtitle
             == "3 Orders 4 Log 5 Risk 6 History 7 Analytics"
         )
+
+
+async def test_a_screen_whose_engine_stopped_says_so_once_and_how_old_its_figures_are(
+    app: TmtApp, client, ready, visible
+) -> None:
+    """After the engine stops: the header says DISCONNECTED (never ACTIVE) with the figures'
+    age, the panes fade, and the log and notifications hear of it once, not once a retry."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        notices = []
+        app.notify = lambda message, **kw: notices.append(message)  # type: ignore[method-assign]
+        await asyncio.to_thread(client.runner.stop)
+
+        def header() -> str:
+            return visible(app).splitlines()[0]
+
+        await until(pilot, lambda: "DISCONNECTED" in header(), "DISCONNECTED")
+        await until(pilot, lambda: "figures 3s old" in header(), "the age moving on", within=30)
+
+        assert "ACTIVE" not in header()
+        assert app.has_class("-engine-lost")
+        failures = [line for line in log_lines(app) if "engine stream failed" in line]
+        assert len(failures) == 1, failures
+        assert len(notices) == 1, notices

@@ -154,7 +154,7 @@ async def test_a_burst_through_every_field_and_back_sends_what_slow_typing_sends
             else:
                 for key in burst(*typed):
                     app.post_message(key)
-            await until(pilot, lambda: ticket.sent, f"the order typed {deliver}")
+            await until(pilot, lambda t=ticket: t.sent, f"the order typed {deliver}")
             await until(pilot, lambda: on_main_screen(app), "the ticket to close")
             sent.append(ticket.sent[0])
 

@@ -26,7 +26,7 @@ from tmt_tui.tui.messages import BannerMounted, CommandReplied, LogNote, StreamS
 from tmt_tui.tui.screens.dialogs import ConfirmScreen
 from tmt_tui.tui.screens.help import HelpScreen
 from tmt_tui.tui.screens.main import MainScreen
-from tmt_tui.tui.state import TradingFlags, ViewModel
+from tmt_tui.tui.state import DISCONNECTED, TradingFlags, ViewModel
 from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, load_themes
 from tmt_tui.tui.widgets.header import TradingBanner
 
@@ -90,14 +90,20 @@ class TmtApp(App[None]):
         )
 
     async def _consume(self) -> None:
-        """Fold the engine stream into the model forever; resubscribe (fresh snapshot) on an end."""
+        """Fold the engine stream into the model forever; resubscribe (fresh snapshot) on an end.
+
+        The log and a notification hear of a loss once, and of the return once: a retry every
+        second must not bury the log (the header says how old the figures are meanwhile)."""
         model = self.model
+        said_lost = False
         while True:
             try:
                 async for item in self.client.subscribe():
                     if model.stream != "live":
                         model.set_stream("live")
+                        self.set_class(False, "-engine-lost")
                         self.post_message(StreamStatusChanged(True, "engine stream live"))
+                        said_lost = False
                     model.apply(item)
                     if isinstance(item, Snapshot) or item.accounts or item.events:
                         self.trading = model.trading_flags()
@@ -106,13 +112,17 @@ class TmtApp(App[None]):
                 raise
             except Exception as exc:  # the stream broke: show it, then try again
                 detail = f"engine stream failed: {exc or type(exc).__name__}"
-            model.set_stream("disconnected")
-            self.post_message(StreamStatusChanged(False, detail))
+            model.set_stream(DISCONNECTED)
+            self.set_class(True, "-engine-lost")
+            if not said_lost:
+                said_lost = True
+                self.post_message(StreamStatusChanged(False, f"{detail}; retrying every second"))
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     def _check_stream(self) -> None:
         """Once a second: has the engine gone quiet?"""
         self.model.note_silence(STALE_SECONDS)
+        self.set_class(self.model.engine_lost, "-engine-lost")
 
     # -- the trading state on every screen ------------------------------------------------------
 

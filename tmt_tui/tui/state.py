@@ -30,6 +30,7 @@ TERMINAL_ORDERS_SHOWN = 50
 EVENTS_KEPT = 500
 #: The stream status before the first item arrives.
 CONNECTING = "connecting…"
+DISCONNECTED = "disconnected"
 
 
 @dataclass(slots=True)
@@ -204,7 +205,11 @@ class ViewModel:
             self._dirty.status = True
 
     def note_silence(self, stale_after: float) -> None:
-        """Call now and then: a live stream quiet for `stale_after` seconds is shown as stale."""
+        """Call now and then: a live stream quiet for `stale_after` seconds is shown as stale;
+        a lost one's age moves on (the header says how old the figures are)."""
+        if self.stream == DISCONNECTED:
+            self._dirty.status = True
+            return
         if self.stream != "live" and not self.stream.startswith("stale"):
             return
         age = self._monotonic() - self.last_item_at
@@ -280,16 +285,35 @@ class ViewModel:
         return TradingFlags(halted, reducing, text)
 
     def status_text(self) -> str:
-        """The connection to the engine, and the engine's to its venue when that is not well."""
+        """The connection to the engine, and the engine's to its venue when that is not well;
+        when the engine is gone, how old the figures on screen are."""
         if self.stream == "live" and "venue.reconciling" in self.alerts:
             return "live · reconciling with venue"
         if self.stream == "live" and "venue.stream" in self.alerts:
             return "live · venue stream down"
+        if self.stream == DISCONNECTED and self.last_item_at:
+            age = self._monotonic() - self.last_item_at
+            return f"{DISCONNECTED} · figures {_age(age)} old · retrying"
         return self.stream
+
+    @property
+    def engine_lost(self) -> bool:
+        """The engine is not answering (stopped, or silent): every figure on screen is old."""
+        return self.stream == DISCONNECTED or self.stream.startswith("stale")
 
     def order_instrument(self, order_id: str) -> str:
         order = self.orders.get(order_id)
         return order.instrument if order else ""
+
+
+def _age(seconds: float) -> str:
+    """``42s``, ``5m 03s``, ``2h 10m``: how old, at a glance."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60:02d}s"
+    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
 
 
 def _sign(value: Decimal) -> int:

@@ -113,6 +113,9 @@ class AccountHeader(Widget):
         wide = self.size.width >= WIDE_HEADER
         lines = [self._status_line(wide)]
         lines += [self._account_line(account, wide) for account in self.state.accounts]
+        if self._lost:  # the engine is gone: the figures are as they were, dimmed
+            for line in lines[1:]:
+                line.stylize("dim")
         return Group(*lines)
 
     def _trading_state(self, state: TradingState | None) -> Text:
@@ -124,7 +127,12 @@ class AccountHeader(Widget):
     def _status_line(self, wide: bool) -> Text:
         style, shown = self._style, self.state
         now = self._clock()
-        line = Text.assemble(("tmt ", "bold"), self._trading_state(shown.trading_state), "  ")
+        if self._lost:  # not the engine's trading state: the screen's own, it lost the engine
+            word = "DISCONNECTED" if shown.status.startswith("disconnected") else "STALE"
+            state = Text(word, style("warning"))
+        else:
+            state = self._trading_state(shown.trading_state)
+        line = Text.assemble(("tmt ", "bold"), state, "  ")
         line.no_wrap, line.overflow = True, "ellipsis"
         totals = shown.totals
         if wide:
@@ -136,6 +144,11 @@ class AccountHeader(Widget):
                     excluded = f" (excl. {', '.join(totals.excluded)}: no rate)"
                     line.append(excluded, style("warning"))
             line.append(f"  pos {shown.positions}  working {shown.working}", style("muted"))
+        elif self._lost:  # 80 columns: how old the figures are matters more than the totals
+            detail = shown.status.removeprefix("disconnected · ").removeprefix("stale: ")
+            line.append(f"{clock(now)} UTC  ")
+            line.append(detail, style("warning"))
+            return line
         else:
             line.append(f"{clock(now)} UTC")
             if totals is not None:
@@ -148,6 +161,10 @@ class AccountHeader(Widget):
             live = shown.status == "live"
             line.append(f"  {shown.status}", style("muted" if live else "warning"))
         return line
+
+    @property
+    def _lost(self) -> bool:
+        return self.state.status.startswith(("disconnected", "stale"))
 
     def _account_line(self, account: AccountState, wide: bool) -> Text:
         style = self._style
