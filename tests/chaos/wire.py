@@ -149,7 +149,9 @@ class WireChaos:
             delay = rng.choice((0.0, rng.uniform(0.02, 0.3)))
             self.faults(lambda f: setattr(f, "delay", delay))
         elif kind == "burst":
-            count, status = rng.randint(1, 4), rng.choice((429, 429, 500, 502, 503))
+            long = rng.random() < 0.2  # now and then REST is down for a while (outcomes unknown)
+            count = rng.randint(20, 60) if long else rng.randint(1, 4)
+            status = rng.choice((500, 502, 503) if long else (429, 429, 500, 502, 503))
             self.faults(
                 lambda f: (setattr(f, "fail_next", count), setattr(f, "fail_status", status))
             )
