@@ -58,6 +58,10 @@ def _drop(_: VenueEvent) -> None:
     return None
 
 
+def _quiet(key: str, active: bool, message: str) -> None:
+    return None
+
+
 #: Read the account's transactions up to the given id into the sink (the venue's backfill).
 CatchUp = Callable[[VenueSink, int], Awaitable[None]]
 
@@ -350,8 +354,16 @@ class OandaBroker:
         self._emit(VenueModified(order.id, price, order.units, venue_id, "", seen))
 
 
+#: The engine alert that says the price stream is down (raised on a drop, cleared once it delivers).
+PRICES_DOWN = "venue.prices"
+
+
 class OandaFeed:
-    """Streams OANDA prices into a sink; reconnects with jittered backoff when a stream drops."""
+    """Streams OANDA prices into a sink; reconnects with jittered backoff when a stream drops.
+
+    While the stream is down the engine holds the ``venue.prices`` alert (see
+    ``report_status_to``): the last quotes are then old, whatever the board shows, and a quiet
+    market's staleness alert would take far longer to say so."""
 
     def __init__(
         self,
@@ -372,6 +384,7 @@ class OandaFeed:
         self.parser = PriceStreamParser(i.name for i in self._instruments)
         self.connects = 0
         self.last_heartbeat: Heartbeat | None = None
+        self._status: StatusHook = _quiet
 
     def instruments(self) -> tuple[Instrument, ...]:
         return self._instruments
@@ -385,17 +398,25 @@ class OandaFeed:
                 self.connects += 1
                 if self.connects > 1 and self._on_reconnect is not None:
                     self._on_reconnect("oanda-pricing")
+                live = False
                 try:
                     async for message in self._client.stream_prices(names, self.parser):
-                        self._pacer.reset()
+                        if not live:
+                            live = True
+                            self._pacer.reset()
+                            self._status(PRICES_DOWN, False, "OANDA price stream connected")
                         if isinstance(message, Heartbeat):
                             self.last_heartbeat = message
                         else:
                             sink(message)
                 except (StreamDropped, OandaError) as exc:
                     if isinstance(exc, TokenRejected):
+                        self._status(PRICES_DOWN, True, str(exc))
                         raise
                     log.warning("price stream dropped (%s); reconnecting", exc)
+                    self._status(
+                        PRICES_DOWN, True, f"OANDA price stream down ({exc}); reconnecting"
+                    )
                 await asyncio.sleep(self._pacer.next())
         except asyncio.CancelledError:
             if self._running:
@@ -409,4 +430,4 @@ class OandaFeed:
                 self._loop.call_soon_threadsafe(self._task.cancel)
 
     def report_status_to(self, status: StatusHook) -> None:
-        return None  # the venue's follow() reports the OANDA connection's state
+        self._status = status
