@@ -66,12 +66,20 @@ class WatchedEngine(Engine):
     def stale(self) -> list[str]:
         return sorted(k for k in self.core.alerts if k.startswith(STALE))
 
-    def stream_down(self) -> bool:
-        return "venue.stream" in self.core.alerts
+    def streams_down(self) -> bool:
+        """What the engine says of both streams down: the transaction stream's alert and the
+        price stream's (the quotes' staleness comes later, from the alert rules)."""
+        return {"venue.stream", "venue.prices"} <= set(self.core.alerts)
 
     def live(self) -> bool:
         """What the engine says when all is well: reconciled, both streams up, quotes fresh."""
-        return self.reconciled() and not self.stream_down() and not self.stale()
+        alerts = self.core.alerts
+        return (
+            self.reconciled()
+            and "venue.stream" not in alerts
+            and "venue.prices" not in alerts
+            and not self.stale()
+        )
 
 
 @dataclass
@@ -175,7 +183,7 @@ class WireChaos:
         self.figures.stream_cuts += self.server.call(lambda s: s.cut_streams())
 
         def says_down() -> bool:
-            return engine.stream_down() and len(engine.stale()) == len(INSTRUMENTS)
+            return engine.streams_down() and len(engine.stale()) == len(INSTRUMENTS)
 
         self.trade_until(says_down, "the engine to say its streams are down")
         until = time.monotonic() + OUTAGE_HOLD_S  # and it keeps saying so while they are
