@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from textual import events
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -68,3 +69,17 @@ def screen_text(app: TmtApp) -> str:
     """What the terminal shows right now, as plain text lines."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def burst(*typed: str) -> list[events.Key]:
+    """Keys as a terminal delivers a paste or a laggy SSH link: all at once, as the driver
+    posts them (a name such as "tab" is a key; anything else is typed character by character)."""
+    names = {".": "full_stop", "tab": "tab", "enter": "enter", "shift+tab": "shift+tab"}
+    chars = {"tab": "\t", "enter": "\r", "shift+tab": None}
+    keys = []
+    for item in typed:
+        if item in chars:
+            keys.append(events.Key(names[item], chars[item]))
+        else:
+            keys.extend(events.Key(names.get(ch, ch), ch) for ch in item)
+    return keys

@@ -59,6 +59,8 @@ async def test_close_position_works_while_halted(app: TmtApp, client, ready) -> 
             "a row",
         )
         await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "close, sure?")
+        await pilot.press("y")
 
         await until(pilot, lambda: "SIM-EUR:EUR_USD" not in app.model.positions, "flat")
         await until(

@@ -1,17 +1,21 @@
-"""Working orders from the orders pane: cancel with `c`, modify with `m`, and what quitting asks."""
+"""Working orders from the orders pane: cancel with `c`, modify with `m`, what quitting and
+closing ask, and which row the cursor is on after a ticket."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from decimal import Decimal
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
-from tests.support.pilot import on_main_screen, pane, until
+from tests.support.pilot import burst, on_main_screen, pane, until
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderStatus, OrderType
-from tmt_tui.tui.app import TmtApp
+from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
-from tmt_tui.tui.widgets.tables import OrdersTable
+from tmt_tui.tui.screens.ticket import OrderTicketScreen
+from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
 
 
 def orders(app: TmtApp) -> OrdersTable:
@@ -87,3 +91,100 @@ async def test_quit_without_working_orders_exits_at_once(app: TmtApp, ready) -> 
         await ready(pilot)
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, "the app to exit")
+
+
+async def test_an_order_sent_from_the_ticket_is_the_one_selected_so_m_modifies_it(
+    app: TmtApp, client, ready
+) -> None:
+    """A new order lands at the top of the pane; the cursor follows it (by id), not the row
+    it was on, so `m` right after the ticket acts on the order just sent."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        older, _ = await place_resting_limit(app, client)
+        await until(pilot, lambda: orders(app).selected_key == older, "the older order")
+        await pilot.press("home", "b")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        ticket = app.screen
+        assert isinstance(ticket, OrderTicketScreen)
+        row = app.model.quotes[ticket.instrument.name]
+        assert row.quote is not None
+        limit = (row.quote.bid * Decimal("0.99")).quantize(Decimal("0.00001"))
+        ticket.query_one("#type", Select).value = OrderType.LIMIT.value
+        await pilot.pause()
+        ticket.query_one("#units", Input).value = "2000"
+        ticket.query_one("#price", Input).value = str(limit)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: on_main_screen(app), "the ticket to close")
+        newest = next(o.id for o in app.model.orders.values() if o.units == 2000)
+
+        await until(pilot, lambda: orders(app).selected_key == newest, "the cursor on the new one")
+        await until(pilot, lambda: not app.typing_for_closed_form(), "the ticket's keys")
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ModifyOrderScreen), "modify")
+        assert app.screen.order.id == newest  # type: ignore[attr-defined]
+
+
+async def test_x_asks_before_it_closes_a_position_and_no_keeps_it(
+    app: TmtApp, client, ready, visible
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 3_000))
+        assert reply.ok
+        await until(pilot, lambda: "SIM-USD:EUR_USD" in app.model.positions, "the position")
+        await pilot.press("2")
+        await until(
+            pilot,
+            lambda: pane(app, "positions", PositionsTable).selected_key == "SIM-USD:EUR_USD",
+            "the row",
+        )
+
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "close, sure?")
+        assert "Close SIM-USD's long 3,000 EUR_USD at the market?" in visible(app)
+        await pilot.press("n")
+        await until(pilot, lambda: on_main_screen(app), "asked and declined")
+
+        assert app.model.positions["SIM-USD:EUR_USD"].units == 3_000
+
+
+async def test_with_confirm_close_off_x_closes_at_once(settings, client, ready) -> None:
+    ui = dataclasses.replace(settings.ui, confirm_close=False)
+    app = create_app(dataclasses.replace(settings, ui=ui), client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        assert (await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 3_000))).ok
+        await until(pilot, lambda: "SIM-USD:EUR_USD" in app.model.positions, "the position")
+        await pilot.press("2")
+        await until(
+            pilot,
+            lambda: pane(app, "positions", PositionsTable).selected_key == "SIM-USD:EUR_USD",
+            "the row",
+        )
+
+        await pilot.press("x")
+
+        await until(pilot, lambda: "SIM-USD:EUR_USD" not in app.model.positions, "flat")
+
+
+async def test_keys_typed_for_the_ticket_never_act_on_the_main_screen(app: TmtApp, ready) -> None:
+    """`1000<Enter>xs` in one burst sends 1,000 units (what Enter submitted, whatever lands in
+    the field after it); and keys read after the ticket closed but typed before it did (a
+    laggy link) neither close a position nor open a ticket."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("home", "b")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+
+        for key in burst("1000", "enter", "xs"):
+            app.post_message(key)
+        await until(pilot, lambda: on_main_screen(app), "the ticket sent and closed")
+        late = burst("xs")
+        for key in late:
+            key.time = time.monotonic() - 0.05  # typed while the ticket was still up
+            app.post_message(key)
+        await until(pilot, lambda: not app.typing_for_closed_form(), "the ticket's keys")
+        await pilot.pause()
+
+        assert on_main_screen(app)
+        assert [o.units for o in app.model.orders.values()] == [1000]

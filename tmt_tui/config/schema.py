@@ -149,6 +149,7 @@ class UiSettings:
     fps: int = 20  # redraw at most this often
     theme: str = "tmt-dark"  # a tmt theme or any Textual built-in; an unknown name: tmt-dark
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    confirm_close: bool = True  # `x` asks before closing a position
 
 
 @dataclass(frozen=True)

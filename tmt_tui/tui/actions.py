@@ -224,6 +224,17 @@ def bindings(scope: Scope) -> list[BindingType]:
 _KEY_NAMES = {"question_mark": "?"}
 
 
+def priority_keys(keymap: Mapping[str, str]) -> frozenset[str]:
+    """Every key bound to a priority action (the kill switch) once the keymap is applied:
+    keys that must act whatever screen has them."""
+    return frozenset(
+        key.strip()
+        for spec in REGISTRY
+        if spec.priority
+        for key in keymap.get(spec.id, spec.keys).split(",")
+    )
+
+
 def effective_keys(spec: ActionSpec, keymap: Mapping[str, str]) -> str:
     """The keys in force for `spec` once the user's keymap is applied, as the user types them."""
     keys = keymap.get(spec.id, spec.keys)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.reactive import var
 from textual.screen import Screen
@@ -21,8 +23,9 @@ from textual.screen import Screen
 from tmt_tui.config import Settings
 from tmt_tui.domain.client import EngineClient, Reply, Snapshot
 from tmt_tui.domain.commands import EngageKillSwitch, ResetKillSwitch, SetReducing
-from tmt_tui.tui.actions import ActionCommands, bindings
+from tmt_tui.tui.actions import ActionCommands, bindings, priority_keys
 from tmt_tui.tui.messages import BannerMounted, CommandReplied, LogNote, StreamStatusChanged
+from tmt_tui.tui.screens.command_form import CommandForm
 from tmt_tui.tui.screens.dialogs import ConfirmScreen
 from tmt_tui.tui.screens.help import HelpScreen
 from tmt_tui.tui.screens.main import MainScreen
@@ -34,6 +37,9 @@ from tmt_tui.tui.widgets.header import TradingBanner
 RESUBSCRIBE_SECONDS = 1.0
 #: With no stream item for this long the header says the picture is stale.
 STALE_SECONDS = 5.0
+#: Keys read this soon after a form or dialog closed were typed for it (a burst, a laggy SSH
+#: link): they never act on the main screen. The kill switch's keys always act.
+FORM_KEYS_GRACE_S = 0.2
 KILL_REASON = "kill switch (UI)"
 
 
@@ -66,8 +72,11 @@ class TmtApp(App[None]):
         first_account = settings.accounts[0].id if settings.accounts else None
         self._main = MainScreen(
             self, fps=settings.ui.fps, clock=clock, account=first_account,
-            keymap=settings.ui.keymap,
+            keymap=settings.ui.keymap, confirm_close=settings.ui.confirm_close,
         )  # fmt: skip
+        #: Keys read before this moment (monotonic) were typed for a form that has closed.
+        self._form_closed_until = 0.0
+        self._always_keys = priority_keys(settings.ui.keymap)
 
     # -- composition and lifetime -------------------------------------------------------------
 
@@ -123,6 +132,30 @@ class TmtApp(App[None]):
         """Once a second: has the engine gone quiet?"""
         self.model.note_silence(STALE_SECONDS)
         self.set_class(self.model.engine_lost, "-engine-lost")
+
+    # -- keys typed for a form that has closed ----------------------------------------------------
+
+    def pop_screen(self) -> Any:
+        closing = self.screen
+        result = super().pop_screen()
+        if isinstance(closing, CommandForm) and closing.closed_after_send:
+            self._form_closed_until = time.monotonic() + FORM_KEYS_GRACE_S
+        return result
+
+    def typing_for_closed_form(self) -> bool:
+        """Keys read now would still count as typed for the form that just closed."""
+        return time.monotonic() < self._form_closed_until
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.time < self._form_closed_until
+            and self.screen is self._main
+            and event.key not in self._always_keys
+        ):
+            return  # typed for the ticket or dialog that just closed, not for the main screen
+        await super().on_event(event)
 
     # -- the trading state on every screen ------------------------------------------------------
 

@@ -4,15 +4,69 @@ engine's answer (closing on success)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from typing import Any, ClassVar
 
+from textual import events, on
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tmt_tui.domain.client import EngineClient, Reply
 from tmt_tui.domain.commands import Command
 from tmt_tui.domain.entry import EntryError
+
+#: How many loop turns a form waits for its fields to apply the keys typed into them (a burst
+#: settles in a few; the bound keeps a stuck field from holding the form forever).
+SETTLE_TURNS = 200
+
+
+class FormInput(Input):
+    """An Input that keeps count of the keys handed to it, and whose Enter sends its form with
+    the field as it was when that Enter was read.
+
+    In a burst (a paste, a laggy SSH link) the app hands keys to fields faster than each field
+    applies them, and every field applies its own in a task of its own. Input's Enter is a
+    binding, run only after the keys already queued behind it (``1000<Enter>xs`` submitted
+    ``1000xs``), and another field may not have applied its keys yet when the form reads it.
+    So Enter is taken in key order here, and the form reads the other fields only once each
+    has applied every key it was handed (``settled``).
+    """
+
+    class Entered(Message):
+        """Enter in a form field: its id and its text at that moment."""
+
+        def __init__(self, field: str, value: str) -> None:
+            super().__init__()
+            self.field = field
+            self.value = value
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._keys_owed = 0
+
+    @property
+    def settled(self) -> bool:
+        """Every key handed to this field has been applied."""
+        return self._keys_owed == 0
+
+    def _forward_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._keys_owed += 1
+        super()._forward_event(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        try:
+            if event.key == "enter":
+                event.stop()
+                event.prevent_default()
+                self.post_message(self.Entered(self.id or "", self.value))
+                return
+            await super()._on_key(event)
+        finally:
+            if event.is_forwarded and self._keys_owed:
+                self._keys_owed -= 1
 
 
 class CommandForm(ModalScreen[Reply | None]):
@@ -37,6 +91,23 @@ class CommandForm(ModalScreen[Reply | None]):
         super().__init__(classes=classes)
         self.client = client
         self._busy = False
+        self._submitted: dict[str, str] = {}
+        #: The form closed itself once its command went through (not escape, not Cancel): keys
+        #: still arriving were typed for it.
+        self.closed_after_send = False
+
+    def field(self, widget_id: str) -> str:
+        """The text of the Input ``widget_id`` as the user sent it: as it was when Enter was
+        read (keys typed after Enter in a burst land in the field before the form reads it),
+        else the field's text now (ctrl+s, the button)."""
+        if widget_id in self._submitted:
+            return self._submitted[widget_id]
+        return self.query_one(f"#{widget_id}", Input).value
+
+    @on(FormInput.Entered)
+    def _enter_in_a_field(self, message: FormInput.Entered) -> None:
+        message.stop()
+        self.send_form({message.field: message.value} if message.field else None)
 
     def build_command(self) -> Command | None:
         """The command the inputs describe, None when there is nothing to send; raises
@@ -48,21 +119,40 @@ class CommandForm(ModalScreen[Reply | None]):
         message.update(text)
         message.set_class(error, "-error")
 
-    def send_form(self) -> None:
-        """Read the inputs and send them, unless a send is already under way."""
+    def send_form(self, entered: dict[str, str] | None = None) -> None:
+        """Read the inputs (``entered``: a field's text as Enter found it) once every field has
+        applied the keys typed into it, and send them; unless a send is already under way."""
         if self._busy:
             return
+        self._busy = True
+        self.run_worker(
+            self._read_and_send(entered or {}),
+            group=f"{self.MESSAGE_ID}-send",
+            exit_on_error=False,
+        )
+
+    async def _read_and_send(self, entered: dict[str, str]) -> None:
+        fields = list(self.query(FormInput))
+        for _ in range(SETTLE_TURNS):
+            if all(f.settled for f in fields):
+                break
+            await asyncio.sleep(0)  # the fields' own tasks apply their keys
+        self._submitted = entered
         try:
             command = self.build_command()
         except EntryError as problem:
+            command = None
             self.show_message(str(problem), error=True)
-            return
+        else:
+            if command is None:
+                self.show_message(self.NOTHING_CHANGED, error=True)
+        finally:
+            self._submitted = {}
         if command is None:
-            self.show_message(self.NOTHING_CHANGED, error=True)
+            self._busy = False
             return
-        self._busy = True
         self.show_message("sending…", error=False)
-        self.run_worker(self._send(command), group=f"{self.MESSAGE_ID}-send", exit_on_error=False)
+        await self._send(command)
 
     def sending(self, command: Command) -> None:
         """Called as ``command`` leaves (a ticket remembers what it sent)."""
@@ -75,6 +165,7 @@ class CommandForm(ModalScreen[Reply | None]):
             reply = Reply(False, "CLIENT_ERROR", str(exc) or type(exc).__name__)
         self._busy = False
         if reply.ok and self.app.screen is self:
+            self.closed_after_send = True
             self.dismiss(reply)
         elif reply.ok:
             self.show_message(f"sent: {reply.order_id or 'OK'}", error=False)

@@ -17,7 +17,7 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
 from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.formatting import price, units
-from tmt_tui.tui.screens.command_form import CommandForm
+from tmt_tui.tui.screens.command_form import CommandForm, FormInput
 from tmt_tui.tui.widgets.header import TradingBanner
 
 DIALOG_CSS = """
@@ -130,10 +130,10 @@ class ModifyOrderScreen(CommandForm):
             )
             with Horizontal(classes="field"):
                 yield Label("Price")
-                yield Input(price(order.price, self._precision), compact=True, id="price")
+                yield FormInput(price(order.price, self._precision), compact=True, id="price")
             with Horizontal(classes="field"):
                 yield Label("Units")
-                yield Input(str(abs(order.remaining_units)), compact=True, id="units")
+                yield FormInput(str(abs(order.remaining_units)), compact=True, id="units")
             yield Static(classes="message", id="modify-message")
             with Horizontal(classes="buttons"):
                 yield Button("Apply", id="apply", variant="primary", compact=True)
@@ -145,8 +145,8 @@ class ModifyOrderScreen(CommandForm):
     def build_command(self) -> ModifyOrder | None:
         """The ModifyOrder for what changed (None when nothing did); raises EntryError."""
         order = self.order
-        new_price = parse_price(self.query_one("#price", Input).value, "Price", required=False)
-        size = parse_units(self.query_one("#units", Input).value)
+        new_price = parse_price(self.field("price"), "Price", required=False)
+        size = parse_units(self.field("units"))
         signed = size if order.units > 0 else -size
         change_price: Decimal | None = new_price if new_price != order.price else None
         change_units = signed if size != abs(order.remaining_units) else None
@@ -154,7 +154,6 @@ class ModifyOrderScreen(CommandForm):
             return None
         return ModifyOrder(order.id, price=change_price, units=change_units)
 
-    @on(Input.Submitted)
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
         self.send_form()

@@ -42,7 +42,7 @@ from tmt_tui.tui.panes import (
     layout_css,
     tab_titles,
 )
-from tmt_tui.tui.screens.dialogs import ModifyOrderScreen
+from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.analytics import AnalyticsPane
 from tmt_tui.tui.widgets.event_log import EventLog
@@ -72,11 +72,13 @@ class MainScreen(Screen[None]):
         clock: Callable[[], float] = time.time,
         account: str | None = None,
         keymap: Mapping[str, str] | None = None,
+        confirm_close: bool = True,
     ) -> None:
         """`account` is the one a first ticket offers, if the engine has it; `keymap` the
         user's (`[ui.keymap]`), so hints on screen name the keys actually in force."""
         super().__init__()
         self._keymap = dict(keymap or {})
+        self._confirm_close = confirm_close
         self._workstation = workstation
         self._fps = fps
         self._clock = clock
@@ -298,6 +300,8 @@ class MainScreen(Screen[None]):
         )
 
         def done(reply: Reply | None) -> None:
+            if reply is not None and reply.ok and reply.order_id:
+                self._pane("orders", OrdersTable).follow(reply.order_id)
             if ticket.sent:
                 last = ticket.sent[-1]
                 self._last_account = last.account
@@ -338,9 +342,23 @@ class MainScreen(Screen[None]):
             self.notify("Select a position in the positions pane (2).", severity="warning")
             return
         command = ClosePosition(position.account, position.instrument)
-        self._workstation.send(
-            f"close {position.account} {position.instrument}",
-            self._workstation.client.execute(command),
+        label = f"close {position.account} {position.instrument}"
+
+        def close() -> None:
+            self._workstation.send(label, self._workstation.client.execute(command))
+
+        if not self._confirm_close:
+            close()
+            return
+        side = "long" if position.units > 0 else "short"
+        self.app.push_screen(
+            ConfirmScreen(
+                "Close position",
+                f"Close {position.account}'s {side} {units(abs(position.units), signed=False)} "
+                f"{position.instrument} at the market?",
+                yes="Close",
+            ),
+            callback=lambda yes: close() if yes else None,
         )
 
     def _selected_order(self) -> Order | None:

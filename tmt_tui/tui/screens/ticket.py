@@ -23,7 +23,7 @@ from tmt_tui.domain.positions import AccountState
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import bindings
 from tmt_tui.tui.formatting import price
-from tmt_tui.tui.screens.command_form import CommandForm
+from tmt_tui.tui.screens.command_form import CommandForm, FormInput
 from tmt_tui.tui.widgets.header import TradingBanner
 
 _TICKET_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP))
@@ -132,16 +132,18 @@ class OrderTicketScreen(CommandForm):
                 )
             with Horizontal(classes="field"):
                 yield Label("Units")
-                yield Input(placeholder="e.g. 10000 or 10k", compact=True, id="units")
+                yield FormInput(placeholder="e.g. 10000 or 10k", compact=True, id="units")
             with Horizontal(classes="field"):
                 yield Label("Price")
-                yield Input(placeholder="limit/stop only", compact=True, id="price", disabled=True)
+                yield FormInput(
+                    placeholder="limit/stop only", compact=True, id="price", disabled=True
+                )
             with Horizontal(classes="field"):
                 yield Label("Take profit")
-                yield Input(placeholder="optional", compact=True, id="take-profit")
+                yield FormInput(placeholder="optional", compact=True, id="take-profit")
             with Horizontal(classes="field"):
                 yield Label("Stop loss")
-                yield Input(placeholder="optional", compact=True, id="stop-loss")
+                yield FormInput(placeholder="optional", compact=True, id="stop-loss")
             yield Static(id="ticket-message")
             with Horizontal(id="ticket-buttons"):
                 yield Button(
@@ -176,10 +178,6 @@ class OrderTicketScreen(CommandForm):
     def _type_changed(self) -> None:
         self.query_one("#price", Input).disabled = self.order_type is OrderType.MARKET
 
-    @on(Input.Submitted)
-    def _field_submitted(self) -> None:
-        self.action_submit()
-
     @on(Button.Pressed, "#send")
     def _send_pressed(self) -> None:
         self.action_submit()
@@ -197,16 +195,12 @@ class OrderTicketScreen(CommandForm):
         if not isinstance(account, str):
             raise EntryError("Account: choose an account")
         kind = self.order_type
-        size = parse_units(self.query_one("#units", Input).value)
+        size = parse_units(self.field("units"))
         limit = None
         if kind is not OrderType.MARKET:
-            limit = parse_price(self.query_one("#price", Input).value, "Price", required=True)
-        take_profit = parse_price(
-            self.query_one("#take-profit", Input).value, "Take profit", required=False
-        )
-        stop_loss = parse_price(
-            self.query_one("#stop-loss", Input).value, "Stop loss", required=False
-        )
+            limit = parse_price(self.field("price"), "Price", required=True)
+        take_profit = parse_price(self.field("take-profit"), "Take profit", required=False)
+        stop_loss = parse_price(self.field("stop-loss"), "Stop loss", required=False)
         return SubmitOrder(
             account=account,
             instrument=self.instrument.name,

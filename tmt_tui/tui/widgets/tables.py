@@ -68,6 +68,7 @@ class KeyedTable(DataTable[Text]):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self._shown: dict[str, Cells] = {}
         self._order: list[str] = []
+        self._follow: str | None = None  # a key to put the cursor on once it is shown
         self._style = ComponentStyles(self, "keyed-table")
 
     def on_mount(self) -> None:
@@ -97,12 +98,23 @@ class KeyedTable(DataTable[Text]):
         row = min(max(self.cursor_row, 0), len(self._order) - 1)
         return self._order[row]
 
+    def follow(self, key: str) -> None:
+        """Put the cursor on `key`'s row, now or as soon as it is shown (an order just sent)."""
+        self._follow = key
+        self._catch_follow()
+
+    def _catch_follow(self) -> None:
+        if self._follow is not None and self._follow in self._shown:
+            self.move_cursor(row=self._order.index(self._follow), animate=False)
+            self._follow = None
+
     def sync(self) -> None:
         """Make the table show `build_rows()` in their order, by the smallest change."""
         rows = self.build_rows()
         keys = [key for key, _ in rows]
         if keys != self._order:
             self._rebuild(rows)
+            self._catch_follow()
             return
         columns = [column for column, _, _ in self.COLUMNS]
         for key, cells in rows:
