@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.support.harness import Harness, default_settings, with_flatten
+from tests.support.harness import Harness, default_settings, with_flatten, with_risk
 from tmt_tui.domain.commands import (
     CancelAll,
     CancelOrder,
@@ -270,6 +270,30 @@ def test_daily_loss_breach_cancels_its_accounts_entries_and_keeps_protection() -
     assert h.order(ids["limit"]).status is OrderStatus.CANCELLED
     assert h.order(ids["tp"]).status is OrderStatus.WORKING
     assert h.order(eur_limit.order_id or "").status is OrderStatus.WORKING
+
+
+def test_with_daily_loss_action_flatten_a_breach_also_closes_every_position_of_that_account() -> (
+    None
+):
+    h = Harness(with_risk(default_settings(), daily_loss_action="flatten"))
+    h.standard_quotes()
+    h.submit("GBP_USD", 20_000)
+    h.submit("EUR_USD", 5_000, account="SIM-EUR")
+
+    _breach_usd(h)
+
+    assert h.units("EUR_USD") == 0 and h.units("GBP_USD") == 0
+    assert h.units("EUR_USD", account="SIM-EUR") == 5_000  # its own account only
+    assert states(h)["SIM-USD"] is TradingState.HALTED
+    closed = {t.instrument: t.reason for t in h.core.state.closed_trades}
+    assert closed == {"EUR_USD": "daily loss", "GBP_USD": "daily loss"}
+
+
+def test_with_daily_loss_action_halt_a_breach_leaves_the_positions_open() -> None:
+    h = started()
+    _breach_usd(h)
+
+    assert h.units("EUR_USD") == 1_000_000
 
 
 def test_daily_loss_breach_is_reported_once() -> None:

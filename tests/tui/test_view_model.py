@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tmt_tui.domain.client import Snapshot, Update
@@ -128,3 +130,22 @@ def test_the_banner_says_halted_and_why_and_the_header_state_follows() -> None:
     assert (flags.halted, flags.reducing) == (True, False)
     assert flags.banner.startswith("HALTED — kill switch (UI) — closing and cancelling")
     assert model.trading_state is TradingState.HALTED
+
+
+def test_after_a_daily_loss_breach_the_banner_says_why_reset_is_refused_and_until_when() -> None:
+    """ctrl+r would be refused (the engine holds a breach until the New York rollover): the
+    banner says so instead of offering it. 2026-11-27 15:00 UTC is 10:00 in New York."""
+    model = ViewModel(wall=lambda: datetime(2026, 11, 27, 15, 0, tzinfo=UTC).timestamp())
+    model.apply(snapshot(1))
+    breached = dataclasses.replace(
+        account(TradingState.HALTED, "daily loss limit breached"), daily_loss_breached=True
+    )
+
+    model.apply(Update(2, accounts=(breached,)))
+
+    banner = model.trading_flags().banner
+    assert "ctrl+r" not in banner
+    assert banner == (
+        "HALTED — daily loss limit breached on A: closing and cancelling allowed; reset after "
+        "17:00 New York (22:00 UTC)"
+    )

@@ -24,6 +24,9 @@ class ConfigError(Exception):
 Venue = Literal["sim", "oanda"]
 #: Where quotes come from: a venue's own, or a data-only feed.
 Feed = Literal["sim", "oanda", "polygon"]
+#: What an account does at its daily loss limit: HALT (closing stays possible), or HALT and
+#: close every position at the market.
+DailyLossAction = Literal["halt", "flatten"]
 #: Which Polygon / Massive cluster: real-time, 15-minute delayed, or `tmt polygon-sim` here.
 PolygonCluster = Literal["realtime", "delayed", "local"]
 #: What a graceful stop does with working orders: leave them at the venue, or cancel them.
@@ -46,6 +49,7 @@ class RiskLimits:
     max_quote_age_s: float = 10.0  # market orders need a quote at most this old
     max_working_orders: int = 200
     max_orders_per_second: int = 50
+    daily_loss_action: DailyLossAction = "halt"  # at the limit: HALT, or HALT and close all
 
 
 @dataclass(frozen=True)

@@ -48,4 +48,5 @@ class TradeHistory:
 #: closing order's reason and given as its trades' reason to close.
 KILL_SWITCH = "kill switch"
 FLATTEN = "flatten"
-CLOSE_PURPOSES = frozenset({KILL_SWITCH, FLATTEN})
+DAILY_LOSS = "daily loss"  # an account's daily_loss_action = "flatten"
+CLOSE_PURPOSES = frozenset({KILL_SWITCH, FLATTEN, DAILY_LOSS})

@@ -16,6 +16,7 @@ from tmt_tui.config import Settings
 from tmt_tui.domain.client import Reply, Snapshot
 from tmt_tui.domain.commands import Command
 from tmt_tui.domain.events import Event, EventKind
+from tmt_tui.domain.history import DAILY_LOSS
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
@@ -119,7 +120,12 @@ class EngineCore:
         return self.react.roll_day(force)
 
     def check_limits(self) -> None:
+        """The automatic limits; an account that breached its daily loss limit with
+        ``daily_loss_action = "flatten"`` has every position closed at the market."""
         self.react.check_limits()
+        flatten, self.react.to_flatten = self.react.to_flatten, []
+        for account in flatten:
+            self.decide.flatten_account(account, DAILY_LOSS, "auto")
 
     def emit(
         self, kind: EventKind, origin: str, data: dict[str, Any], order: Order | None = None

@@ -330,6 +330,21 @@ class Decisions(Stage):
         )
         return Reply(True, "OK", message, seq=self.state.seq)
 
+    def flatten_account(self, account: str, why: str, origin: str) -> int:
+        """Close every position of ``account`` at the market (reduce-only, ``why`` as the
+        reason its trades give); returns how many closes went out. A position with no quote
+        yet is left for the trader, as the kill switch's flatten leaves it."""
+        closed = 0
+        for book in list(self.state.portfolio.books.values()):
+            if book.account != account or not book.units:
+                continue
+            if self.state.quotes.get(book.instrument) is None:
+                continue
+            order = self._close_order(account, book.instrument, -book.units, origin, why=why)
+            self._send(order, order.created_ts)
+            closed += 1
+        return closed
+
     def journal_failed(self, why: str) -> None:
         """The journal refused a batch: memory is now ahead of disk. Halt every account, in
         memory only (nothing more can be trusted to the journal about it), so that status, the

@@ -55,6 +55,9 @@ class Reactions(Stage):
         self.held: deque[VenueEvent] = deque()  # venue events waiting for a conversion rate
         self.marked_books: set[tuple[str, str]] = set()  # re-marked by quotes since last publish
         self._bad_burst: dict[str, int] = {}
+        #: Accounts that breached their daily loss limit with daily_loss_action = "flatten":
+        #: the decisions close their positions (core.check_limits).
+        self.to_flatten: list[str] = []
 
     # venue events ---------------------------------------------------------------------------
 
@@ -316,6 +319,8 @@ class Reactions(Stage):
                 self.rec.cancel_exposure(
                     acct.id, keep_protective=True, why=CancelWhy.DAILY_LOSS, origin="auto"
                 )
+                if acct.limits.daily_loss_action == "flatten":
+                    self.to_flatten.append(acct.id)
             elif (
                 loss >= limit * acct.limits.reduce_at_loss_fraction
                 and acct.state is TradingState.ACTIVE

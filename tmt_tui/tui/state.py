@@ -13,8 +13,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
+from tmt_tui.domain.calendar import next_rollover
 from tmt_tui.domain.client import Snapshot, StreamItem, Update
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
@@ -31,6 +33,8 @@ EVENTS_KEPT = 500
 #: The stream status before the first item arrives.
 CONNECTING = "connecting…"
 DISCONNECTED = "disconnected"
+#: The engine's reason for a HALT at the daily loss limit (engine/react.py).
+BREACH_REASON = "daily loss limit breached"
 
 
 @dataclass(slots=True)
@@ -79,8 +83,13 @@ class TradingFlags:
 class ViewModel:
     """The latest state the engine published, keyed for diffing, with a dirty set per frame."""
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._monotonic = monotonic
+        self._wall = wall
         self.seq = 0
         self.snapshots = 0
         self.instruments: dict[str, Instrument] = {}
@@ -275,8 +284,22 @@ class ViewModel:
         reducing = self.reducing and not halted
         if halted:
             reason = self.state_reason(TradingState.HALTED)
-            text = f"HALTED — {reason}" if reason else "HALTED"
-            text += " — closing and cancelling still allowed; ctrl+r resets"
+            breached = [
+                a.id
+                for a in self.accounts.values()
+                if a.trading_state is TradingState.HALTED and a.daily_loss_breached
+            ]
+            if breached:  # ctrl+r would be refused: say why, and until when
+                rollover = datetime.fromtimestamp(next_rollover(self._wall()), UTC)
+                other = f"{reason}; " if reason and reason != BREACH_REASON else ""
+                text = (
+                    f"HALTED — {other}daily loss limit breached on {', '.join(breached)}: "
+                    "closing and cancelling allowed; reset after 17:00 New York "
+                    f"({rollover:%H:%M} UTC)"
+                )
+            else:
+                text = f"HALTED — {reason}" if reason else "HALTED"
+                text += " — closing and cancelling still allowed; ctrl+r resets"
         elif reducing:
             reason = self.state_reason(TradingState.REDUCING)
             text = f"REDUCING — only risk-reducing orders{': ' + reason if reason else ''}"
