@@ -20,10 +20,11 @@ from tmt_tui.config import ConfigError
 from tmt_tui.config.loading import default_config_text, parse_settings
 from tmt_tui.domain.commands import Origin
 from tmt_tui.domain.entry import ABSURD_PRICE, ABSURD_UNITS, EntryError, parse_price, parse_units
-from tmt_tui.domain.quotes import Quote
+from tmt_tui.domain.quotes import Quote, quote_problem
 from tmt_tui.venues.oanda.answers import outcome_of
 from tmt_tui.venues.oanda.errors import MalformedAnswer
 from tmt_tui.venues.oanda.stream import Heartbeat, PriceStreamParser, TransactionStreamParser
+from tmt_tui.venues.polygon.frames import Bar, Refused, Status, Trade, parse_frame
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
@@ -38,6 +39,42 @@ PRICES = st.one_of(
     st.integers(),
     st.none(),
 )
+
+
+# Polygon / Massive frames -----------------------------------------------------------------------
+
+
+@st.composite
+def polygon_event(draw: Any) -> Any:
+    """An event shaped like Polygon's (every kind it sends, fields right or wrong), or junk."""
+    ev = draw(st.sampled_from(["C", "Q", "XQ", "T", "XT", "CA", "CAS", "A", "AM", "XA", "status",
+                               "LULD", None, 5]))  # fmt: skip
+    fields = {
+        k: draw(st.one_of(PRICES, JSON))
+        for k in draw(st.sets(st.sampled_from(["p", "pair", "sym", "a", "b", "ap", "bp", "o", "h",
+                                               "l", "c", "v", "s", "e", "t", "status",
+                                               "message"])))
+    }  # fmt: skip
+    return {"ev": ev, **fields} if draw(st.booleans()) else draw(JSON)
+
+
+@given(
+    st.one_of(
+        st.lists(polygon_event(), max_size=6).map(json.dumps),
+        st.text(max_size=80),
+        st.binary(max_size=40),
+    )
+)
+def test_a_polygon_frame_is_sound_messages_or_refusals(frame: Any) -> None:
+    FUZZ_CASES.seen()
+    for message in parse_frame(frame):
+        if isinstance(message, Quote):
+            assert quote_problem(message.bid, message.ask) is None
+            assert math.isfinite(message.ts) and message.ts > 0
+        elif isinstance(message, Refused):
+            assert message.why and len(message.raw) <= 163
+        else:
+            assert isinstance(message, Status | Trade | Bar)
 
 
 # the OANDA streams ------------------------------------------------------------------------------
