@@ -63,6 +63,8 @@ async def test_an_order_from_the_attached_ui_stays_with_the_engine_after_it_quit
         await until(pilot, lambda: on_main_screen(app), "the ticket to close")
         await until(pilot, lambda: key in app.model.positions, "the position on screen")
         assert app.model.positions[key].units == 10_000
+        # keys read right after the ticket closed itself were typed for it: q comes after
+        await until(pilot, lambda: not app.typing_for_closed_form(), "the ticket's keys")
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, "the app to exit")
     await client.close()
