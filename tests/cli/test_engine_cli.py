@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import stat
 
 from tests.support.cli import Engine, engine_env, start_engine, write_config
 from tests.support.waiting import wait_for
@@ -152,3 +153,15 @@ def test_the_token_never_reaches_the_log_or_the_journal(engine: Engine) -> None:
     assert token.encode() not in journal
     assert token not in engine.stderr()
     assert token not in (engine.home / "state" / "tmt" / "tmt.log").read_text()
+
+
+def test_the_log_and_the_journal_are_the_owner_s_only(engine: Engine) -> None:
+    """Both say what the trader holds and does: 0600 in 0700 directories, like the token."""
+    log = engine.home / "state" / "tmt" / "tmt.log"
+    journal = engine.home / "data" / "tmt" / "journal.db"
+
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (log, journal)}
+    dirs = {p.parent: stat.S_IMODE(p.parent.stat().st_mode) for p in (log, journal)}
+
+    assert modes == {log: 0o600, journal: 0o600}
+    assert set(dirs.values()) == {0o700}

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -286,3 +287,29 @@ def test_a_new_journal_is_never_made_in_place(
 
     assert opened[0] == f"journal.db.new-{os.getpid()}"
     assert opened[1:] == ["journal.db"]
+
+
+def test_a_journal_and_its_directory_are_the_owner_s_only(tmp_path: Path) -> None:
+    """A journal is a trader's whole book: 0600 files in a 0700 directory, like the API token
+    (SQLite gives its WAL and shm files the database file's mode)."""
+    path = tmp_path / "fresh" / "journal.db"
+    journal = Journal(path)
+    journal.append([Event(1, 1.0, EventKind.ENGINE_STARTED, "auto", {})])
+    try:
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+    finally:
+        journal.close()
+
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert modes == {name: 0o600 for name in modes}
+    assert {"journal.db", "journal.db-wal", "journal.db.lock"} <= set(modes)
+
+
+def test_an_older_journal_readable_by_others_is_made_the_owner_s_only(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    Journal(path).close()
+    path.chmod(0o644)
+
+    Journal(path).close()
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -15,8 +15,9 @@ from tmt_tui.config import ConfigError, Settings, load_settings, socket_path_pro
 def setup_logging(verbose: bool, also_stderr: bool = False) -> Path:
     """Log to a file (the terminal belongs to the workstation); headless also to stderr."""
     directory = state_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / "tmt.log"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # the owner's only
     handlers: list[logging.Handler] = [logging.FileHandler(path)]
     if also_stderr:
         handlers.append(logging.StreamHandler(sys.stderr))

@@ -19,6 +19,7 @@ import glob
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -37,11 +38,22 @@ _INSPECT_COPY_MAX_BYTES = 1 << 20
 # the lock -------------------------------------------------------------------------------------
 
 
+#: A journal holds a trader's whole book: readable by its owner only, like the API token. SQLite
+#: gives the WAL and shm files beside it the database file's own mode.
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
 def acquire_lock(path: Path) -> IO[str]:
-    """Lock ``path`` for this process (``<path>.lock`` holds our pid) or raise JournalLocked."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Lock ``path`` for this process (``<path>.lock`` holds our pid) or raise JournalLocked.
+
+    A directory made here is the owner's only (0700); a journal found readable by others is
+    made the owner's only (0600)."""
+    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the journal's lifetime
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    handle = os.fdopen(fd, "a+")  # held for the journal's lifetime
+    keep_private(path)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -54,6 +66,19 @@ def acquire_lock(path: Path) -> IO[str]:
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def keep_private(path: Path) -> None:
+    """Take group and other permissions off the journal and its sidecars, where they exist."""
+    for file in (path, *(Path(f"{path}{s}") for s in _SIDECARS)):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(file, mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # not ours to change (a shared, read-only setup): leave it
+            continue
 
 
 def release_lock(handle: IO[str]) -> None:
@@ -151,6 +176,7 @@ def create(path: Path) -> None:
     for stale in directory.glob(glob.escape(path.name) + ".new-*"):
         stale.unlink(missing_ok=True)
     aside = path.with_name(f"{path.name}.new-{os.getpid()}")
+    os.close(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
     conn = sqlite3.connect(aside, isolation_level=None)
     try:
         conn.execute("pragma synchronous=full")
