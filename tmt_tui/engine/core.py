@@ -151,6 +151,8 @@ class EngineCore:
             return Reply(False, code, message, order.id, self.seq)
         if order.status is OrderStatus.FILLED:
             text = f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price}"
+        elif order.status.is_open and reply.message != "submitted":
+            return reply  # a cancel or modify the venue has not answered yet: "cancel sent"
         else:
             text = f"{order.status.value.lower()} {order.units:+,} {order.instrument}"
         return Reply(True, "OK", text, order.id, self.seq)

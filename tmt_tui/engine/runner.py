@@ -397,7 +397,7 @@ class EngineRunner:
             answer = core.outcome(reply)
             if self._venue_answers_later(answer):
                 assert answer.order_id is not None
-                self._awaiting[answer.order_id] = (answer, callback, time.monotonic())
+                self._awaiting[answer.order_id] = (reply, callback, time.monotonic())
                 if isinstance(callback, _TimedReply):
                     callback.durable(answer)  # the engine's part is done: that is the ack time
             else:

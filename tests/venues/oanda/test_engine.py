@@ -172,6 +172,12 @@ def test_a_limit_order_s_reply_says_it_works_at_oanda(engine: Engine) -> None:
 
     assert (reply.ok, reply.message) == (True, "working +1,000 EUR_USD"), reply
 
+    cancel = engine.ask(CancelOrder(reply.order_id or ""))
+
+    # not "working": the cancel is on its way, and the order pane shows when it lands
+    assert (cancel.ok, cancel.message) == (True, "cancel sent"), cancel
+    wait_for(lambda: not engine.open_orders(OrderType.LIMIT))
+
 
 def test_an_order_oanda_does_not_answer_is_replied_to_after_the_wait_saying_so(
     engine: Engine, server: V20ServerThread, monkeypatch: pytest.MonkeyPatch
