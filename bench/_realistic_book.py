@@ -136,6 +136,65 @@ def commit_floor(beside: Path, n: int = 2000) -> dict[str, float]:
     return percentiles(samples)
 
 
+async def hop_floor(beside: Path, n: int = 2000) -> dict[str, float]:
+    """Percentiles (µs) of the same bare durable commit as :func:`commit_floor`, made on another
+    thread's event loop and awaited from this one: the two thread hops an in-process client's
+    ack takes (the caller's loop -> the engine's -> back) around the commit, and nothing else.
+    What an ack costs beyond this is tmt's own code."""
+    import threading
+
+    path = beside.with_name("hop-floor.db")
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=full")
+    conn.execute("pragma wal_autocheckpoint=0")
+    conn.execute("create table events (seq integer primary key, ts real, kind text, data text)")
+    conn.execute("create table orders (id text primary key, body text) without rowid")
+    body = "x" * 300
+    engine_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=engine_loop.run_forever, daemon=True)
+    thread.start()
+    here = asyncio.get_running_loop()
+    count = [0]
+
+    def commit(future: asyncio.Future[None]) -> None:
+        i = count[0]
+        count[0] += 1
+        conn.execute("begin")
+        conn.executemany(
+            "insert into events values (?, ?, ?, ?)",
+            [(3 * i + k, 0.0, "order.filled", body) for k in range(3)],
+        )
+        conn.execute("insert or replace into orders values (?, ?)", (f"O{i}", body))
+        conn.execute("commit")
+        if i % 256 == 255:
+            conn.execute("pragma wal_checkpoint(passive)")
+        here.call_soon_threadsafe(future.set_result, None)
+
+    samples = []
+    for i in range(n + 100):
+        future: asyncio.Future[None] = here.create_future()
+        start = now_ns()
+        engine_loop.call_soon_threadsafe(commit, future)
+        await future
+        if i >= 100:
+            samples.append(now_ns() - start)
+    engine_loop.call_soon_threadsafe(engine_loop.stop)
+    thread.join(5)
+    conn.close()
+    return percentiles(samples)
+
+
+def vs_hop_floor(figures: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
+    """The hop floor's p50/p99 beside ``figures``', and each as a ratio to it."""
+    return {
+        "hop_floor_p50_us": floor["p50_us"],
+        "hop_floor_p99_us": floor["p99_us"],
+        "hop_ratio_p50": round(figures["p50_us"] / floor["p50_us"], 2),
+        "hop_ratio_p99": round(figures["p99_us"] / floor["p99_us"], 2),
+    }
+
+
 def vs_floor(figures: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
     """The floor's p50/p99 beside ``figures``', and each as a ratio to it."""
     return {

@@ -7,7 +7,8 @@ Stamps along one SubmitOrder's path on the realistic book (monitoring on, sim br
 - ``encode``: the events' JSON and hash chain, before the transaction;
 - ``sqlite``: ``begin`` .. ``commit`` with synchronous=FULL (SQLite and the fsync);
 - ``reply``: the commit's end to the client's future resolved (thread hop back);
-- ``total``: what order_ack measures; and the commit floor (bench/commit_floor.py) in this run.
+- ``total``: what order_ack measures; and, in this run, the commit floor (bench/commit_floor.py)
+  and the hop floor (the same commit behind the same two thread hops, no tmt code).
 
 Each segment is reported at p50 and p99 in µs; ``tmt_p50_us`` is what tmt's own Python adds
 (apply + encode) and ``outside_p50_us`` the rest (hops, SQLite, the fsync).
@@ -23,6 +24,7 @@ from _realistic_book import (
     bench_settings,
     commit_floor,
     current_mids,
+    hop_floor,
     percentiles,
     report,
     run,
@@ -125,12 +127,14 @@ async def main() -> None:
     finally:
         await client.close()
     floor = commit_floor(journal)
+    hops = await hop_floor(journal)
     figures: dict[str, Any] = {"bench": "order_path", "n": N}
     for name, samples in segments.items():
         p = percentiles(samples)
         figures[f"{name}_p50_us"] = p["p50_us"]
         figures[f"{name}_p99_us"] = p["p99_us"]
     figures["floor_p50_us"] = floor["p50_us"]
+    figures["hop_floor_p50_us"] = hops["p50_us"]
     figures["tmt_p50_us"] = round(figures["apply_p50_us"] + figures["encode_p50_us"], 2)
     figures["outside_p50_us"] = round(figures["total_p50_us"] - figures["tmt_p50_us"], 2)
     for name in segments:

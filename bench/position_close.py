@@ -10,6 +10,7 @@ from _realistic_book import (
     bench_settings,
     commit_floor,
     current_mids,
+    hop_floor,
     now_ns,
     percentiles,
     report,
@@ -18,6 +19,7 @@ from _realistic_book import (
     start_engine,
     temp_journal,
     vs_floor,
+    vs_hop_floor,
 )
 
 from tmt_tui.domain.commands import ClosePosition, Origin, SubmitOrder
@@ -50,6 +52,7 @@ async def main() -> None:
         await client.close()
     figures = percentiles(samples)
     floor = commit_floor(journal)  # the same file system, the same run
+    hops = await hop_floor(journal)  # the same commit behind the same two thread hops
     report(
         {
             "bench": "position_close",
@@ -57,6 +60,7 @@ async def main() -> None:
             **figures,
             "budget_p99_us": 1000,
             **vs_floor(figures, floor),
+            **vs_hop_floor(figures, hops),
         }
     )
 
