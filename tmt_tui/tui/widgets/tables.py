@@ -62,7 +62,7 @@ class KeyedTable(DataTable[Text]):
     }
     """ + trading_css("KeyedTable", "keyed-table", _TRADING_NAMES)
 
-    COLUMNS: tuple[tuple[str, str, int], ...] = ()  # (key, label, width)
+    COLUMNS: tuple[tuple[str, str, int], ...] = ()  # (key, label, typical width)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
@@ -72,8 +72,8 @@ class KeyedTable(DataTable[Text]):
         self._style = ComponentStyles(self, "keyed-table")
 
     def on_mount(self) -> None:
-        for key, label, width in self.COLUMNS:
-            self.add_column(label, key=key, width=width)
+        for key, label, _ in self.COLUMNS:
+            self.add_column(label, key=key)  # sized to content: never a cut number or id
         self.app.theme_changed_signal.subscribe(self, self._recolour)
 
     def build_rows(self) -> list[tuple[str, Cells]]:
@@ -121,7 +121,7 @@ class KeyedTable(DataTable[Text]):
             old = self._shown.get(key, ())
             changed = _changed_columns(old, cells)
             for i in changed:
-                self.update_cell(key, columns[i], cells[i], update_width=False)
+                self.update_cell(key, columns[i], cells[i], update_width=True)
             if changed:
                 self._shown[key] = cells
 
@@ -141,7 +141,7 @@ class KeyedTable(DataTable[Text]):
         for key, cells in rows:
             if key in existing:
                 for i in _changed_columns(self._shown.get(key, ()), cells):
-                    self.update_cell(key, columns[i], cells[i], update_width=False)
+                    self.update_cell(key, columns[i], cells[i], update_width=True)
             else:
                 self.add_row(*cells, key=key)
         self._order = [key for key, _ in rows]
