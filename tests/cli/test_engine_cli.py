@@ -43,11 +43,11 @@ def test_bad_input_is_refused_before_anything_is_sent(engine: Engine) -> None:
 
 def test_limit_order_is_modified_then_cancelled(engine: Engine) -> None:
     quote = engine.json("quote", "EUR_USD")
-    price = f"{float(quote[1]) * 0.99:.5f}"
+    price = f"{float(quote['bid']) * 0.99:.5f}"
     placed = engine.json("buy", "EUR_USD", "1000", "--limit", price)
     order_id = placed["order_id"]
 
-    new_price = f"{float(quote[1]) * 0.985:.5f}"
+    new_price = f"{float(quote['bid']) * 0.985:.5f}"
     assert engine.tmt("modify", order_id, "--price", new_price).returncode == 0
     assert engine.tmt("cancel", order_id).returncode == 0
 
@@ -106,7 +106,7 @@ def test_sigterm_stops_gracefully_and_cancels_when_configured(home) -> None:  # 
     config.write_text(config.read_text().replace('on_shutdown = "leave"', 'on_shutdown = "cancel"'))
     engine = start_engine(home, config)
     quote = engine.json("quote", "EUR_USD")
-    placed = engine.json("buy", "EUR_USD", "1000", "--limit", f"{float(quote[1]) * 0.99:.5f}")
+    placed = engine.json("buy", "EUR_USD", "1000", "--limit", f"{float(quote['bid']) * 0.99:.5f}")
 
     assert engine.stop() == 0
 
@@ -165,3 +165,14 @@ def test_the_log_and_the_journal_are_the_owner_s_only(engine: Engine) -> None:
 
     assert modes == {log: 0o600, journal: 0o600}
     assert set(dirs.values()) == {0o700}
+
+
+def test_an_instrument_is_taken_as_people_type_it_and_a_near_miss_gets_a_suggestion(
+    engine: Engine,
+) -> None:
+    quoted = engine.json("quote", "eurusd")
+    missed = engine.tmt("quote", "EUR/UDS")
+
+    assert isinstance(quoted, dict) and quoted["instrument"] == "EUR_USD"
+    assert missed.returncode == 3
+    assert "unknown instrument EUR_UDS (did you mean EUR_USD?)" in missed.stderr + missed.stdout

@@ -166,7 +166,7 @@ def waiting_for_a_fill(engine: Engine, then: Callable[[subprocess.Popen[str]], N
     """`tmt buy ... --limit (below the market) --wait fill --json` in the background; once its
     order works, ``then(process)``; returns how the command ended."""
     quote = json.loads(engine.tmt("quote", "EUR_USD", "--json").stdout)
-    price = f"{float(quote[1]) * 0.99:.5f}"
+    price = f"{float(quote['bid']) * 0.99:.5f}"
     waiting = subprocess.Popen(
         [sys.executable, "-c", _TMT_AT_A_TERMINAL, "--config", str(engine.config),
          "buy", "EUR_USD", "1000", "--limit", price, "--wait", "fill", "--json"],

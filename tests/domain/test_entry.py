@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tmt_tui.domain.entry import EntryError, parse_price, parse_units
+from tmt_tui.domain.entry import EntryError, instrument_name, near_miss, parse_price, parse_units
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,24 @@ def test_a_refusal_never_echoes_a_whole_paste() -> None:
         parse_units("x" * 100_000)
 
     assert len(str(caught.value)) < 80
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("EUR_USD", "EUR_USD"),
+        ("eurusd", "EUR_USD"),
+        ("EUR/USD", "EUR_USD"),
+        (" eur-usd ", "EUR_USD"),
+        ("usd_jpy", "USD_JPY"),
+        ("aapl", "AAPL"),
+        ("btc-usd", "BTC_USD"),
+    ],
+)
+def test_an_instrument_is_read_as_people_type_it(typed: str, name: str) -> None:
+    assert instrument_name(typed) == name
+
+
+def test_a_near_miss_suggests_the_instrument_meant() -> None:
+    assert near_miss("EUR_UDS", ["EUR_USD", "GBP_USD"]) == " (did you mean EUR_USD?)"
+    assert near_miss("XAU_XAG", ["EUR_USD", "GBP_USD"]) == ""

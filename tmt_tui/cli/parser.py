@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from typing import Any, NoReturn
 
 from tmt_tui import __version__
+from tmt_tui.domain.entry import instrument_name
 
 EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable or authentication failed (or a usage error),
 3 rejected (the reason on one line; with --json, the reply), 1 a check failed (status --check).
@@ -68,7 +69,7 @@ def _json(parser: argparse.ArgumentParser) -> None:
 
 
 def _order_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("instrument", help="e.g. EUR_USD")
+    parser.add_argument("instrument", type=instrument_name, help="e.g. EUR_USD, eurusd, EUR/USD")
     parser.add_argument(
         "units", help="size, e.g. 10000 or 10k (always positive; the verb sets the side)"
     )
@@ -149,13 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
         _json(sub.add_parser(name, help=text))
     trades = sub.add_parser("trades", help="closed trades, newest first (the blotter)")
     trades.add_argument("--account", metavar="A")
-    trades.add_argument("--instrument", metavar="X")
+    trades.add_argument("--instrument", metavar="X", type=instrument_name)
     trades.add_argument("--since", metavar="WHEN", help="ISO date/time or epoch seconds")
     trades.add_argument("--limit", type=int, default=500, metavar="N", help="at most N (500)")
     trades.add_argument("--csv", action="store_true", help="CSV on stdout")
     _json(trades)
     quote = sub.add_parser("quote", help="the latest quote of an instrument")
-    quote.add_argument("instrument")
+    quote.add_argument("instrument", type=instrument_name)
     quote.add_argument("--watch", action="store_true", help="keep printing as it ticks")
     _json(quote)
     events = sub.add_parser("events", help="recent events (the journal's audit trail)")
@@ -175,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("--account", metavar="A", help="with --all: only this account")
     _json(cancel)
     close = sub.add_parser("close", help="close a position (all of it, or --units)")
-    close.add_argument("instrument")
+    close.add_argument("instrument", type=instrument_name)
     close.add_argument("--units", metavar="N")
     close.add_argument("--account", metavar="A", help="default: every account holding it")
     close.add_argument("--trade", metavar="ID", help="close this one trade (see tmt positions)")

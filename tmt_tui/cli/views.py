@@ -21,6 +21,7 @@ from tmt_tui.cli.answers import (
 from tmt_tui.domain.client import Snapshot, StreamItem
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import Origin, QueryTrades
+from tmt_tui.domain.entry import near_miss
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.history import ClosedTrade, TradeHistory
 from tmt_tui.domain.orders import Order, OrderType
@@ -122,10 +123,15 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
         async for item in stream:
             quotes = item.quotes
             if isinstance(item, Snapshot) and name not in {i.name for i in item.instruments}:
-                raise refused("UNKNOWN_INSTRUMENT", f"unknown instrument {name}")
+                known = [i.name for i in item.instruments]
+                raise refused(
+                    "UNKNOWN_INSTRUMENT", f"unknown instrument {name}{near_miss(name, known)}"
+                )
             for q in quotes:
                 if q.instrument == name:
-                    emit(args, to_wire(q), f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}")
+                    wire = {"instrument": q.instrument, "bid": str(q.bid), "ask": str(q.ask),
+                            "ts": q.ts}  # fmt: skip  # an object, as every --json answer is
+                    emit(args, wire, f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}")
                     if not args.watch:
                         return
     finally:

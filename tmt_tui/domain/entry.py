@@ -6,6 +6,8 @@ the same messages, so a typo gets the same answer wherever it was typed.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 #: Sizes above this are a typo, not an order.
@@ -69,3 +71,19 @@ def parse_price(text: str, label: str, *, required: bool) -> Decimal | None:
     if value > ABSURD_PRICE:
         raise EntryError(f"{label}: {value} is not a plausible price")
     return value
+
+
+def instrument_name(text: str) -> str:
+    """An instrument as people type it, in tmt's spelling: ``eurusd``, ``EUR/USD``, ``eur-usd``
+    and ``EUR_USD`` are all ``EUR_USD``; a stock ticker (``aapl``) is upper-cased. Whether the
+    instrument exists is the engine's to say."""
+    name = text.strip().upper().replace("/", "_").replace("-", "_").replace(" ", "_")
+    if len(name) == 6 and name.isalpha():
+        return f"{name[:3]}_{name[3:]}"
+    return name
+
+
+def near_miss(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean EUR_USD?)`` for the closest known name, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
