@@ -21,7 +21,7 @@ import pytest
 from tests.support.cli import Engine, engine_env, start_engine, write_config
 from tests.support.waiting import wait_for
 
-CHECK_FAILED, UNREACHABLE, REJECTED = 1, 2, 3
+CHECK_FAILED, UNREACHABLE, REJECTED, USAGE = 1, 2, 3, 64
 
 
 @pytest.fixture(scope="module")
@@ -73,12 +73,12 @@ REFUSALS = [
     (("cancel", "NOPE"), REJECTED, None),
     (("close", "EUR_USD", "--account", "SIM-USD"), REJECTED, None),
     # argparse: usage errors
-    (("buy",), UNREACHABLE, "USAGE"),
-    (("quote",), UNREACHABLE, "USAGE"),
-    (("buy", "EUR_USD", "1k", "--limit", "1", "--stop", "1"), UNREACHABLE, "USAGE"),
-    (("buy", "EUR_USD", "1k", "--wait", "soon"), UNREACHABLE, "USAGE"),
-    (("status", "--bogus"), UNREACHABLE, "USAGE"),
-    (("bogus",), UNREACHABLE, "USAGE"),
+    (("buy",), USAGE, "USAGE"),
+    (("quote",), USAGE, "USAGE"),
+    (("buy", "EUR_USD", "1k", "--limit", "1", "--stop", "1"), USAGE, "USAGE"),
+    (("buy", "EUR_USD", "1k", "--wait", "soon"), USAGE, "USAGE"),
+    (("status", "--bogus"), USAGE, "USAGE"),
+    (("bogus",), USAGE, "USAGE"),
 ]
 
 

@@ -13,6 +13,7 @@ from tmt_tui.domain.client import Snapshot, StreamItem
 
 OK, CHECK_FAILED, UNREACHABLE, REJECTED = 0, 1, 2, 3
 INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
+USAGE = 64  # a command line that cannot be read (sysexits' EX_USAGE): apart from "unreachable"
 STALE_AFTER_S = 10.0  # status --check: no quote newer than this means the feed is stale
 WAIT_FILL_S = 30.0
 

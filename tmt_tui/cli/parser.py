@@ -10,10 +10,11 @@ from contextvars import ContextVar
 from typing import Any, NoReturn
 
 from tmt_tui import __version__
+from tmt_tui.cli.answers import USAGE
 from tmt_tui.domain.entry import instrument_name
 
-EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable or authentication failed (or a usage error),
-3 rejected (the reason on one line; with --json, the reply), 1 a check failed (status --check).
+EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable or authentication failed, 3 rejected (the
+reason on one line; with --json, the reply), 1 a check failed (status --check), 64 a usage error.
 With --json every refusal is one JSON object on stdout: {"ok": false, "code": C, "message": M}"""
 
 
@@ -33,7 +34,8 @@ def asks_for_json(argv: Sequence[str]) -> bool:
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors, when the command line has ``--json``, also print
     one JSON object on stdout (``{"ok": false, "code": "USAGE", "message": ...}``); the usage
-    still goes to stderr and the exit code stays argparse's 2. Subparsers are of this class too.
+    still goes to stderr, and the exit code is 64 (EX_USAGE), never the 2 that means the engine
+    is unreachable. Subparsers are of this class too.
     """
 
     def parse_known_args(  # type: ignore[override]
@@ -61,7 +63,8 @@ class Parser(argparse.ArgumentParser):
         if _JSON_ERRORS.get():
             payload = {"ok": False, "code": "USAGE", "message": f"{self.prog}: {message}"}
             print(json.dumps(payload), flush=True)
-        super().error(message)
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _json(parser: argparse.ArgumentParser) -> None:
