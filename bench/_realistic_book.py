@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -106,21 +107,25 @@ async def current_mids(client: Any) -> dict[str, Decimal]:
     return {q.instrument: q.mid for q in snapshot.quotes}
 
 
-def commit_floor(beside: Path, n: int = 2000) -> dict[str, float]:
-    """Percentiles (µs) of ``n`` bare durable commits the size of an order ack's, in a scratch
-    database beside ``beside`` (same file system), with the journal's pragmas and a passive
-    WAL checkpoint every 256 commits, as the engine folds its WAL between commits."""
-    path = beside.with_name("floor.db")
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("pragma journal_mode=wal")
-    conn.execute("pragma synchronous=full")
-    conn.execute("pragma wal_autocheckpoint=0")
-    conn.execute("create table events (seq integer primary key, ts real, kind text, data text)")
-    conn.execute("create table orders (id text primary key, body text) without rowid")
-    body = "x" * 300
-    samples = []
-    for i in range(n + 100):
-        start = now_ns()
+class FloorJournal:
+    """A scratch database beside the journal (same file system) with the journal's pragmas, and
+    one durable commit the size of an order ack's (three events and one order row), with a
+    passive WAL checkpoint every 256 commits, as the engine folds its WAL between commits."""
+
+    BODY = "x" * 300
+
+    def __init__(self, path: Path) -> None:
+        self.conn = conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("pragma journal_mode=wal")
+        conn.execute("pragma synchronous=full")
+        conn.execute("pragma wal_autocheckpoint=0")
+        conn.execute("create table events (seq integer primary key, ts real, kind text, data text)")
+        conn.execute("create table orders (id text primary key, body text) without rowid")
+        self.commits = 0
+
+    def commit(self) -> None:
+        conn, i, body = self.conn, self.commits, self.BODY
+        self.commits += 1
         conn.execute("begin")
         conn.executemany(
             "insert into events values (?, ?, ?, ?)",
@@ -128,11 +133,20 @@ def commit_floor(beside: Path, n: int = 2000) -> dict[str, float]:
         )
         conn.execute("insert or replace into orders values (?, ?)", (f"O{i}", body))
         conn.execute("commit")
-        if i >= 100:
-            samples.append(now_ns() - start)
         if i % 256 == 255:
             conn.execute("pragma wal_checkpoint(passive)")
-    conn.close()
+
+
+def commit_floor(beside: Path, n: int = 2000) -> dict[str, float]:
+    """Percentiles (µs) of ``n`` bare durable commits the size of an order ack's (FloorJournal)."""
+    floor = FloorJournal(beside.with_name("floor.db"))
+    samples = []
+    for i in range(n + 100):
+        start = now_ns()
+        floor.commit()
+        if i >= 100:
+            samples.append(now_ns() - start)
+    floor.conn.close()
     return percentiles(samples)
 
 
@@ -141,34 +155,14 @@ async def hop_floor(beside: Path, n: int = 2000) -> dict[str, float]:
     thread's event loop and awaited from this one: the two thread hops an in-process client's
     ack takes (the caller's loop -> the engine's -> back) around the commit, and nothing else.
     What an ack costs beyond this is tmt's own code."""
-    import threading
-
-    path = beside.with_name("hop-floor.db")
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("pragma journal_mode=wal")
-    conn.execute("pragma synchronous=full")
-    conn.execute("pragma wal_autocheckpoint=0")
-    conn.execute("create table events (seq integer primary key, ts real, kind text, data text)")
-    conn.execute("create table orders (id text primary key, body text) without rowid")
-    body = "x" * 300
+    floor = FloorJournal(beside.with_name("hop-floor.db"))
     engine_loop = asyncio.new_event_loop()
     thread = threading.Thread(target=engine_loop.run_forever, daemon=True)
     thread.start()
     here = asyncio.get_running_loop()
-    count = [0]
 
     def commit(future: asyncio.Future[None]) -> None:
-        i = count[0]
-        count[0] += 1
-        conn.execute("begin")
-        conn.executemany(
-            "insert into events values (?, ?, ?, ?)",
-            [(3 * i + k, 0.0, "order.filled", body) for k in range(3)],
-        )
-        conn.execute("insert or replace into orders values (?, ?)", (f"O{i}", body))
-        conn.execute("commit")
-        if i % 256 == 255:
-            conn.execute("pragma wal_checkpoint(passive)")
+        floor.commit()
         here.call_soon_threadsafe(future.set_result, None)
 
     samples = []
@@ -181,7 +175,7 @@ async def hop_floor(beside: Path, n: int = 2000) -> dict[str, float]:
             samples.append(now_ns() - start)
     engine_loop.call_soon_threadsafe(engine_loop.stop)
     thread.join(5)
-    conn.close()
+    floor.conn.close()
     return percentiles(samples)
 
 
