@@ -4,6 +4,8 @@ that server, a blocking wrapper around such an engine, and the server's own book
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -133,3 +135,17 @@ def stall_account_reads(server: V20ServerThread) -> None:
 
 def answer_account_reads(server: V20ServerThread) -> None:
     server.call(lambda s: s.release())
+
+
+@contextlib.contextmanager
+def engine_on(
+    server: V20ServerThread, journal: Path, ready: Callable[[Engine], object]
+) -> Iterator[Engine]:
+    """An engine on ``server`` (the token must be in the environment), yielded once ``ready``
+    says so, stopped on the way out."""
+    engine = Engine(oanda_settings(server, journal))
+    try:
+        wait_for(lambda: ready(engine), "the engine ready")
+        yield engine
+    finally:
+        engine.stop()

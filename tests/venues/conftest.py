@@ -46,3 +46,9 @@ async def calm(still: V20ServerThread) -> AsyncIterator[OandaClient]:
         account_id=still.account_id, token=Token(TOKEN), rest_url=still.url, backoff=0.001
     ) as c:
         yield c
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local server's token where the OANDA venue reads it."""
+    monkeypatch.setenv("OANDA_TOKEN", TOKEN)

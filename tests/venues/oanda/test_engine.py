@@ -25,6 +25,7 @@ from tests.support.oanda import (
     TOKEN,
     Engine,
     answer_account_reads,
+    engine_on,
     ledger_units,
     oanda_settings,
     stall_account_reads,
@@ -54,16 +55,9 @@ def server() -> Iterator[V20ServerThread]:
 
 
 @pytest.fixture
-def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OANDA_TOKEN", TOKEN)
-
-
-@pytest.fixture
 def engine(server: V20ServerThread, tmp_path: Path, token_env: None) -> Iterator[Engine]:
-    running = Engine(oanda_settings(server, tmp_path / "journal.db"))
-    wait_for(running.reconciled)
-    yield running
-    running.stop()
+    with engine_on(server, tmp_path / "journal.db", Engine.reconciled) as running:
+        yield running
 
 
 # start ------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.engines import journal_events
-from tests.support.oanda import TOKEN, Engine, ledger_units, oanda_settings
+from tests.support.oanda import TOKEN, Engine, engine_on, ledger_units
 from tests.support.waiting import wait_for
 from tmt_tui.domain.commands import ModifyOrder, SubmitOrder
 from tmt_tui.domain.events import EventKind
@@ -31,16 +31,14 @@ def server() -> Iterator[V20ServerThread]:
 
 
 @pytest.fixture
-def engine(
-    server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    monkeypatch.setenv("OANDA_TOKEN", TOKEN)
-    running = Engine(oanda_settings(server, tmp_path / "journal.db"))
-    wait_for(lambda: running.reconciled() and "venue.stream" not in running.core.alerts)
-    server.call(lambda s: s.outside_market_order("EUR_USD", 1))  # the stream is flowing
-    wait_for(lambda: running.position("EUR_USD") == 1, "the stream's first fill")
-    yield running
-    running.stop()
+def engine(server: V20ServerThread, tmp_path: Path, token_env: None) -> Iterator[Engine]:
+    def ready(e: Engine) -> bool:
+        return e.reconciled() and "venue.stream" not in e.core.alerts
+
+    with engine_on(server, tmp_path / "journal.db", ready) as running:
+        server.call(lambda s: s.outside_market_order("EUR_USD", 1))  # the stream is flowing
+        wait_for(lambda: running.position("EUR_USD") == 1, "the stream's first fill")
+        yield running
 
 
 def test_transactions_lost_before_a_later_one_on_the_stream_are_read_back_first(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.oanda import TOKEN, Engine, oanda_settings
+from tests.support.oanda import TOKEN, Engine, engine_on
 from tests.support.waiting import wait_for
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
 
@@ -21,14 +21,9 @@ def server() -> Iterator[V20ServerThread]:
 
 
 @pytest.fixture
-def engine(
-    server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    monkeypatch.setenv("OANDA_TOKEN", TOKEN)
-    running = Engine(oanda_settings(server, tmp_path / "journal.db"))
-    wait_for(lambda: running.trading("EUR_USD"))
-    yield running
-    running.stop()
+def engine(server: V20ServerThread, tmp_path: Path, token_env: None) -> Iterator[Engine]:
+    with engine_on(server, tmp_path / "journal.db", lambda e: e.trading("EUR_USD")) as running:
+        yield running
 
 
 def test_a_price_stream_refused_on_reconnect_is_an_alert_until_prices_flow_again(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.oanda import TOKEN, Engine, ledger_units, oanda_settings
+from tests.support.oanda import TOKEN, Engine, engine_on, ledger_units
 from tests.support.waiting import wait_for
 from tmt_tui.domain.commands import ClosePosition, SubmitOrder
 from tmt_tui.domain.orders import OrderStatus
@@ -23,14 +23,12 @@ def server() -> Iterator[V20ServerThread]:
 
 
 @pytest.fixture
-def engine(
-    server: V20ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    monkeypatch.setenv("OANDA_TOKEN", TOKEN)
-    running = Engine(oanda_settings(server, tmp_path / "journal.db"))
-    wait_for(lambda: running.trading("EUR_USD") and "venue.stream" not in running.core.alerts)
-    yield running
-    running.stop()
+def engine(server: V20ServerThread, tmp_path: Path, token_env: None) -> Iterator[Engine]:
+    def ready(e: Engine) -> bool:
+        return e.trading("EUR_USD") and "venue.stream" not in e.core.alerts
+
+    with engine_on(server, tmp_path / "journal.db", ready) as running:
+        yield running
 
 
 def test_a_trade_close_answered_503_is_settled_as_never_sent_while_the_stream_stays_up(
