@@ -16,6 +16,7 @@ from tmt_tui.tui.panes import BY_PANE_ID
 from tmt_tui.tui.screens.main import MainScreen
 from tmt_tui.tui.widgets.event_log import EventLog
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
+from tmt_tui.tui.widgets.tables import PositionsTable
 
 from .waiting import TIMEOUT_S, eventually
 
@@ -63,6 +64,17 @@ async def until(
 ) -> None:
     """Let the app run (``pilot.pause``) until ``condition()`` holds, or fail naming ``what``."""
     await eventually(condition, what, within=within, interval=0.05, pause=pilot.pause)
+
+
+async def select_position(pilot: Pilot[Any], key: str) -> None:
+    """Focus the positions pane (2) and wait until its cursor is on ``key`` (ACCOUNT:PAIR)."""
+    app = pilot.app
+    assert isinstance(app, TmtApp)
+    await until(pilot, lambda: key in app.model.positions, f"the position {key}")
+    await pilot.press("2")
+    await until(
+        pilot, lambda: pane(app, "positions", PositionsTable).selected_key == key, f"the row {key}"
+    )
 
 
 def screen_text(app: TmtApp) -> str:

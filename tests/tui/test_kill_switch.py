@@ -5,14 +5,19 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from tests.support.pilot import log_lines, main_screen, on_main_screen, pane, until
+from tests.support.pilot import (
+    log_lines,
+    main_screen,
+    on_main_screen,
+    select_position,
+    until,
+)
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.dialogs import ConfirmScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.header import TradingBanner
-from tmt_tui.tui.widgets.tables import PositionsTable
 
 
 def banner_shows(app: TmtApp, word: str) -> bool:
@@ -52,12 +57,7 @@ async def test_close_position_works_while_halted(app: TmtApp, client, ready) -> 
         await pilot.press("ctrl+k")
         await until(pilot, lambda: app.model.halted, "HALTED")
 
-        await pilot.press("2")
-        await until(
-            pilot,
-            lambda: pane(app, "positions", PositionsTable).selected_key == "SIM-EUR:EUR_USD",
-            "a row",
-        )
+        await select_position(pilot, "SIM-EUR:EUR_USD")
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "close, sure?")
         await pilot.press("y")

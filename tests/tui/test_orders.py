@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from textual.widgets import Input, Select
 
-from tests.support.pilot import burst, on_main_screen, pane, until
+from tests.support.pilot import burst, on_main_screen, pane, select_position, until
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderStatus, OrderType
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
-from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
+from tmt_tui.tui.widgets.tables import OrdersTable
 
 
 def orders(app: TmtApp) -> OrdersTable:
@@ -131,13 +131,7 @@ async def test_x_asks_before_it_closes_a_position_and_no_keeps_it(
         await ready(pilot)
         reply = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 3_000))
         assert reply.ok
-        await until(pilot, lambda: "SIM-USD:EUR_USD" in app.model.positions, "the position")
-        await pilot.press("2")
-        await until(
-            pilot,
-            lambda: pane(app, "positions", PositionsTable).selected_key == "SIM-USD:EUR_USD",
-            "the row",
-        )
+        await select_position(pilot, "SIM-USD:EUR_USD")
 
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "close, sure?")
@@ -154,13 +148,7 @@ async def test_with_confirm_close_off_x_closes_at_once(settings, client, ready) 
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         assert (await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 3_000))).ok
-        await until(pilot, lambda: "SIM-USD:EUR_USD" in app.model.positions, "the position")
-        await pilot.press("2")
-        await until(
-            pilot,
-            lambda: pane(app, "positions", PositionsTable).selected_key == "SIM-USD:EUR_USD",
-            "the row",
-        )
+        await select_position(pilot, "SIM-USD:EUR_USD")
 
         await pilot.press("x")
 
