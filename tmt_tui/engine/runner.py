@@ -616,19 +616,17 @@ class _TimedReply:
         self._arrived = arrived
         self._timed = False
 
-    def durable(self, answer: Reply) -> None:
+    def durable(self, answer: Reply, took: float | None = None) -> None:
         """The command's effects are journaled: its ack time, whenever the reply goes out."""
         if not self._timed:
             self._timed = True
-            took = time.perf_counter() - self._arrived
+            took = time.perf_counter() - self._arrived if took is None else took
             self._runner._after_reply(self._runner.observer.replied, self._name, answer, took)
 
     def __call__(self, answer: Reply) -> None:
-        took = time.perf_counter() - self._arrived
+        took = time.perf_counter() - self._arrived  # before the callback: it is not the engine's
         self._callback(answer)
-        if not self._timed:
-            self._timed = True
-            self._runner._after_reply(self._runner.observer.replied, self._name, answer, took)
+        self.durable(answer, took)
 
 
 def _unjournaled(reply: Reply) -> Reply:

@@ -131,7 +131,7 @@ class TmtApp(App[None]):
     def _check_stream(self) -> None:
         """Once a second: has the engine gone quiet?"""
         self.model.note_silence(STALE_SECONDS)
-        self.set_class(self.model.engine_lost, "-engine-lost")
+        self.set_class(bool(self.model.engine_lost), "-engine-lost")
 
     # -- keys typed for a form that has closed ----------------------------------------------------
 

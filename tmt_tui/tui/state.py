@@ -320,9 +320,12 @@ class ViewModel:
         return self.stream
 
     @property
-    def engine_lost(self) -> bool:
-        """The engine is not answering (stopped, or silent): every figure on screen is old."""
-        return self.stream == DISCONNECTED or self.stream.startswith("stale")
+    def engine_lost(self) -> str:
+        """Why every figure on screen is old: "DISCONNECTED" (the engine stopped) or "STALE" (it
+        went silent); "" while the stream is live."""
+        if self.stream == DISCONNECTED:
+            return "DISCONNECTED"
+        return "STALE" if self.stream.startswith("stale") else ""
 
     def order_instrument(self, order_id: str) -> str:
         order = self.orders.get(order_id)

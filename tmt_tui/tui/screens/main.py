@@ -186,6 +186,7 @@ class MainScreen(Screen[None]):
                     working=len(model.working_orders()),
                     status=model.status_text(),
                     totals=model.totals,
+                    engine_lost=model.engine_lost,
                 )
         if slow:
             self._last_slow = now

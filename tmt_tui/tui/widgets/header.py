@@ -59,6 +59,7 @@ class HeaderState:
     working: int = 0
     status: str = CONNECTING
     totals: PortfolioTotals | None = None
+    engine_lost: str = ""  # "DISCONNECTED" / "STALE": every figure shown is old
 
 
 _TRADING_NAMES = ("profit", "loss", "halted", "reducing", "muted", "warning")
@@ -113,7 +114,7 @@ class AccountHeader(Widget):
         wide = self.size.width >= WIDE_HEADER
         lines = [self._status_line(wide)]
         lines += [self._account_line(account, wide) for account in self.state.accounts]
-        if self._lost:  # the engine is gone: the figures are as they were, dimmed
+        if self.state.engine_lost:  # the engine is gone: the figures are as they were, dimmed
             for line in lines[1:]:
                 line.stylize("dim")
         return Group(*lines)
@@ -127,9 +128,8 @@ class AccountHeader(Widget):
     def _status_line(self, wide: bool) -> Text:
         style, shown = self._style, self.state
         now = self._clock()
-        if self._lost:  # not the engine's trading state: the screen's own, it lost the engine
-            word = "DISCONNECTED" if shown.status.startswith("disconnected") else "STALE"
-            state = Text(word, style("warning"))
+        if shown.engine_lost:  # not the engine's trading state: the screen lost the engine
+            state = Text(shown.engine_lost, style("warning"))
         else:
             state = self._trading_state(shown.trading_state)
         line = Text.assemble(("tmt ", "bold"), state, "  ")
@@ -144,7 +144,7 @@ class AccountHeader(Widget):
                     excluded = f" (excl. {', '.join(totals.excluded)}: no rate)"
                     line.append(excluded, style("warning"))
             line.append(f"  pos {shown.positions}  working {shown.working}", style("muted"))
-        elif self._lost:  # 80 columns: how old the figures are matters more than the totals
+        elif shown.engine_lost:  # 80 columns: how old the figures are matters more than the totals
             detail = shown.status.removeprefix("disconnected · ").removeprefix("stale: ")
             line.append(f"{clock(now)} UTC  ")
             line.append(detail, style("warning"))
@@ -161,10 +161,6 @@ class AccountHeader(Widget):
             live = shown.status == "live"
             line.append(f"  {shown.status}", style("muted" if live else "warning"))
         return line
-
-    @property
-    def _lost(self) -> bool:
-        return self.state.status.startswith(("disconnected", "stale"))
 
     def _account_line(self, account: AccountState, wide: bool) -> Text:
         style = self._style

@@ -13,6 +13,7 @@ import os
 import sys
 
 from tmt_tui.domain.secret import Secret
+from tmt_tui.venues.polygon.settings import KEY_VARIABLES
 from tmt_tui.venues.polygon_sim.server import Faults, PolygonSim, start
 
 
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "--fragment", action="store_true", help="send every frame in two fragments"
     )
     args = parser.parse_args(argv)
-    key = os.environ.get("MASSIVE_API_KEY") or os.environ.get("POLYGON_API_KEY") or "sim"
+    key = next((os.environ[v] for v in KEY_VARIABLES if os.environ.get(v)), "sim")
     with contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(_main(args, Secret(key)))
