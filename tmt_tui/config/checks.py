@@ -203,6 +203,7 @@ def validate_settings(settings: Settings) -> None:
             raise ConfigError(f"{source}: key 'api.socket_path' {problem}: {socket}")
     try:
         settings.monitoring.validate(source)
+        settings.sync.validate(source)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     fps = settings.ui.fps

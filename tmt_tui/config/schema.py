@@ -242,6 +242,42 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: Whether to use TimescaleDB: "auto" when the extension is available, "off" for plain tables.
+TimescaleUse = Literal["auto", "off"]
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """History sync of the journal into PostgreSQL / TimescaleDB (tmt_tui/sync). The DSN comes
+    only from ``$TMT_PG_DSN`` (its password from the DSN, PGPASSFILE or PGPASSWORD), never from
+    this file, so a config can be shared without the database's password in it."""
+
+    enabled: bool = False  # run the sync beside the engine (it never holds up an order)
+    batch_rows: int = 5000  # journal rows per database transaction, per table
+    poll_interval_s: float = 1.0  # how often a caught-up sync looks for new rows
+    backoff_s: float = 1.0  # first wait after a database error, doubled per failure ...
+    max_backoff_s: float = 30.0  # ... up to this
+    connect_timeout_s: float = 5.0  # an unreachable host is given up after this long
+    lag_alert_s: float = 60.0  # "sync lagging" once the oldest unsynced row is this old
+    prune_ticks_after_days: float = 0.0  # drop synced ticks this old from the journal; 0: never
+    timescale: TimescaleUse = "auto"  # hypertables when the extension is available
+    compress_after_days: int = 7  # TimescaleDB: compress chunks older than this; 0: never
+    retention_days: int = 0  # TimescaleDB: drop ticks older than this from the database; 0: never
+
+    def validate(self, source: str = "<sync>") -> None:
+        """Raise ValueError naming the first key that cannot be used (as monitoring does: the
+        sync process checks its table on its own, without a whole ``Settings``)."""
+        for key in ("batch_rows", "poll_interval_s", "backoff_s", "max_backoff_s",
+                    "connect_timeout_s", "lag_alert_s"):  # fmt: skip
+            if not getattr(self, key) > 0:
+                raise ValueError(f"{source}: key 'sync.{key}' must be positive")
+        if self.max_backoff_s < self.backoff_s:
+            raise ValueError(f"{source}: key 'sync.max_backoff_s' must be at least backoff_s")
+        for key in ("prune_ticks_after_days", "compress_after_days", "retention_days"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{source}: key 'sync.{key}' must be zero (off) or positive")
+
+
 @dataclass(frozen=True)
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
@@ -252,6 +288,7 @@ class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
     accounts: tuple[AccountSettings, ...] = ()
     source: str = "<defaults>"
 
