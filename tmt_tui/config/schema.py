@@ -58,13 +58,18 @@ class AccountSettings:
     currency: str = "USD"
     balance: Decimal = Decimal("100000")  # opening balance of a new sim account
     risk: RiskLimits = field(default_factory=RiskLimits)
+    broker: Literal["", "sim", "oanda"] = ""  # the venue of its orders; "": engine.broker
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     journal_path: str = ""  # empty: $XDG_DATA_HOME/tmt/journal.db
-    market_data: Feed = "sim"  # where quotes come from: the broker's venue, or "polygon"
-    broker: Venue = "sim"  # which venue executes orders
+    #: Where quotes come from, first the feed accounts trade at (the OANDA account's broker's
+    #: own when there is one), then feeds shown beside it and compared (a bare string: one feed)
+    market_data: tuple[Feed, ...] = ("sim",)
+    broker: Venue = "sim"  # the venue of every account that names none
+    feeds_apart_pips: float = 5.0  # two feeds' mids further apart than this disagree
+    feeds_apart_for_s: float = 10.0  # an alert when they disagree this long
     tick_flush_ms: int = 250  # ticks are journaled in batches this often
     marks_interval_ms: int = 50  # full revaluation and publication of marks
     equity_snapshot_s: float = 60.0  # equity rows in the derived table
@@ -291,6 +296,14 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     accounts: tuple[AccountSettings, ...] = ()
     source: str = "<defaults>"
+
+    def broker_of(self, account: AccountSettings) -> str:
+        """The venue that executes ``account``'s orders."""
+        return account.broker or self.engine.broker
+
+    def brokers(self) -> tuple[str, ...]:
+        """Every venue some account trades on, in the accounts' order."""
+        return tuple(dict.fromkeys(self.broker_of(a) for a in self.accounts))
 
     def journal_path(self) -> Path:
         """Where the journal lives: the configured path, else under ``$XDG_DATA_HOME/tmt``."""
