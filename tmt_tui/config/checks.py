@@ -204,6 +204,7 @@ def validate_settings(settings: Settings) -> None:
     try:
         settings.monitoring.validate(source)
         settings.sync.validate(source)
+        settings.serve.validate(source)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     fps = settings.ui.fps

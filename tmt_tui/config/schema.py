@@ -175,6 +175,25 @@ class ApiSettings:
     tls_key: str = ""
 
 
+@dataclass(frozen=True)
+class ServeSettings:
+    """`tmt serve`: the workstation in a browser (the page asks for the control API's token)."""
+
+    host: str = "127.0.0.1"  # loopback only unless allow_remote
+    port: int = 8765
+    allow_remote: bool = False  # a non-loopback host needs this (and a TLS proxy with auth)
+
+    def validate(self, source: str = "<serve>") -> None:
+        """Raise ValueError naming the first key that cannot be used."""
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"{source}: key 'serve.port' must be between 0 and 65535")
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ValueError(
+                f"{source}: key 'serve.host' must be a loopback address unless "
+                "serve.allow_remote = true (behind a TLS reverse proxy with authentication)"
+            )
+
+
 #: The in-engine alert rules (monitoring/alerts.py), by the names `halt_on` takes.
 ALERT_RULES = ("quote_stale", "daily_loss", "margin", "reject_burst", "ack_latency")
 
@@ -294,6 +313,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     accounts: tuple[AccountSettings, ...] = ()
     source: str = "<defaults>"
 
