@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import pytest
 
 from tests.support.config import ACCOUNT
@@ -162,14 +164,15 @@ def test_the_packaged_configs_are_within_every_range(name: str) -> None:
 OANDA = '[engine]\nmarket_data = "oanda"\nbroker = "oanda"\n'
 
 
-def test_quotes_and_orders_from_different_venues_are_refused() -> None:
+def test_an_oanda_account_priced_by_another_feed_is_refused_saying_what_to_write() -> None:
     text = '[engine]\nmarket_data = "sim"\nbroker = "oanda"\n' + ACCOUNT
 
     with pytest.raises(ConfigError) as caught:
         parse_settings(text, "test.toml")
 
-    assert str(caught.value).startswith(
-        "test.toml: keys 'engine.market_data' and 'engine.broker' must name the same venue"
+    assert str(caught.value) == (
+        "test.toml: key 'engine.market_data' must start with \"oanda\": the OANDA account is "
+        "marked and risk-checked at OANDA's own prices (write market_data = [\"oanda\"])"
     )
 
 
@@ -178,20 +181,52 @@ def test_polygon_quotes_feed_the_paper_broker() -> None:
 
     settings = parse_settings(text, "test.toml")
 
+    assert settings.engine.market_data == ("polygon",)  # a bare string is a list of one
     assert settings.polygon.resolved_url() == "ws://127.0.0.1:8091"
 
 
-def test_polygon_quotes_beside_oanda_orders_are_refused_saying_what_works() -> None:
+def test_polygon_first_for_an_oanda_account_is_refused_saying_to_put_oanda_first() -> None:
     text = '[engine]\nmarket_data = "polygon"\nbroker = "oanda"\n' + ACCOUNT
 
     with pytest.raises(ConfigError) as caught:
         parse_settings(text, "test.toml")
 
-    assert str(caught.value) == (
-        'test.toml: engine.market_data = "polygon" feeds the paper broker for now: set '
-        "engine.broker = \"sim\" (got 'oanda'); Polygon prices beside OANDA trading are not "
-        "built yet"
+    assert str(caught.value).endswith('(write market_data = ["oanda", "polygon"])')
+
+
+def test_polygon_beside_oanda_with_a_paper_account_is_one_engine() -> None:
+    text = (
+        '[engine]\nmarket_data = ["oanda", "polygon"]\n'
+        '[[accounts]]\nbroker = "oanda"\nid = ""\n'
+        '[[accounts]]\nid = "PAPER"\nbroker = "sim"\n'
     )
+
+    settings = parse_settings(text, "test.toml")
+
+    assert settings.brokers() == ("oanda", "sim")
+    assert [settings.broker_of(a) for a in settings.accounts] == ["oanda", "sim"]
+
+
+@pytest.mark.parametrize(
+    ("feeds", "says"),
+    [
+        ('["polygon", "sim"]', "'sim' can only come first"),
+        ('["sim", "sim"]', "each once"),
+        ("[]", "one feed or more"),
+    ],
+)
+def test_a_feed_list_that_cannot_work_is_refused(feeds: str, says: str) -> None:
+    text = f"[engine]\nmarket_data = {feeds}\n" + ACCOUNT
+
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        parse_settings(text, "test.toml")
+
+
+def test_oanda_prices_with_no_account_there_are_refused() -> None:
+    text = '[engine]\nmarket_data = "oanda"\n' + ACCOUNT
+
+    with pytest.raises(ConfigError, match=r'no account trades there: give one \[\[accounts\]\]'):
+        parse_settings(text, "test.toml")
 
 
 def test_a_polygon_url_that_is_not_a_websocket_is_refused() -> None:
@@ -217,7 +252,7 @@ def test_the_live_oanda_environment_is_accepted_once_confirmed() -> None:
 def test_the_oanda_venue_with_two_accounts_is_refused() -> None:
     text = OANDA + ACCOUNT + ACCOUNT.replace('"A"', '"B"')
 
-    with pytest.raises(ConfigError, match=r"exactly one \[\[accounts\]\] table is required"):
+    with pytest.raises(ConfigError, match=r'exactly one \[\[accounts\]\] table with broker "oanda"'):
         parse_settings(text, "test.toml")
 
 

@@ -113,7 +113,6 @@ def test_valid_custom_limits_are_typed_and_frozen() -> None:
 @pytest.mark.parametrize(
     ("table", "key", "value", "choices"),
     [
-        ("engine", "market_data", "massive", "'sim', 'oanda', 'polygon'"),
         ("engine", "broker", "OANDA", "'sim', 'oanda'"),  # the choices are case-sensitive
         ("engine", "on_shutdown", "close", "'leave', 'cancel'"),
         ("oanda", "environment", "demo", "'practice', 'live', 'local'"),
@@ -129,6 +128,18 @@ def test_a_value_outside_a_closed_choice_is_refused_naming_file_key_and_choices(
 
     assert str(caught.value) == (
         f"test.toml: key '{table}.{key}' must be one of {choices}, got str '{value}'"
+    )
+
+
+def test_an_unknown_feed_is_refused_naming_its_place_in_the_list() -> None:
+    text = '[engine]\nmarket_data = ["sim", "massive"]\n' + ACCOUNT
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(text, "test.toml")
+
+    assert str(caught.value) == (
+        "test.toml: key 'engine.market_data[1]' must be one of 'sim', 'oanda', 'polygon', "
+        "got str 'massive'"
     )
 
 

@@ -68,7 +68,7 @@ def validate_settings(settings: Settings) -> None:
     seen: set[str] = set()
     for i, account in enumerate(settings.accounts):
         at = f"accounts[{i}]"
-        if not (account.id or settings.engine.broker == "oanda") or account.id in seen:
+        if not (account.id or settings.broker_of(account) == "oanda") or account.id in seen:
             raise ConfigError(f"{source}: key '{at}.id' must be a unique, non-empty string")
         seen.add(account.id)
         check(
@@ -211,22 +211,48 @@ def validate_settings(settings: Settings) -> None:
     check("ui.fps", fps, 1 <= fps <= 120, "between 1 and 120")
 
 
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
 def _is_currency(code: str) -> bool:
     return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
 
 
 def _check_venues(settings: Settings) -> None:
-    """The venue keys agree with each other and, for OANDA, with the accounts and the risk."""
+    """The feeds and the accounts' venues agree: an OANDA account trades at OANDA's prices
+    (its feed comes first), paper accounts trade at the first feed's, the others are compared."""
     source, engine = settings.source, settings.engine
-    if engine.market_data == "polygon":
-        if engine.broker != "sim":
-            raise ConfigError(
-                f'{source}: engine.market_data = "polygon" feeds the paper broker for now: set '
-                f'engine.broker = "sim" (got {engine.broker!r}); Polygon prices beside OANDA '
-                "trading are not built yet"
-            )
+    check = _checker(source)
+    feeds = engine.market_data
+    if not feeds or len(set(feeds)) != len(feeds):
+        raise ConfigError(
+            f"{source}: key 'engine.market_data' must list one feed or more, each once "
+            f"(got {list(feeds)!r})"
+        )
+    for name in ("feeds_apart_pips", "feeds_apart_for_s"):
+        value = getattr(engine, name)
+        check(f"engine.{name}", value, 0 < value <= 10_000, "in (0, 10,000]")
+    brokers = settings.brokers()
+    rest = [f for f in feeds[1:] if f != "polygon"]
+    if rest:
+        raise ConfigError(
+            f"{source}: key 'engine.market_data': {rest[0]!r} can only come first (the prices "
+            'accounts trade at); only "polygon" can be shown beside another feed'
+        )
+    if "oanda" in brokers and feeds[0] != "oanda":
+        raise ConfigError(
+            f"{source}: key 'engine.market_data' must start with \"oanda\": the OANDA account "
+            f"is marked and risk-checked at OANDA's own prices (write market_data = "
+            f"{_toml_list(['oanda', *(f for f in feeds if f not in ('oanda', 'sim'))])})"
+        )
+    if feeds[0] == "oanda" and "oanda" not in brokers:
+        raise ConfigError(
+            f"{source}: key 'engine.market_data' starts with \"oanda\" but no account trades "
+            'there: give one [[accounts]] table broker = "oanda" (or engine.broker = "oanda")'
+        )
+    if "polygon" in feeds:
         polygon = settings.polygon
-        check = _checker(source)
         check("polygon.queue_frames", polygon.queue_frames, polygon.queue_frames >= 16, ">= 16")
         check(
             "polygon.reconnect_backoff_s", polygon.reconnect_backoff_s,
@@ -235,13 +261,7 @@ def _check_venues(settings: Settings) -> None:
         )  # fmt: skip
         if not polygon.resolved_url().startswith(("ws://", "wss://")):
             raise ConfigError(f"{source}: key 'polygon.url' must start with ws:// or wss://")
-        return
-    if engine.market_data != engine.broker:
-        raise ConfigError(
-            f"{source}: keys 'engine.market_data' and 'engine.broker' must name the same venue "
-            f'(got {engine.market_data!r} and {engine.broker!r}), or market_data = "polygon"'
-        )
-    if engine.broker != "oanda":
+    if "oanda" not in brokers:
         return
     oanda = settings.oanda
     if oanda.environment == "live" and not oanda.i_understand_this_is_live:
@@ -249,8 +269,9 @@ def _check_venues(settings: Settings) -> None:
             f'{source}: oanda.environment = "live" trades real money: set '
             "oanda.i_understand_this_is_live = true to confirm"
         )
-    if len(settings.accounts) != 1:
+    if sum(settings.broker_of(a) == "oanda" for a in settings.accounts) != 1:
         raise ConfigError(
-            f"{source}: the oanda venue trades one account: exactly one [[accounts]] table is "
-            f"required (its risk limits apply; its id, currency and balance come from OANDA)"
+            f"{source}: the oanda venue trades one account: exactly one [[accounts]] table "
+            'with broker "oanda" is required (its risk limits apply; its id, currency and '
+            "balance come from OANDA)"
         )

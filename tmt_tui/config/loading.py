@@ -56,6 +56,9 @@ def parse_settings(text: str, source: str) -> Settings:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    engine = table.get("engine")
+    if isinstance(engine, dict) and isinstance(engine.get("market_data"), str):
+        engine["market_data"] = [engine["market_data"]]  # before feeds were a list: one feed
     settings: Settings = _build(Settings, table, "", source)
     settings = dataclasses.replace(settings, source=source)
     validate_settings(settings)

@@ -16,7 +16,7 @@ from tmt_tui.domain.events import Event
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
-from tmt_tui.domain.quotes import Quote
+from tmt_tui.domain.quotes import FeedQuote, Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,7 @@ class Snapshot:
     kill_switch_reason: str
     totals: PortfolioTotals | None = None
     alerts: dict[str, str] = field(default_factory=dict)  # active alert key -> message
+    compared: tuple[FeedQuote, ...] = ()  # other feeds' quotes beside the trading prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class Update:
     quotes: tuple[Quote, ...] = ()
     totals: PortfolioTotals | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    compared: tuple[FeedQuote, ...] = ()  # conflated like quotes: the latest per feed and pair
 
 
 StreamItem = Snapshot | Update

@@ -23,12 +23,17 @@ class Instrument:
     tradeable: bool = True
 
     @property
+    def kind(self) -> InstrumentKind:
+        return kind_of(self.name)
+
+    @property
     def base(self) -> str:
-        return self.name.split("_", 1)[0]
+        return self.name.partition("_")[0]
 
     @property
     def quote(self) -> str:
-        return self.name.split("_", 1)[1]
+        """The currency prices are in; empty for a stock (its name is a ticker, not a pair)."""
+        return self.name.partition("_")[2]
 
     @property
     def tick(self) -> Decimal:
@@ -77,3 +82,21 @@ def kind_of(name: str) -> InstrumentKind:
     if base in FIAT and quote in FIAT:
         return InstrumentKind.FX
     return InstrumentKind.CRYPTO
+
+
+def watch_only(name: str, display_precision: int = 2) -> Instrument:
+    """A stock or crypto instrument a data feed quotes and no broker here trades: it shows on
+    the board, and an order for it is refused (``tradeable`` false) with ``why_watch_only``."""
+    return Instrument(name, display_precision, -display_precision, Decimal(1), tradeable=False)
+
+
+def why_watch_only(instrument: Instrument) -> str:
+    """Why an order for a non-tradeable instrument is refused, in words a trader can act on."""
+    kind = instrument.kind
+    what = {InstrumentKind.STOCK: "stocks", InstrumentKind.CRYPTO: "crypto"}.get(kind)
+    if what is None:
+        return f"{instrument.name} is not tradeable at the venue now"
+    return (
+        f"{instrument.name} is watch-only: no account's broker here trades {what} "
+        "(a data feed quotes it for the board)"
+    )

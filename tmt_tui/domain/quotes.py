@@ -37,3 +37,14 @@ def quote_problem(bid: Decimal, ask: Decimal) -> str | None:
     if bid > ask:
         return "quote is crossed (bid above ask)"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedQuote:
+    """Another feed's quote for an instrument the accounts trade at the first feed's price: shown
+    beside that price and compared with it (Polygon beside OANDA, say)."""
+
+    feed: str
+    quote: Quote
+    gap_pips: float  # this feed's mid minus the trading mid, in the instrument's pips
+    apart: bool  # further apart than ``engine.feeds_apart_pips``

@@ -154,4 +154,4 @@ def _check_accounts(settings: Settings, core: EngineCore) -> None:
 
 def _instruments_key(settings: Settings) -> str:
     """The config key that lists what this engine trades."""
-    return f"{settings.engine.broker}.instruments"
+    return f"{settings.engine.market_data[0]}.instruments"

@@ -15,7 +15,7 @@ from tmt_tui.domain.client import Snapshot, StreamItem, Update
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
-from tmt_tui.domain.quotes import Quote
+from tmt_tui.domain.quotes import FeedQuote, Quote
 
 MAX_PENDING_EVENTS = 20_000
 
@@ -37,6 +37,7 @@ class Mailbox:
         self.positions: dict[str, Position] = {}
         self.accounts: dict[str, AccountState] = {}
         self.quotes: dict[str, Quote] = {}
+        self.compared: dict[tuple[str, str], FeedQuote] = {}
         self.totals: PortfolioTotals | None = None
         self.seq = 0
         self.closed = False  # no more items will come (the engine stopped)
@@ -60,6 +61,7 @@ class Mailbox:
             self.positions.clear()
             self.accounts.clear()
             self.quotes.clear()
+            self.compared.clear()
             self.totals = None
             self.seq = snapshot.seq
             self._signal()
@@ -102,6 +104,11 @@ class Mailbox:
             self.quotes[quote.instrument] = quote
             self._signal()
 
+    def put_compared(self, compared: FeedQuote) -> None:
+        with self._lock:
+            self.compared[(compared.feed, compared.quote.instrument)] = compared
+            self._signal()
+
     # subscriber side ------------------------------------------------------------------------
 
     async def get(self) -> StreamItem:
@@ -116,7 +123,7 @@ class Mailbox:
                     if self.closed:
                         raise ConnectionError("ENGINE_STOPPED: the engine stopped")
                     continue
-                if self.closed or self.quotes:  # more to say: the rest, or the end
+                if self.closed or self.quotes or self.compared:  # the rest, or the end
                     self._signal()
                 return item
 
@@ -126,7 +133,10 @@ class Mailbox:
             snapshot: StreamItem = self.snapshot
             self.snapshot = None
             return snapshot
-        pending = self.events or self.orders or self.positions or self.accounts or self.quotes
+        pending = (
+            self.events or self.orders or self.positions or self.accounts or self.quotes
+            or self.compared
+        )  # fmt: skip
         if not pending and self.totals is None:
             return None
         item = Update(
@@ -137,6 +147,7 @@ class Mailbox:
             accounts=tuple(self.accounts.values()),
             quotes=tuple(self.quotes.values()),
             totals=self.totals,
+            compared=tuple(self.compared.values()),
         )
         self.totals = None
         self.events.clear()
@@ -144,6 +155,7 @@ class Mailbox:
         self.positions.clear()
         self.accounts.clear()
         self.quotes.clear()
+        self.compared.clear()
         return item
 
 
@@ -186,3 +198,7 @@ class Bus:
     def quote(self, quote: Quote) -> None:
         for mailbox in self.mailboxes:
             mailbox.put_quote(quote)
+
+    def compared(self, compared: FeedQuote) -> None:
+        for mailbox in self.mailboxes:
+            mailbox.put_compared(compared)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from tmt_tui.domain.conversion import Path, conversion_paths, rate_along
-from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.instruments import Instrument, InstrumentKind
 from tmt_tui.domain.quotes import Quote
 
 
@@ -20,6 +20,8 @@ class QuoteBook:
         self.fbid: dict[str, float] = {}
         self.fask: dict[str, float] = {}
         self._paths: dict[tuple[str, str], tuple[Path, ...]] = {}
+        #: Only currency pairs convert money: ``BTC_USD`` or a ticker is never a rate.
+        self._pairs = {n for n, i in self.instruments.items() if i.kind is InstrumentKind.FX}
 
     def __getitem__(self, instrument: str) -> Quote:
         return self.quotes[instrument]
@@ -38,7 +40,7 @@ class QuoteBook:
         key = (from_ccy, to_ccy)
         found = self._paths.get(key)
         if found is None:
-            found = self._paths[key] = conversion_paths(self.instruments, from_ccy, to_ccy)
+            found = self._paths[key] = conversion_paths(self._pairs, from_ccy, to_ccy)
         return found
 
     def convertible(self, from_ccy: str, to_ccy: str) -> bool:

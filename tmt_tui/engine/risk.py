@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from decimal import Decimal
 
-from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.instruments import Instrument, why_watch_only
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.reasons import Reason
@@ -62,6 +62,8 @@ class RiskEngine:
         inst = self.quotes.instruments.get(order.instrument)
         if inst is None:
             return Reason.UNKNOWN_INSTRUMENT, f"unknown instrument {order.instrument}"
+        if not inst.tradeable:
+            return Reason.INSTRUMENT_NOT_TRADEABLE, why_watch_only(inst)
         position = self.portfolio.units(order.account, order.instrument)
         reducing = reduces(order.units, position)
         return (

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import deque
@@ -40,12 +41,14 @@ from tmt_tui.engine.analytics_query import answer_analytics, holdings_of
 from tmt_tui.engine.boot import boot
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
+from tmt_tui.engine.feed_gaps import FeedGaps
 from tmt_tui.engine.reconcile import reconcile_with
 from tmt_tui.loop_thread import LoopThread
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.equity_rows import EquityRows
 from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import (
+    ComparingFeed,
     Venue,
     VenueEvent,
     send,
@@ -105,6 +108,7 @@ class EngineRunner:
         self._since_checkpoint = 0
         self._last_revalue = 0.0  # when marks were last recomputed from scratch
         self._last_equity = 0.0  # when equity rows were last written
+        self._gaps: FeedGaps | None = None  # other feeds compared with the trading prices
         self.running = False
 
     # lifecycle (any thread) -------------------------------------------------------------------
@@ -165,6 +169,7 @@ class EngineRunner:
         self.running = True
         thread.ready()
         self.venue.feed.report_status_to(self._venue_status)
+        self._compare_feeds()
         tasks = [
             asyncio.create_task(self.venue.feed.run(self._on_quote), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
@@ -260,6 +265,30 @@ class EngineRunner:
             self.broker.on_quote(quote)
             self.bus.quote(quote)
         self.observer.quote(quote, self.clock() - quote.ts, accepted)
+
+    def _compare_feeds(self) -> None:
+        """Hear the other feeds of a venue that has them (Polygon beside OANDA)."""
+        feed, core, engine = self.venue.feed, self.core, self.settings.engine
+        if isinstance(feed, ComparingFeed) and core is not None:
+            self._gaps = FeedGaps(core.quotes, engine.feeds_apart_pips, engine.feeds_apart_for_s)
+            feed.compare_into(self._on_compared)
+
+    def _on_compared(self, feed: str, quote: Quote) -> None:
+        """Another feed's quote: compared with the trading price and shown, never traded at."""
+        if self._gaps is not None:
+            compared = self._gaps.compare(feed, quote, self.clock())
+            if compared is not None:
+                self.bus.compared(compared)
+
+    def _check_feeds(self, now: float) -> None:
+        """Re-measure the gaps as the trading price moved; raise or clear their alerts."""
+        gaps = self._gaps
+        if gaps is None:
+            return
+        for compared in gaps.refresh(now):
+            self.bus.compared(compared)
+        for alert in gaps.alerts(now):
+            self._venue_status(alert.key, alert.active, alert.message)
 
     def _on_venue_event(self, event: VenueEvent) -> None:
         """A venue's answer; venues on another thread are hopped onto the engine loop."""
@@ -520,6 +549,7 @@ class EngineRunner:
             core.react.marked_books |= set(core.portfolio.books)
         if self._awaiting:
             self._answer_awaiting()  # those that waited too long
+        self._check_feeds(now)
         core.check_limits()
         rolled = core.roll_day()
         self._dispatch()
@@ -598,7 +628,10 @@ class EngineRunner:
     def _add_subscriber(self, mailbox: Mailbox) -> None:
         assert self.core is not None
         self._catch_up()  # a new screen's snapshot comes after every event already published
-        self.bus.add(mailbox, self.core.snapshot(self.clock()))
+        snapshot = self.core.snapshot(self.clock())
+        if self._gaps is not None:
+            snapshot = dataclasses.replace(snapshot, compared=tuple(self._gaps.latest.values()))
+        self.bus.add(mailbox, snapshot)
 
 
 class _TimedReply:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
@@ -135,6 +135,7 @@ VenueEvent = (
 VenueSink = Callable[[VenueEvent], None]
 QuoteSink = Callable[[Quote], None]
 StatusHook = Callable[[str, bool, str], None]  # (alert key, active, message)
+ComparedSink = Callable[[str, Quote], None]  # (feed name, its quote)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +226,14 @@ class MarketDataFeed(Protocol):
         """Where to say the feed is down, live again, or refused (alert key, active, message):
         the engine raises and clears alerts from it. A feed with nothing to say ignores it."""
         ...
+
+
+@runtime_checkable
+class ComparingFeed(Protocol):
+    """A feed that also hears other feeds for the instruments it prices: their quotes are not
+    traded at, only shown beside the trading price and compared with it."""
+
+    def compare_into(self, sink: ComparedSink) -> None: ...
 
 
 # (account, instrument, units, price) -> why the account cannot carry it, or None

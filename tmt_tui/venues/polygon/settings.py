@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from tmt_tui.config import Settings
+from tmt_tui.domain.instruments import Instrument, InstrumentKind, kind_of, watch_only
 from tmt_tui.domain.secret import Secret
 from tmt_tui.venues.base import VenueRefused
 from tmt_tui.venues.polygon.feed import PolygonFeed
@@ -27,18 +29,27 @@ def api_key() -> Secret:
     )
 
 
-def polygon_feed(settings: Settings) -> PolygonFeed:
-    """The feed of ``[polygon]``: its instruments (the paper broker's pairs by default)."""
+def polygon_feed(settings: Settings, known: Iterable[Instrument] = ()) -> PolygonFeed:
+    """The feed of ``[polygon]``. Its instruments: the named ones (by default the pairs the
+    trading venue has, ``known``, or the paper broker's 20). A pair takes the trading venue's
+    or the paper broker's spec; a stock or crypto name is watch-only (shown, never traded)."""
     polygon = settings.polygon
     url = polygon.resolved_url()
     secure, host = url.startswith("wss://"), url.split("://", 1)[1]
-    try:
-        chosen = instruments(polygon.instruments)
-    except KeyError as exc:
-        raise VenueRefused(
-            f"{settings.source}: key 'polygon.instruments' names {exc.args[0]!r}, which the "
-            "paper broker does not trade (it has specs for its 20 FX pairs only)"
-        ) from None
+    specs = {i.name: i for i in instruments()}
+    specs.update((i.name, i) for i in known)
+    names = polygon.instruments or tuple(n for n in specs if kind_of(n) is InstrumentKind.FX)
+    chosen = []
+    for name in names:
+        if name in specs:
+            chosen.append(specs[name])
+        elif kind_of(name) is InstrumentKind.FX:
+            raise VenueRefused(
+                f"{settings.source}: key 'polygon.instruments' names {name!r}, a pair no broker "
+                f"here trades (expected some of: {', '.join(sorted(specs))})"
+            )
+        else:
+            chosen.append(watch_only(name))
     return PolygonFeed(
         api_key(),
         chosen,

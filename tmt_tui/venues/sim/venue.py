@@ -70,17 +70,9 @@ class SimVenue:
 
     def _open_on(self, feed: MarketDataFeed) -> VenueOpened:
         """The paper broker on a feed from elsewhere: it trades the FX pairs it has specs for
-        (precision, pip, margin); anything else the feed quotes is refused here, by name."""
-        names = [i.name for i in feed.instruments()]
-        unknown = [n for n in names if n not in SPECS]
-        if unknown:
-            raise ConfigError(
-                f"{self._settings.source}: the paper broker trades only its own pairs; it "
-                f"cannot take {', '.join(unknown)} from the feed (expected some of: "
-                f"{', '.join(sorted(SPECS))})"
-            )
+        (precision, pip, margin); stocks and crypto the feed quotes are watch-only."""
         instruments = feed.instruments()
-        self._broker = SimBroker(instruments, self._clock)
+        self._broker = SimBroker([i for i in instruments if i.tradeable], self._clock)
         return VenueOpened(instruments)
 
     @property
