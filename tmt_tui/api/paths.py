@@ -22,6 +22,9 @@ from tmt_tui.domain.secret import Secret
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "TMT_API_TOKEN"
+#: A file holding the token, for a client that must not carry it in its environment: `tmt
+#: serve` starts its browser tabs' apps with this instead of ``TMT_API_TOKEN``.
+TOKEN_FILE_ENV = "TMT_API_TOKEN_FILE"
 TOKEN_FILE = "api.token"
 SOCKET_FILE = "engine.sock"
 
@@ -65,12 +68,14 @@ def private_dir(directory: Path) -> Path:
 
 
 def read_token() -> Secret | None:
-    """The token a client presents: ``$TMT_API_TOKEN``, else the token file; None if neither."""
+    """The token a client presents: ``$TMT_API_TOKEN``, else the file ``$TMT_API_TOKEN_FILE``
+    names, else the token file; None if none of them holds one."""
     env = os.environ.get(TOKEN_ENV, "").strip()
     if env:
         return Secret(env)
+    path = Path(os.environ.get(TOKEN_FILE_ENV, "").strip() or token_path())
     try:
-        text = token_path().read_text("utf-8").strip()
+        text = path.read_text("utf-8").strip()
     except OSError:  # absent or unreadable: the client says which variable to set
         return None
     return Secret(text) if text else None

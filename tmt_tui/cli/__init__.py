@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from tmt_tui.cli.workstation import run_attach
 
         return run_attach(args)
+    if command == "serve":
+        from tmt_tui.cli.serve import run_serve
+
+        return run_serve(args)
     if command == "oanda":
         from tmt_tui.cli.oanda import run_oanda
 

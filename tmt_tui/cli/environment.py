@@ -1,8 +1,10 @@
 """What every CLI entry point sets up the same way: logging, the config, the control socket's
-path. One home, so ``host``, ``workstation`` and ``oneshot`` never import each other for it."""
+path, the first reach for the engine. One home, so ``host``, ``workstation``, ``serve`` and
+``oneshot`` never import each other for it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -79,3 +81,28 @@ def checked_socket_path(
         f"the default socket path {path} (under {under}) {problem}; "
         "set api.socket_path or --socket to a shorter path"
     )
+
+
+def engine_problem(
+    socket: str | os.PathLike[str], *, read_only: bool, client_name: str
+) -> str | None:
+    """Why no engine answers (with this token) on ``socket``, or None when one does: a
+    screen asks before it opens, so the refusal is one line on stderr, not a broken screen."""
+    from tmt_tui.api.paths import check_socket_path
+    from tmt_tui.api.protocol import ApiError
+    from tmt_tui.api.remote import RemoteEngineClient
+
+    async def probe() -> None:
+        client = RemoteEngineClient(
+            check_socket_path(Path(socket)), read_only=read_only, client_name=client_name
+        )
+        try:
+            await client.connect()
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(probe())
+    except (ApiError, OSError, ValueError) as exc:
+        return str(exc)
+    return None

@@ -141,6 +141,29 @@ def build_parser() -> argparse.ArgumentParser:
     attach.add_argument(
         "--read-only", action="store_true", help="a viewer: the server refuses its orders"
     )
+    serve = sub.add_parser(
+        "serve",
+        help="the workstation in a browser: each tab attached to the running engine",
+        description="Serve the workstation to web browsers (textual-serve): each tab runs "
+        "`tmt attach` on the running engine, never an engine of its own (none running: exit 2). "
+        "The page asks for the control API's token, or opens from the one-time link printed at "
+        "start. Loopback only unless --allow-remote; from another machine use an SSH tunnel "
+        "(ssh -L 8765:127.0.0.1:8765 box) or a TLS reverse proxy with authentication.",
+    )
+    serve.add_argument(
+        "--port", type=int, metavar="N", help="TCP port (default: [serve] port, 8765; 0: any)"
+    )
+    serve.add_argument(
+        "--host", metavar="ADDR", help="address to listen on (default: [serve] host, 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--read-only", action="store_true", help="viewers: the engine refuses the tabs' orders"
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (only behind a TLS reverse proxy with authentication)",
+    )
 
     status = sub.add_parser("status", help="trading state, accounts, connection")
     status.add_argument(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
-from tmt_tui.cli.environment import checked_socket_path, settings_or_say_why, setup_logging
+from tmt_tui.cli.environment import (
+    checked_socket_path,
+    engine_problem,
+    settings_or_say_why,
+    setup_logging,
+)
 from tmt_tui.config import ConfigError, Settings
 from tmt_tui.store.journal import JournalError, JournalLocked
 from tmt_tui.venues.base import VenueRefused
@@ -80,7 +83,6 @@ def run_attach(args: argparse.Namespace) -> int:
 
 def _attach(settings: Settings, socket: str, read_only: bool) -> int:
     from tmt_tui.api.paths import check_socket_path
-    from tmt_tui.api.protocol import ApiError
     from tmt_tui.api.remote import RemoteEngineClient
 
     try:
@@ -88,25 +90,14 @@ def _attach(settings: Settings, socket: str, read_only: bool) -> int:
     except ValueError as exc:
         print(f"tmt: cannot attach: {exc}", file=sys.stderr)
         return 2
-
-    def make() -> Any:
-        return RemoteEngineClient(Path(socket), read_only=read_only, client_name="tmt attach")
-
-    async def probe() -> None:  # fail here, with a message, rather than inside the screen
-        client = make()
-        try:
-            await client.connect()
-        finally:
-            await client.close()
-
-    try:
-        asyncio.run(probe())
-    except (ApiError, OSError) as exc:
-        print(f"tmt: cannot attach to {socket}: {exc}", file=sys.stderr)
+    problem = engine_problem(socket, read_only=read_only, client_name="tmt attach")
+    if problem is not None:
+        print(f"tmt: cannot attach to {socket}: {problem}", file=sys.stderr)
         return 2
     from tmt_tui.tui.app import create_app
 
-    client = make()  # connects on the workstation's own loop
+    # connects on the workstation's own loop
+    client = RemoteEngineClient(Path(socket), read_only=read_only, client_name="tmt attach")
 
     app = create_app(settings, client)
     app.run()

@@ -1,0 +1,178 @@
+"""`tmt serve`: the workstation in a browser, each tab a `tmt attach` to the running engine.
+
+Never a second engine: a tab's app attaches over the control API like any screen, so the one
+engine stays the single writer of its journal, and with no engine running `tmt serve` says
+so and stops (exit 2). Safe by default, because textual-serve itself is not: loopback only
+unless ``allow_remote``, the control API's token (or a one-time link) before anything shows,
+and the venues' and databases' secrets out of the environment the tabs' apps get.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+
+from tmt_tui.api.paths import TOKEN_ENV, TOKEN_FILE_ENV, read_token, token_path
+from tmt_tui.cli.answers import UNREACHABLE, USAGE
+from tmt_tui.cli.environment import (
+    checked_socket_path,
+    engine_problem,
+    settings_or_say_why,
+    setup_logging,
+)
+from tmt_tui.config import ConfigError, is_loopback
+from tmt_tui.domain.secret import Secret
+from tmt_tui.venues.polygon.settings import KEY_VARIABLES
+
+log = logging.getLogger(__name__)
+
+#: What tmt reads secrets from, all kept from the tabs' apps: OANDA's token (and the local
+#: v20 server's), the Polygon / Massive key, the PostgreSQL sync's DSN and libpq's password,
+#: and the control API's token (the apps get it by file instead).
+SECRET_VARIABLES = (
+    "OANDA_TOKEN",
+    "TMT_OANDA_TOKEN",
+    *KEY_VARIABLES,
+    "TMT_PG_DSN",
+    "PGPASSWORD",
+    TOKEN_ENV,
+)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`tmt serve`: check the bind and the engine, then serve until stopped."""
+    setup_logging(args.verbose, also_stderr=True)
+    settings = settings_or_say_why(args.config, screen=True)
+    if settings is None:
+        return UNREACHABLE
+    serve = settings.serve
+    host = args.host or serve.host
+    port = serve.port if args.port is None else args.port
+    if not (is_loopback(host) or args.allow_remote or serve.allow_remote):
+        print(
+            f"tmt serve: refusing to listen on {host}: the workstation would be open beyond "
+            "this machine. Use --allow-remote (or [serve] allow_remote = true) only behind a "
+            "TLS reverse proxy with authentication; an SSH tunnel needs neither "
+            "(ssh -L 8765:127.0.0.1:8765 box)",
+            file=sys.stderr,
+        )
+        return USAGE
+    if not 0 <= port <= 65535:
+        print(f"tmt serve: --port {port} must be between 0 and 65535", file=sys.stderr)
+        return USAGE
+    try:
+        socket = checked_socket_path(settings, args.socket)
+    except ConfigError as exc:
+        print(f"tmt serve: {exc}", file=sys.stderr)
+        return UNREACHABLE
+    token = read_token()  # before the environment loses it
+    if token is None:
+        print(
+            f"tmt serve: no API token: set {TOKEN_ENV} or start the engine ({token_path()})",
+            file=sys.stderr,
+        )
+        return UNREACHABLE
+    problem = engine_problem(socket, read_only=args.read_only, client_name="tmt serve")
+    if problem is not None:
+        print(
+            f"tmt serve: no engine to attach to at {socket}: {problem} (start one with "
+            "`tmt engine`)",
+            file=sys.stderr,
+        )
+        return UNREACHABLE
+    with _token_for_apps(token) as token_file:
+        _remove_secrets_from(os.environ)
+        if token_file is not None:
+            os.environ[TOKEN_FILE_ENV] = str(token_file)
+        return _serve(args, settings.source, socket, token, host, port)
+
+
+def _serve(
+    args: argparse.Namespace, config: str, socket: Path, token: Secret, host: str, port: int
+) -> int:
+    from tmt_tui.serve.gate import LINK_PARAMETER, LINK_TTL_S, TokenGate
+    from tmt_tui.serve.server import WorkstationServer
+
+    gate = TokenGate(token)
+    mode = " (read-only)" if args.read_only else ""
+    server = WorkstationServer(
+        attach_command(args, socket),
+        host=host,
+        port=port,
+        gate=gate,
+        title=f"tmt{mode}",
+    )
+
+    def ready(bound_host: str, bound_port: int) -> None:
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        url = f"http://{shown}:{bound_port}/"
+        print(
+            f"tmt serve: the workstation{mode} on {url}, attached to the engine at {socket} "
+            f"(config {config}); Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+        minutes = int(LINK_TTL_S // 60)
+        print(
+            f"open once (within {minutes} minutes; after that, sign in with the API token): "
+            f"{url}?{LINK_PARAMETER}={gate.issue_link()}",
+            flush=True,
+        )
+
+    try:
+        asyncio.run(server.run(ready))
+    except OSError as exc:
+        print(f"tmt serve: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return UNREACHABLE
+    print("tmt serve: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def attach_command(args: argparse.Namespace, socket: Path) -> str:
+    """The shell command each tab runs: this Python's `tmt attach` on ``socket``.
+
+    ``exec`` so the shell textual-serve starts becomes the app: the process the browser
+    drives is the one whose environment was cleaned, and a stop reaches it directly."""
+    argv = [sys.executable, "-m", "tmt_tui"]
+    if args.config:
+        argv += ["--config", str(Path(args.config).resolve())]
+    argv += ["attach", "--socket", str(socket)]
+    if args.read_only:
+        argv.append("--read-only")
+    if args.verbose:
+        argv.append("--verbose")
+    return "exec " + shlex.join(argv)
+
+
+def _remove_secrets_from(environ: MutableMapping[str, str]) -> None:
+    """Take every secret out of this process's environment, which textual-serve copies into
+    each tab's app: none of them is needed once the engine was reached."""
+    from tmt_tui.serve.environment import without_secrets
+
+    kept = without_secrets(environ, SECRET_VARIABLES)
+    for name in [name for name in environ if name not in kept]:
+        del environ[name]
+
+
+@contextlib.contextmanager
+def _token_for_apps(token: Secret) -> Iterator[Path | None]:
+    """Where the tabs' apps read the API token: the token file they would find anyway, or,
+    when it came from ``$TMT_API_TOKEN``, a private copy (0600 in a 0700 directory) for as
+    long as the server runs, so it need not be in their environment."""
+    if not os.environ.get(TOKEN_ENV, "").strip():
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="tmt-serve-") as directory:
+        path = Path(directory) / "api.token"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(token.reveal() + "\n")
+        yield path
