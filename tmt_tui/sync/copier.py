@@ -1,0 +1,493 @@
+"""Journal rows into the database, exactly once: one bounded batch per table per transaction.
+
+For each stream, the rows past its watermark are read from the journal (one short read-only
+snapshot), COPYed into a staging table (a temp table emptied at each commit), merged into the
+real table by the table's key, and the watermark moved, all in one database transaction. A
+crash anywhere rolls the whole batch back, and a batch copied twice (a backfill beside a
+running sync, a watermark restored from an older backup) is absorbed by the keys: append-only
+rows insert ``on conflict do nothing``, changing rows upsert only when the incoming sequence
+number is newer. Fills and alerts are derived from the events batch and merged with it.
+
+:class:`SyncLoop` runs that until stopped, with its own connection: while the database is down,
+slow, read-only or refuses the password, it says why once per change, backs off (doubling, up to
+``max_backoff_s``), keeps measuring the lag from the journal, and catches up when it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from tmt_tui.config.schema import SyncSettings
+from tmt_tui.sync import ddl
+from tmt_tui.sync.journal_reader import STREAMS, JournalReader, JournalUnreadable, Row
+from tmt_tui.sync.settings import SyncConfigError, Target
+
+log = logging.getLogger(__name__)
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+# staging: the journal's own types; the merge converts (to_timestamp, ::numeric, ::jsonb) ------
+
+_STAGING = {
+    "events": "seq bigint, ts float8, kind text, origin text, data text, hash text",
+    "ticks": "id bigint, ts float8, instrument text, bid text, ask text",
+    "equity": "id bigint, ts float8, account text, balance text, equity text, "
+    "unrealized_pl text, margin_used text, trading_state text, report_currency text, "
+    "report_rate text",
+    "fills": "seq bigint, ts float8, order_id text, fill_id text, account text, "
+    "instrument text, units bigint, price text, conversion_rate text",
+    "alerts": "seq bigint, ts float8, key text, active boolean, message text",
+    "orders": "id text, account text, instrument text, units bigint, type text, status text, "
+    "price text, take_profit text, stop_loss text, trade_id text, filled_units bigint, "
+    "avg_fill_price text, reason text, origin text, created_ts float8, updated_ts float8, "
+    "seq bigint",
+    "positions": "key text, account text, instrument text, units bigint, avg_price text, "
+    "realized_pl text, trades text, seq bigint",
+}
+
+_MERGES: dict[str, tuple[str, ...]] = {
+    "events": (
+        "insert into tmt.events (journal_id, seq, ts, kind, origin, data, hash) "
+        "select %(j)s, seq, to_timestamp(ts), kind, origin, data::jsonb, hash "
+        "from stage_events on conflict do nothing",
+        "insert into tmt.fills (journal_id, seq, ts, order_id, fill_id, account, instrument, "
+        "units, price, conversion_rate) select %(j)s, seq, to_timestamp(ts), order_id, fill_id, "
+        "account, instrument, units, price::numeric, conversion_rate::numeric "
+        "from stage_fills on conflict do nothing",
+        "insert into tmt.alerts (journal_id, seq, ts, key, active, message) "
+        "select %(j)s, seq, to_timestamp(ts), key, active, message "
+        "from stage_alerts on conflict do nothing",
+    ),
+    "ticks": (
+        "insert into tmt.ticks (journal_id, id, ts, instrument, bid, ask) "
+        "select %(j)s, id, to_timestamp(ts), instrument, bid::numeric, ask::numeric "
+        "from stage_ticks on conflict do nothing",
+    ),
+    "equity": (
+        "insert into tmt.equity (journal_id, id, ts, account, balance, equity, unrealized_pl, "
+        "margin_used, trading_state, report_currency, report_rate) "
+        "select %(j)s, id, to_timestamp(ts), account, balance::numeric, equity::numeric, "
+        "unrealized_pl::numeric, margin_used::numeric, trading_state, report_currency, "
+        "report_rate::numeric from stage_equity on conflict do nothing",
+    ),
+    "orders": (
+        "insert into tmt.orders (journal_id, id, account, instrument, units, type, status, "
+        "price, take_profit, stop_loss, trade_id, filled_units, avg_fill_price, reason, origin, "
+        "created_ts, updated_ts, seq) select %(j)s, id, account, instrument, units, type, "
+        "status, price::numeric, take_profit::numeric, stop_loss::numeric, trade_id, "
+        "filled_units, avg_fill_price::numeric, reason, origin, to_timestamp(created_ts), "
+        "to_timestamp(updated_ts), seq from stage_orders "
+        "on conflict (journal_id, id) do update set account = excluded.account, "
+        "instrument = excluded.instrument, units = excluded.units, type = excluded.type, "
+        "status = excluded.status, price = excluded.price, take_profit = excluded.take_profit, "
+        "stop_loss = excluded.stop_loss, trade_id = excluded.trade_id, "
+        "filled_units = excluded.filled_units, avg_fill_price = excluded.avg_fill_price, "
+        "reason = excluded.reason, origin = excluded.origin, created_ts = excluded.created_ts, "
+        "updated_ts = excluded.updated_ts, seq = excluded.seq "
+        "where excluded.seq > tmt.orders.seq",
+    ),
+    "positions": (
+        "insert into tmt.positions (journal_id, key, account, instrument, units, avg_price, "
+        "realized_pl, trades, seq) select %(j)s, key, account, instrument, units, "
+        "avg_price::numeric, realized_pl::numeric, trades::jsonb, seq from stage_positions "
+        "on conflict (journal_id, key) do update set units = excluded.units, "
+        "avg_price = excluded.avg_price, realized_pl = excluded.realized_pl, "
+        "trades = excluded.trades, seq = excluded.seq where excluded.seq > tmt.positions.seq",
+        # the lots a position lists are open; one it no longer lists has closed
+        "insert into tmt.trades (journal_id, id, account, instrument, units, initial_units, "
+        "price, open_ts, realized_pl, open, seq) select %(j)s, t->>'id', t->>'account', "
+        "t->>'instrument', (t->>'units')::bigint, (t->>'initial_units')::bigint, "
+        "(t->>'price')::numeric, to_timestamp((t->>'open_ts')::float8), "
+        "coalesce((t->>'realized_pl')::numeric, 0), true, p.seq "
+        "from stage_positions p, jsonb_array_elements(p.trades::jsonb) t "
+        "on conflict (journal_id, id) do update set units = excluded.units, "
+        "realized_pl = excluded.realized_pl, open = true, seq = excluded.seq "
+        "where excluded.seq >= tmt.trades.seq",
+        "update tmt.trades t set open = false, units = 0, seq = p.seq from stage_positions p "
+        "where t.journal_id = %(j)s and t.account = p.account and t.instrument = p.instrument "
+        "and t.open and t.seq < p.seq and not exists (select 1 from "
+        "jsonb_array_elements(p.trades::jsonb) x where x->>'id' = t.id)",
+    ),
+}
+
+_WATERMARK = (
+    "insert into tmt.sync_state (journal_id, stream, watermark, updated) "
+    "values (%(j)s, %(s)s, %(w)s, now()) on conflict (journal_id, stream) do update "
+    "set watermark = greatest(tmt.sync_state.watermark, excluded.watermark), updated = now()"
+)
+
+
+def _jsonb_safe(text: str) -> str:
+    """Event data as PostgreSQL's jsonb takes it: a NaN or infinity (which Python's json wrote)
+    becomes null and a NUL character U+FFFD; anything else is passed through untouched."""
+    if "NaN" not in text and "Infinity" not in text and "\\u0000" not in text:
+        return text
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, str):
+            return value.replace("\x00", "\ufffd")
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    try:
+        return json.dumps(clean(json.loads(text)), separators=(",", ":"))
+    except ValueError:
+        return json.dumps({"unreadable": text.replace("\x00", "\ufffd")})
+
+
+@dataclass
+class Batch:
+    """One stream's rows read from the journal, ready to stage."""
+
+    stream: str
+    rows: list[Row]
+    last: int  # the watermark once merged
+    derived: dict[str, list[Row]] = field(default_factory=dict)  # events: fills, alerts
+
+
+class Copier:
+    """Copies one journal into one database connection, a batch per stream at a time."""
+
+    def __init__(self, conn: Conn, reader: JournalReader, batch_rows: int) -> None:
+        self.conn = conn
+        self.reader = reader
+        self.journal_id = reader.journal_id
+        self.batch_rows = batch_rows
+        self.watermarks: dict[str, int] = {s: 0 for s in STREAMS}
+        for name, columns in _STAGING.items():
+            conn.execute(
+                f"create temp table if not exists stage_{name} ({columns}) on commit delete rows"
+            )
+        self.load_watermarks()
+
+    def load_watermarks(self) -> dict[str, int]:
+        """The database's word on how far this journal got (0 for a journal new to it)."""
+        found = self.conn.execute(
+            "select stream, watermark from tmt.sync_state where journal_id = %s",
+            (self.journal_id,),
+        ).fetchall()
+        self.watermarks = {s: 0 for s in STREAMS} | {str(s): int(w) for s, w in found}
+        return dict(self.watermarks)
+
+    def step(self, since: float | None = None, cursors: dict[str, int] | None = None) -> int:
+        """One batch of every stream past its watermark, or past ``cursors`` (a backfill's own
+        positions, moved here); returns the rows copied (0: caught up).
+
+        A backfill from the start (``cursors`` at 0, no ``since``) covers every row up to where
+        it got, so it moves the watermark on too; one with ``since`` skips older rows, so it
+        leaves the watermark to the sync (which copies those again: the keys absorb them)."""
+        marks = self.watermarks if cursors is None else cursors
+        move = since is None
+        copied = 0
+        for stream in STREAMS:
+            with self.reader.snapshot():
+                batch = self._read(stream, marks[stream], since)
+            if batch is None:
+                continue
+            self._merge(batch, move)
+            copied += len(batch.rows)
+            marks[stream] = batch.last
+            if move and batch.last > self.watermarks[stream]:
+                self.watermarks[stream] = batch.last
+        return copied
+
+    # reading ----------------------------------------------------------------------------------
+
+    def _read(self, stream: str, after: int, since: float | None) -> Batch | None:
+        r, n = self.reader, self.batch_rows
+        if stream == "events":
+            rows = r.events_after(after, n, since)
+            if not rows:
+                return None
+            rows = [(*row[:4], _jsonb_safe(row[4]), row[5]) for row in rows]
+            return Batch(stream, rows, rows[-1][0], self._derived(rows))
+        if stream == "ticks":
+            rows = r.ticks_after(after, n, since)
+        elif stream == "equity":
+            rows = r.equity_after(after, n, since)
+        elif stream == "orders":
+            rows = r.orders_after(after, n, since)
+        else:
+            rows = r.positions_after(after, n, since)
+        if not rows:
+            return None
+        last = rows[-1][0] if stream in ("ticks", "equity") else max(row[-1] for row in rows)
+        return Batch(stream, rows, int(last))
+
+    def _derived(self, events: list[Row]) -> dict[str, list[Row]]:
+        """The fills and alerts an events batch holds, as rows of their own tables."""
+        fills, alerts, filled = [], [], []
+        for seq, ts, kind, _origin, data, _hash in events:
+            if kind == "order.filled":
+                filled.append((seq, ts, json.loads(data)))
+            elif kind in ("alert.raised", "alert.cleared"):
+                d = json.loads(data)
+                alerts.append((seq, ts, d.get("key", ""), kind == "alert.raised", d.get("message")))
+        if filled:
+            keys = self.reader.order_keys([str(d.get("order_id", "")) for _, _, d in filled])
+            for seq, ts, d in filled:
+                account, instrument = keys.get(str(d.get("order_id", "")), (None, None))
+                rate = d.get("conversion_rate")
+                fills.append((
+                    seq, float(d.get("ts") or ts), str(d.get("order_id", "")), d.get("fill_id"),
+                    account, instrument, int(d.get("units", 0)), str(d.get("price", "0")),
+                    None if rate is None else str(rate),
+                ))  # fmt: skip
+        return {"fills": fills, "alerts": alerts}
+
+    # writing ----------------------------------------------------------------------------------
+
+    def _merge(self, batch: Batch, move: bool = True) -> None:
+        """Stage, merge and (``move``) move the watermark: one transaction."""
+        params = {"j": self.journal_id, "s": batch.stream, "w": batch.last}
+        with self.conn.transaction():
+            self._copy(batch.stream, batch.rows)
+            for name, rows in batch.derived.items():
+                if rows:
+                    self._copy(name, rows)
+            for sql in _MERGES[batch.stream]:
+                self.conn.execute(sql, params)
+            if move:
+                self.conn.execute(_WATERMARK, params)
+
+    def _copy(self, table: str, rows: list[Row]) -> None:
+        with self.conn.cursor() as cur, cur.copy(f"copy stage_{table} from stdin") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+# the loop ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncStatus:
+    """What the sync says about itself, each time it changes (a JSON line to the engine)."""
+
+    state: str = "starting"  # starting | ok | lagging | down
+    where: str = ""
+    backend: str = ""
+    journal_id: str = ""
+    watermarks: dict[str, int] = field(default_factory=dict)
+    heads: dict[str, int] = field(default_factory=dict)
+    lag_rows: int = 0
+    lag_s: float = 0.0
+    errors_total: int = 0
+    rows_copied: int = 0
+    last_error: str = ""
+    updated: float = 0.0
+    pid: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> SyncStatus:
+        data = json.loads(text)
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+Report = Callable[[SyncStatus], None]
+
+
+class SyncLoop:
+    """Keeps one journal's rows flowing into the database until ``stop`` is set."""
+
+    def __init__(
+        self,
+        settings: SyncSettings,
+        target: Target | SyncConfigError,
+        journal: Path,
+        report: Report,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.target = target
+        self.journal = journal
+        self.report = report
+        self.clock = clock
+        self.status = SyncStatus(pid=os.getpid())
+        if isinstance(target, Target):
+            self.status.where = target.where
+        self._conn: Conn | None = None
+        self._copier: Copier | None = None
+        self._reader: JournalReader | None = None
+        self._last_prune = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = self.settings.backoff_s
+        while not stop.is_set():
+            try:
+                copied = self._cycle()
+                backoff = self.settings.backoff_s
+                if copied == 0:
+                    stop.wait(self.settings.poll_interval_s)
+                else:
+                    time.sleep(0)  # a moment for the rest of the box between batches
+            except (psycopg.Error, OSError, SyncConfigError, JournalUnreadable) as exc:
+                self._failed(exc)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, self.settings.max_backoff_s)
+        self._close()
+
+    def _cycle(self) -> int:
+        if isinstance(self.target, SyncConfigError):
+            raise self.target
+        if self._reader is None:
+            self._reader = JournalReader(self.journal)
+            self.status.journal_id = self._reader.journal_id
+        if self._copier is None:
+            self._connect(self.target, self._reader)
+        assert self._copier is not None
+        copied = self._copier.step()
+        self.status.rows_copied += copied
+        self._prune()
+        self._measure(down=False)
+        return copied
+
+    def _connect(self, target: Target, reader: JournalReader) -> None:
+        conn: Conn = psycopg.connect(
+            target.dsn.reveal(),
+            autocommit=True,
+            connect_timeout=max(1, math.ceil(self.settings.connect_timeout_s)),
+            application_name="tmt-sync",
+        )
+        try:
+            schema = ddl.migrate(conn, self.settings)
+            self._copier = Copier(conn, reader, self.settings.batch_rows)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        self.status.backend = schema.backend
+        log.info(
+            "sync: journal %s into %s: %s; from watermarks %s",
+            reader.journal_id, target.where, schema.note, self._copier.watermarks,
+        )  # fmt: skip
+
+    def _failed(self, exc: BaseException) -> None:
+        message = explain(exc, self.target)
+        self.status.errors_total += 1
+        if message != self.status.last_error or self.status.state != "down":
+            log.warning("sync down: %s (retrying with backoff)", message)
+        self.status.last_error = message
+        self._close()
+        self._measure(down=True)
+
+    def _measure(self, down: bool) -> None:
+        """The lag, from the journal (which works with the database down), then report."""
+        s, reader = self.status, self._reader
+        if self._copier is not None:
+            s.watermarks = dict(self._copier.watermarks)
+        if reader is not None:
+            try:
+                with reader.snapshot():
+                    s.heads = reader.heads()
+                    firsts = [
+                        reader.first_ts_after(name, s.watermarks.get(name, 0))
+                        for name in ("events", "ticks", "equity")
+                    ]
+            except sqlite3.Error as exc:
+                log.warning("sync: cannot read the journal now: %s", exc)
+                firsts = []
+            s.lag_rows = sum(
+                max(0, head - s.watermarks.get(name, 0)) for name, head in s.heads.items()
+            )
+            oldest = min((t for t in firsts if t is not None), default=None)
+            s.lag_s = 0.0 if oldest is None else max(0.0, self.clock() - oldest)
+        if down:
+            s.state = "down"
+        else:
+            s.state = "lagging" if s.lag_s > self.settings.lag_alert_s else "ok"
+            s.last_error = ""
+        s.updated = self.clock()
+        self.report(s)
+
+    def _prune(self) -> None:
+        """Drop synced ticks older than ``prune_ticks_after_days`` from the journal (off by
+        default; never events), at most once a minute, a thousand rows a transaction, so the
+        engine's own commits never wait long for the write lock."""
+        days = self.settings.prune_ticks_after_days
+        now = self.clock()
+        if days <= 0 or now - self._last_prune < 60 or self._copier is None:
+            return
+        self._last_prune = now
+        synced = self._copier.watermarks.get("ticks", 0)
+        cutoff = now - days * 86_400
+        conn = sqlite3.connect(self.journal, timeout=0.05, isolation_level=None)
+        try:
+            conn.execute("pragma wal_autocheckpoint=0")  # checkpoints are the engine's
+            while True:
+                row = conn.execute(
+                    "select max(rowid) from (select rowid from ticks where rowid <= ? "
+                    "and ts < ? order by rowid limit 1000)",
+                    (synced, cutoff),
+                ).fetchone()
+                if row is None or row[0] is None:
+                    break
+                conn.execute("delete from ticks where rowid <= ? and ts < ?", (row[0], cutoff))
+        except sqlite3.OperationalError as exc:  # busy: the engine writes; next time
+            log.info("sync: pruning ticks deferred: %s", exc)
+        finally:
+            conn.close()
+
+    def _close(self) -> None:
+        self._copier = None
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+
+
+def explain(exc: BaseException, target: Target | SyncConfigError) -> str:
+    """One clear sentence for what went wrong, never with the password in it."""
+    if isinstance(exc, SyncConfigError | JournalUnreadable):
+        return str(exc)
+    if not isinstance(target, Target):
+        return str(target)
+    where, user = target.where, target.user
+    state = getattr(exc, "sqlstate", None) or ""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if state in ("28P01", "28000"):
+        text = f"{where} refused the password or login of role {user!r} ({state})"
+    elif state in ("42501", "25006"):
+        text = (
+            f"role {user!r} may not write tmt's tables at {where} ({detail}); "
+            "grant it INSERT and UPDATE on schema tmt, or use a writer role"
+        )
+    elif state == "3D000":
+        text = f"{where}: no such database ({detail})"
+    elif isinstance(exc, psycopg.OperationalError) and not state:
+        text = f"cannot reach PostgreSQL at {where} ({_reach_reason(detail)})"
+    else:
+        text = f"{where}: {type(exc).__name__}: {detail}"
+    return target.redact(text)
+
+
+def _reach_reason(detail: str) -> str:
+    lowered = detail.lower()
+    for phrase in ("connection refused", "timeout expired", "no route to host",
+                   "could not translate host name", "server closed the connection",
+                   "no such file or directory", "network is unreachable",
+                   "terminating connection", "connection reset"):  # fmt: skip
+        if phrase in lowered:
+            return phrase
+    return detail[-160:]
