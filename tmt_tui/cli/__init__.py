@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         from tmt_tui.cli.report import run_report
 
         return run_report(args)
+    if command == "sync":
+        from tmt_tui.cli.sync import run_sync
+
+        return run_sync(args)
     if command == "config":
         from tmt_tui.cli.oneshot import config_check
 

@@ -47,6 +47,7 @@ class EngineHost:
         self.monitoring: Any = None
         self.metrics_server: Any = None
         self.metrics_required = False  # headless: a metrics port in use stops the start
+        self.sync: Any = None  # the history sync's supervisor, when [sync] enabled
 
     def start(self) -> LocalEngineClient:
         """Engine first (it owns the journal lock), then the API and /metrics; a socket path
@@ -67,10 +68,31 @@ class EngineHost:
             self._start_api(client)
             monitoring.watch_api(self._api_counters)
             self._serve_metrics(lambda: runner.running, lambda: runner.problem)
+            self._start_sync(runner)
         except BaseException:
             self.stop()
             raise
         return client
+
+    def _start_sync(self, runner: EngineRunner) -> None:
+        """The history sync, in a process of its own beside the engine (tmt_tui/sync/process.py):
+        its word becomes the sync metrics and the "sync down" / "sync lagging" alerts."""
+        if not self.settings.sync.enabled:
+            return
+        from tmt_tui.sync.process import SyncSupervisor
+
+        metrics = self.monitoring.metrics if self.monitoring is not None else None
+
+        def on_status(status: Any) -> None:
+            if metrics is not None:
+                metrics.sync_changed(status.lag_rows, status.lag_s, status.errors_total)
+            down = status.state == "down"
+            runner.report_status("sync.down", down, f"sync down: {status.last_error}")
+            behind = f"sync lagging: {status.lag_rows} rows, {status.lag_s:.0f}s behind"
+            runner.report_status("sync.lagging", status.state == "lagging", behind)
+
+        self.sync = SyncSupervisor(self.settings.sync, self.settings.journal_path(), on_status)
+        self.sync.start()
 
     def _serve_metrics(
         self, engine_running: Callable[[], bool], engine_problem: Callable[[], str | None]
@@ -118,6 +140,9 @@ class EngineHost:
             except Exception:
                 log.exception("stopping the control API failed")
             self._server = None
+        if self.sync is not None:
+            self.sync.stop()
+            self.sync = None
         if self.runner is not None:
             self.runner.stop()
         if self.monitoring is not None:

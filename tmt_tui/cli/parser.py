@@ -281,6 +281,27 @@ def build_parser() -> argparse.ArgumentParser:
         "[oanda] table (practice by default).",
     )
     _json(accounts)
+    sync = sub.add_parser(
+        "sync",
+        help="the history database (PostgreSQL / TimescaleDB; DSN from $TMT_PG_DSN)",
+        description="The journal's copy in PostgreSQL ([sync] enabled = true runs it beside the "
+        "engine). Reads the config's journal read-only (or --journal FILE) and connects to "
+        "$TMT_PG_DSN itself: no engine needed.",
+    )
+    sync_sub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    sync_status = sync_sub.add_parser(
+        "status", help="backend, watermarks, lag in rows and seconds, the last error"
+    )
+    sync_backfill = sync_sub.add_parser(
+        "backfill", help="copy what the database misses (a progress bar on a terminal)"
+    )
+    sync_backfill.add_argument("--since", metavar="WHEN", help="only rows from then (ISO date)")
+    sync_check = sync_sub.add_parser(
+        "check", help="row counts and checksums per table, journal vs database (exit 1: differ)"
+    )
+    for action in (sync_status, sync_backfill, sync_check):
+        action.add_argument("--journal", metavar="FILE", help="a tmt journal (default: config's)")
+        _json(action)
     config = sub.add_parser("config", help="config tools")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = config_sub.add_parser("check", help="validate a config file without starting anything")

@@ -208,6 +208,11 @@ class EngineRunner:
         except Exception:
             log.exception("the %s event stream stopped for good", self.venue.name)
 
+    def report_status(self, key: str, active: bool, message: str) -> None:
+        """A service beside the engine (the history sync) raises or clears an alert from its own
+        thread: hopped onto the engine loop, journaled and shown like a venue's status."""
+        self._call(self._venue_status, key, active, message)
+
     def _venue_status(self, key: str, active: bool, message: str) -> None:
         assert self.core is not None
         if (key in self.core.alerts) != active:

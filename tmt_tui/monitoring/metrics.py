@@ -137,6 +137,19 @@ class EngineMetrics:
             ["rule", "subject"],
             registry=r,
         )
+        # the history sync (tmt_tui/sync), pushed by the engine's host from the sync process
+        self._sync_lag_rows = Gauge(
+            "tmt_sync_lag_rows", "Journal rows not yet in the history database.", registry=r
+        )
+        self._sync_lag_s = Gauge(
+            "tmt_sync_lag_seconds",
+            "Age of the oldest journal row not yet in the history database.",
+            registry=r,
+        )
+        self._sync_errors = Counter(
+            "tmt_sync_errors", "History database errors, each followed by a backoff.", registry=r
+        )
+        self._sync_errors_seen = 0
         # pre-bound children: no labels() lookup per event
         self._orders = {t.value: orders.labels(t.value) for t in OrderType}
         self._orders[OTHER] = orders.labels(OTHER)
@@ -232,6 +245,17 @@ class EngineMetrics:
     def watch_api(self, source: ApiSource | None) -> None:
         """Read ``source() -> (auth_failures, connected_clients)`` at every scrape."""
         self._api_source = source
+
+    def sync_changed(self, lag_rows: int, lag_s: float, errors_total: int) -> None:
+        """The history sync's latest word (any thread); ``errors_total`` is the sync process's
+        own count, which starts again at 0 when the process is restarted."""
+        self._sync_lag_rows.set(lag_rows)
+        self._sync_lag_s.set(lag_s)
+        seen = self._sync_errors_seen
+        new = errors_total - seen if errors_total >= seen else errors_total
+        if new > 0:
+            self._sync_errors.inc(new)
+        self._sync_errors_seen = errors_total
 
     def alert_changed(self, rule: str, active: bool, message: str) -> None:
         """An AlertRules sink: ``rule`` is ``name`` or ``name:subject``."""

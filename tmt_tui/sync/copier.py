@@ -346,7 +346,21 @@ class SyncLoop:
                 self._failed(exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.settings.max_backoff_s)
+        self._drain()
         self._close()
+
+    def _drain(self, within_s: float = 5.0) -> None:
+        """On a graceful stop (the engine has written its last), copy what is left while the
+        database answers, for at most ``within_s``: a stopped engine leaves it complete."""
+        if self._copier is None:
+            return
+        deadline = time.monotonic() + within_s
+        try:
+            while time.monotonic() < deadline and self._copier.step():
+                pass
+            self._measure(down=False)
+        except (psycopg.Error, OSError, JournalUnreadable) as exc:
+            log.info("sync: stopped before catching up (%s)", explain(exc, self.target))
 
     def _cycle(self) -> int:
         if isinstance(self.target, SyncConfigError):

@@ -314,6 +314,10 @@ class ViewModel:
             return "live · reconciling with venue"
         if self.stream == "live" and "venue.stream" in self.alerts:
             return "live · venue stream down"
+        if self.stream == "live" and "sync.down" in self.alerts:
+            return "live · sync down"
+        if self.stream == "live" and "sync.lagging" in self.alerts:
+            return "live · sync lagging"
         if self.stream == DISCONNECTED and self.last_item_at:
             age = self._monotonic() - self.last_item_at
             return f"{DISCONNECTED} · figures {_age(age)} old · retrying"
