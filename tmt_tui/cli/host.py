@@ -140,11 +140,11 @@ class EngineHost:
             except Exception:
                 log.exception("stopping the control API failed")
             self._server = None
-        if self.sync is not None:
-            self.sync.stop()
-            self.sync = None
         if self.runner is not None:
             self.runner.stop()
+        if self.sync is not None:  # after the engine's last writes, so it copies them too
+            self.sync.stop()
+            self.sync = None
         if self.monitoring is not None:
             self.monitoring.close()
             self.monitoring = None

@@ -97,7 +97,7 @@ def _fold(total: int, text: str) -> int:
 
 _DB_SUM = (
     "select count(*), coalesce(sum(('x' || substr(md5(t), 1, 15))::bit(60)::bigint::numeric) "
-    "% 18446744073709551616, 0)::text from ({inner}) as r(t)"
+    "%% 18446744073709551616, 0)::text from ({inner}) as r(t)"
 )
 
 
