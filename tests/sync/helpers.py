@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from tests.support.cli import ROOT, Engine, engine_env, start_engine, write_config
+from tests.support.cli import ROOT, Engine, start_engine, write_config
 from tests.support.postgres import PgServer
 from tests.support.waiting import wait_for
 

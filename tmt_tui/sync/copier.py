@@ -480,15 +480,18 @@ def explain(exc: BaseException, target: Target | SyncConfigError) -> str:
     where, user = target.where, target.user
     state = getattr(exc, "sqlstate", None) or ""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if state in ("28P01", "28000"):
-        text = f"{where} refused the password or login of role {user!r} ({state})"
+    lowered = detail.lower()
+    auth = ("password authentication failed", "no password supplied", "authentication failed",
+            "pg_hba.conf", "role \"")  # fmt: skip
+    if state == "3D000" or (not state and 'database "' in lowered and "not exist" in lowered):
+        text = f"{where}: no such database"
+    elif state in ("28P01", "28000") or (not state and any(a in lowered for a in auth)):
+        text = f"{where} refused the password or login of role {user!r}"
     elif state in ("42501", "25006"):
         text = (
             f"role {user!r} may not write tmt's tables at {where} ({detail}); "
             "grant it INSERT and UPDATE on schema tmt, or use a writer role"
         )
-    elif state == "3D000":
-        text = f"{where}: no such database ({detail})"
     elif isinstance(exc, psycopg.OperationalError) and not state:
         text = f"cannot reach PostgreSQL at {where} ({_reach_reason(detail)})"
     else:
