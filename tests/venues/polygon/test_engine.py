@@ -156,3 +156,36 @@ async def test_without_a_key_the_engine_says_which_variable_to_set(
 
     with pytest.raises(VenueRefused, match="MASSIVE_API_KEY is not set"):
         start_embedded(settings_for(8091, tmp_path / "journal.db"))
+
+
+async def test_stocks_and_crypto_show_as_watch_only_and_the_ticket_refuses_them_saying_why(
+    polygon_sim: Callable[..., Any], key: str, tmp_path: Path
+) -> None:
+    server = await polygon_sim()
+    settings = settings_for(server.port, tmp_path / "journal.db")
+    settings = dataclasses.replace(
+        settings,
+        polygon=dataclasses.replace(
+            settings.polygon, instruments=("EUR_USD", "USD_JPY", "AAPL", "BTC_USD")
+        ),
+    )
+    client = await started(settings)
+    core: Any = client.runner.core
+    try:
+        await eventually(lambda: {"AAPL", "BTC_USD"} <= set(core.quotes.quotes), "stock quotes")
+        stock = await client.execute(SubmitOrder("PAPER-USD", "AAPL", 10))
+        coin = await client.execute(SubmitOrder("PAPER-USD", "BTC_USD", 1))
+        pair = await client.execute(SubmitOrder("PAPER-USD", "EUR_USD", 1000))
+    finally:
+        await client.close()
+
+    assert (stock.ok, stock.code) == (False, "INSTRUMENT_NOT_TRADEABLE")
+    assert stock.message == (
+        "AAPL is watch-only: no account's broker here trades stocks (a data feed quotes it "
+        "for the board)"
+    )
+    assert (coin.ok, coin.code) == (False, "INSTRUMENT_NOT_TRADEABLE")
+    assert "trades crypto" in coin.message
+    assert pair.ok, pair
+    assert not core.quotes.convertible("BTC", "USD")  # a coin is never a currency rate
+    assert core.quotes.instruments["AAPL"].tradeable is False
