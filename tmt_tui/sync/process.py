@@ -54,6 +54,8 @@ def child_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     shape = "%(asctime)s %(levelname)s tmt-sync: %(message)s"
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=shape)
+    with contextlib.suppress(OSError):
+        os.nice(10)  # background work: on a busy box the engine's threads come first
     settings = SyncSettings(**json.loads(args.settings))
     journal = Path(args.journal)
     target: Target | SyncConfigError
