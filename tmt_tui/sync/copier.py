@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
+#: How often the loop sweeps the journal's orders table for changes no event named.
+SWEEP_EVERY_S = 60.0
+
 # staging: the journal's own types; the merge converts (to_timestamp, ::numeric, ::jsonb) ------
 
 _STAGING = {
@@ -130,6 +133,18 @@ _WATERMARK = (
 )
 
 
+def _order_id(data: str) -> str:
+    """The order an ``order.*`` event names: ``order_id``, or the id of the ``order`` it holds."""
+    try:
+        found = json.loads(data)
+    except ValueError:
+        return ""
+    order = found.get("order")
+    if isinstance(order, dict):
+        return str(order.get("id") or "")
+    return str(found.get("order_id") or "")
+
+
 def _jsonb_safe(text: str) -> str:
     """Event data as PostgreSQL's jsonb takes it: a NaN or infinity (which Python's json wrote)
     becomes null and a NUL character U+FFFD; anything else is passed through untouched."""
@@ -187,17 +202,25 @@ class Copier:
         self.watermarks = {s: 0 for s in STREAMS} | {str(s): int(w) for s, w in found}
         return dict(self.watermarks)
 
-    def step(self, since: float | None = None, cursors: dict[str, int] | None = None) -> int:
+    def step(
+        self, since: float | None = None, cursors: dict[str, int] | None = None, sweep: bool = True
+    ) -> int:
         """One batch of every stream past its watermark, or past ``cursors`` (a backfill's own
         positions, moved here); returns the rows copied (0: caught up).
 
         A backfill from the start (``cursors`` at 0, no ``since``) covers every row up to where
         it got, so it moves the watermark on too; one with ``since`` skips older rows, so it
-        leaves the watermark to the sync (which copies those again: the keys absorb them)."""
+        leaves the watermark to the sync (which copies those again: the keys absorb them).
+
+        The orders an events batch names are copied with it (by id: cheap); the orders stream
+        itself, a scan of the journal's orders table by ``seq`` (which has no index), runs only
+        with ``sweep``: the loop sweeps now and then for a change no event named."""
         marks = self.watermarks if cursors is None else cursors
         move = since is None
         copied = 0
         for stream in STREAMS:
+            if stream == "orders" and not sweep:
+                continue
             with self.reader.snapshot():
                 batch = self._read(stream, marks[stream], since)
             if batch is None:
@@ -233,9 +256,13 @@ class Copier:
         return Batch(stream, rows, int(last))
 
     def _derived(self, events: list[Row]) -> dict[str, list[Row]]:
-        """The fills and alerts an events batch holds, as rows of their own tables."""
+        """The fills and alerts an events batch holds, as rows of their own tables, and the
+        orders rows it names as they are now."""
         fills, alerts, filled = [], [], []
+        named: list[str] = []
         for seq, ts, kind, _origin, data, _hash in events:
+            if kind.startswith("order."):
+                named.append(_order_id(data))
             if kind == "order.filled":
                 filled.append((seq, ts, json.loads(data)))
             elif kind in ("alert.raised", "alert.cleared"):
@@ -251,7 +278,8 @@ class Copier:
                     account, instrument, int(d.get("units", 0)), str(d.get("price", "0")),
                     None if rate is None else str(rate),
                 ))  # fmt: skip
-        return {"fills": fills, "alerts": alerts}
+        orders = self.reader.orders_by_id([n for n in named if n])
+        return {"fills": fills, "alerts": alerts, "orders": orders}
 
     # writing ----------------------------------------------------------------------------------
 
@@ -265,6 +293,9 @@ class Copier:
                     self._copy(name, rows)
             for sql in _MERGES[batch.stream]:
                 self.conn.execute(sql, params)
+            if batch.derived.get("orders"):
+                for sql in _MERGES["orders"]:
+                    self.conn.execute(sql, params)
             if move:
                 self.conn.execute(_WATERMARK, params)
 
@@ -331,6 +362,7 @@ class SyncLoop:
         self._copier: Copier | None = None
         self._reader: JournalReader | None = None
         self._last_prune = 0.0
+        self._last_sweep = -math.inf
 
     def run(self, stop: threading.Event) -> None:
         backoff = self.settings.backoff_s
@@ -371,7 +403,11 @@ class SyncLoop:
         if self._copier is None:
             self._connect(self.target, self._reader)
         assert self._copier is not None
-        copied = self._copier.step()
+        now = time.monotonic()
+        sweep = now - self._last_sweep >= SWEEP_EVERY_S
+        if sweep:
+            self._last_sweep = now
+        copied = self._copier.step(sweep=sweep)
         self.status.rows_copied += copied
         self._prune()
         self._measure(down=False)

@@ -113,6 +113,21 @@ class JournalReader:
             (seq, limit),
         )
 
+    def orders_by_id(self, ids: Sequence[str]) -> list[Row]:
+        """The orders rows (as :meth:`orders_after` gives them) of ``ids``, by primary key."""
+        found: list[Row] = []
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found += self.conn.execute(
+                "select id, account, instrument, units, type, status, price, take_profit, "
+                "stop_loss, trade_id, filled_units, avg_fill_price, reason, origin, created_ts, "
+                f"updated_ts, seq from orders where id in ({marks})",
+                chunk,
+            ).fetchall()
+        return found
+
     def order_keys(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """Order id -> (account, instrument), for the fills an events batch holds."""
         found: dict[str, tuple[str, str]] = {}
