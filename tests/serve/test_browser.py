@@ -1,0 +1,164 @@
+"""`tmt serve` in a real headless browser: the token first, then the live workstation, whose
+orders reach the engine (or are refused, read-only), run by apps that hold no secret."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.serve.conftest import (
+    SECRETS,
+    Served,
+    api_token,
+    serve,
+    wait_for_cursor_in,
+    wait_for_screen,
+)
+from tests.support.cli import Engine
+from tests.support.waiting import wait_for
+
+
+def sign_in(page: Any, served: Served, token: str) -> None:
+    page.goto(served.url)
+    page.fill("#token", token)
+    page.click("#submit")
+
+
+def board_shown(text: str) -> bool:
+    return "EUR_USD" in text or "EUR/USD" in text
+
+
+def quote_row(text: str) -> str:
+    return next(line for line in text.splitlines() if "EUR_USD" in line or "EUR/USD" in line)
+
+
+def filled_orders(engine: Engine, units: int) -> list[dict[str, Any]]:
+    orders = engine.json("orders")
+    assert isinstance(orders, list)
+    return [o for o in orders if abs(o["units"]) == units and o["status"] == "FILLED"]
+
+
+def test_the_page_asks_for_the_token_before_it_shows_anything(page: Any, served: Served) -> None:
+    response = page.goto(served.url)
+
+    assert response.status == 401
+    assert page.is_visible("#token")
+    assert page.locator(".textual-terminal").count() == 0
+    assert page.evaluate("window.__terminals.length") == 0
+
+
+def test_a_wrong_token_shows_nothing(page: Any, served: Served) -> None:
+    sign_in(page, served, "not-the-token")
+
+    assert "Wrong token" in page.inner_text("#problem")
+    assert page.locator(".textual-terminal").count() == 0
+    script = page.request.get(served.url + "static/js/textual.js")
+    assert script.status == 403  # not even the workstation's scripts
+
+
+def test_with_the_right_token_quotes_tick(page: Any, engine: Engine, served: Served) -> None:
+    sign_in(page, served, api_token(engine))
+
+    first = quote_row(wait_for_screen(page, "the quote board", board_shown))
+
+    wait_for_screen(page, "EUR_USD to tick", lambda text: quote_row(text) != first)
+
+
+def test_the_one_time_link_opens_the_workstation_once(
+    page: Any, browser: Any, served: Served, engine: Engine
+) -> None:
+    fresh = serve(engine)  # its own link: the package's server's link may be spent already
+    try:
+        page.goto(fresh.link)
+        wait_for_screen(page, "the quote board", board_shown)
+        assert "?t=" not in page.url  # the address bar keeps no token
+
+        again = browser.new_context()
+        try:
+            second = again.new_page()
+            response = second.goto(fresh.link)
+            assert response.status == 401
+            assert "used already" in second.inner_text("#problem")
+        finally:
+            again.close()
+    finally:
+        fresh.stop()
+
+
+def test_an_order_placed_in_the_page_fills_at_the_engine(
+    page: Any, engine: Engine, served: Served
+) -> None:
+    sign_in(page, served, api_token(engine))
+    wait_for_screen(page, "the quote board", board_shown)
+    before = len(filled_orders(engine, 1234))
+
+    page.focus(".xterm-helper-textarea")  # keys only: a click would land in the app
+    page.keyboard.press("b")
+    wait_for_screen(page, "the buy ticket", lambda text: "BUY " in text and "Units" in text)
+    wait_for_cursor_in(page, "Units", "e.g. 10000")
+    page.keyboard.type("1234")
+    page.keyboard.press("Enter")
+
+    wait_for(lambda: len(filled_orders(engine, 1234)) > before, "the order to fill", within=30)
+
+
+def test_the_read_only_page_s_order_is_refused(
+    page: Any, engine: Engine, served_read_only: Served
+) -> None:
+    sign_in(page, served_read_only, api_token(engine))
+    wait_for_screen(page, "the quote board", board_shown)
+
+    page.focus(".xterm-helper-textarea")  # keys only: a click would land in the app
+    page.keyboard.press("b")
+    wait_for_screen(page, "the buy ticket", lambda text: "BUY " in text and "Units" in text)
+    wait_for_cursor_in(page, "Units", "e.g. 10000")
+    page.keyboard.type("4321")
+    page.keyboard.press("Enter")
+
+    wait_for_screen(page, "the refusal", lambda text: "READ_ONLY" in text)
+    assert filled_orders(engine, 4321) == []
+
+
+def test_the_secrets_are_absent_from_the_app_process_environment(
+    page: Any, engine: Engine, served: Served
+) -> None:
+    sign_in(page, served, api_token(engine))
+    wait_for_screen(page, "the quote board", board_shown)  # the app reached the engine
+
+    apps = wait_for(lambda: attach_processes(served.proc.pid), "the tab's app process")
+    for pid in apps:
+        environ = (Path("/proc") / str(pid) / "environ").read_bytes().split(b"\0")
+        names = {entry.split(b"=", 1)[0].decode() for entry in environ if entry}
+        joined = b"\0".join(environ)
+        for name, value in SECRETS.items():
+            assert name not in names
+            assert value.encode() not in joined
+        assert "TMT_API_TOKEN" not in names
+        assert api_token(engine).encode() not in joined
+        assert "TMT_API_TOKEN_FILE" in names  # how it got the token instead
+
+
+def attach_processes(root: int) -> list[int]:
+    """Descendants of ``root`` running `tmt attach` (the tabs' apps)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = (Path("/proc") / entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            todo.append(child)
+            try:
+                argv = (Path("/proc") / str(child) / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"attach" in argv:
+                found.append(child)
+    return found
