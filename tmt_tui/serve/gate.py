@@ -34,12 +34,13 @@ LINK_TTL_S = 15 * 60.0  # a printed link left in a scrollback stops working on i
 MAX_SESSIONS = 1000  # a bound on memory however many sign-ins; the oldest goes first
 
 #: Headers on every page the gate or the workstation serves: never framed by another site (a
-#: click-jacked order ticket), never cached, never a referrer with a link's token in it.
+#: click-jacked order ticket), never cached, never a referrer with a link's token to
+#: another site (same-origin, not no-referrer: with that, Chrome sends `Origin: null`).
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
 }
 
 
@@ -173,7 +174,7 @@ _SIGN_IN = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>tmt: sign in</title>
 <style>
   body { background: #0c181f; color: #e8eef2; font-family: monospace; display: flex;

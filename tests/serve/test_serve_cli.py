@@ -1,0 +1,102 @@
+"""`tmt serve` as a command: what it refuses before it listens, the command each tab runs, and
+the environment the tabs' apps get."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import engine_env, write_config
+from tmt_tui.api.paths import read_token
+from tmt_tui.cli.answers import UNREACHABLE, USAGE
+from tmt_tui.cli.serve import SECRET_VARIABLES, attach_command
+from tmt_tui.config import ConfigError, default_config_text, parse_settings
+from tmt_tui.domain.secret import Secret
+from tmt_tui.serve.environment import without_secrets
+
+
+def tmt_serve(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    config = write_config(home)
+    return subprocess.run(
+        [sys.executable, "-m", "tmt_tui", "--config", str(config), "serve", *args],
+        env={**engine_env(home), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_with_no_engine_running_it_says_so_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir(mode=0o700)
+
+    done = tmt_serve(tmp_path, "--port", "0", TMT_API_TOKEN="some-token")
+
+    assert done.returncode == UNREACHABLE
+    assert "no engine to attach to" in done.stderr
+    assert "tmt engine" in done.stderr
+    assert done.stdout == ""  # no link: nothing listens
+
+
+def test_a_non_loopback_bind_is_refused_without_allow_remote(tmp_path: Path) -> None:
+    done = tmt_serve(tmp_path, "--host", "0.0.0.0", "--port", "0")
+
+    assert done.returncode == USAGE
+    assert "refusing to listen on 0.0.0.0" in done.stderr
+    assert "ssh -L 8765:127.0.0.1:8765" in done.stderr
+
+
+def test_the_config_refuses_a_non_loopback_serve_host_without_allow_remote() -> None:
+    text = default_config_text().replace(
+        'host = "127.0.0.1"         # loopback', 'host = "0.0.0.0"  #'
+    )
+
+    with pytest.raises(ConfigError, match="serve.host"):
+        parse_settings(text, "tmt.toml")
+    allowed = text.replace("allow_remote = false       # beyond", "allow_remote = true  #")
+    assert parse_settings(allowed, "tmt.toml").serve.host == "0.0.0.0"
+
+
+def test_each_tab_runs_tmt_attach_on_the_engine_s_socket(tmp_path: Path) -> None:
+    args = argparse.Namespace(config=None, read_only=True, verbose=False)
+
+    command = attach_command(args, tmp_path / "e.sock")
+
+    assert command.startswith("exec ")  # the shell becomes the app: its pid is the app's
+    assert f"-m tmt_tui attach --socket {tmp_path / 'e.sock'} --read-only" in command
+
+
+def test_the_apps_environment_keeps_no_secret() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "HOME": "/home/trader",
+        "XDG_STATE_HOME": "/home/trader/.local/state",
+        "TMT_API_TOKEN_FILE": "/tmp/tmt-serve-x/api.token",
+        "OANDA_TOKEN": "a",
+        "MASSIVE_API_KEY": "b",
+        "POLYGON_API_KEY": "c",
+        "TMT_PG_DSN": "d",
+        "PGPASSWORD": "e",
+        "TMT_API_TOKEN": "f",
+        "GITHUB_TOKEN": "g",
+        "AWS_SECRET_ACCESS_KEY": "h",
+        "DATABASE_URL_NAMED_BY_THE_CLI": "i",
+    }
+
+    kept = without_secrets(environ, [*SECRET_VARIABLES, "DATABASE_URL_NAMED_BY_THE_CLI"])
+
+    assert sorted(kept) == ["HOME", "PATH", "TMT_API_TOKEN_FILE", "XDG_STATE_HOME"]
+
+
+def test_a_client_reads_the_token_from_the_file_tmt_api_token_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "api.token").write_text("from-the-file\n")
+    monkeypatch.delenv("TMT_API_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("TMT_API_TOKEN_FILE", str(tmp_path / "api.token"))
+
+    assert read_token() == Secret("from-the-file")
