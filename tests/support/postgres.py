@@ -103,8 +103,9 @@ class PgServer:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[PgServer]:
-    """Start a throwaway cluster; raise LookupError when there are no server binaries."""
+def postgres_server(base: str | None = None) -> Iterator[PgServer]:
+    """Start a throwaway cluster (in a temp dir under ``base``, default the system's); raise
+    LookupError when there are no server binaries."""
     initdb = find_bin("initdb")
     if initdb is None:
         raise LookupError(
@@ -112,7 +113,7 @@ def postgres_server() -> Iterator[PgServer]:
             "/usr/lib/postgresql/*/bin: apt-get install postgresql"
         )
     bindir = Path(os.path.realpath(initdb)).parent
-    root = Path(tempfile.mkdtemp(prefix="tmt-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="tmt-pg-", dir=base))
     as_user: list[str] = []
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")

@@ -203,7 +203,11 @@ class Copier:
         return dict(self.watermarks)
 
     def step(
-        self, since: float | None = None, cursors: dict[str, int] | None = None, sweep: bool = True
+        self,
+        since: float | None = None,
+        cursors: dict[str, int] | None = None,
+        sweep: bool = True,
+        pause: Callable[[float], object] | None = None,
     ) -> int:
         """One batch of every stream past its watermark, or past ``cursors`` (a backfill's own
         positions, moved here); returns the rows copied (0: caught up).
@@ -214,18 +218,22 @@ class Copier:
 
         The orders an events batch names are copied with it (by id: cheap); the orders stream
         itself, a scan of the journal's orders table by ``seq`` (which has no index), runs only
-        with ``sweep``: the loop sweeps now and then for a change no event named."""
+        with ``sweep``: the loop sweeps now and then for a change no event named. ``pause``
+        is called after each batch with the seconds it took (the loop's pacing)."""
         marks = self.watermarks if cursors is None else cursors
         move = since is None
         copied = 0
         for stream in STREAMS:
             if stream == "orders" and not sweep:
                 continue
+            began = time.perf_counter()
             with self.reader.snapshot():
                 batch = self._read(stream, marks[stream], since)
             if batch is None:
                 continue
             self._merge(batch, move)
+            if pause is not None:
+                pause(time.perf_counter() - began)
             copied += len(batch.rows)
             marks[stream] = batch.last
             if move and batch.last > self.watermarks[stream]:
@@ -363,8 +371,10 @@ class SyncLoop:
         self._reader: JournalReader | None = None
         self._last_prune = 0.0
         self._last_sweep = -math.inf
+        self._stop = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
+        self._stop = stop
         backoff = self.settings.backoff_s
         while not stop.is_set():
             try:
@@ -407,7 +417,10 @@ class SyncLoop:
         sweep = now - self._last_sweep >= SWEEP_EVERY_S
         if sweep:
             self._last_sweep = now
-        copied = self._copier.step(sweep=sweep)
+        # not lagging: as long a rest after each batch as the batch took, so the sync takes
+        # at most half a core in bursts no longer than a batch; lagging: full speed
+        pause = None if self.status.state == "lagging" else self._stop.wait
+        copied = self._copier.step(sweep=sweep, pause=pause)
         self.status.rows_copied += copied
         self._prune()
         self._measure(down=False)

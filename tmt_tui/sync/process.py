@@ -54,8 +54,7 @@ def child_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     shape = "%(asctime)s %(levelname)s tmt-sync: %(message)s"
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=shape)
-    with contextlib.suppress(OSError):
-        os.nice(10)  # background work: on a busy box the engine's threads come first
+    background()
     settings = SyncSettings(**json.loads(args.settings))
     journal = Path(args.journal)
     target: Target | SyncConfigError
@@ -74,6 +73,15 @@ def child_main(argv: list[str] | None = None) -> int:
     reporter = _Reporter(status_path(journal))
     SyncLoop(settings, target, journal, reporter).run(stop)
     return 0
+
+
+def background(pid: int = 0) -> None:
+    """Make ``pid`` (0: this process) the box's background work: nice 10, so on a busy box the
+    engine's threads come first. Not SCHED_IDLE: measured worse (bench/pg_sync.py), as a sync
+    starved in the middle of a journal read holds its snapshot, and the engine's WAL
+    checkpoints wait on it."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, 10)
 
 
 def _until_eof(stop: threading.Event) -> None:
