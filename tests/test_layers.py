@@ -22,6 +22,8 @@ HEADLESS = (
     "tmt_tui.api.remote",
     "tmt_tui.cli.host",
     "tmt_tui.monitoring.service",
+    "tmt_tui.sync.process",  # the sync child starts beside every engine: no screen library
+    "tmt_tui.sync.check",
 )
 MONITORING = (
     "tmt_tui.monitoring.alerts",
