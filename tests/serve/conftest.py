@@ -17,8 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
@@ -56,7 +55,7 @@ class Served:
     proc: subprocess.Popen[str]
     url: str
     link: str
-    home: Path
+    log: TextIO
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -66,6 +65,9 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.log.close()
 
 
 def serve(engine: Engine, *args: str, env: dict[str, str] | None = None) -> Served:
@@ -82,11 +84,11 @@ def serve(engine: Engine, *args: str, env: dict[str, str] | None = None) -> Serv
     assert proc.stdout is not None
     line = proc.stdout.readline()  # the link is its first line; it prints nothing else there
     found = LINK.search(line)
+    served = Served(proc, found.group(1) if found else "", found.group(0) if found else "", log)
     if found is None:
-        proc.kill()
-        proc.wait(10)
+        served.stop()
         raise AssertionError(f"tmt serve printed no link: {line!r}, {log.name}")
-    return Served(proc, found.group(1), found.group(0), engine.home)
+    return served
 
 
 def api_token(engine: Engine) -> str:
@@ -127,8 +129,10 @@ def _chromium_or_skip() -> None:
     pytest.skip(f"no {CHROMIUM}: apt-get install chromium")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: playwright's sync API keeps an event loop running on this thread while
+    it is open, and the async tests of the next module need the thread's loop to themselves."""
     _chromium_or_skip()
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:

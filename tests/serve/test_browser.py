@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.serve.conftest import (
+    KEEP_TERMINALS,
     SECRETS,
     Served,
     api_token,
@@ -162,3 +163,31 @@ def attach_processes(root: int) -> list[int]:
             if b"attach" in argv:
                 found.append(child)
     return found
+
+
+def test_closing_the_tab_ends_its_app(browser: Any, engine: Engine, served: Served) -> None:
+    context = browser.new_context()
+    context.add_init_script(KEEP_TERMINALS)
+    tab = context.new_page()
+    sign_in(tab, served, api_token(engine))
+    wait_for_screen(tab, "the quote board", board_shown)
+    before = set(attach_processes(served.proc.pid))
+    assert before
+
+    context.close()
+
+    wait_for(lambda: not before & set(attach_processes(served.proc.pid)), "the app to end")
+
+
+def test_stopping_tmt_serve_ends_every_tab_s_app(page: Any, engine: Engine) -> None:
+    fresh = serve(engine)
+    try:
+        page.goto(fresh.link)
+        wait_for_screen(page, "the quote board", board_shown)
+        apps = attach_processes(fresh.proc.pid)
+        assert apps
+    finally:
+        fresh.stop()
+
+    assert fresh.proc.returncode == 0
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in apps), "the apps to end")
