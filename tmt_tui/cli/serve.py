@@ -30,19 +30,22 @@ from tmt_tui.cli.environment import (
 )
 from tmt_tui.config import ConfigError, is_loopback
 from tmt_tui.domain.secret import Secret
+from tmt_tui.sync.settings import DSN_ENV
 from tmt_tui.venues.polygon.settings import KEY_VARIABLES
 
 log = logging.getLogger(__name__)
 
 #: What tmt reads secrets from, all kept from the tabs' apps: OANDA's token (and the local
-#: v20 server's), the Polygon / Massive key, the PostgreSQL sync's DSN and libpq's password,
-#: and the control API's token (the apps get it by file instead).
+#: v20 server's), the Polygon / Massive key, the PostgreSQL sync's DSN and libpq's password
+#: (and the file it may read one from), and the control API's token (the apps get it by file
+#: instead).
 SECRET_VARIABLES = (
     "OANDA_TOKEN",
     "TMT_OANDA_TOKEN",
     *KEY_VARIABLES,
-    "TMT_PG_DSN",
+    DSN_ENV,
     "PGPASSWORD",
+    "PGPASSFILE",
     TOKEN_ENV,
 )
 
