@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -64,8 +65,6 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
         self.log.close()
 
 
@@ -80,13 +79,28 @@ def serve(engine: Engine, *args: str, env: dict[str, str] | None = None) -> Serv
         stderr=log,
         text=True,
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # the link is its first line; it prints nothing else there
-    found = LINK.search(line)
-    served = Served(proc, found.group(1) if found else "", found.group(0) if found else "", log)
-    if found is None:
+    lines: list[str] = []
+
+    def drain() -> None:  # its stdout also carries the apps' stderr: never let the pipe fill
+        assert proc.stdout is not None
+        with proc.stdout:  # closed here, at its end, never under the reading thread
+            for line in proc.stdout:
+                lines.append(line)
+
+    threading.Thread(target=drain, name="tmt-serve-stdout", daemon=True).start()
+    served = Served(proc, "", "", log)
+
+    def link() -> re.Match[str] | None:
+        if not lines and proc.poll() is not None:
+            raise AssertionError(f"tmt serve exited {proc.returncode}: see {log.name}")
+        return LINK.search(lines[0]) if lines else None
+
+    try:
+        found = wait_for(link, "tmt serve to print its link", within=60)
+    except AssertionError:
         served.stop()
-        raise AssertionError(f"tmt serve printed no link: {line!r}, {log.name}")
+        raise
+    served.url, served.link = found.group(1), found.group(0)
     return served
 
 
