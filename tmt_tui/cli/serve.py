@@ -20,7 +20,14 @@ import tempfile
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
-from tmt_tui.api.paths import TOKEN_ENV, TOKEN_FILE_ENV, read_token, token_path
+from tmt_tui.api.paths import (
+    TOKEN_ENV,
+    TOKEN_FILE_ENV,
+    private_dir,
+    read_token,
+    runtime_dir,
+    token_path,
+)
 from tmt_tui.cli.answers import UNREACHABLE, USAGE
 from tmt_tui.cli.environment import (
     checked_socket_path,
@@ -168,12 +175,13 @@ def _remove_secrets_from(environ: MutableMapping[str, str]) -> None:
 @contextlib.contextmanager
 def _token_for_apps(token: Secret) -> Iterator[Path | None]:
     """Where the tabs' apps read the API token: the token file they would find anyway, or,
-    when it came from ``$TMT_API_TOKEN``, a private copy (0600 in a 0700 directory) for as
-    long as the server runs, so it need not be in their environment."""
+    when it came from ``$TMT_API_TOKEN``, a private copy (0600 in a 0700 directory under the
+    runtime dir, a per-login tmpfs where there is one) for as long as the server runs, so it
+    need not be in their environment."""
     if not os.environ.get(TOKEN_ENV, "").strip():
         yield None
         return
-    with tempfile.TemporaryDirectory(prefix="tmt-serve-") as directory:
+    with tempfile.TemporaryDirectory(prefix="serve-", dir=private_dir(runtime_dir())) as directory:
         path = Path(directory) / "api.token"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as file:
