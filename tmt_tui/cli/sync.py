@@ -19,6 +19,7 @@ import psycopg
 from tmt_tui.cli.answers import CHECK_FAILED, OK, UNREACHABLE, Exit, leave, refused
 from tmt_tui.cli.equity_sources import SourceError, parse_time
 from tmt_tui.config import ConfigError, load_settings
+from tmt_tui.config.schema import SyncSettings
 from tmt_tui.sync import ddl
 from tmt_tui.sync.check import check_tables, derived_counts, status_payload
 from tmt_tui.sync.copier import Copier, explain
@@ -61,8 +62,10 @@ def _target() -> Target:
         raise refused("CONFIG_ERROR", str(exc), UNREACHABLE) from None
 
 
-def _connect(target: Target, migrate: bool) -> psycopg.Connection[tuple[Any, ...]]:
-    settings = load_settings(None).sync
+def _connect(
+    target: Target, migrate: bool, args: argparse.Namespace
+) -> psycopg.Connection[tuple[Any, ...]]:
+    """A connection to the database; ``migrate``: its tables made as the config's [sync] says."""
     try:
         conn: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
             target.dsn.reveal(), autocommit=True, connect_timeout=5, application_name="tmt-sync"
@@ -71,11 +74,18 @@ def _connect(target: Target, migrate: bool) -> psycopg.Connection[tuple[Any, ...
         raise refused("UNREACHABLE", explain(exc, target), UNREACHABLE) from None
     if migrate:
         try:
-            ddl.migrate(conn, settings)
+            ddl.migrate(conn, _sync_settings(args))
         except psycopg.Error as exc:
             conn.close()
             raise refused("UNREACHABLE", explain(exc, target), UNREACHABLE) from None
     return conn
+
+
+def _sync_settings(args: argparse.Namespace) -> SyncSettings:
+    try:
+        return load_settings(getattr(args, "config", None)).sync
+    except ConfigError as exc:
+        raise refused("CONFIG_ERROR", str(exc), UNREACHABLE) from None
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -123,9 +133,9 @@ def _backfill(args: argparse.Namespace) -> int:
     path = _journal_path(args)
     reader = _reader(path)
     target = _target()
-    conn = _connect(target, migrate=True)
+    conn = _connect(target, migrate=True, args=args)
     try:
-        copier = Copier(conn, reader, load_settings(getattr(args, "config", None)).sync.batch_rows)
+        copier = Copier(conn, reader, _sync_settings(args).batch_rows)
         cursors = {s: 0 for s in STREAMS}
         with reader.snapshot():
             heads = reader.heads()
@@ -172,7 +182,7 @@ def _check(args: argparse.Namespace) -> int:
     path = _journal_path(args)
     reader = _reader(path)
     target = _target()
-    conn = _connect(target, migrate=False)
+    conn = _connect(target, migrate=False, args=args)
     try:
         tables, marks = check_tables(reader, conn)
         tables += derived_counts(reader, conn, marks["events"])

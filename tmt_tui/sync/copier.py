@@ -1,7 +1,7 @@
 """Journal rows into the database, exactly once: one bounded batch per table per transaction.
 
 For each stream, the rows past its watermark are read from the journal (one short read-only
-snapshot), COPYed into a staging table (a temp table emptied at each commit), merged into the
+statement), COPYed into a staging table (a temp table emptied at each commit), merged into the
 real table by the table's key, and the watermark moved, all in one database transaction. A
 crash anywhere rolls the whole batch back, and a batch copied twice (a backfill beside a
 running sync, a watermark restored from an older backup) is absorbed by the keys: append-only
@@ -227,8 +227,9 @@ class Copier:
             if stream == "orders" and not sweep:
                 continue
             began = time.perf_counter()
-            with self.reader.snapshot():
-                batch = self._read(stream, marks[stream], since)
+            # each read is one statement, its own short read transaction: a snapshot held
+            # while rows are worked on would keep the engine's WAL checkpoints from completing
+            batch = self._read(stream, marks[stream], since)
             if batch is None:
                 continue
             self._merge(batch, move)
@@ -390,6 +391,9 @@ class SyncLoop:
                 backoff = min(backoff * 2, self.settings.max_backoff_s)
         self._drain()
         self._close()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def _drain(self, within_s: float = 5.0) -> None:
         """On a graceful stop (the engine has written its last), copy what is left while the
