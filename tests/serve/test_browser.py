@@ -16,7 +16,7 @@ from tests.serve.conftest import (
     wait_for_cursor_in,
     wait_for_screen,
 )
-from tests.support.cli import Engine
+from tests.support.cli import Engine, start_engine, write_config
 from tests.support.waiting import wait_for
 
 
@@ -192,3 +192,20 @@ def test_stopping_tmt_serve_ends_every_tab_s_app(page: Any, engine: Engine) -> N
 
     assert fresh.proc.returncode == 0
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in apps), "the apps to end")
+
+
+def test_a_tab_opened_while_the_engine_is_away_says_so(page: Any, tmp_path: Path) -> None:
+    engine = start_engine(tmp_path, write_config(tmp_path))
+    try:
+        fresh = serve(engine)
+    finally:
+        engine.stop()
+    try:
+        page.goto(fresh.link)
+
+        text = wait_for_screen(page, "the word", lambda text: "no engine to attach to" in text)
+
+        assert "Reload this page" in text
+        assert attach_processes(fresh.proc.pid) == []  # no app started to fail
+    finally:
+        fresh.stop()

@@ -113,12 +113,21 @@ def _serve(
 
     gate = TokenGate(token)
     mode = " (read-only)" if args.read_only else ""
+
+    async def engine_gone() -> str | None:
+        """A tab opened while the engine is away says so, as `tmt serve` did at start."""
+        problem = await asyncio.to_thread(
+            engine_problem, socket, read_only=args.read_only, client_name="tmt serve"
+        )
+        return None if problem is None else f"no engine to attach to at {socket}: {problem}"
+
     server = WorkstationServer(
         attach_command(args, socket),
         host=host,
         port=port,
         gate=gate,
         title=f"tmt{mode}",
+        preflight=engine_gone,
     )
 
     def ready(bound_host: str, bound_port: int) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +31,31 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 APP_EXIT_S = 10.0  # how long a stop waits for the tabs' apps to quit before leaving them
 
 
-class WorkstationServer(Server):
-    """Serves ``command`` (a `tmt attach`) to each signed-in browser tab on ``host``:``port``."""
+#: Why a tab's app could not start, or None when it can: asked before each tab starts one.
+Preflight = Callable[[], Awaitable[str | None]]
 
-    def __init__(self, command: str, *, host: str, port: int, gate: TokenGate, title: str) -> None:
+
+class WorkstationServer(Server):
+    """Serves ``command`` (a `tmt attach`) to each signed-in browser tab on ``host``:``port``.
+
+    ``preflight`` (say, is the engine there?) runs before each tab's app: when it names a
+    problem, the tab shows that instead of an app that would exit before its first frame,
+    which textual-serve would leave as a blank page.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        host: str,
+        port: int,
+        gate: TokenGate,
+        title: str,
+        preflight: Preflight | None = None,
+    ) -> None:
         super().__init__(command, host=host, port=port, title=title, templates_path=TEMPLATES)
         self.gate = gate
+        self.preflight = preflight
         self._tabs: set[asyncio.Task[Any]] = set()
         self.bound: tuple[str, int] | None = None
 
@@ -79,9 +98,23 @@ class WorkstationServer(Server):
         assert task is not None
         self._tabs.add(task)
         try:
+            problem = await self.preflight() if self.preflight is not None else None
+            if problem is not None:
+                return await self._say(request, problem)
             return await super().handle_websocket(request)
         finally:
             self._tabs.discard(task)
+
+    async def _say(self, request: web.Request, problem: str) -> web.WebSocketResponse:
+        """Write ``problem`` on the tab's terminal and keep it there until the tab goes."""
+        log.warning("serve: a tab's app not started: %s", problem)
+        websocket = web.WebSocketResponse(heartbeat=15)
+        await websocket.prepare(request)
+        text = f"\r\n  tmt: {problem}\r\n\r\n  Reload this page once it is back.\r\n"
+        await websocket.send_bytes(text.encode())
+        async for _ in websocket:  # the tab's keys and resizes: nothing to send them to
+            pass
+        return websocket
 
     async def run(self, ready: Callable[[str, int], None]) -> None:
         """Listen until SIGINT, SIGTERM or SIGHUP; ``ready(host, port)`` once bound.
