@@ -18,10 +18,11 @@ PASSWORD = "s3cret-Hunter2-pw"
 
 
 def everything_said(engine: Engine, metrics: str = "") -> str:
-    """Every byte tmt wrote about it: the engine's stderr (and the sync's), the status file,
-    the journal, the status and sync commands' output, and /metrics."""
+    """Every byte tmt wrote about it: the engine's stderr (and the sync's) and log file, the
+    status file, the journal, the status and sync commands' output, and /metrics."""
     journal = journal_of(engine)
-    parts = [engine.stderr(), metrics]
+    log = engine.home / "state" / "tmt" / "tmt.log"
+    parts = [engine.stderr(), metrics, log.read_text() if log.exists() else ""]
     for suffix in ("", "-wal", ".sync.json"):
         path = journal.with_name(journal.name + suffix)
         if path.exists():
@@ -86,7 +87,7 @@ def test_a_refusing_database_is_one_clear_error_and_never_stops_trading_or_shows
     with engine_with_sync(tmp_path / "a", dsn) as engine:
         why = assert_trades_and_says(engine, words)
         said = everything_said(engine, metrics_text(engine))
-        assert "tmt_sync_errors_total" in said
+        assert "tmt_sync_errors_total" in said and "sync down" in said
 
     assert why.count("sync down") == 0 and len(why.splitlines()) == 1
     assert PASSWORD not in said and quoted not in said
