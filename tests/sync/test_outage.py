@@ -110,3 +110,24 @@ def _grow_ticks(engine: Engine, n: int) -> None:
             journal.append_ticks(quotes[start : start + 2_000])
     finally:
         journal.close()
+
+
+def test_a_sync_process_that_dies_is_started_again_and_catches_up(
+    pg_server: PgServer, pg_db: str, tmp_path: Path
+) -> None:
+    with engine_with_sync(tmp_path / "a", pg_server.dsn(db=pg_db)) as engine:
+        wait_caught_up(engine)
+        first = running_status(engine)
+        assert first is not None
+        os.kill(first["pid"], signal.SIGKILL)
+        trade(engine, 2)
+        restarted = wait_for(
+            lambda: (s := running_status(engine)) and s["pid"] != first["pid"] and s,
+            "a new sync process",
+            within=30,
+        )
+        wait_caught_up(engine)
+        assert engine.stop() == 0
+
+    assert restarted["pid"] != first["pid"]
+    assert check_agrees(engine)["behind"] == {} and duplicates(pg_server, pg_db) == 0
