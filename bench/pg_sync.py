@@ -38,8 +38,9 @@ from tmt_tui.domain.commands import Origin, SubmitOrder
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.store.journal import Journal
 from tmt_tui.sync import ddl
-from tmt_tui.sync.copier import Copier, SyncStatus
+from tmt_tui.sync.copier import Copier
 from tmt_tui.sync.journal_reader import JournalReader
+from tmt_tui.sync.loop import SyncStatus
 from tmt_tui.sync.process import SyncSupervisor, background
 
 #: The server's files on tmpfs where there is one: it stands for a database on another box, and

@@ -21,7 +21,7 @@ from tmt_tui.config.schema import SyncSettings
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.store.journal import Journal
-from tmt_tui.sync.copier import SyncLoop, SyncStatus
+from tmt_tui.sync.loop import SyncLoop, SyncStatus
 from tmt_tui.sync.settings import target
 
 DAY = 86_400.0

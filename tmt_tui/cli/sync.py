@@ -22,8 +22,9 @@ from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.config.schema import SyncSettings
 from tmt_tui.sync import ddl
 from tmt_tui.sync.check import check_tables, derived_counts, status_payload
-from tmt_tui.sync.copier import Copier, explain
+from tmt_tui.sync.copier import Copier
 from tmt_tui.sync.journal_reader import STREAMS, JournalReader, JournalUnreadable
+from tmt_tui.sync.loop import explain
 from tmt_tui.sync.settings import SyncConfigError, Target, target_from_env
 
 

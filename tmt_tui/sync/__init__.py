@@ -12,8 +12,9 @@ engines share one database that way.
 - :mod:`~tmt_tui.sync.ddl`: the database's tables, their versioned migrations, and the
   TimescaleDB statements (one function, tested as text);
 - :mod:`~tmt_tui.sync.journal_reader`: the journal's rows past a watermark, read-only;
-- :mod:`~tmt_tui.sync.copier`: one batch per table, COPY, merge, watermark; and the loop that
-  backs off while the database is down;
-- :mod:`~tmt_tui.sync.audit`: status, backfill and check (row counts and checksums);
+- :mod:`~tmt_tui.sync.copier`: one batch per table: COPY, merge, watermark, one transaction;
+- :mod:`~tmt_tui.sync.loop`: the sync task: batches until stopped, backing off while the
+  database is away, its status and the lag;
+- :mod:`~tmt_tui.sync.check`: counts and checksums per table, and the status a user asks for;
 - :mod:`~tmt_tui.sync.process`: the sync as a child process of the engine, and its supervisor.
 """

@@ -21,8 +21,8 @@ from typing import Any
 
 import psycopg
 
-from tmt_tui.sync.copier import SyncStatus
 from tmt_tui.sync.journal_reader import STREAMS, JournalReader
+from tmt_tui.sync.loop import SyncStatus
 from tmt_tui.sync.process import status_path
 
 _MASK = (1 << 64) - 1

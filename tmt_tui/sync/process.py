@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 
 from tmt_tui.config.schema import SyncSettings
-from tmt_tui.sync.copier import SyncLoop, SyncStatus
+from tmt_tui.sync.loop import SyncLoop, SyncStatus
 from tmt_tui.sync.settings import SyncConfigError, Target, target_from_env
 
 log = logging.getLogger(__name__)
