@@ -7,7 +7,8 @@ the engine nothing but a pipe read on an idle thread, and a hung database cannot
 
 The child (``python -m tmt_tui.sync --journal PATH --settings JSON``) takes the DSN from its
 environment, prints each :class:`SyncStatus` that changed as one JSON line on stdout, keeps the
-latest in ``<journal>.sync.json`` for ``tmt sync status``, logs on stderr (the engine's), and
+latest in ``<journal>.sync.json`` for ``tmt sync status``, logs on stderr (which the supervisor
+hands to the engine's own log: a file under the workstation, never the screen), and
 stops when its stdin closes (the engine stopped, or died: a SIGKILLed engine takes its sync
 down with it) or on SIGTERM, after the transaction in flight.
 """
@@ -28,6 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from tmt_tui.config.schema import SyncSettings
 from tmt_tui.sync.loop import SyncLoop, SyncStatus
@@ -52,8 +54,7 @@ def child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--journal", required=True)
     parser.add_argument("--settings", default="{}", help="the [sync] table as JSON")
     args = parser.parse_args(argv)
-    shape = "%(asctime)s %(levelname)s tmt-sync: %(message)s"
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=shape)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
     background()
     settings = SyncSettings(**json.loads(args.settings))
     journal = Path(args.journal)
@@ -124,6 +125,20 @@ class _Reporter:
 
 # the supervisor (in the engine's process) ------------------------------------------------------
 
+
+def _relay_log(stream: IO[bytes]) -> None:
+    """The sync process's log lines (``LEVEL message``), logged here as the engine logs."""
+    child = logging.getLogger("tmt_tui.sync.process.child")
+    for raw in stream:
+        line = raw.decode("utf-8", "replace").rstrip()
+        level, _, message = line.partition(" ")
+        number = logging.getLevelName(level)
+        if isinstance(number, int) and message:
+            child.log(number, "%s", message)
+        elif line:
+            child.warning("%s", line)  # not a log line: a crash's traceback
+
+
 OnStatus = Callable[[SyncStatus], None]
 
 
@@ -177,6 +192,7 @@ class SyncSupervisor:
              "--settings", plain],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=self.env,
             start_new_session=True,  # a Ctrl-C at the terminal is the engine's, not ours
         )  # fmt: skip
@@ -189,7 +205,10 @@ class SyncSupervisor:
             except OSError as exc:
                 self._down(f"cannot start the sync process: {exc}")
             else:
-                assert proc.stdout is not None
+                assert proc.stdout is not None and proc.stderr is not None
+                threading.Thread(
+                    target=_relay_log, args=(proc.stderr,), daemon=True, name="tmt-sync-log"
+                ).start()
                 for raw in proc.stdout:
                     try:
                         status = SyncStatus.from_json(raw.decode("utf-8", "replace"))
