@@ -17,12 +17,14 @@ def test_after_a_session_every_table_matches_the_journal_and_check_agrees(
     with engine_with_sync(tmp_path / "a", pg_server.dsn(db=pg_db)) as engine:
         trade(engine, 4)
         wait_caught_up(engine)
+        live = tmt_sync(engine, "check", "--json")  # beside the running engine: what was copied
         code = engine.stop()
         assert code == 0
 
     check = tmt_sync(engine, "check", "--json")
     status = tmt_sync(engine, "status", "--json")
 
+    assert live.returncode == 0, live.stdout + live.stderr
     assert check.returncode == 0, check.stdout + check.stderr
     tables = {t["table"]: t for t in json.loads(check.stdout)["tables"]}
     assert set(tables) == {"events", "ticks", "equity", "orders", "positions", "fills", "alerts"}
