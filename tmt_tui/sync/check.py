@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
@@ -217,6 +218,8 @@ def status_payload(
         oldest = min((t for t in firsts if t is not None), default=None)
         payload["lag_s"] = 0.0 if oldest is None else round(max(0.0, time.time() - oldest), 3)
     running = running_status(journal)
+    if running is not None and not _alive(running.pid):
+        running = None  # what a stopped engine's sync last said: not its word now
     payload["running"] = None if running is None else asdict(running)
     last = error or (running.last_error if running is not None else "")
     payload["last_error"] = last
@@ -227,3 +230,15 @@ def status_payload(
 def _has_schema(conn: psycopg.Connection[tuple[Any, ...]]) -> bool:
     row = conn.execute("select to_regclass('tmt.schema_history') is not null").fetchone()
     return bool(row and row[0])
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
