@@ -5,17 +5,16 @@ OANDA's (a bare WebSocket server written here, so the test sets each price)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
 
 from tests.support.engines import journal_events
 from tests.support.oanda import Engine, ledger_units
+from tests.support.polygon_tape import Tape, tape_server
 from tests.support.waiting import eventually, wait_for
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings, parse_settings
@@ -144,44 +143,21 @@ def test_a_restart_reconciles_the_oanda_account_and_leaves_the_paper_one_as_jour
 # Polygon beside OANDA ----------------------------------------------------------------------------
 
 
-class Tape:
-    """A bare Polygon forex server: greets, takes any key, then sends what the test puts."""
-
-    def __init__(self) -> None:
-        self.frames: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
-        self.subscribed = asyncio.Event()
-
-    async def handler(self, ws: ServerConnection) -> None:
-        await ws.send(json.dumps([{"ev": "status", "status": "connected", "message": "hi"}]))
-        await ws.recv()  # auth
-        await ws.send(json.dumps([{"ev": "status", "status": "auth_success", "message": "ok"}]))
-        await ws.recv()  # subscribe
-        self.subscribed.set()
-        while True:
-            await ws.send(json.dumps(await self.frames.get()))
-
-    def quote(self, symbol: str, bid: float, ask: float, key: str = "p") -> None:
-        ev = "C" if key == "p" else "Q"
-        price = {"b": bid, "a": ask} if ev == "C" else {"bp": bid, "ap": ask}
-        self.frames.put_nowait([{"ev": ev, key: symbol, "t": 17e11, **price}])
-
-
 @pytest.fixture
-async def tape() -> AsyncIterator[tuple[Tape, str]]:
-    player = Tape()
-    async with serve(player.handler, "127.0.0.1", 0) as server:
-        yield player, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+async def tape() -> AsyncIterator[Tape]:
+    async with tape_server() as player:
+        yield player
 
 
 async def test_polygon_beside_oanda_is_compared_and_an_alert_fires_while_they_disagree(
     still: V20ServerThread,
     tmp_path: Path,
     token_env: None,
-    tape: tuple[Tape, str],
+    tape: Tape,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MASSIVE_API_KEY", KEY)
-    player, url = tape
+    player, url = tape, tape.url
     journal = tmp_path / "journal.db"
     client = start_embedded(desk_settings(still, journal, '["oanda", "polygon"]', url))
     runner: Any = client.runner
@@ -189,8 +165,8 @@ async def test_polygon_beside_oanda_is_compared_and_an_alert_fires_while_they_di
     try:
         await eventually(lambda: runner.core.quotes.get("EUR_USD"), "OANDA's price")
         await asyncio.wait_for(player.subscribed.wait(), 10)
-        player.quote("EUR/USD", 1.1050, 1.1051)  # ~50 pips above OANDA's 1.10005 mid
-        player.quote("AAPL", 232.49, 232.51, key="sym")  # only Polygon quotes it: watch-only
+        player.fx("EUR/USD", 1.1050, 1.1051)  # ~50 pips above OANDA's 1.10005 mid
+        player.stock("AAPL", 232.49, 232.51)  # only Polygon quotes it: watch-only
 
         def seen() -> bool:
             compared[:] = list(runner._gaps.latest.values())
@@ -202,7 +178,7 @@ async def test_polygon_beside_oanda_is_compared_and_an_alert_fires_while_they_di
             "the disagreement alert",
         )
         trading = runner.core.quotes.get("EUR_USD")
-        player.quote("EUR/USD", 1.10001, 1.10011)  # together again
+        player.fx("EUR/USD", 1.10001, 1.10011)  # together again
         await eventually(lambda: not any(k.startswith("feeds.apart") for k in runner.core.alerts))
         paper = await client.execute(SubmitOrder(PAPER, "EUR_USD", 1000))
         stock = await client.execute(SubmitOrder(PAPER, "AAPL", 10))

@@ -22,7 +22,7 @@ from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
-from tmt_tui.domain.quotes import Quote
+from tmt_tui.domain.quotes import FeedQuote, Quote
 
 #: Terminal orders kept for the orders table (the newest); open orders are always kept.
 TERMINAL_ORDERS_KEPT = 200
@@ -48,6 +48,7 @@ class QuoteRow:
     ask_move: int = 0  # sign of the last ask change
     direction: int = 0  # sign of the last mid change
     changed_at: float = 0.0  # monotonic time of the last change
+    compared: FeedQuote | None = None  # another feed's quote beside the trading one
 
 
 @dataclass(slots=True)
@@ -136,6 +137,7 @@ class ViewModel:
         self.events.extend(snap.events)
         self._dirty = Dirty(reset=True, events=list(snap.events))
         self._upsert_quotes(snap.quotes)
+        self._upsert_compared(snap.compared)
         self._dirty.quotes = set(self.quotes)
         self._dirty.accounts = self._dirty.positions = self._dirty.orders = True
 
@@ -144,6 +146,8 @@ class ViewModel:
         dirty = self._dirty
         if update.quotes:
             self._upsert_quotes(update.quotes)
+        if update.compared:
+            self._upsert_compared(update.compared)
         if update.accounts:
             for account in update.accounts:
                 self.accounts[account.id] = account
@@ -197,6 +201,21 @@ class ViewModel:
             row.quote = quote
             row.changed_at = now
             self._dirty.quotes.add(quote.instrument)
+
+    def _upsert_compared(self, compared: Iterable[FeedQuote]) -> None:
+        """Other feeds' quotes: the row keeps the one furthest from the trading price."""
+        for other in compared:
+            row = self.quotes.get(other.quote.instrument)
+            if row is None:
+                continue
+            shown = row.compared
+            if (
+                shown is None
+                or shown.feed == other.feed
+                or abs(other.gap_pips) >= abs(shown.gap_pips)
+            ):
+                row.compared = other
+                self._dirty.quotes.add(other.quote.instrument)
 
     def _upsert_orders(self, orders: Iterable[Order]) -> None:
         for order in orders:

@@ -26,6 +26,7 @@ from textual.widgets import Footer
 from tmt_tui.domain.calendar import PERIODS
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelOrder, ClosePosition, Command
+from tmt_tui.domain.instruments import why_watch_only
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import BY_ID, bindings, effective_keys
@@ -285,6 +286,9 @@ class MainScreen(Screen[None]):
         instrument = model.instruments.get(instrument_name)
         if instrument is None:
             self.notify(f"Unknown instrument {instrument_name}", severity="warning")
+            return
+        if not instrument.tradeable:
+            self.notify(why_watch_only(instrument), severity="warning")
             return
 
         def quote() -> Quote | None:

@@ -27,6 +27,7 @@ from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 FLASH_SECONDS = 0.35
 
 _NAME_W, _PRICE_W, _SPREAD_W, _CHANGE_W = 8, 10, 5, 7
+_FEED_W = 13  # " polygon +0.4"
 
 
 class QuoteBoard(Widget, can_focus=True):
@@ -106,6 +107,7 @@ class QuoteBoard(Widget, can_focus=True):
         self._index: dict[str, int] = {}
         self._strips: dict[int, Strip] = {}
         self._header: Strip | None = None
+        self._feed_column = False  # the header names the other feeds' column
         self._flash_until: dict[int, float] = {}
         self._top = 0
         self._style = ComponentStyles(self, "quote-board")
@@ -138,6 +140,9 @@ class QuoteBoard(Widget, can_focus=True):
         rows = [index for name in names if (index := self._index.get(name)) is not None]
         for index in rows:
             self._flash_until[index] = until
+        if not self._feed_column and any(self._rows[i].compared for i in rows):
+            self._invalidate_all()  # another feed appeared: its column, titled, on every row
+            return
         self._invalidate_rows(rows)
 
     def expire_flashes(self, now: float) -> None:
@@ -262,11 +267,19 @@ class QuoteBoard(Widget, can_focus=True):
     def _show_change(self, width: int) -> bool:
         return width >= _NAME_W + 2 * _PRICE_W + _SPREAD_W + _CHANGE_W + 4
 
+    def _show_feed(self, width: int) -> bool:
+        """Room for another feed's gap in pips, after the change column and the arrow."""
+        return width >= _NAME_W + 2 * _PRICE_W + _SPREAD_W + _CHANGE_W + 4 + 2 + _FEED_W
+
     def _render_header(self, width: int) -> Strip:
         style = self.get_component_rich_style("quote-board--header")
         text = f"{'Pair':<{_NAME_W}}{'Bid':>{_PRICE_W}}{'Ask':>{_PRICE_W}}{'Spr':>{_SPREAD_W + 1}}"
+        self._feed_column = any(r.compared for r in self._rows)
         if self._show_change(width):
-            text += f"{'Chg':>{_CHANGE_W + 1}}"
+            narrow_feed = self._feed_column and not self._show_feed(width)
+            text += f"{'Δfeed' if narrow_feed else 'Chg':>{_CHANGE_W + 1}}"
+        if self._show_feed(width) and self._feed_column:
+            text += f"{'':2}{'Other feed':>{_FEED_W}}"
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def _render_row(self, index: int, width: int) -> Strip:
@@ -283,7 +296,8 @@ class QuoteBoard(Widget, can_focus=True):
             base = self.get_component_rich_style(cursor_class)
         else:
             base = Style()
-        segments = [Segment(f"{instrument.name:<{_NAME_W}}", base)]
+        name_style = base if instrument.tradeable else base + style("muted")
+        segments = [Segment(f"{instrument.name:<{_NAME_W}}", name_style)]
         if quote is None:
             segments.append(Segment(f"{'—':>{_PRICE_W}}{'—':>{_PRICE_W}}", base + style("muted")))
             return Strip(segments).adjust_cell_length(width, base)
@@ -296,11 +310,24 @@ class QuoteBoard(Widget, can_focus=True):
             Segment(f"{price(quote.ask, precision):>{_PRICE_W}}", base + ask_style),
             Segment(f"{spread:>{_SPREAD_W + 1}.1f}", base),
         ]
-        if self._show_change(width):
+        other = row.compared
+        gap_style = base + style("loss" if other is not None and other.apart else "muted")
+        if self._show_change(width) and self._feed_column and not self._show_feed(width):
+            # no room for both: the gap to another feed matters more than the day's change
+            gap = "" if other is None else f"{other.gap_pips:+.1f}"
+            segments.append(Segment(f"{gap:>{_CHANGE_W + 1}}", gap_style))
+        elif self._show_change(width):
             change = pips(quote.mid - (row.first_mid or quote.mid), instrument.pip_location)
             segments.append(Segment(f"{change:>+{_CHANGE_W + 1}.1f}", base + style.signed(change)))
-        if row.direction > 0:
+        if other is not None and other.apart:
+            segments.append(Segment(" ≠", base + style("loss")))  # the feeds disagree
+        elif row.direction > 0:
             segments.append(Segment(" ▲", base + style("profit")))
         elif row.direction < 0:
             segments.append(Segment(" ▼", base + style("loss")))
+        else:
+            segments.append(Segment("  ", base))
+        if other is not None and self._show_feed(width):
+            text = f"{other.feed[:6]:>7} {other.gap_pips:+.1f}"
+            segments.append(Segment(f"{text:>{_FEED_W}}", gap_style))
         return Strip(segments).adjust_cell_length(width, base)
