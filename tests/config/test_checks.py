@@ -152,6 +152,7 @@ def test_values_at_the_edges_of_their_ranges_are_accepted() -> None:
         "oanda-practice.toml",
         "polygon-sim.toml",
         "polygon-local.toml",
+        "polygon-oanda.toml",
     ],
 )
 def test_the_packaged_configs_are_within_every_range(name: str) -> None:
