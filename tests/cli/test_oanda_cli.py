@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli import Engine, engine_env, start_engine
+from tests.support.oanda import oanda_table
 from tests.support.waiting import wait_for
 from tmt_tui.venues.oanda_sim import views
 from tmt_tui.venues.oanda_sim.server import V20ServerThread
@@ -45,15 +46,7 @@ journal_path = "{home}/data/oanda.db"
 market_data = "oanda"
 broker = "oanda"
 
-[oanda]
-environment = "local"
-rest_url = "{server.url}"
-account_id = "{server.account_id}"
-instruments = ["EUR_USD", "USD_JPY"]
-stream_silence_s = 2.0
-reconnect_backoff_s = 0.05
-max_backoff_s = 0.2
-
+{oanda_table(server, instruments='["EUR_USD", "USD_JPY"]', max_connects_per_s="2.0")}
 [api]
 socket_path = "{home}/run/e.sock"
 

@@ -52,8 +52,8 @@ def make_order(
 # an engine on the local v20 server ---------------------------------------------------------------
 
 
-def oanda_settings(server: V20ServerThread, journal: Path, **oanda: str) -> Settings:
-    """Settings for the OANDA venue at ``server``; ``oanda`` overrides keys (as TOML values)."""
+def oanda_table(server: V20ServerThread, **oanda: str) -> str:
+    """The ``[oanda]`` table for ``server`` as TOML; ``oanda`` overrides keys (as TOML values)."""
     table = {
         "environment": '"local"',
         "rest_url": f'"{server.url}"',
@@ -65,14 +65,17 @@ def oanda_settings(server: V20ServerThread, journal: Path, **oanda: str) -> Sett
         "max_connects_per_s": "20.0",
         **oanda,
     }
-    lines = "\n".join(f"{k} = {v}" for k, v in table.items())
+    return "[oanda]\n" + "\n".join(f"{k} = {v}" for k, v in table.items()) + "\n"
+
+
+def oanda_settings(server: V20ServerThread, journal: Path, **oanda: str) -> Settings:
+    """Settings for the OANDA venue at ``server``; ``oanda`` overrides keys (as TOML values)."""
     text = f"""
 [engine]
 journal_path = "{journal}"
 market_data = "oanda"
 broker = "oanda"
-[oanda]
-{lines}
+{oanda_table(server, **oanda)}
 [[accounts]]
 id = ""
 """

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.engines import journal_events
-from tests.support.oanda import Engine, ledger_units
+from tests.support.oanda import Engine, ledger_units, oanda_table
 from tests.support.polygon_tape import Tape, tape_server
 from tests.support.waiting import eventually, wait_for
 from tmt_tui.cli.embedded import start_embedded
@@ -37,16 +37,7 @@ journal_path = "{journal}"
 market_data = {feeds}
 feeds_apart_pips = 5.0
 feeds_apart_for_s = 0.3
-[oanda]
-environment = "local"
-rest_url = "{server.url}"
-account_id = "{server.account_id}"
-instruments = ["EUR_USD", "USD_JPY"]
-stream_silence_s = 2.0
-reconnect_backoff_s = 0.05
-max_backoff_s = 0.2
-max_connects_per_s = 20.0
-[polygon]
+{oanda_table(server, instruments='["EUR_USD", "USD_JPY"]')}[polygon]
 url = "{polygon_url or "ws://127.0.0.1:9"}"
 instruments = ["EUR_USD", "AAPL"]
 reconnect_backoff_s = 0.05
