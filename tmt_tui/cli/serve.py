@@ -86,7 +86,8 @@ def run_serve(args: argparse.Namespace) -> int:
     token = read_token()  # before the environment loses it
     if token is None:
         print(
-            f"tmt serve: no API token: set {TOKEN_ENV} or start the engine ({token_path()})",
+            f"tmt serve: no engine to attach to: no API token at {token_path()} (start one "
+            f"with `tmt engine`, or set {TOKEN_ENV} for an engine started elsewhere)",
             file=sys.stderr,
         )
         return UNREACHABLE
