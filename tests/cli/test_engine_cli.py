@@ -51,7 +51,8 @@ def test_limit_order_is_modified_then_cancelled(engine: Engine) -> None:
     assert engine.tmt("modify", order_id, "--price", new_price).returncode == 0
     assert engine.tmt("cancel", order_id).returncode == 0
 
-    orders = {o["id"]: o for o in engine.json("orders")}
+    assert engine.json("orders") == []  # nothing working
+    orders = {o["id"]: o for o in engine.json("orders", "--all")}
     assert orders[order_id]["status"] == "CANCELLED"
     assert orders[order_id]["price"] == new_price
 
@@ -112,7 +113,7 @@ def test_sigterm_stops_gracefully_and_cancels_when_configured(home) -> None:  # 
 
     again = start_engine(home, config)
     try:
-        orders = {o["id"]: o for o in again.json("orders")}
+        orders = {o["id"]: o for o in again.json("orders", "--all")}
         assert orders[placed["order_id"]]["status"] == "CANCELLED"
     finally:
         again.stop()
@@ -176,3 +177,19 @@ def test_an_instrument_is_taken_as_people_type_it_and_a_near_miss_gets_a_suggest
     assert isinstance(quoted, dict) and quoted["instrument"] == "EUR_USD"
     assert missed.returncode == 3
     assert "unknown instrument EUR_UDS (did you mean EUR_USD?)" in missed.stderr + missed.stdout
+
+
+def test_orders_shows_working_orders_and_all_shows_the_history_newest_first(
+    engine: Engine,
+) -> None:
+    engine.tmt("buy", "EUR_USD", "1000")
+    quote = engine.json("quote", "EUR_USD")
+    working = engine.json("buy", "EUR_USD", "1000", "--limit", f"{float(quote['bid']) * 0.99:.5f}")
+
+    shown = engine.json("orders")
+    history = engine.json("orders", "--all")
+    text = engine.tmt("orders", "--all").stdout.splitlines()
+
+    assert [o["id"] for o in shown] == [working["order_id"]]  # type: ignore[index]
+    assert [o["status"] for o in history] == ["WORKING", "FILLED"]  # type: ignore[index]
+    assert [line.split()[1] for line in text] == [o["id"] for o in history]  # type: ignore[index]

@@ -35,7 +35,7 @@ def quote_row(text: str) -> str:
 
 
 def filled_orders(engine: Engine, units: int) -> list[dict[str, Any]]:
-    orders = engine.json("orders")
+    orders = engine.json("orders", "--all")  # a filled order is history
     assert isinstance(orders, list)
     return [o for o in orders if abs(o["units"]) == units and o["status"] == "FILLED"]
 

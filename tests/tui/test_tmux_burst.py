@@ -66,7 +66,7 @@ def test_a_burst_typed_through_tmux_sends_the_order_as_typed(tmp_path: Path) -> 
         pane.send("1000", "Tab", "1.2", "Enter")  # one burst
 
         def filled() -> list[Any]:
-            orders = cli.json("orders")
+            orders = cli.json("orders", "--all")  # a filled order is history
             assert isinstance(orders, list)
             return [o for o in orders if o["instrument"] == "EUR_USD" and o["type"] == "MARKET"]
 

@@ -172,8 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 if halted or stale (2 if unreachable): for cron",
     )
     _json(status)
-    for name, text in (("positions", "open positions"), ("orders", "working and recent orders")):
-        _json(sub.add_parser(name, help=text))
+    _json(sub.add_parser("positions", help="open positions"))
+    orders = sub.add_parser("orders", help="working orders (--all: the history, newest first)")
+    orders.add_argument(
+        "--all",
+        action="store_true",
+        help="working and the engine's recent finished orders (filled, cancelled, rejected), "
+        "newest first",
+    )
+    _json(orders)
     trades = sub.add_parser("trades", help="closed trades, newest first (the blotter)")
     trades.add_argument("--account", metavar="A")
     trades.add_argument("--instrument", metavar="X", type=instrument_name)

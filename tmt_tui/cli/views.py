@@ -18,6 +18,7 @@ from tmt_tui.cli.answers import (
     refused,
     snapshot,
 )
+from tmt_tui.cli.presentation import iso
 from tmt_tui.domain.client import Snapshot, StreamItem
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import Origin, QueryTrades
@@ -98,22 +99,33 @@ async def positions(args: argparse.Namespace, client: Any) -> None:
     emit(args, [to_wire(p) for p in rows], "\n".join(lines) if rows else "no open positions")
 
 
-def _order_line(o: Order, w: int) -> str:
+def _order_line(o: Order, widths: tuple[int, int]) -> str:
+    """One order: placed (UTC), id, account, instrument, side, units, type, price, status."""
     if o.type is OrderType.TRAILING_STOP_LOSS and o.trailing_stop_distance is not None:
         price = f"~{o.trailing_stop_distance}"  # a trailing stop: its distance
     else:
         price = "" if o.price is None else str(o.price)
+    placed = iso(o.created_ts) if o.created_ts > 0 else "-"
+    idw, w = widths
     return (
-        f"{o.id:<14} {o.account:<{w}} {o.instrument:<8} {o.side:<4} {abs(o.units):>10,} "
-        f"{o.type.value:<11} {price:>10} {o.status.value:<16} {o.reason}"
+        f"{placed:<24} {o.id:<{idw}} {o.account:<{w}} {o.instrument:<8} {o.side:<4} "
+        f"{abs(o.units):>10,} {o.type.value:<11} {price:>10} {o.status.value:<16} {o.reason}"
     ).rstrip()
 
 
 async def orders(args: argparse.Namespace, client: Any) -> None:
+    """Working orders (what a trader acts on), or with ``--all`` the engine's order history
+    (working and the recent finished ones), newest first."""
     snap = await snapshot(client)
-    w = max([10] + [len(o.account) for o in snap.orders])
-    lines = [_order_line(o, w) for o in snap.orders]
-    emit(args, [to_wire(o) for o in snap.orders], "\n".join(lines) if lines else "no orders")
+    if args.all:
+        shown = sorted(reversed(snap.orders), key=lambda o: o.created_ts, reverse=True)
+        empty = "no orders"
+    else:
+        shown = [o for o in snap.orders if not o.status.is_terminal]
+        empty = "no working orders (tmt orders --all: the recent history)"
+    widths = (max([6] + [len(o.id) for o in shown]), max([10] + [len(o.account) for o in shown]))
+    lines = [_order_line(o, widths) for o in shown]
+    emit(args, [to_wire(o) for o in shown], "\n".join(lines) if lines else empty)
 
 
 async def quote(args: argparse.Namespace, client: Any) -> None:
