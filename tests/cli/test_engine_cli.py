@@ -34,11 +34,24 @@ def test_a_rejected_order_exits_3_with_the_reason_on_one_line(engine: Engine) ->
 
 
 def test_bad_input_is_refused_before_anything_is_sent(engine: Engine) -> None:
-    for units in ("abc", "-5", "0", "nan"):
+    for units in ("abc", "0", "nan"):
         result = engine.tmt("buy", "EUR_USD", units)
         assert result.returncode == 3, (units, result.stderr)
         assert "Units" in result.stderr
-    assert engine.json("orders") == []
+    assert engine.json("orders", "--all") == []
+
+
+def test_a_negative_size_says_which_verb_was_meant_and_exits_64(engine: Engine) -> None:
+    small = engine.tmt("buy", "eurusd", "-5")
+    large = engine.tmt("sell", "--account", "SIM-USD", "USD_JPY", "-10k")
+
+    assert small.returncode == large.returncode == 64
+    assert small.stderr.strip() == (
+        "tmt: error: units must be positive (the verb gives the side): "
+        "to sell, use `tmt sell EUR_USD 5`"
+    )
+    assert "to buy, use `tmt buy USD_JPY 10k`" in large.stderr
+    assert engine.json("orders", "--all") == []
 
 
 def test_limit_order_is_modified_then_cancelled(engine: Engine) -> None:

@@ -78,6 +78,7 @@ REFUSALS = [
     (("buy", "EUR_USD", "1k", "--limit", "1", "--stop", "1"), USAGE, "USAGE"),
     (("buy", "EUR_USD", "1k", "--wait", "soon"), USAGE, "USAGE"),
     (("status", "--bogus"), USAGE, "USAGE"),
+    (("buy", "EUR_USD", "-5"), USAGE, "USAGE"),
     (("bogus",), USAGE, "USAGE"),
 ]
 

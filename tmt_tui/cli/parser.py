@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -54,17 +55,54 @@ class Parser(argparse.ArgumentParser):
         argv = sys.argv[1:] if args is None else list(args)
         token = _JSON_ERRORS.set(_JSON_ERRORS.get() or asks_for_json(argv))
         try:
+            hint = negative_size_hint(argv)
+            if hint:  # argparse would call -5k an unknown option, or the engine a bad size
+                self._refuse(hint, with_usage=False)
             parsed: argparse.Namespace = super().parse_args(argv, namespace)
             return parsed
         finally:
             _JSON_ERRORS.reset(token)
 
     def error(self, message: str) -> NoReturn:
+        self._refuse(message, with_usage=True)
+
+    def _refuse(self, message: str, *, with_usage: bool) -> NoReturn:
         if _JSON_ERRORS.get():
             payload = {"ok": False, "code": "USAGE", "message": f"{self.prog}: {message}"}
             print(json.dumps(payload), flush=True)
-        self.print_usage(sys.stderr)
+        if with_usage:
+            self.print_usage(sys.stderr)
         self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+_NEGATIVE_SIZE = re.compile(r"-\d[\d_,.]*[kKmM]?")
+_OPPOSITE = {"buy": "sell", "sell": "buy"}
+_TAKES_A_VALUE = {"--limit", "--stop", "--tp", "--sl", "--tsl", "--account", "--wait", "--config",
+                  "--socket"}  # fmt: skip
+
+
+def negative_size_hint(argv: Sequence[str]) -> str:
+    """For ``tmt buy EUR_USD -5`` (the side given twice, once by the verb and once by a sign):
+    how to say what was meant, e.g. ``units must be positive: to sell, use `tmt sell EUR_USD
+    5```; empty for any other command line."""
+    verb = next((a for a in argv if a in _OPPOSITE), "")
+    if not verb:
+        return ""
+    rest, after_option = [], False
+    for arg in argv[argv.index(verb) + 1 :]:
+        if not after_option and (not arg.startswith("-") or _NEGATIVE_SIZE.fullmatch(arg)):
+            rest.append(arg)
+        after_option = arg in _TAKES_A_VALUE
+    sizes = [a for a in rest if _NEGATIVE_SIZE.fullmatch(a)]
+    if not sizes:
+        return ""
+    positionals = [a for a in rest if not a.startswith("-")]
+    instrument = instrument_name(positionals[0]) if positionals else "INSTRUMENT"
+    other = _OPPOSITE[verb]
+    return (
+        f"units must be positive (the verb gives the side): to {other}, use "
+        f"`tmt {other} {instrument} {sizes[0][1:]}`"
+    )
 
 
 def _json(parser: argparse.ArgumentParser) -> None:
