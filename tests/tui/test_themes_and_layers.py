@@ -15,7 +15,7 @@ from textual.color import Color
 from tests.support.pilot import pane, until
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderType
-from tmt_tui.tui.app import TmtApp
+from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, ThemeFileError, load_themes, parse_theme
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
 from tmt_tui.tui.widgets.tables import OrdersTable
@@ -32,9 +32,9 @@ def board_colours(board: QuoteBoard) -> set[RichColor | None]:
     return {colour for style in styles for colour in (style.color, style.bgcolor)}
 
 
-def test_both_shipped_themes_define_every_trading_colour() -> None:
+def test_every_shipped_theme_defines_every_trading_colour() -> None:
     themes = {theme.name: theme for theme in load_themes()}
-    assert {"tmt-dark", "tmt-light"} <= set(themes)
+    assert {"tmt-dark", "tmt-light", "tmt-high-contrast", "tmt-amber"} <= set(themes)
     for theme in themes.values():
         assert set(TRADING_VARIABLE_DEFAULTS) <= set(theme.variables), theme.name
     assert themes["tmt-dark"].dark and not themes["tmt-light"].dark
@@ -102,3 +102,27 @@ def test_the_tui_never_imports_engine_venues_or_store() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("theme", ["tmt-high-contrast", "tmt-amber"])
+async def test_each_theme_paints_the_board_in_its_own_bid_colour(
+    app: TmtApp, ready, theme: str
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.theme = theme
+        board = pane(app, "quotes", QuoteBoard)
+        await until(pilot, lambda: theme_colour(app, theme, "bid") in board_colours(board))
+
+
+async def test_no_color_is_honoured_and_the_board_still_says_which_way_prices_moved(
+    settings, client, monkeypatch: pytest.MonkeyPatch, visible
+) -> None:
+    """NO_COLOR (no-color.org): the screen goes monochrome, and nothing is said by colour
+    alone: the change column keeps its sign and the last move its arrow."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = create_app(settings, client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "▲" in visible(app) or "▼" in visible(app), "an arrow")
+        assert app.no_color
+        assert any(type(f).__name__ in ("Monochrome", "NoColor") for f in app._filters)
