@@ -21,7 +21,7 @@ import pytest
 from tests.support.cli import Engine, engine_env, start_engine, write_config
 from tests.support.waiting import wait_for
 
-CHECK_FAILED, UNREACHABLE, REJECTED, USAGE = 1, 2, 3, 64
+CHECK_FAILED, UNREACHABLE, REJECTED, USAGE, AUTH_FAILED = 1, 2, 3, 64, 77
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_the_reason_stays_one_line_on_stderr_without_json(shared: Engine) -> Non
     assert result.stderr.strip() == "tmt: rejected: NO_POSITION: no open XXX_YYY position"
 
 
-def test_a_wrong_token_exits_2_with_one_json_object_and_no_token(shared: Engine) -> None:
+def test_a_wrong_token_exits_77_with_one_json_object_and_no_token(shared: Engine) -> None:
     wrong = "wrong-token-0123456789abcdef"
     env = {**shared.env, "TMT_API_TOKEN": wrong}
     result = subprocess.run(
@@ -111,8 +111,24 @@ def test_a_wrong_token_exits_2_with_one_json_object_and_no_token(shared: Engine)
         env=env, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
 
-    answer = one_refusal(result, UNREACHABLE, wrong, token_of(shared))
+    answer = one_refusal(result, AUTH_FAILED, wrong, token_of(shared))
     assert answer["code"] == "AUTH_FAILED"
+    assert answer["message"].startswith("authentication failed: ")
+
+
+def test_a_wrong_token_says_authentication_failed_and_where_the_token_came_from(
+    shared: Engine,
+) -> None:
+    env = {**shared.env, "TMT_API_TOKEN": "wrong-token-0123456789abcdef"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tmt_tui", "--config", str(shared.config), "status"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert result.returncode == AUTH_FAILED
+    assert result.stderr.startswith("tmt: authentication failed: the engine at ")
+    assert "refused the API token from $TMT_API_TOKEN" in result.stderr
+    assert "unreachable" not in result.stderr
 
 
 def test_no_engine_exits_2_with_one_json_object(home: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from tmt_tui.analytics import PortfolioMetrics, TradeStats, portfolio_metrics
 from tmt_tui.analytics.exposure import CurrencyExposure, InstrumentPnl
 from tmt_tui.analytics.summary import ALL_ACCOUNTS, AnalyticsReport
-from tmt_tui.cli.answers import OK, UNREACHABLE, Exit, leave, refused
+from tmt_tui.cli.answers import OK, UNREACHABLE, Exit, authentication_failed, leave, refused
 from tmt_tui.cli.equity_sources import (
     EquitySeries,
     SourceError,
@@ -92,9 +92,9 @@ def _from_files(args: argparse.Namespace) -> list[Entry]:
 
 def _from_engine(args: argparse.Namespace) -> list[Entry] | None:
     """The engine's own analytics over its control API; None when no engine is reachable."""
-    from tmt_tui.api.protocol import ApiError
+    from tmt_tui.api.protocol import ApiError, AuthError
     from tmt_tui.api.remote import RemoteEngineClient
-    from tmt_tui.cli.environment import socket_path_for
+    from tmt_tui.cli.environment import socket_path_for, token_source
 
     since, until = _period(args)
     try:
@@ -105,6 +105,10 @@ def _from_engine(args: argparse.Namespace) -> list[Entry] | None:
         reply = asyncio.run(_ask(client, QueryAnalytics(args.account, since, until, Origin.CLI)))
     except ConfigError as exc:
         raise refused("CONFIG_ERROR", str(exc), UNREACHABLE) from None
+    except AuthError as exc:  # an engine is there and refused us: never a quiet fallback
+        if exc.code == "NO_TOKEN":
+            return None
+        raise authentication_failed(exc.code, exc.message, client.where, token_source()) from None
     except (ApiError, ConnectionError, OSError, ValueError):
         return None
     if not reply.ok or not isinstance(reply.payload, AnalyticsReport):

@@ -14,11 +14,19 @@ from tmt_tui.domain.client import Snapshot, StreamItem
 OK, CHECK_FAILED, UNREACHABLE, REJECTED = 0, 1, 2, 3
 INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
 USAGE = 64  # a command line that cannot be read (sysexits' EX_USAGE): apart from "unreachable"
+#: The engine answered and refused our API token (sysexits' EX_NOPERM): a wrong or stale token
+#: to fix, not an engine to restart, so a script can tell it from "unreachable".
+AUTH_FAILED = 77
 STALE_AFTER_S = 10.0  # status --check: no quote newer than this means the feed is stale
 WAIT_FILL_S = 30.0
 
 
-EXIT_NAMES = {CHECK_FAILED: "CHECK_FAILED", UNREACHABLE: "UNREACHABLE", REJECTED: "REJECTED"}
+EXIT_NAMES = {
+    CHECK_FAILED: "CHECK_FAILED",
+    UNREACHABLE: "UNREACHABLE",
+    REJECTED: "REJECTED",
+    AUTH_FAILED: "AUTH_FAILED",
+}
 
 
 class Exit(Exception):
@@ -38,6 +46,18 @@ def refused(
     ``{"ok": false, "code": code, "message": message, **extra}``, like a rejected reply."""
     payload = {"ok": False, "code": code, "message": message, **extra}
     return Exit(exit_code, text or f"tmt: {message}", payload)
+
+
+def authentication_failed(code: str, detail: str, where: object, token_source: str) -> Exit:
+    """The engine at ``where`` refused the token from ``token_source`` (``AUTH_FAILED``, exit
+    77); with no token at all (``NO_TOKEN``, ``detail`` says where to look) no engine has
+    started here: exit 2."""
+    if code == "NO_TOKEN":
+        return refused(code, f"engine unreachable at {where}: {detail}", UNREACHABLE)
+    message = (
+        f"authentication failed: the engine at {where} refused the API token from {token_source}"
+    )
+    return refused(code, message, AUTH_FAILED)
 
 
 def leave(as_json: bool, exc: Exit) -> int:

@@ -83,6 +83,18 @@ def checked_socket_path(
     )
 
 
+def token_source() -> str:
+    """Where a client's API token comes from, as a trader would look for it, and where the
+    engine wrote its own when that is elsewhere."""
+    from tmt_tui.api.paths import TOKEN_ENV, TOKEN_FILE_ENV, token_path
+
+    own = f"; the engine's own is in {token_path()}"
+    if os.environ.get(TOKEN_ENV, "").strip():
+        return f"${TOKEN_ENV}{own}"
+    named = os.environ.get(TOKEN_FILE_ENV, "").strip()
+    return f"${TOKEN_FILE_ENV} ({named}){own}" if named else str(token_path())
+
+
 def engine_problem(
     socket: str | os.PathLike[str], *, read_only: bool, client_name: str
 ) -> str | None:
@@ -103,6 +115,10 @@ def engine_problem(
 
     try:
         asyncio.run(probe())
-    except (ApiError, OSError, ValueError) as exc:
+    except ApiError as exc:
+        if exc.code == "AUTH_FAILED":
+            return f"authentication failed: the engine refused the API token from {token_source()}"
+        return str(exc)
+    except (OSError, ValueError) as exc:
         return str(exc)
     return None

@@ -1,8 +1,9 @@
 """One-shot commands against a running engine: look (status, positions, orders, quote, events)
 and act (buy, sell, modify, cancel, close, flatten, kill, reduce, reset-kill, stop).
 
-Exit codes scripts can trust: 0 ok, 1 a check failed, 2 engine unreachable or authentication
-failed, 3 rejected by the engine (the reason on one line; with --json, the reply).
+Exit codes scripts can trust: 0 ok, 1 a check failed, 2 engine unreachable, 3 rejected by the
+engine (the reason on one line; with --json, the reply), 64 a usage error, 77 the engine
+refused the API token.
 
 With --json every refusal, wherever it happens (the CLI's own checks, the engine's reply, the
 connection, the config), prints one JSON object on stdout: ``{"ok": false, "code": CODE,
@@ -25,10 +26,11 @@ from tmt_tui.cli.answers import (
     OK,
     UNREACHABLE,
     Exit,
+    authentication_failed,
     leave,
     refused,
 )
-from tmt_tui.cli.environment import check_keymap, socket_path_for
+from tmt_tui.cli.environment import check_keymap, socket_path_for, token_source
 from tmt_tui.cli.trading import (
     buy,
     cancel,
@@ -78,8 +80,7 @@ def run_oneshot(args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK
     except AuthError as exc:  # before OSError: an AuthError is a PermissionError too
-        message = f"authentication failed at {socket}: {exc}"
-        return leave(as_json, refused(exc.code, message, UNREACHABLE))
+        return leave(as_json, authentication_failed(exc.code, exc.message, socket, token_source()))
     except (ApiError, ConnectionError, OSError) as exc:
         message = f"engine unreachable at {socket}: {exc}"
         return leave(as_json, refused("UNREACHABLE", message, UNREACHABLE))

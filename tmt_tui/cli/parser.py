@@ -14,8 +14,9 @@ from tmt_tui import __version__
 from tmt_tui.cli.answers import USAGE
 from tmt_tui.domain.entry import instrument_name
 
-EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable or authentication failed, 3 rejected (the
-reason on one line; with --json, the reply), 1 a check failed (status --check), 64 a usage error.
+EXIT_CODES = """exit codes: 0 ok, 2 engine unreachable, 3 rejected (the reason on one line; with
+--json, the reply), 1 a check failed (status --check), 64 a usage error, 77 authentication
+failed (the engine refused the API token).
 With --json every refusal is one JSON object on stdout: {"ok": false, "code": C, "message": M}"""
 
 
