@@ -7,11 +7,21 @@ import dataclasses
 import time
 from decimal import Decimal
 
+import pytest
 from textual.widgets import Input, Select
 
-from tests.support.pilot import burst, on_main_screen, pane, select_position, until
+from tests.support.pilot import (
+    board_ready,
+    burst,
+    on_main_screen,
+    pane,
+    select_position,
+    until,
+)
+from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.domain.orders import OrderStatus, OrderType
+from tmt_tui.tui import app as tmt_app
 from tmt_tui.tui.app import TmtApp, create_app
 from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
@@ -176,3 +186,36 @@ async def test_keys_typed_for_the_ticket_never_act_on_the_main_screen(app: TmtAp
 
         assert on_main_screen(app)
         assert [o.units for o in app.model.orders.values()] == [1000]
+
+
+# the bell -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bell", "environ", "rings"),
+    [
+        ("auto", {}, True),
+        ("auto", {"SSH_CONNECTION": "10.0.0.2 51234 10.0.0.1 22"}, False),
+        ("auto", {"SSH_TTY": "/dev/pts/3"}, False),
+        ("on", {"SSH_TTY": "/dev/pts/3"}, True),
+        ("off", {}, False),
+    ],
+)
+def test_the_bell_is_on_unless_over_ssh_or_turned_off(
+    bell: str, environ: dict[str, str], rings: bool
+) -> None:
+    assert tmt_app.rings(bell, environ) is rings
+
+
+async def test_a_fill_and_a_reject_ring_the_bell(settings: Settings, client) -> None:
+    settings = dataclasses.replace(settings, ui=dataclasses.replace(settings.ui, bell="on"))
+    app = create_app(settings, client)
+    rang: list[float] = []
+    app.bell = lambda: rang.append(time.monotonic())  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: board_ready(app), "quotes")
+        assert (await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1000))).ok
+        await until(pilot, lambda: len(rang) == 1, "the bell for the fill")
+        refused = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 10**9))
+        assert not refused.ok
+        await until(pilot, lambda: len(rang) == 2, "the bell for the reject")

@@ -159,6 +159,9 @@ class UiSettings:
     theme: str = "tmt-dark"  # a tmt theme or any Textual built-in; an unknown name: tmt-dark
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     confirm_close: bool = True  # `x` asks before closing a position
+    #: The terminal bell on a fill or a reject: "on", "off", or "auto" (on, but off over SSH,
+    #: where a bell can mean a beep on someone else's laptop)
+    bell: Literal["auto", "on", "off"] = "auto"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ Screens get the app as a `Workstation` (`tui/context.py`) and never import this 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from textual import events
@@ -73,6 +74,7 @@ class TmtApp(App[None]):
         self._main = MainScreen(
             self, fps=settings.ui.fps, clock=clock, account=first_account,
             keymap=settings.ui.keymap, confirm_close=settings.ui.confirm_close,
+            bell=rings(settings.ui.bell, os.environ),
         )  # fmt: skip
         #: Keys read before this moment (monotonic) were typed for a form that has closed.
         self._form_closed_until = 0.0
@@ -260,6 +262,14 @@ class TmtApp(App[None]):
             ),
             callback=answered,
         )
+
+
+def rings(bell: str, environ: Mapping[str, str]) -> bool:
+    """Whether the bell rings: `on`, `off`, or `auto`: on, except over SSH (``SSH_CONNECTION``
+    or ``SSH_TTY`` set), where the beep would sound on the laptop at the far end."""
+    if bell == "auto":
+        return not (environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
+    return bell == "on"
 
 
 def create_app(

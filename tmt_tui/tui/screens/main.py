@@ -26,6 +26,7 @@ from textual.widgets import Footer
 from tmt_tui.domain.calendar import PERIODS
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelOrder, ClosePosition, Command
+from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.instruments import why_watch_only
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
@@ -54,6 +55,8 @@ from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
 
 #: Tables, header and gauges refresh at most this often (seconds); quotes go every frame.
 SLOW_INTERVAL = 0.25
+#: What rings the bell (when `[ui] bell` lets it): a fill, or an order refused.
+_BELL_KINDS = frozenset({EventKind.ORDER_FILLED, EventKind.ORDER_REJECTED})
 _TABS = [pane.id for pane in PANES if pane.compact == "tab"]
 
 W = TypeVar("W", bound=Widget)
@@ -74,12 +77,14 @@ class MainScreen(Screen[None]):
         account: str | None = None,
         keymap: Mapping[str, str] | None = None,
         confirm_close: bool = True,
+        bell: bool = False,
     ) -> None:
         """`account` is the one a first ticket offers, if the engine has it; `keymap` the
         user's (`[ui.keymap]`), so hints on screen name the keys actually in force."""
         super().__init__()
         self._keymap = dict(keymap or {})
         self._confirm_close = confirm_close
+        self._bell = bell  # ring on a fill or a reject
         self._workstation = workstation
         self._fps = fps
         self._clock = clock
@@ -176,6 +181,8 @@ class MainScreen(Screen[None]):
         self._slow_pending |= dirty.slow
         slow = self._slow_pending and (dirty.reset or now - self._last_slow >= SLOW_INTERVAL)
         frame = Frame(model, dirty, now, slow, self._query)
+        if self._bell and not dirty.reset and any(e.kind in _BELL_KINDS for e in dirty.events):
+            self.app.bell()
         with self.app.batch_update():
             for feed in self._feeds:
                 feed(frame)
