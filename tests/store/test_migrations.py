@@ -28,6 +28,7 @@ from tests.support.journals import (
     V2_STEP,
     V3_STEP,
     V4_STEP,
+    V5_STEP,
     backups,
     fold,
     meta,
@@ -104,6 +105,7 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
         (2, 1, __version__, f"step {V2_STEP}"),
         (3, 2, __version__, f"step {V3_STEP}"),
         (4, 3, __version__, f"step {V4_STEP}"),
+        (5, 4, __version__, f"step {V5_STEP}"),
     ]
     # the backup: beside it, named by the old version and the time, a whole v1 journal
     (backup,) = backups(journal_path)
@@ -116,15 +118,17 @@ def test_a_v1_journal_is_migrated_on_open_and_replays_identically(journal_path: 
     assert table_rows(backup) == before
     # progress: the backup and the step, each from 0% to 100%, named
     said = [str(p) for p in heard]
-    assert said[0] == f"migrating journal.db from v1 to v4: backing up to {backup.name}: 0%"
-    assert f"migrating journal.db from v1 to v4: backing up to {backup.name}: 100%" in said
-    assert said[-6:] == [
-        f"migrating journal.db from v1 to v4: step {V2_STEP}: 0%",
-        f"migrating journal.db from v1 to v4: step {V2_STEP}: 100%",
-        f"migrating journal.db from v1 to v4: step {V3_STEP}: 0%",
-        f"migrating journal.db from v1 to v4: step {V3_STEP}: 100%",
-        f"migrating journal.db from v1 to v4: step {V4_STEP}: 0%",
-        f"migrating journal.db from v1 to v4: step {V4_STEP}: 100%",
+    assert said[0] == f"migrating journal.db from v1 to v5: backing up to {backup.name}: 0%"
+    assert f"migrating journal.db from v1 to v5: backing up to {backup.name}: 100%" in said
+    assert said[-8:] == [
+        f"migrating journal.db from v1 to v5: step {V2_STEP}: 0%",
+        f"migrating journal.db from v1 to v5: step {V2_STEP}: 100%",
+        f"migrating journal.db from v1 to v5: step {V3_STEP}: 0%",
+        f"migrating journal.db from v1 to v5: step {V3_STEP}: 100%",
+        f"migrating journal.db from v1 to v5: step {V4_STEP}: 0%",
+        f"migrating journal.db from v1 to v5: step {V4_STEP}: 100%",
+        f"migrating journal.db from v1 to v5: step {V5_STEP}: 0%",
+        f"migrating journal.db from v1 to v5: step {V5_STEP}: 100%",
     ]
 
 
@@ -159,9 +163,9 @@ def test_a_large_journal_reports_its_progress_as_it_goes(
     percents = [int(line.rsplit(": ", 1)[1].rstrip("%")) for line in backing_up]
     assert percents[0] == 0 and percents[-1] == 100
     assert len(percents) >= 5 and percents == sorted(set(percents))  # in between, once each
-    assert all(line.startswith("migrating journal.db from v1 to v4: ") for line in backing_up)
+    assert all(line.startswith("migrating journal.db from v1 to v5: ") for line in backing_up)
     assert re.fullmatch(
-        r"migrated .*journal\.db from v1 to v4 in \d+\.\d s; the v1 journal is kept at "
+        r"migrated .*journal\.db from v1 to v5 in \d+\.\d s; the v1 journal is kept at "
         r".*journal\.db\.bak-v1-\d{8}T\d{6}Z",
         lines[-1],
     ), lines[-1]

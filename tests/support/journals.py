@@ -26,6 +26,7 @@ BACKUP_NAME = re.compile(r"journal\.db\.bak-v1-\d{8}T\d{6}Z")
 V2_STEP = "v1 -> v2 (record each schema change in schema_history)"
 V3_STEP = "v2 -> v3 (record the report currency rate of each equity sample)"
 V4_STEP = "v3 -> v4 (chain each event to the one before by its hash)"
+V5_STEP = "v4 -> v5 (keep closed bars of every instrument)"
 
 
 def trading_session() -> Harness:

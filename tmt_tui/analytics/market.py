@@ -44,9 +44,8 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
-from tmt_tui.domain.market import MarketRead, Regime, Signal
+from tmt_tui.domain.market import Bar, MarketRead, Regime, Signal
 
 #: Bar sizes, smallest first; each divides the next (that is what makes a tick cheap).
 BAR_SIZES: tuple[tuple[str, int], ...] = (
@@ -61,31 +60,6 @@ _SECONDS = tuple(float(seconds) for _, seconds in BAR_SIZES)
 #: Running sums are re-added from the window this often (closes), so float drift never builds.
 _RESUM_EVERY = 1000
 _NAN = math.nan
-
-
-class Bar(NamedTuple):
-    """One closed bar: bid, ask and mid OHLC and how many ticks made it.
-
-    A NamedTuple, not a frozen dataclass: one is built at every S5 close on the tick path, and
-    a tuple is several times cheaper to make.
-    """
-
-    instrument: str
-    size: str
-    start: float  # epoch seconds, a multiple of the size's seconds
-    bid_o: float
-    bid_h: float
-    bid_l: float
-    bid_c: float
-    ask_o: float
-    ask_h: float
-    ask_l: float
-    ask_c: float
-    mid_o: float
-    mid_h: float
-    mid_l: float
-    mid_c: float
-    ticks: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import json
 import math
 import secrets
 import sqlite3
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +27,7 @@ import orjson
 
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.events import STATEFUL_KINDS, Event, EventKind
+from tmt_tui.domain.market import Bar
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, Position
 from tmt_tui.domain.quotes import Quote
@@ -216,21 +217,39 @@ class Journal:
         self._synchronous("normal")
         self.conn.execute("pragma wal_checkpoint(passive)")
 
-    def append_ticks(self, quotes: list[Quote]) -> None:
-        """Batch ticks (and each instrument's latest) under synchronous=NORMAL."""
-        if not quotes:
+    def append_ticks(self, quotes: list[Quote], bars: Sequence[Bar] = ()) -> None:
+        """Batch ticks (and each instrument's latest) under synchronous=NORMAL, with the bars
+        they closed in the same transaction: a restart finds bars and the ticks after them
+        consistent, so it can rebuild the live bar from those ticks."""
+        if not quotes and not bars:
             return
         self._synchronous("normal")
         c = self.conn
         rows = [(q.ts, q.instrument, str(q.bid), str(q.ask)) for q in quotes]
         c.execute("begin")
-        c.executemany("insert into ticks (ts, instrument, bid, ask) values (?, ?, ?, ?)", rows)
-        latest = {row[1]: row for row in rows}  # only each instrument's newest survives
-        c.executemany(
-            "insert or replace into last_quotes (ts, instrument, bid, ask) values (?, ?, ?, ?)",
-            latest.values(),
-        )
+        try:
+            c.executemany("insert into ticks (ts, instrument, bid, ask) values (?, ?, ?, ?)", rows)
+            latest = {row[1]: row for row in rows}  # only each instrument's newest survives
+            c.executemany(
+                "insert or replace into last_quotes (ts, instrument, bid, ask) values (?, ?, ?, ?)",
+                latest.values(),
+            )
+            if bars:
+                c.executemany(f"insert or replace into bars values ({', '.join('?' * 16)})", bars)
+        except BaseException:
+            c.execute("rollback")
+            raise
         c.execute("commit")
+
+    def recent_bars(self, per_size: int) -> list[Bar]:
+        """The newest ``per_size`` closed bars of each instrument and size, oldest first within
+        each: what a restart rebuilds market state from."""
+        rows = self.conn.execute(
+            "select * from (select *, row_number() over (partition by instrument, size "
+            "order by start desc) as n from bars) where n <= ? order by instrument, size, start",
+            (per_size,),
+        ).fetchall()
+        return [Bar(*row[:16]) for row in rows]
 
     def append_equity(
         self,

@@ -50,6 +50,15 @@ class Step:
 
 # the newest schema, made in one go ------------------------------------------------------------
 
+#: Closed bars (analytics/market.py), derived from ticks and written with them: floats, as
+#: analytics are; keyed so a bar written twice (a late tick after a restart) is one row.
+_BARS = (
+    "create table bars (instrument text, size text, start real, bid_o real, bid_h real, "
+    "bid_l real, bid_c real, ask_o real, ask_h real, ask_l real, ask_c real, mid_o real, "
+    "mid_h real, mid_l real, mid_c real, ticks integer, primary key (instrument, size, start)) "
+    "without rowid"
+)
+
 _TABLES = (
     "create table meta (key text primary key, value text)",
     "create table events (seq integer primary key, ts real, kind text, origin text, data text, "
@@ -70,6 +79,7 @@ _TABLES = (
     "create index idx_equity_account_ts on equity (account, ts)",
     "create table schema_history (version integer primary key, from_version integer, "
     "applied_ts real, tmt_version text, how text)",
+    _BARS,
 )
 
 
@@ -126,10 +136,16 @@ def _v4_event_hash_chain(conn: sqlite3.Connection, progress: StepProgress) -> No
     conn.execute("insert into meta (key, value) values ('chain_from', ?)", (str(last + 1),))
 
 
+def _v5_bars(conn: sqlite3.Connection, progress: StepProgress) -> None:
+    # market state (issue 13): closed bars, so a restart keeps them; none before this step
+    conn.execute(_BARS)
+
+
 STEPS: tuple[Step, ...] = (
     Step(2, "record each schema change in schema_history", _v2_schema_history),
     Step(3, "record the report currency rate of each equity sample", _v3_equity_report_rate),
     Step(4, "chain each event to the one before by its hash", _v4_event_hash_chain),
+    Step(5, "keep closed bars of every instrument", _v5_bars),
 )
 
 #: The schema this tmt writes, and the newest it reads.
