@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import stat
 
@@ -206,3 +207,18 @@ def test_orders_shows_working_orders_and_all_shows_the_history_newest_first(
     assert [o["id"] for o in shown] == [working["order_id"]]  # type: ignore[index]
     assert [o["status"] for o in history] == ["WORKING", "FILLED"]  # type: ignore[index]
     assert [line.split()[1] for line in text] == [o["id"] for o in history]  # type: ignore[index]
+
+
+def test_prices_are_echoed_at_the_instrument_s_precision(engine: Engine) -> None:
+    """EUR_USD quotes in 5 decimals and USD_JPY in 3: fills, quotes and averages say so."""
+    eur = engine.tmt("buy", "EUR_USD", "10k", "--wait", "fill").stdout
+    jpy = engine.tmt("sell", "USD_JPY", "3k").stdout
+    quote = engine.tmt("quote", "USD_JPY").stdout
+    positions = engine.tmt("positions").stdout.splitlines()[1:]
+
+    assert re.search(r"^filled \+10,000 EUR_USD @ \d\.\d{5} \(", eur), eur
+    assert re.search(r"^filled -3,000 USD_JPY @ \d{3}\.\d{3} \(", jpy), jpy
+    assert re.search(r"^USD_JPY bid \d{3}\.\d{3} ask \d{3}\.\d{3} ", quote), quote
+    averages = {line.split()[1]: line.split()[3] for line in positions}
+    assert re.fullmatch(r"\d\.\d{5}", averages["EUR_USD"]), positions
+    assert re.fullmatch(r"\d{3}\.\d{3}", averages["USD_JPY"]), positions

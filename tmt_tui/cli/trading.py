@@ -19,6 +19,7 @@ from tmt_tui.cli.answers import (
     refused,
     snapshot,
 )
+from tmt_tui.cli.presentation import precisions, price_at
 from tmt_tui.domain.client import Reply, Snapshot, StreamItem, Update
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import (
@@ -89,7 +90,8 @@ async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
     stream: AsyncIterator[StreamItem] = client.subscribe()
     order_id = ""
     try:
-        await stream.__anext__()  # subscribed before the order goes, so no fill is missed
+        first = await stream.__anext__()  # subscribed before the order goes: no fill missed
+        digits = precisions(first.instruments) if isinstance(first, Snapshot) else {}
         reply = await client.execute(command)
         if not reply.ok or "filled" in reply.message:
             _answer(args, reply)
@@ -105,9 +107,8 @@ async def _place(args: argparse.Namespace, client: Any, side: int) -> None:
         status = order.status.value
         message = f"{order.id} {status}" + (f": {order.reason}" if order.reason else "")
         raise refused(status, message, order_id=order.id, **to_wire(order))
-    text = (
-        f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price} ({order.id})"
-    )
+    price = price_at(order.avg_fill_price, order.instrument, digits)
+    text = f"filled {order.filled_units:+,} {order.instrument} @ {price} ({order.id})"
     emit(args, {"ok": True, "code": "OK", "message": text, **to_wire(order)}, text)
 
 

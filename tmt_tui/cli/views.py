@@ -18,7 +18,7 @@ from tmt_tui.cli.answers import (
     refused,
     snapshot,
 )
-from tmt_tui.cli.presentation import iso
+from tmt_tui.cli.presentation import iso, precisions, price_at
 from tmt_tui.domain.client import Snapshot, StreamItem
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import Origin, QueryTrades
@@ -85,13 +85,15 @@ async def status(args: argparse.Namespace, client: Any) -> None:
 async def positions(args: argparse.Namespace, client: Any) -> None:
     snap = await snapshot(client)
     rows = [p for p in snap.positions if p.units]
+    digits = precisions(snap.instruments)
     w = max([len("ACCOUNT")] + [len(p.account) for p in rows])
     lines = [
         f"{'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>12} {'AVG':>12} {'UPL':>12} {'REAL':>12}"
         "  TRADES"
     ]
     lines += [
-        f"{p.account:<{w}} {p.instrument:<10} {p.units:>+12,} {p.avg_price:>12} "
+        f"{p.account:<{w}} {p.instrument:<10} {p.units:>+12,} "
+        f"{price_at(p.avg_price, p.instrument, digits):>12} "
         f"{p.unrealized_pl:>12,.2f} {p.realized_pl:>12,.2f}  "
         + " ".join(f"{t.id}:{t.units:+,}" for t in p.trades)
         for p in rows
@@ -99,12 +101,13 @@ async def positions(args: argparse.Namespace, client: Any) -> None:
     emit(args, [to_wire(p) for p in rows], "\n".join(lines) if rows else "no open positions")
 
 
-def _order_line(o: Order, widths: tuple[int, int]) -> str:
-    """One order: placed (UTC), id, account, instrument, side, units, type, price, status."""
+def _order_line(o: Order, widths: tuple[int, int], digits: dict[str, int]) -> str:
+    """One order: placed (UTC), id, account, instrument, side, units, type, price (at the
+    instrument's decimals), status."""
     if o.type is OrderType.TRAILING_STOP_LOSS and o.trailing_stop_distance is not None:
-        price = f"~{o.trailing_stop_distance}"  # a trailing stop: its distance
+        price = f"~{price_at(o.trailing_stop_distance, o.instrument, digits)}"  # its distance
     else:
-        price = "" if o.price is None else str(o.price)
+        price = price_at(o.price, o.instrument, digits)
     placed = iso(o.created_ts) if o.created_ts > 0 else "-"
     idw, w = widths
     return (
@@ -124,26 +127,30 @@ async def orders(args: argparse.Namespace, client: Any) -> None:
         shown = [o for o in snap.orders if not o.status.is_terminal]
         empty = "no working orders (tmt orders --all: the recent history)"
     widths = (max([6] + [len(o.id) for o in shown]), max([10] + [len(o.account) for o in shown]))
-    lines = [_order_line(o, widths) for o in shown]
+    digits = precisions(snap.instruments)
+    lines = [_order_line(o, widths, digits) for o in shown]
     emit(args, [to_wire(o) for o in shown], "\n".join(lines) if lines else empty)
 
 
 async def quote(args: argparse.Namespace, client: Any) -> None:
     name = args.instrument.upper()
     stream: AsyncIterator[StreamItem] = client.subscribe()
+    digits: dict[str, int] = {}
     try:
         async for item in stream:
             quotes = item.quotes
-            if isinstance(item, Snapshot) and name not in {i.name for i in item.instruments}:
-                known = [i.name for i in item.instruments]
+            if isinstance(item, Snapshot):
+                digits = precisions(item.instruments)
+            if isinstance(item, Snapshot) and name not in digits:
                 raise refused(
-                    "UNKNOWN_INSTRUMENT", f"unknown instrument {name}{near_miss(name, known)}"
+                    "UNKNOWN_INSTRUMENT", f"unknown instrument {name}{near_miss(name, digits)}"
                 )
             for q in quotes:
                 if q.instrument == name:
                     wire = {"instrument": q.instrument, "bid": str(q.bid), "ask": str(q.ask),
                             "ts": q.ts}  # fmt: skip  # an object, as every --json answer is
-                    emit(args, wire, f"{q.instrument} bid {q.bid} ask {q.ask} ts {q.ts:.3f}")
+                    bid, ask = (price_at(p, name, digits) for p in (q.bid, q.ask))
+                    emit(args, wire, f"{q.instrument} bid {bid} ask {ask} ts {q.ts:.3f}")
                     if not args.watch:
                         return
     finally:
@@ -190,6 +197,7 @@ async def trades(args: argparse.Namespace, client: Any) -> None:
         for t in rows:
             out.writerow(_trade_cells(t))
         return
+    digits = {} if args.json else precisions((await snapshot(client)).instruments)
     w = max([len("ACCOUNT")] + [len(t.account) for t in rows])
     lines = [
         f"{'CLOSED (UTC)':<19} {'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>10} {'OPEN':>10} "
@@ -197,7 +205,8 @@ async def trades(args: argparse.Namespace, client: Any) -> None:
     ]
     lines += [
         f"{_utc(t.close_ts):<19} {t.account:<{w}} {t.instrument:<10} {t.units:>+10,} "
-        f"{t.open_price:>10} {t.close_price:>10} {t.realized_pl:>11,.2f} "
+        f"{price_at(t.open_price, t.instrument, digits):>10} "
+        f"{price_at(t.close_price, t.instrument, digits):>10} {t.realized_pl:>11,.2f} "
         f"{_held(t.holding_s):>8} {t.mae:>9} {t.mfe:>9}  {t.reason}"
         for t in rows
     ]

@@ -150,7 +150,10 @@ class EngineCore:
             code, _, message = order.reason.partition(": ")
             return Reply(False, code, message, order.id, self.seq)
         if order.status is OrderStatus.FILLED:
-            text = f"filled {order.filled_units:+,} {order.instrument} @ {order.avg_fill_price}"
+            inst = self.state.quotes.instruments.get(order.instrument)
+            price = order.avg_fill_price  # an average: shown at the instrument's decimals
+            shown = f"{price:.{inst.display_precision}f}" if inst and price is not None else price
+            text = f"filled {order.filled_units:+,} {order.instrument} @ {shown}"
         elif order.status.is_open and reply.message != "submitted":
             return reply  # a cancel or modify the venue has not answered yet: "cancel sent"
         else:
