@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import signal
 import stat
+from datetime import datetime
+
+import pytest
 
 from tests.support.cli import Engine, engine_env, start_engine, write_config
 from tests.support.waiting import wait_for
@@ -222,3 +225,23 @@ def test_prices_are_echoed_at_the_instrument_s_precision(engine: Engine) -> None
     averages = {line.split()[1]: line.split()[3] for line in positions}
     assert re.fullmatch(r"\d\.\d{5}", averages["EUR_USD"]), positions
     assert re.fullmatch(r"\d{3}\.\d{3}", averages["USD_JPY"]), positions
+
+
+ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+def test_times_read_as_iso_utc_and_json_keeps_epoch_seconds_beside_them(engine: Engine) -> None:
+    quote = engine.json("quote", "EUR_USD")
+    engine.tmt("buy", "EUR_USD", "1000")
+    (order,) = engine.json("orders", "--all")  # type: ignore[misc]
+    quote_text = engine.tmt("quote", "EUR_USD").stdout
+    event_lines = engine.tmt("events").stdout.splitlines()
+
+    assert isinstance(quote, dict) and isinstance(quote["ts"], float)
+    assert re.fullmatch(ISO_UTC, quote["ts_iso"])
+    assert datetime.fromisoformat(quote["ts_iso"]).timestamp() == pytest.approx(
+        quote["ts"], abs=0.001
+    )
+    assert re.fullmatch(ISO_UTC, order["created_ts_iso"])
+    assert re.search(rf" at {ISO_UTC}$", quote_text.strip()), quote_text
+    assert all(re.fullmatch(ISO_UTC, line.split()[1]) for line in event_lines), event_lines

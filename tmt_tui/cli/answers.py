@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tmt_tui.cli.presentation import with_iso
 from tmt_tui.domain.client import Snapshot, StreamItem
 
 OK, CHECK_FAILED, UNREACHABLE, REJECTED = 0, 1, 2, 3
@@ -67,7 +68,7 @@ def leave(as_json: bool, exc: Exit) -> int:
         name = EXIT_NAMES.get(exc.code, "FAILED")
         payload = {"ok": False, "code": name, "message": exc.message.removeprefix("tmt: ")}
     if as_json and payload is not None:
-        print(json.dumps(payload), flush=True)
+        print(json.dumps(with_iso(payload)), flush=True)
     elif exc.message:
         print(exc.message, file=sys.stderr if exc.code else sys.stdout, flush=True)
     return exc.code
@@ -84,4 +85,5 @@ async def snapshot(client: Any) -> Snapshot:
 
 
 def emit(args: argparse.Namespace, payload: Any, text: str) -> None:
-    print(json.dumps(payload) if args.json else text, flush=True)
+    """``text``, or with --json ``payload`` (each epoch time beside its ISO form)."""
+    print(json.dumps(with_iso(payload)) if args.json else text, flush=True)

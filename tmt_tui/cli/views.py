@@ -7,7 +7,6 @@ import csv
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from tmt_tui.cli.answers import (
@@ -150,7 +149,7 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
                     wire = {"instrument": q.instrument, "bid": str(q.bid), "ask": str(q.ask),
                             "ts": q.ts}  # fmt: skip  # an object, as every --json answer is
                     bid, ask = (price_at(p, name, digits) for p in (q.bid, q.ask))
-                    emit(args, wire, f"{q.instrument} bid {bid} ask {ask} ts {q.ts:.3f}")
+                    emit(args, wire, f"{q.instrument} bid {bid} ask {ask} at {iso(q.ts)}")
                     if not args.watch:
                         return
     finally:
@@ -159,7 +158,7 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
 
 
 def _event_line(e: Event) -> str:
-    stamp = time.strftime("%H:%M:%S", time.localtime(e.ts))
+    stamp = iso(e.ts)
     detail = " ".join(f"{k}={v}" for k, v in e.data.items() if k not in ("order", "config"))
     if "order" in e.data:
         o = e.data["order"]
@@ -200,11 +199,11 @@ async def trades(args: argparse.Namespace, client: Any) -> None:
     digits = {} if args.json else precisions((await snapshot(client)).instruments)
     w = max([len("ACCOUNT")] + [len(t.account) for t in rows])
     lines = [
-        f"{'CLOSED (UTC)':<19} {'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>10} {'OPEN':>10} "
+        f"{'CLOSED':<24} {'ACCOUNT':<{w}} {'INSTRUMENT':<10} {'UNITS':>10} {'OPEN':>10} "
         f"{'CLOSE':>10} {'REALIZED':>11} {'HELD':>8} {'MAE':>9} {'MFE':>9}  WHY"
     ]
     lines += [
-        f"{_utc(t.close_ts):<19} {t.account:<{w}} {t.instrument:<10} {t.units:>+10,} "
+        f"{iso(t.close_ts):<24} {t.account:<{w}} {t.instrument:<10} {t.units:>+10,} "
         f"{price_at(t.open_price, t.instrument, digits):>10} "
         f"{price_at(t.close_price, t.instrument, digits):>10} {t.realized_pl:>11,.2f} "
         f"{_held(t.holding_s):>8} {t.mae:>9} {t.mfe:>9}  {t.reason}"
@@ -221,14 +220,10 @@ _TRADE_COLUMNS = (
 
 def _trade_cells(t: ClosedTrade) -> list[Any]:
     return [
-        _utc(t.close_ts), t.account, t.instrument, t.trade_id, t.units, _utc(t.open_ts),
+        iso(t.close_ts), t.account, t.instrument, t.trade_id, t.units, iso(t.open_ts),
         t.open_price, t.close_price, t.realized_pl, round(t.holding_s, 3), t.mae, t.mfe,
         t.reason,
     ]  # fmt: skip
-
-
-def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _held(seconds: float) -> str:
