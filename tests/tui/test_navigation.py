@@ -188,3 +188,21 @@ async def test_a_screen_whose_engine_stopped_says_so_once_and_how_old_its_figure
         failures = [line for line in log_lines(app) if "engine stream failed" in line]
         assert len(failures) == 1, failures
         assert len(notices) == 1, notices
+
+
+async def test_z_fills_the_screen_with_the_focused_pane_and_z_again_restores_it(
+    app: TmtApp, ready
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("4")  # the log, a tab under the board at 80x24
+        await pilot.press("z")
+        log = pane(app, "log", Widget)
+        await until(pilot, lambda: main_screen(app).maximized is log, "the log maximised")
+        await until(pilot, lambda: log.region.height >= 18, "the log filling the screen")
+        assert not on_screen(app, "quotes")
+
+        await pilot.press("z")
+        await until(pilot, lambda: main_screen(app).maximized is None, "the layout back")
+        await until(pilot, lambda: on_screen(app, "quotes"), "the board back")
+        assert focused_pane(app) == "log"

@@ -150,6 +150,14 @@ REGISTRY: tuple[ActionSpec, ...] = (
         show=False,
     ),
     ActionSpec(
+        "maximize-pane",
+        "z",
+        "toggle_maximize",
+        "Zoom",
+        "Fill the screen with the focused pane (z again restores the layout).",
+        show=False,
+    ),
+    ActionSpec(
         "help", "question_mark", "app.help", "Help", "List every key.", key_display="?", show=True
     ),
     ActionSpec(

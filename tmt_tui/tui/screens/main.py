@@ -151,6 +151,18 @@ class MainScreen(Screen[None]):
         self.show_pane(name)
         self._panes[name].focus()
 
+    def action_toggle_maximize(self) -> None:
+        """The focused pane fills the screen (a long blotter, the log at 80x24); again: back."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        name = self.focused_pane
+        if name is None:
+            self.notify("Focus a pane first (1-7, tab).", severity="warning")
+            return
+        self.show_pane(name)
+        self.maximize(self._panes[name], container=False)
+
     def action_cycle_pane(self, step: int) -> None:
         names = [pane.id for pane in PANES]
         current = self.focused_pane or names[0]
