@@ -14,6 +14,7 @@ from tmt_tui.domain import history as _history  # noqa: F401  (registers the que
 from tmt_tui.domain.commands import Command
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
 from tmt_tui.domain.quotes import FeedQuote, Quote
@@ -51,6 +52,7 @@ class Snapshot:
     totals: PortfolioTotals | None = None
     alerts: dict[str, str] = field(default_factory=dict)  # active alert key -> message
     compared: tuple[FeedQuote, ...] = ()  # other feeds' quotes beside the trading prices
+    market: tuple[MarketRead, ...] = ()  # each instrument's regime, signal and indicators
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class Update:
     totals: PortfolioTotals | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     compared: tuple[FeedQuote, ...] = ()  # conflated like quotes: the latest per feed and pair
+    market: tuple[MarketRead, ...] = ()  # conflated like quotes: the latest per instrument
 
 
 StreamItem = Snapshot | Update
@@ -85,6 +88,10 @@ class EngineClient(Protocol):
     A new command is a new dataclass in ``domain.commands`` and a handler in the engine; no
     client, server or face gains a method for it.
     """
+
+    #: A viewer's door: the engine refuses every command that goes through it, and a screen
+    #: says so from the start instead of when an order fails.
+    read_only: bool
 
     async def execute(self, command: Command) -> Reply:
         """Apply ``command``; the reply comes after its events are durable. ``StopEngine``'s

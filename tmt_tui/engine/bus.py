@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from tmt_tui.domain.client import Snapshot, StreamItem, Update
 from tmt_tui.domain.events import Event
+from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
 from tmt_tui.domain.quotes import FeedQuote, Quote
@@ -38,6 +39,7 @@ class Mailbox:
         self.accounts: dict[str, AccountState] = {}
         self.quotes: dict[str, Quote] = {}
         self.compared: dict[tuple[str, str], FeedQuote] = {}
+        self.market: dict[str, MarketRead] = {}
         self.totals: PortfolioTotals | None = None
         self.seq = 0
         self.closed = False  # no more items will come (the engine stopped)
@@ -62,6 +64,7 @@ class Mailbox:
             self.accounts.clear()
             self.quotes.clear()
             self.compared.clear()
+            self.market.clear()
             self.totals = None
             self.seq = snapshot.seq
             self._signal()
@@ -109,6 +112,12 @@ class Mailbox:
             self.compared[(compared.feed, compared.quote.instrument)] = compared
             self._signal()
 
+    def put_market(self, reads: Iterable[MarketRead]) -> None:
+        with self._lock:
+            for read in reads:
+                self.market[read.instrument] = read
+            self._signal()
+
     # subscriber side ------------------------------------------------------------------------
 
     async def get(self) -> StreamItem:
@@ -123,7 +132,7 @@ class Mailbox:
                     if self.closed:
                         raise ConnectionError("ENGINE_STOPPED: the engine stopped")
                     continue
-                if self.closed or self.quotes or self.compared:  # the rest, or the end
+                if self.closed or self.quotes or self.compared or self.market:  # the rest
                     self._signal()
                 return item
 
@@ -135,7 +144,7 @@ class Mailbox:
             return snapshot
         pending = (
             self.events or self.orders or self.positions or self.accounts or self.quotes
-            or self.compared
+            or self.compared or self.market
         )  # fmt: skip
         if not pending and self.totals is None:
             return None
@@ -148,6 +157,7 @@ class Mailbox:
             quotes=tuple(self.quotes.values()),
             totals=self.totals,
             compared=tuple(self.compared.values()),
+            market=tuple(self.market.values()),
         )
         self.totals = None
         self.events.clear()
@@ -156,6 +166,7 @@ class Mailbox:
         self.accounts.clear()
         self.quotes.clear()
         self.compared.clear()
+        self.market.clear()
         return item
 
 
@@ -202,3 +213,8 @@ class Bus:
     def compared(self, compared: FeedQuote) -> None:
         for mailbox in self.mailboxes:
             mailbox.put_compared(compared)
+
+    def market(self, reads: list[MarketRead]) -> None:
+        """Instruments' new regime, signal and indicators (a bar of their size closed)."""
+        for mailbox in self.mailboxes:
+            mailbox.put_market(reads)

@@ -23,8 +23,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tmt_tui.analytics.market import MarketState
 from tmt_tui.config import Settings
-from tmt_tui.domain.client import Reply
+from tmt_tui.domain.client import Reply, Snapshot
 from tmt_tui.domain.commands import (
     CancelAll,
     Command,
@@ -67,6 +68,11 @@ AFTER_REPLY_S = 0.0005
 #: How long a new order's reply waits for the venue's answer before it goes out saying the
 #: order is sent and the answer pending (OANDA answers in tens of milliseconds).
 VENUE_ANSWER_WAIT_S = 5.0
+#: Closed bars per instrument and size a restart reads back to rebuild market state: enough for
+#: every indicator and the regime's 120-bar width history to be warm again.
+BARS_RESTORED = 300
+#: How far back a restart replays journaled ticks into the bars that were live at the stop.
+LIVE_BARS_BACK_S = 3600.0
 
 
 def _ignore(_: Reply) -> None:
@@ -109,6 +115,11 @@ class EngineRunner:
         self._last_revalue = 0.0  # when marks were last recomputed from scratch
         self._last_equity = 0.0  # when equity rows were last written
         self._gaps: FeedGaps | None = None  # other feeds compared with the trading prices
+        #: Bars, indicators, regime and signal per instrument (analytics/market.py), fed by
+        #: every accepted quote; built at boot from the journal's bars.
+        self.market = MarketState(())
+        self._fbid: dict[str, float] = {}
+        self._fask: dict[str, float] = {}
         self.running = False
 
     # lifecycle (any thread) -------------------------------------------------------------------
@@ -195,12 +206,28 @@ class EngineRunner:
         self.broker.connect(self._on_venue_event)
         trades = [t for p in core.positions() for t in p.trades]
         self.broker.restore(core.orders.open.values(), trades)
+        self._restore_market(core, journal)
         core.start()
         self._since_checkpoint = booted.replayed
         self._commit([])
         if booted.replayed >= CHECKPOINT_EVERY or not booted.from_checkpoint:
             self._checkpoint()
         log.info("engine started at seq %d (replayed %d events)", core.seq, booted.replayed)
+
+    def _restore_market(self, core: EngineCore, journal: Journal) -> None:
+        """Market state from the journal: recent closed bars (indicators recomputed from them),
+        then the ticks after them, which were in the bars live at the stop."""
+        self.market = market = MarketState(core.quotes.instruments)
+        self._fbid, self._fask = core.quotes.fbid, core.quotes.fask
+        market.restore(journal.recent_bars(BARS_RESTORED))
+        resume = {n: m.resume_after for n, m in market.instruments.items() if m.resume_after}
+        if not resume:
+            return
+        since = max(min(resume.values()), max(resume.values()) - LIVE_BARS_BACK_S)
+        for ts, name, bid, ask in journal.ticks_since(since):
+            after = resume.get(name)
+            if after is not None and ts >= after:
+                market.on_quote(name, ts, bid, ask)
 
     async def _follow(self) -> None:
         try:
@@ -266,6 +293,8 @@ class EngineRunner:
         assert self.core is not None
         accepted = self.core.react.on_quote(quote)  # the hot path: no facade hop
         if accepted:
+            name = quote.instrument
+            self.market.on_quote(name, quote.ts, self._fbid[name], self._fask[name])
             self._ticks.append(quote)
             self.broker.on_quote(quote)
             self.bus.quote(quote)
@@ -487,7 +516,7 @@ class EngineRunner:
         known = core.portfolio.accounts
         views = [core.account_view(a) for a in accounts if a in known]
         for mailbox in self.bus.publish(events, orders, [], views):
-            mailbox.put_snapshot(core.snapshot(self.clock()))
+            mailbox.put_snapshot(self._snapshot())
 
     def _after_reply(self, fn: Callable[..., None], *args: Any) -> None:
         """Run ``fn(*args)`` a moment after the replies now going out (see AFTER_REPLY_S), in
@@ -527,7 +556,7 @@ class EngineRunner:
             callback(Reply(False, Reason.JOURNAL_ERROR.value, f"{why}: {exc}", seq=core.seq))
         self._answer_awaiting(now=True)
         self._catch_up()
-        snapshot = core.snapshot(self.clock())
+        snapshot = self._snapshot()
         for mailbox in list(self.bus.mailboxes):
             mailbox.put_snapshot(snapshot)
 
@@ -568,6 +597,9 @@ class EngineRunner:
         if self.bus.mailboxes:
             marked = [core.portfolio.position_view(k) for k in core.react.marked_books]
             self.bus.publish([], [], marked, accounts, core.totals())
+            reads = self.market.take_changed()
+            if reads:
+                self.bus.market(reads)
         core.react.marked_books = set()
         if now - self._last_equity >= self.settings.engine.equity_snapshot_s:
             self._last_equity = now
@@ -585,12 +617,13 @@ class EngineRunner:
         if core is None or journal is None:
             return
         ticks, self._ticks = self._ticks, []
+        bars = self.market.take_closed()
         books, self._dirty_books = self._dirty_books, set()
         if core.flags.journal_broken:
             return  # halted until a restart: nothing more is written
         try:
-            if ticks:
-                journal.append_ticks(ticks)
+            if ticks or bars:
+                journal.append_ticks(ticks, bars)
             journal.checkpoint_wal()
             if books:
                 journal.append_positions(core.seq, [core.portfolio.position_view(k) for k in books])
@@ -633,10 +666,17 @@ class EngineRunner:
     def _add_subscriber(self, mailbox: Mailbox) -> None:
         assert self.core is not None
         self._catch_up()  # a new screen's snapshot comes after every event already published
-        snapshot = self.core.snapshot(self.clock())
-        if self._gaps is not None:
-            snapshot = dataclasses.replace(snapshot, compared=tuple(self._gaps.latest.values()))
-        self.bus.add(mailbox, snapshot)
+        self.bus.add(mailbox, self._snapshot())
+
+    def _snapshot(self) -> Snapshot:
+        """The core's whole picture, with what the runner holds beside it: other feeds' quotes
+        and every instrument's market state."""
+        assert self.core is not None
+        compared = tuple(self._gaps.latest.values()) if self._gaps is not None else ()
+        market = tuple(self.market.reads())
+        return dataclasses.replace(
+            self.core.snapshot(self.clock()), compared=compared, market=market
+        )
 
 
 class _TimedReply:
