@@ -31,6 +31,7 @@ from tmt_tui.cli.answers import (
     refused,
 )
 from tmt_tui.cli.environment import check_keymap, socket_path_for, token_source
+from tmt_tui.cli.event_trail import events
 from tmt_tui.cli.trading import (
     buy,
     cancel,
@@ -43,7 +44,7 @@ from tmt_tui.cli.trading import (
     sell,
     stop,
 )
-from tmt_tui.cli.views import events, orders, positions, quote, status, trades
+from tmt_tui.cli.views import orders, positions, quote, status, trades
 from tmt_tui.config import ConfigError, load_settings
 
 

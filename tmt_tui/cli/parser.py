@@ -231,8 +231,20 @@ def build_parser() -> argparse.ArgumentParser:
     quote.add_argument("instrument", type=instrument_name)
     quote.add_argument("--watch", action="store_true", help="keep printing as it ticks")
     _json(quote)
-    events = sub.add_parser("events", help="recent events (the journal's audit trail)")
-    events.add_argument("--follow", action="store_true", help="keep printing new events")
+    events = sub.add_parser(
+        "events",
+        help="recent events (the journal's audit trail); --follow, --since for history",
+        description="With no option, the events the engine keeps in memory (its last 200). "
+        "--follow prints new events as they happen, from now; --since SEQ|TIME prints history "
+        "from the journal (read-only, beside the engine) from that event on, then (with "
+        "--follow) keeps going.",
+    )
+    events.add_argument("--follow", action="store_true", help="print new events from now on")
+    events.add_argument(
+        "--since",
+        metavar="SEQ|TIME",
+        help="history from sequence number SEQ (the first column) or an ISO date/time (UTC)",
+    )
     _json(events)
 
     _order_options(sub.add_parser("buy", help="place a buy order"))

@@ -22,7 +22,6 @@ from tmt_tui.domain.client import Snapshot, StreamItem
 from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import Origin, QueryTrades
 from tmt_tui.domain.entry import near_miss
-from tmt_tui.domain.events import Event
 from tmt_tui.domain.history import ClosedTrade, TradeHistory
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
@@ -155,27 +154,6 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
     raise ConnectionError("the engine stream ended")
-
-
-def _event_line(e: Event) -> str:
-    stamp = iso(e.ts)
-    detail = " ".join(f"{k}={v}" for k, v in e.data.items() if k not in ("order", "config"))
-    if "order" in e.data:
-        o = e.data["order"]
-        detail = f"{o['id']} {o['account']} {o['type']} {o['instrument']} {o['units']:+} {detail}"
-    return f"{e.seq:>8} {stamp} {e.origin:<6} {e.kind.value:<22} {detail}".rstrip()
-
-
-async def events(args: argparse.Namespace, client: Any) -> None:
-    stream: AsyncIterator[StreamItem] = client.subscribe()
-    try:
-        async for item in stream:
-            for e in item.events:
-                emit(args, to_wire(e), _event_line(e))
-            if not args.follow:
-                return
-    finally:
-        await stream.aclose()  # type: ignore[attr-defined]
 
 
 # acting -------------------------------------------------------------------------------------

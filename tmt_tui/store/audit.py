@@ -15,6 +15,7 @@ Column names are part of tmt's interface (README, "Audit export"): add, never re
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.store.chain import Head
 
 ORDER_COLUMNS = (
@@ -96,6 +98,26 @@ class AuditReader:
             "select seq, hash from events where hash is not null order by seq desc limit 1"
         ).fetchone()
         return None if row is None else Head(int(row[0]), str(row[1]))
+
+    def events(
+        self, after_seq: int, since_ts: float | None = None, limit: int = 1_000
+    ) -> tuple[list[Event], int]:
+        """Up to ``limit`` events after ``after_seq`` (and at or after ``since_ts``), in order,
+        and the last sequence number looked at (0: nothing left). One statement per call, so a
+        reader paging through history never holds a snapshot that would keep the engine's WAL
+        checkpoints from completing. Kinds this version does not know are left out."""
+        by_value = {k.value: k for k in EventKind}
+        rows = self.conn.execute(
+            "select seq, ts, kind, origin, data from events where seq > ? and ts >= ? "
+            "order by seq limit ?",
+            (after_seq, -math.inf if since_ts is None else since_ts, limit),
+        ).fetchall()
+        found = [
+            Event(seq, ts, by_value[kind], origin, json.loads(data))
+            for seq, ts, kind, origin, data in rows
+            if kind in by_value
+        ]
+        return found, int(rows[-1][0]) if rows else 0
 
     def count(self, period: Period) -> int:
         """Events in the period's time range (the progress bar's 100%)."""
