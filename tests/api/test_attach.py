@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.api import make_settings
 from tests.support.engines import journal_events
-from tests.support.pilot import board_ready, on_main_screen, until
+from tests.support.pilot import board_ready, on_main_screen, screen_text, until
 from tests.support.waiting import eventually
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
@@ -77,3 +77,20 @@ async def test_an_order_from_the_attached_ui_stays_with_the_engine_after_it_quit
     assert [e["origin"] for e in submitted] == ["api"]
     still_trading = await engine.execute(SubmitOrder("SIM-USD", instrument, -10_000))
     assert still_trading.ok, still_trading
+
+
+async def test_a_read_only_viewer_says_so_in_the_header_and_opens_no_ticket(
+    settings: Settings, server: ServerThread, token: Secret
+) -> None:
+    client = RemoteEngineClient(server.socket_path, token=token, read_only=True)
+    app = create_app(settings, client)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: board_ready(app), "a quote for every instrument")
+        await until(pilot, lambda: "READ-ONLY" in screen_text(app).splitlines()[0], "the mode")
+
+        await pilot.press("b")
+        await pilot.pause()
+
+        assert not isinstance(app.screen, OrderTicketScreen)
+        notes = [n.message for n in app._notifications]
+        assert any(n.startswith("Read-only viewer") for n in notes), notes

@@ -23,6 +23,8 @@ def _resolve(future: asyncio.Future[Reply], reply: Reply) -> None:
 class LocalEngineClient:
     """Speaks to an EngineRunner in this process; replies come back via ``call_soon_threadsafe``."""
 
+    read_only = False  # the engine's own process trades
+
     def __init__(self, runner: EngineRunner, owns_engine: bool = True) -> None:
         self.runner = runner
         self._owns_engine = owns_engine

@@ -66,6 +66,7 @@ class TmtApp(App[None]):
         self.settings = settings
         self.client = client
         self.model = ViewModel()
+        self.model.read_only = client.read_only
         for theme in load_themes():
             self.register_theme(theme)
         wanted = settings.ui.theme
@@ -111,6 +112,7 @@ class TmtApp(App[None]):
             try:
                 async for item in self.client.subscribe():
                     if model.stream != "live":
+                        model.read_only = self.client.read_only  # as the engine granted it
                         model.set_stream("live")
                         self.set_class(False, "-engine-lost")
                         self.post_message(StreamStatusChanged(True, "engine stream live"))

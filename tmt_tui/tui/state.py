@@ -106,6 +106,7 @@ class ViewModel:
         self.alerts: dict[str, str] = {}  # active alert key -> message, as the engine raised them
         self.last_item_at = 0.0  # monotonic time the last stream item arrived
         self.stream = CONNECTING  # live, stale: ..., disconnected (the UI's own knowledge)
+        self.read_only = False  # a viewer: the engine refuses this screen's orders
         self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
         self._dirty = Dirty()
 

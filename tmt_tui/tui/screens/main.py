@@ -207,6 +207,7 @@ class MainScreen(Screen[None]):
                     status=model.status_text(),
                     totals=model.totals,
                     engine_lost=model.engine_lost,
+                    read_only=model.read_only,
                 )
         if slow:
             self._last_slow = now
@@ -293,6 +294,13 @@ class MainScreen(Screen[None]):
         self._open_ticket(-1)
 
     def _open_ticket(self, side: int) -> None:
+        if self._workstation.model.read_only:
+            self.notify(
+                "Read-only viewer: the engine refuses orders from this screen "
+                "(attach without --read-only to trade).",
+                severity="warning",
+            )
+            return
         name = self._board.selected
         if name is None:
             self.notify("No instrument yet: waiting for the engine.", severity="warning")

@@ -60,6 +60,7 @@ class HeaderState:
     status: str = CONNECTING
     totals: PortfolioTotals | None = None
     engine_lost: str = ""  # "DISCONNECTED" / "STALE": every figure shown is old
+    read_only: bool = False  # a viewer: said up front, not when an order fails
 
 
 _TRADING_NAMES = ("profit", "loss", "halted", "reducing", "muted", "warning")
@@ -133,6 +134,9 @@ class AccountHeader(Widget):
         else:
             state = self._trading_state(shown.trading_state)
         line = Text.assemble(("tmt ", "bold"), state, "  ")
+        if shown.read_only:
+            line.append("READ-ONLY", style("warning"))
+            line.append("  ")
         line.no_wrap, line.overflow = True, "ellipsis"
         totals = shown.totals
         if wide:
