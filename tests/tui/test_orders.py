@@ -15,6 +15,7 @@ from tests.support.pilot import (
     burst,
     on_main_screen,
     pane,
+    screen_text,
     select_position,
     until,
 )
@@ -219,3 +220,25 @@ async def test_a_fill_and_a_reject_ring_the_bell(settings: Settings, client) -> 
         refused = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 10**9))
         assert not refused.ok
         await until(pilot, lambda: len(rang) == 2, "the bell for the reject")
+
+
+async def test_the_header_and_the_account_line_count_working_orders_alike(
+    app: TmtApp, ready, client
+) -> None:
+    """A take-profit or stop-loss rides on a trade: neither count includes it, so the header's
+    "working" is the sum of the accounts' "working"."""
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(pilot)
+        mid = app.model.quotes["EUR_USD"].quote.mid  # type: ignore[union-attr]
+        tp, below = (mid * Decimal("1.05")).quantize(Decimal("0.00001")), mid * Decimal("0.98")
+        bought = await client.execute(SubmitOrder("SIM-USD", "EUR_USD", 1000, take_profit=tp))
+        limit = SubmitOrder(
+            "SIM-USD", "EUR_USD", 1000, OrderType.LIMIT, below.quantize(Decimal("0.00001"))
+        )
+        assert bought.ok and (await client.execute(limit)).ok
+
+        def header() -> list[str]:
+            return screen_text(app).splitlines()[:3]
+
+        await until(pilot, lambda: "working 1" in header()[0], "the header's count")
+        assert "working 1" in next(line for line in header() if "SIM-USD" in line)

@@ -203,7 +203,7 @@ class MainScreen(Screen[None]):
                     accounts=tuple(model.accounts.values()),
                     trading_state=model.trading_state,
                     positions=len(model.positions),
-                    working=len(model.working_orders()),
+                    working=sum(not o.is_protective for o in model.working_orders()),
                     status=model.status_text(),
                     totals=model.totals,
                     engine_lost=model.engine_lost,

@@ -56,7 +56,7 @@ class HeaderState:
     accounts: tuple[AccountState, ...] = ()
     trading_state: TradingState | None = None
     positions: int = 0
-    working: int = 0
+    working: int = 0  # open orders that add or cut exposure, as the accounts count them
     status: str = CONNECTING
     totals: PortfolioTotals | None = None
     engine_lost: str = ""  # "DISCONNECTED" / "STALE": every figure shown is old
@@ -180,7 +180,7 @@ class AccountHeader(Widget):
             line.append(f"  Lev {account.leverage:.2f}x")
             line.append("  Day P&L ")
             line.append(signed_money(day_pl), style.signed(day_pl))
-            line.append(f"  orders {account.working_orders}", style("muted"))
+            line.append(f"  working {account.working_orders}", style("muted"))
         else:
             line.append(f" Eq {money(account.equity)} {account.currency}")
             line.append(
