@@ -128,6 +128,23 @@ def test_partial_close_leaves_the_trade_open_with_fewer_units() -> None:
     assert trade.realized_pl == D("3.6000")
 
 
+def test_after_a_partial_close_the_take_profit_and_stop_loss_cover_what_is_left() -> None:
+    h = started()
+    h.submit("EUR_USD", 10_000, take_profit=D("1.12000"), stop_loss=D("1.08000"))
+    h.quote("EUR_USD", "1.10100", "1.10110")
+
+    h.do(ClosePosition("SIM-USD", "EUR_USD", units=4_000))
+
+    protective = [o for o in h.core.orders.open.values() if o.is_protective]
+    assert sorted(o.type.value for o in protective) == ["STOP_LOSS", "TAKE_PROFIT"]
+    assert all(o.units == -6_000 for o in protective), protective
+
+    h.quote("EUR_USD", "1.12010", "1.12020")  # the take-profit fires: the rest of the trade
+
+    assert h.core.positions() == [] or all(p.units == 0 for p in h.core.positions())
+    assert not [o for o in h.core.orders.open.values() if o.is_protective]
+
+
 def test_reversal_realizes_the_old_position_and_opens_the_rest_at_the_fill_price() -> None:
     # long 10,000 at 1.10010; sell 15,000 at the bid 1.10100:
     # realized on 10,000: (1.10100 - 1.10010) x 10,000 = 9.0000 USD

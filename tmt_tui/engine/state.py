@@ -265,7 +265,21 @@ class EngineState:
         financing = data.get("financing")
         if financing:
             self.portfolio.book_cash(order.account, Decimal(financing), financing=True)
+        self._resize_protection(order.account, order.instrument)
         self.changes.books.add((order.account, order.instrument))
+
+    def _resize_protection(self, account: str, instrument: str) -> None:
+        """A take-profit or stop-loss covers what is left of its trade: after a partial close
+        its units follow the trade (the venues close the rest of the trade when it fires, so
+        a size that stayed as it was would show more than can ever fill)."""
+        book = self.portfolio.books.get((account, instrument))
+        if book is None:
+            return
+        for lot in book.trades:
+            for order_id in (lot.tp_id, lot.sl_id):
+                order = self.orders.open.get(order_id) if order_id else None
+                if order is not None and lot.units and order.units != -lot.units:
+                    self._store(order.with_changes({"units": -lot.units}))
 
     def _position_synced(self, event: Event) -> None:
         """The venue's lots replace ours for one instrument (realized P&L stays as booked)."""
