@@ -206,3 +206,19 @@ async def test_z_fills_the_screen_with_the_focused_pane_and_z_again_restores_it(
         await until(pilot, lambda: main_screen(app).maximized is None, "the layout back")
         await until(pilot, lambda: on_screen(app, "quotes"), "the board back")
         assert focused_pane(app) == "log"
+
+
+async def test_help_wraps_every_description_at_80x24_instead_of_cutting_it(
+    app: TmtApp, ready, visible
+) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        seen = ""
+        for _ in range(12):  # page through it with the keyboard, collecting what shows
+            seen += " " + " ".join(visible(app).replace("█", " ").replace("▌", " ").split())
+            await pilot.press("pagedown")
+        for _, _, description in app.screen.rows:  # type: ignore[attr-defined]
+            assert description.split()[-1] in seen, description
+        assert "…" not in seen

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable
+from textual.widgets import Static
 
 from tmt_tui.tui.actions import bindings, help_rows
 from tmt_tui.tui.widgets.header import TradingBanner
 
 
 class HelpScreen(ModalScreen[None]):
-    """A scrollable table of keys, names and what they do; `?`, `q` or escape closes it."""
+    """A scrollable table of keys, names and what they do; `?`, `q` or escape closes it.
+
+    A Rich table wraps each description in the width the terminal leaves it, so nothing is cut
+    at 80 columns (a DataTable row is one line, and cut)."""
 
     BINDINGS = [
         *bindings("dialog"),
@@ -26,17 +30,14 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
     }
-    HelpScreen > Vertical {
+    HelpScreen > VerticalScroll {
         width: 100;
         max-width: 100%;
         height: auto;
         max-height: 100%;
         background: $surface;
         border: thick $primary;
-    }
-    HelpScreen DataTable {
-        height: auto;
-        max-height: 100%;
+        padding: 0 1;
     }
     """
 
@@ -46,18 +47,22 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield TradingBanner()
-        with Vertical() as box:
+        with VerticalScroll(id="help-keys") as box:
             box.border_title = "Keys"
-            box.border_subtitle = "? / q / esc close"
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="help-keys")
-            yield table
+            box.border_subtitle = "? / q / esc close · up/down scroll"
+            yield Static(self._table())
+
+    def _table(self) -> Table:
+        table = Table(box=None, expand=True, header_style="bold", pad_edge=False)
+        table.add_column("Keys", no_wrap=True)
+        table.add_column("Action", no_wrap=True)
+        table.add_column("What it does", ratio=1)
+        for keys, name, tooltip in self.rows:
+            table.add_row(keys, name, tooltip)
+        return table
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Keys", "Action", "What it does")
-        for keys, name, tooltip in help_rows(self._keymap):
-            table.add_row(keys, name, tooltip)
-        table.focus()
+        self.query_one("#help-keys").focus()
 
     @property
     def rows(self) -> list[tuple[str, str, str]]:
