@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tmt_tui.domain.client import Snapshot, Update
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.market import MarketRead, Regime, Signal
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType
 from tmt_tui.domain.positions import AccountState, Position, TradingState
 from tmt_tui.domain.quotes import Quote
@@ -149,3 +150,17 @@ def test_after_a_daily_loss_breach_the_banner_says_why_reset_is_refused_and_unti
         "HALTED — daily loss limit breached on A: closing and cancelling allowed; reset after "
         "17:00 New York (22:00 UTC)"
     )
+
+
+def test_a_market_read_lands_on_its_row_and_marks_it_dirty_only_when_it_changed() -> None:
+    model = ViewModel()
+    model.apply(snapshot(1))
+    model.take_dirty()
+    read = MarketRead("EUR_USD", "M1", 60.0, Regime.RANGING, Signal.NONE, rsi=48.0)
+
+    model.apply(Update(1, market=(read,)))
+    first = model.take_dirty()
+    model.apply(Update(1, market=(read,)))
+
+    assert model.quotes["EUR_USD"].market == read and first.quotes == {"EUR_USD"}
+    assert not model.take_dirty().quotes

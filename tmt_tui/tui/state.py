@@ -20,6 +20,7 @@ from tmt_tui.domain.calendar import next_rollover
 from tmt_tui.domain.client import Snapshot, StreamItem, Update
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
 from tmt_tui.domain.quotes import FeedQuote, Quote
@@ -49,6 +50,7 @@ class QuoteRow:
     direction: int = 0  # sign of the last mid change
     changed_at: float = 0.0  # monotonic time of the last change
     compared: FeedQuote | None = None  # another feed's quote beside the trading one
+    market: MarketRead | None = None  # the engine's regime, signal and indicators for it
 
 
 @dataclass(slots=True)
@@ -139,6 +141,7 @@ class ViewModel:
         self._dirty = Dirty(reset=True, events=list(snap.events))
         self._upsert_quotes(snap.quotes)
         self._upsert_compared(snap.compared)
+        self._upsert_market(snap.market)
         self._dirty.quotes = set(self.quotes)
         self._dirty.accounts = self._dirty.positions = self._dirty.orders = True
 
@@ -149,6 +152,8 @@ class ViewModel:
             self._upsert_quotes(update.quotes)
         if update.compared:
             self._upsert_compared(update.compared)
+        if update.market:
+            self._upsert_market(update.market)
         if update.accounts:
             for account in update.accounts:
                 self.accounts[account.id] = account
@@ -217,6 +222,14 @@ class ViewModel:
             ):
                 row.compared = other
                 self._dirty.quotes.add(other.quote.instrument)
+
+    def _upsert_market(self, reads: Iterable[MarketRead]) -> None:
+        """The engine's market state per instrument (regime, signal): the latest replaces."""
+        for read in reads:
+            row = self.quotes.get(read.instrument)
+            if row is not None and row.market != read:
+                row.market = read
+                self._dirty.quotes.add(read.instrument)
 
     def _upsert_orders(self, orders: Iterable[Order]) -> None:
         for order in orders:

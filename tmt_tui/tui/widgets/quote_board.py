@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tmt_tui.domain.market import Regime, Signal
 from tmt_tui.tui.formatting import pips, price
 from tmt_tui.tui.messages import InstrumentSelected
 from tmt_tui.tui.state import QuoteRow
@@ -28,11 +29,26 @@ FLASH_SECONDS = 0.35
 
 _NAME_W, _PRICE_W, _SPREAD_W, _CHANGE_W = 8, 10, 5, 7
 _FEED_W = 13  # " polygon +0.4"
+_ROW_W = _NAME_W + 2 * _PRICE_W + _SPREAD_W + _CHANGE_W + 4  # a row up to its arrow
+_REGIME_W, _SIGNAL_W = 9, 6  # "trend up", "sell"
+_MARKET_W = 1 + _REGIME_W + 1 + _SIGNAL_W  # " Regime    Signal"
+_MARKET_SHORT_W = 4  # " ↗ B": what fits beside the prices in the wide layout's 50 columns
+#: How the engine's regimes read on the board: words, a glyph, a component class.
+_REGIME_TEXT = {
+    Regime.TRENDING_UP: ("trend up", "↗", "profit"),
+    Regime.TRENDING_DOWN: ("trend dn", "↘", "loss"),
+    Regime.RANGING: ("range", "↔", "muted"),
+    Regime.VOLATILE: ("volatile", "≈", "loss"),
+}
+_SIGNAL_TEXT = {Signal.BUY: ("buy", "B", "profit"), Signal.SELL: ("sell", "S", "loss")}
+_NO_MARKET = ("", "", "muted")
 
 
 class QuoteBoard(Widget, can_focus=True):
     """Bid, ask, spread and change per instrument, with a cursor that picks what `b`/`s` trade.
 
+    On a wide board, the engine's regime and signal per instrument follow; they are the first
+    columns to go when the board narrows (a price and its change matter more).
     Rows flash in the theme's bid/ask colours when those prices change and show an arrow for
     the last move of the mid; the cursor row is highlighted.
     """
@@ -271,6 +287,18 @@ class QuoteBoard(Widget, can_focus=True):
         """Room for another feed's gap in pips, after the change column and the arrow."""
         return width >= _NAME_W + 2 * _PRICE_W + _SPREAD_W + _CHANGE_W + 4 + 2 + _FEED_W
 
+    def _market_at(self, width: int) -> int:
+        """Where the regime and signal start: after the arrow, or after another feed's gap."""
+        return _ROW_W + (_FEED_W if self._feed_column and self._show_feed(width) else 0)
+
+    def _market_form(self, width: int) -> str:
+        """How the regime and signal fit after every other column: "full" (words), "short" (a
+        glyph and a letter: the wide layout's board), or "" (no room: they go first)."""
+        used = self._market_at(width)
+        if width >= used + _MARKET_W:
+            return "full"
+        return "short" if width >= used + _MARKET_SHORT_W else ""
+
     def _render_header(self, width: int) -> Strip:
         style = self.get_component_rich_style("quote-board--header")
         text = f"{'Pair':<{_NAME_W}}{'Bid':>{_PRICE_W}}{'Ask':>{_PRICE_W}}{'Spr':>{_SPREAD_W + 1}}"
@@ -280,6 +308,13 @@ class QuoteBoard(Widget, can_focus=True):
             text += f"{'Δfeed' if narrow_feed else 'Chg':>{_CHANGE_W + 1}}"
         if self._show_feed(width) and self._feed_column:
             text += f"{'':2}{'Other feed':>{_FEED_W}}"
+        form = self._market_form(width)
+        if form:
+            text = f"{text:<{self._market_at(width)}}"
+        if form == "full":
+            text += f" {'Regime':<{_REGIME_W}} {'Signal':<{_SIGNAL_W}}"
+        elif form == "short":
+            text += f"{'Mkt':>{_MARKET_SHORT_W}}"
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
 
     def _render_row(self, index: int, width: int) -> Strip:
@@ -327,7 +362,24 @@ class QuoteBoard(Widget, can_focus=True):
             segments.append(Segment(" ▼", base + style("loss")))
         else:
             segments.append(Segment("  ", base))
-        if other is not None and self._show_feed(width):
-            text = f"{other.feed[:6]:>7} {other.gap_pips:+.1f}"
+        if self._feed_column and self._show_feed(width):
+            text = "" if other is None else f"{other.feed[:6]:>7} {other.gap_pips:+.1f}"
             segments.append(Segment(f"{text:>{_FEED_W}}", gap_style))
+        form = self._market_form(width)
+        if form:
+            segments += self._market_cells(row, base, form == "full")
         return Strip(segments).adjust_cell_length(width, base)
+
+    def _market_cells(self, row: QuoteRow, base: Style, full: bool) -> list[Segment]:
+        """The regime and signal the engine sent for this row (blank while it warms up)."""
+        market = row.market
+        regime = _REGIME_TEXT.get(market.regime, _NO_MARKET) if market else _NO_MARKET
+        signal = _SIGNAL_TEXT.get(market.signal, _NO_MARKET) if market else _NO_MARKET
+        if full:
+            cells = (f" {regime[0]:<{_REGIME_W}}", f" {signal[0]:<{_SIGNAL_W}}")
+        else:
+            cells = (f" {regime[1]:1}", f" {signal[1]:1}")
+        return [
+            Segment(cells[0], base + self._style(regime[2])),
+            Segment(cells[1], base + self._style(signal[2])),
+        ]
