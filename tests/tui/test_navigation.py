@@ -222,3 +222,17 @@ async def test_help_wraps_every_description_at_80x24_instead_of_cutting_it(
         for _, _, description in app.screen.rows:  # type: ignore[attr-defined]
             assert description.split()[-1] in seen, description
         assert "…" not in seen
+
+
+async def test_the_log_tab_at_80x24_opens_on_its_newest_lines(app: TmtApp, ready, visible) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        log = pane(app, "log", Widget)
+        assert not on_screen(app, "log")  # behind another tab under the board
+        for i in range(60):
+            log.note(0.0, f"line number {i:02d}")  # type: ignore[attr-defined]
+        await pilot.pause()
+
+        await pilot.press("4")
+
+        await until(pilot, lambda: "line number 59" in visible(app), "the newest line")
