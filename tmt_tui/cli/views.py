@@ -23,6 +23,7 @@ from tmt_tui.domain.codec import to_wire
 from tmt_tui.domain.commands import Origin, QueryTrades
 from tmt_tui.domain.entry import near_miss
 from tmt_tui.domain.history import ClosedTrade, TradeHistory
+from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
 
@@ -134,8 +135,10 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
     name = args.instrument.upper()
     stream: AsyncIterator[StreamItem] = client.subscribe()
     digits: dict[str, int] = {}
+    market: MarketRead | None = None  # the engine's regime, signal and indicators for it
     try:
         async for item in stream:
+            market = next((r for r in item.market if r.instrument == name), market)
             quotes = item.quotes
             if isinstance(item, Snapshot):
                 digits = precisions(item.instruments)
@@ -148,12 +151,29 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
                     wire = {"instrument": q.instrument, "bid": str(q.bid), "ask": str(q.ask),
                             "ts": q.ts}  # fmt: skip  # an object, as every --json answer is
                     bid, ask = (price_at(p, name, digits) for p in (q.bid, q.ask))
-                    emit(args, wire, f"{q.instrument} bid {bid} ask {ask} at {iso(q.ts)}")
+                    text = f"{q.instrument} bid {bid} ask {ask} at {iso(q.ts)}"
+                    if market is not None:
+                        wire["market"] = to_wire(market)
+                        text += _market_text(market)
+                    emit(args, wire, text)
                     if not args.watch:
                         return
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
     raise ConnectionError("the engine stream ended")
+
+
+def _market_text(m: MarketRead) -> str:
+    """``  regime ranging signal - (M1: rsi 48.2 atr 0.000120 ema 1.084210)``: the read."""
+    regime = m.regime.value or "warming up"
+    figures = " ".join(
+        f"{label} {value:.{digits}f}"
+        for label, value, digits in (("rsi", m.rsi, 1), ("atr", m.atr, 6), ("ema", m.ema_slow, 6))
+        if value is not None
+    )
+    return f"  regime {regime} signal {m.signal.value or '-'}" + (
+        f" ({m.size}: {figures})" if figures else ""
+    )
 
 
 # acting -------------------------------------------------------------------------------------
