@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tmt_tui.analytics.market import MarketState
+from tmt_tui.analytics.market import SIZE_NAMES, MarketState
 from tmt_tui.config import Settings
 from tmt_tui.domain.client import Reply, Snapshot
 from tmt_tui.domain.commands import (
@@ -219,7 +219,7 @@ class EngineRunner:
         then the ticks after them, which were in the bars live at the stop."""
         self.market = market = MarketState(core.quotes.instruments)
         self._fbid, self._fask = core.quotes.fbid, core.quotes.fask
-        market.restore(journal.recent_bars(BARS_RESTORED))
+        market.restore(journal.recent_bars(market.instruments, SIZE_NAMES, BARS_RESTORED))
         resume = {n: m.resume_after for n, m in market.instruments.items() if m.resume_after}
         if not resume:
             return

@@ -241,15 +241,23 @@ class Journal:
             raise
         c.execute("commit")
 
-    def recent_bars(self, per_size: int) -> list[Bar]:
-        """The newest ``per_size`` closed bars of each instrument and size, oldest first within
-        each: what a restart rebuilds market state from."""
-        rows = self.conn.execute(
-            "select * from (select *, row_number() over (partition by instrument, size "
-            "order by start desc) as n from bars) where n <= ? order by instrument, size, start",
-            (per_size,),
-        ).fetchall()
-        return [Bar(*row[:16]) for row in rows]
+    def recent_bars(
+        self, instruments: Iterable[str], sizes: Iterable[str], per_size: int
+    ) -> list[Bar]:
+        """The newest ``per_size`` closed bars of each of ``instruments`` and ``sizes``, oldest
+        first within each: what a restart rebuilds market state from. One query per pair, each
+        a walk back along the primary key, so months of S5 bars cost nothing here."""
+        bars: list[Bar] = []
+        sizes = tuple(sizes)
+        for instrument in instruments:
+            for size in sizes:
+                rows = self.conn.execute(
+                    "select * from bars where instrument = ? and size = ? "
+                    "order by start desc limit ?",
+                    (instrument, size, per_size),
+                ).fetchall()
+                bars.extend(Bar(*row) for row in reversed(rows))
+        return bars
 
     def append_equity(
         self,
