@@ -190,3 +190,44 @@ def test_a_restore_from_closed_bars_gives_the_same_reads_and_carries_on(
     assert restored.instruments["EUR_USD"].read() == live.instruments["EUR_USD"].read()
     got_after = [b for b in restored.take_closed() if b.start >= resume]
     assert got_after == [b for b in bars if b.start >= resume]
+
+
+def test_calm_noise_reads_as_ranging_and_a_burst_of_wide_swings_as_volatile() -> None:
+    rng = np.random.default_rng(3)
+    state = MarketState(["EUR_USD"])
+    market = state.instruments["EUR_USD"]
+    calm: list[Regime] = []
+    burst: list[Regime] = []
+    for minute in range(300):
+        sigma = 0.0001 if minute < 290 else 0.0012  # the last ten minutes swing wildly
+        for second in range(0, 60, 5):
+            mid = 1.1 + rng.normal(0, sigma)
+            state.on_quote("EUR_USD", T0 + minute * 60 + second, mid - 0.00005, mid + 0.00005)
+        if market.changed:
+            market.changed = False
+            (calm if minute < 290 else burst).append(market.regime)
+
+    warm = [r for r in calm if r is not Regime.WARMING_UP]
+    assert len(warm) > 100
+    assert warm.count(Regime.RANGING) >= 0.9 * len(warm) and Regime.VOLATILE not in warm
+    assert Regime.VOLATILE in burst
+
+
+def test_a_late_quote_joins_the_live_bar_and_never_reopens_a_closed_one() -> None:
+    state = MarketState(["EUR_USD"])
+    state.on_quote("EUR_USD", T0 + 1, 1.1, 1.1002)
+    state.on_quote("EUR_USD", T0 + 6, 1.2, 1.2002)
+    state.on_quote("EUR_USD", T0 + 2, 1.0, 1.0002)  # late: belongs to the closed S5 at T0
+    state.on_quote("EUR_USD", T0 + 11, 1.1, 1.1002)
+
+    s5 = [b for b in state.take_closed() if b.size == "S5"]
+
+    assert [b.start for b in s5] == [T0, T0 + 5]
+    assert s5[1].bid_l == 1.0 and s5[1].ticks == 2
+
+
+def test_quotes_of_an_unknown_instrument_change_nothing() -> None:
+    state = MarketState(["EUR_USD"])
+    state.on_quote("XAU_USD", T0, 2000.0, 2000.5)
+
+    assert state.take_closed() == [] and state.take_changed() == []

@@ -28,8 +28,10 @@ Regime (on ``Periods.regime_size``, M1 by default, once its indicators are warm)
   rule means the same on EUR_USD and USD_JPY. Checked first: a trend that starts always
   widens the bands, and calling every new trend "volatile" would hide it.
 - ``volatile`` when the average does not travel but the Bollinger width (upper - lower) is
-  above at least 90% of its last 120 values: prices swing more than they usually do, without
-  a direction, where neither trend nor range trading holds.
+  above at least 90% of its last 120 values and at least 1.5 times their median: prices swing
+  more than they usually do, without a direction, where neither trend nor range trading holds.
+  (The percentile alone would call a tenth of any calm market volatile: a percentile of a
+  stationary width is uniform. The median factor asks for a real widening.)
 - ``ranging`` otherwise: a flat average inside bands of usual width.
 
 Signal: ``buy`` when the fast EMA crossed above the slow one within the last 10 bars of the
@@ -76,6 +78,7 @@ class Periods:
     trend_slope_atr: float = 0.1  # slow EMA move per bar, in ATRs, that makes a trend
     width_history: int = 120  # Bollinger widths the volatility percentile looks back over
     volatile_percentile: float = 0.9
+    volatile_vs_median: float = 1.5
     signal_bars: int = 10  # a cross this many bars old still signals
 
 
@@ -321,12 +324,15 @@ class InstrumentMarket:
         if len(widths) < (widths.maxlen or 1):
             return  # the percentile needs its whole history
         below = sum(1 for w in widths if w < width)
+        wide = below / len(widths) >= p.volatile_percentile and (
+            width >= p.volatile_vs_median * sorted(widths)[len(widths) // 2]
+        )
         slope = (ind.ema_slow - ind.prev_ema_slow) / ind.atr if ind.atr > 0.0 else 0.0
         if slope >= p.trend_slope_atr:
             regime = Regime.TRENDING_UP
         elif slope <= -p.trend_slope_atr:
             regime = Regime.TRENDING_DOWN
-        elif below / len(widths) >= p.volatile_percentile:
+        elif wide:
             regime = Regime.VOLATILE
         else:
             regime = Regime.RANGING
