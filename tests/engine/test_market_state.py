@@ -38,7 +38,10 @@ def fast_sim(journal: Path) -> Settings:
 
 
 def journaled_bars(path: Path) -> list[Bar]:
-    return [Bar(*row) for row in journal_rows(path, "select * from bars order by instrument, size, start")]
+    return [
+        Bar(*row)
+        for row in journal_rows(path, "select * from bars order by instrument, size, start")
+    ]
 
 
 async def test_closed_bars_are_journaled_and_a_restart_rebuilds_market_state(
