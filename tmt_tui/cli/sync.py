@@ -22,7 +22,7 @@ from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.config.schema import SyncSettings
 from tmt_tui.sync import ddl
 from tmt_tui.sync.check import check_tables, derived_counts, status_payload
-from tmt_tui.sync.copier import Copier
+from tmt_tui.sync.copier import Copier, JournalMismatch
 from tmt_tui.sync.journal_reader import STREAMS, JournalReader, JournalUnreadable
 from tmt_tui.sync.loop import explain
 from tmt_tui.sync.settings import SyncConfigError, Target, target_from_env
@@ -149,6 +149,8 @@ def _backfill(args: argparse.Namespace) -> int:
         show(-1)
     except psycopg.Error as exc:
         raise refused("UNREACHABLE", explain(exc, target), UNREACHABLE) from None
+    except JournalMismatch as exc:
+        raise refused("JOURNAL_MISMATCH", str(exc), CHECK_FAILED) from None
     finally:
         conn.close()
         reader.close()

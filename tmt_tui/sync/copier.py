@@ -119,6 +119,19 @@ _WATERMARK = (
 )
 
 
+class JournalMismatch(Exception):
+    """The journal is not where the database says it got: behind it (restored from a backup,
+    its rows renumbered) or another journal under the same id. Nothing is copied: rows written
+    anew under keys the database already holds would be dropped by its keys, silently."""
+
+
+_WHAT_TO_DO = (
+    "nothing is copied until it is resolved: if this journal is the truth, delete journal "
+    "{j}'s rows from the database's tmt tables (and its tmt.sync_state rows) and the sync "
+    "copies it again from the start; if the database is, restore the newer journal"
+)
+
+
 def _order_id(data: str) -> str:
     """The order an ``order.*`` event names: ``order_id``, or the id of the ``order`` it holds."""
     try:
@@ -178,6 +191,7 @@ class Copier:
                 f"create temp table if not exists stage_{name} ({columns}) on commit delete rows"
             )
         self.load_watermarks()
+        self.verify()
 
     def load_watermarks(self) -> dict[str, int]:
         """The database's word on how far this journal got (0 for a journal new to it)."""
@@ -187,6 +201,50 @@ class Copier:
         ).fetchall()
         self.watermarks = {s: 0 for s in STREAMS} | {str(s): int(w) for s, w in found}
         return dict(self.watermarks)
+
+    def check_heads(self) -> None:
+        """JournalMismatch when any stream's newest journal key is below its watermark: the
+        journal is behind the database (restored from a backup, or its rows renumbered), so
+        its next rows would reuse keys the database holds and be dropped."""
+        with self.reader.snapshot():
+            heads = self.reader.heads()
+        behind = {s: h for s, h in heads.items() if h < self.watermarks.get(s, 0)}
+        if behind:
+            said = ", ".join(
+                f"{s} at {h:,} in the journal, {self.watermarks[s]:,} in the database"
+                for s, h in behind.items()
+            )
+            raise JournalMismatch(
+                f"journal {self.journal_id} ({self.reader.path}) is behind what the database "
+                f"holds of it ({said}): restored from a backup, renumbered (VACUUM), or "
+                "another box's copy; " + _WHAT_TO_DO.format(j=self.journal_id)
+            )
+
+    def verify(self) -> None:
+        """JournalMismatch unless this journal is the one the database copied: no stream
+        behind its watermark, and the event at the events watermark the same on both sides
+        (its hash, store/chain.py; its kind and time for an event written before the chain)."""
+        self.check_heads()
+        seq = self.watermarks.get("events", 0)
+        if seq <= 0:
+            return
+        with self.reader.snapshot():
+            mine = self.reader.event_at(seq)
+        theirs = self.conn.execute(
+            "select extract(epoch from ts)::float8, kind, hash from tmt.events "
+            "where journal_id = %s and seq = %s",
+            (self.journal_id, seq),
+        ).fetchone()
+        if mine is None or theirs is None:
+            return  # the database no longer holds it: nothing to compare
+        same = mine[2] == theirs[2] and mine[1] == theirs[1] and abs(mine[0] - theirs[0]) < 1e-3
+        if not same:
+            raise JournalMismatch(
+                f"journal {self.journal_id} ({self.reader.path}) is not the journal the "
+                f"database copied under that id: event {seq:,} differs (a journal restored "
+                "from a backup and written since, or another box's journal with the same id); "
+                + _WHAT_TO_DO.format(j=self.journal_id)
+            )
 
     def step(
         self,

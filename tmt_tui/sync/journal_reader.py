@@ -153,6 +153,13 @@ class JournalReader:
             if name in ("events", "ticks", "equity")
         }
 
+    def event_at(self, seq: int) -> tuple[float, str, str | None] | None:
+        """(ts, kind, hash) of the event ``seq`` (None: the journal has no such event)."""
+        row = self.conn.execute(
+            f"select ts, kind, {self._hash} from events where seq = ?", (seq,)
+        ).fetchone()
+        return None if row is None else (float(row[0]), str(row[1]), row[2])
+
     def first_ts_after(self, stream: str, key_value: int) -> float | None:
         """When the first row past ``key_value`` of an append-only stream was written."""
         key, table = STREAM_KEYS[stream]

@@ -25,7 +25,7 @@ import psycopg
 
 from tmt_tui.config.schema import SyncSettings
 from tmt_tui.sync import ddl
-from tmt_tui.sync.copier import Conn, Copier
+from tmt_tui.sync.copier import Conn, Copier, JournalMismatch
 from tmt_tui.sync.journal_reader import JournalReader, JournalUnreadable
 from tmt_tui.sync.settings import SyncConfigError, Target
 
@@ -103,7 +103,9 @@ class SyncLoop:
                     stop.wait(self.settings.poll_interval_s)
                 else:
                     time.sleep(0)  # a moment for the rest of the box between batches
-            except (psycopg.Error, OSError, SyncConfigError, JournalUnreadable) as exc:
+            except (
+                psycopg.Error, OSError, SyncConfigError, JournalUnreadable, JournalMismatch
+            ) as exc:  # fmt: skip
                 self._failed(exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.settings.max_backoff_s)
@@ -142,6 +144,8 @@ class SyncLoop:
         # not lagging: as long a rest after each batch as the batch took, so the sync takes
         # at most half a core in bursts no longer than a batch; lagging: full speed
         pause = None if self.status.state == "lagging" else self._stop.wait
+        # a journal behind the database (restored, renumbered) would write keys it holds
+        self._copier.check_heads()
         copied = self._copier.step(sweep=sweep, pause=pause)
         self.status.rows_copied += copied
         self._prune()
@@ -223,12 +227,20 @@ class SyncLoop:
             while True:
                 row = conn.execute(
                     "select max(rowid) from (select rowid from ticks where rowid <= ? "
-                    "and ts < ? order by rowid limit 1000)",
+                    "and ts < ? and rowid < (select max(rowid) from ticks) "
+                    "order by rowid limit 1000)",
                     (synced, cutoff),
                 ).fetchone()
                 if row is None or row[0] is None:
                     break
-                conn.execute("delete from ticks where rowid <= ? and ts < ?", (row[0], cutoff))
+                # never the newest row: the table has no INTEGER PRIMARY KEY, so SQLite gives
+                # the next tick max(rowid) + 1, and an emptied table would start again at 1,
+                # below the watermark (rows the sync would never copy)
+                conn.execute(
+                    "delete from ticks where rowid <= ? and ts < ? "
+                    "and rowid < (select max(rowid) from ticks)",
+                    (row[0], cutoff),
+                )
         except sqlite3.OperationalError as exc:  # busy: the engine writes; next time
             log.info("sync: pruning ticks deferred: %s", exc)
         finally:
@@ -244,7 +256,7 @@ class SyncLoop:
 
 def explain(exc: BaseException, target: Target | SyncConfigError) -> str:
     """One clear sentence for what went wrong, never with the password in it."""
-    if isinstance(exc, SyncConfigError | JournalUnreadable):
+    if isinstance(exc, SyncConfigError | JournalUnreadable | JournalMismatch):
         return str(exc)
     if not isinstance(target, Target):
         return str(target)
