@@ -100,3 +100,11 @@ def test_a_client_reads_the_token_from_the_file_tmt_api_token_file_names(
     monkeypatch.setenv("TMT_API_TOKEN_FILE", str(tmp_path / "api.token"))
 
     assert read_token() == Secret("from-the-file")
+
+
+def test_the_config_bounds_the_tabs_open_at_once() -> None:
+    text = default_config_text()
+
+    assert parse_settings(text, "tmt.toml").serve.max_tabs == 8
+    with pytest.raises(ConfigError, match="serve.max_tabs"):
+        parse_settings(text.replace("max_tabs = 8 ", "max_tabs = 0 "), "tmt.toml")

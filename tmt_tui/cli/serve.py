@@ -103,11 +103,17 @@ def run_serve(args: argparse.Namespace) -> int:
         _remove_secrets_from(os.environ)
         if token_file is not None:
             os.environ[TOKEN_FILE_ENV] = str(token_file)
-        return _serve(args, settings.source, socket, token, host, port)
+        return _serve(args, settings.source, socket, token, host, port, serve.max_tabs)
 
 
 def _serve(
-    args: argparse.Namespace, config: str, socket: Path, token: Secret, host: str, port: int
+    args: argparse.Namespace,
+    config: str,
+    socket: Path,
+    token: Secret,
+    host: str,
+    port: int,
+    max_tabs: int,
 ) -> int:
     from tmt_tui.serve.gate import LINK_PARAMETER, LINK_TTL_S, TokenGate
     from tmt_tui.serve.server import WorkstationServer
@@ -129,6 +135,7 @@ def _serve(
         gate=gate,
         title=f"tmt{mode}",
         preflight=engine_gone,
+        max_tabs=max_tabs,
     )
 
     def ready(bound_host: str, bound_port: int) -> None:

@@ -185,11 +185,14 @@ class ServeSettings:
     host: str = "127.0.0.1"  # loopback only unless allow_remote
     port: int = 8765
     allow_remote: bool = False  # a non-loopback host needs this (and a TLS proxy with auth)
+    max_tabs: int = 8  # browser tabs at once, each a `tmt attach` process; more are turned away
 
     def validate(self, source: str = "<serve>") -> None:
         """Raise ValueError naming the first key that cannot be used."""
         if not 0 <= self.port <= 65535:
             raise ValueError(f"{source}: key 'serve.port' must be between 0 and 65535")
+        if self.max_tabs < 1:
+            raise ValueError(f"{source}: key 'serve.max_tabs' must be at least 1")
         if not self.allow_remote and not is_loopback(self.host):
             raise ValueError(
                 f"{source}: key 'serve.host' must be a loopback address unless "

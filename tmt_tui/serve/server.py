@@ -6,6 +6,11 @@ from beyond this box, builds the page's WebSocket URL from the address the brows
 tunnel's ``localhost:8765`` and a proxy's name both work, and the session cookie goes with it),
 binds before it says where it is (port 0 picks a free port: tests), and on a stop closes each
 tab's app cleanly so every `tmt attach` it started detaches from the engine.
+
+textual-serve asks a tab's app to quit and then waits for it without limit, so one hung app
+would outlive the server (and keep its engine connection). Here each tab keeps its process:
+an app that has not quit ``APP_EXIT_S`` after it was asked is terminated, and killed
+``KILL_AFTER_S`` later; and no more than ``max_tabs`` apps run at once.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from textual_serve.server import Server
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
 
 from tmt_tui.serve.gate import LOGIN_PATH, TokenGate, is_https
 
@@ -28,7 +34,9 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-APP_EXIT_S = 10.0  # how long a stop waits for the tabs' apps to quit before leaving them
+APP_EXIT_S = 10.0  # how long a tab's app has to quit once asked, before it is terminated
+KILL_AFTER_S = 5.0  # how long a terminated app has to exit before it is killed
+MAX_TABS = 8  # [serve] max_tabs: one `tmt attach` process and engine connection each
 
 
 #: Why a tab's app could not start, or None when it can: asked before each tab starts one.
@@ -52,11 +60,15 @@ class WorkstationServer(Server):
         gate: TokenGate,
         title: str,
         preflight: Preflight | None = None,
+        max_tabs: int = MAX_TABS,
     ) -> None:
         super().__init__(command, host=host, port=port, title=title, templates_path=TEMPLATES)
         self.gate = gate
         self.preflight = preflight
+        self.max_tabs = max_tabs
         self._tabs: set[asyncio.Task[Any]] = set()
+        self._apps: set[TabApp] = set()  # every tab's app service whose process may still run
+        self._stop: asyncio.Event | None = None
         self.bound: tuple[str, int] | None = None
 
     def initialize_logging(self) -> None:
@@ -72,14 +84,17 @@ class WorkstationServer(Server):
         """Quiet: `tmt serve` says where it listens once the socket is bound."""
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """Close every tab: each one's app gets its quit and detaches from the engine."""
+        """Close every tab: each one's app gets its quit and detaches from the engine; one
+        that does not is terminated, then killed (``TabApp.stop``)."""
         tabs = list(self._tabs)
         for task in tabs:
             task.cancel()
         if tabs:
-            _, pending = await asyncio.wait(tabs, timeout=APP_EXIT_S)
+            _, pending = await asyncio.wait(tabs, timeout=APP_EXIT_S + 2 * KILL_AFTER_S)
             if pending:
-                log.warning("serve: %d tab(s) did not close within %gs", len(pending), APP_EXIT_S)
+                log.warning("serve: %d tab(s) did not close", len(pending))
+        for service in list(self._apps):  # whatever a stuck tab left running: never outlive us
+            await end_process(service.process)
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
@@ -93,24 +108,67 @@ class WorkstationServer(Server):
         }
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """One tab: textual-serve's relay, tracked so a stop can close it."""
+        """One tab: textual-serve's relay, tracked so a stop can close it, with no more than
+        ``max_tabs`` apps at once."""
         task = asyncio.current_task()
         assert task is not None
         self._tabs.add(task)
         try:
+            if len(self._apps) >= self.max_tabs:
+                return await self._say(
+                    request,
+                    f"too many tabs open (at most {self.max_tabs}, [serve] max_tabs)",
+                    "Close another tab, then reload this page.",
+                )
             problem = await self.preflight() if self.preflight is not None else None
             if problem is not None:
                 return await self._say(request, problem)
-            return await super().handle_websocket(request)
+            return await self._relay(request)
         finally:
             self._tabs.discard(task)
 
-    async def _say(self, request: web.Request, problem: str) -> web.WebSocketResponse:
+    async def _relay(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's ``handle_websocket``, with a ``TabApp`` kept in ``_apps`` until its
+        process has exited, so neither a tab's close nor a stop can leave it running."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        service: TabApp | None = None
+        try:
+            await websocket.prepare(request)
+            service = TabApp(
+                self.command,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,  # type: ignore[arg-type]  # returns a bool, unread
+                download_manager=self.download_manager,
+                debug=self.debug,
+            )
+            self._apps.add(service)
+            await service.start(width, height)
+            try:
+                await self._process_messages(websocket, service)
+            finally:
+                await service.stop()
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:
+            log.exception(error)
+        finally:
+            if service is not None:
+                await service.stop()
+                await end_process(service.process)  # one that never got as far as its relay
+                self._apps.discard(service)
+        return websocket
+
+    async def _say(
+        self, request: web.Request, problem: str, hint: str = "Reload this page once it is back."
+    ) -> web.WebSocketResponse:
         """Write ``problem`` on the tab's terminal and keep it there until the tab goes."""
         log.warning("serve: a tab's app not started: %s", problem)
         websocket = web.WebSocketResponse(heartbeat=15)
         await websocket.prepare(request)
-        text = f"\r\n  tmt: {problem}\r\n\r\n  Reload this page once it is back.\r\n"
+        text = f"\r\n  tmt: {problem}\r\n\r\n  {hint}\r\n"
         await websocket.send_bytes(text.encode())
         async for _ in websocket:  # the tab's keys and resizes: nothing to send them to
             pass
@@ -120,7 +178,7 @@ class WorkstationServer(Server):
         """Listen until SIGINT, SIGTERM or SIGHUP; ``ready(host, port)`` once bound.
 
         Raises OSError when the address cannot be bound (in use, not this machine's)."""
-        stop = asyncio.Event()
+        self._stop = stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, stop.set)
@@ -143,6 +201,60 @@ class WorkstationServer(Server):
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(signum)
             await runner.cleanup()
+
+    def stop(self) -> None:
+        """Stop as a signal would (from the server's own loop): tests."""
+        if self._stop is not None:
+            self._stop.set()
+
+
+class TabApp(AppService):
+    """textual-serve's app service for one tab, whose ``stop`` is bounded: the app is asked to
+    quit, terminated after ``APP_EXIT_S``, killed ``KILL_AFTER_S`` later."""
+
+    @property
+    def process(self) -> asyncio.subprocess.Process | None:
+        return self._process
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        process = self._process
+        # Waited on, never cancelled: a cancel of the relay it awaits is swallowed by the relay
+        # (textual-serve's ``run``), which would leave it waiting on the process for good.
+        quitting = asyncio.ensure_future(self._quit(process))
+        try:
+            done, _ = await asyncio.wait({quitting}, timeout=APP_EXIT_S)
+            if not done:
+                pid = process.pid if process is not None else None
+                log.warning("serve: a tab's app (pid %s) did not quit in %gs", pid, APP_EXIT_S)
+        finally:
+            await end_process(process)
+            await asyncio.wait({quitting}, timeout=KILL_AFTER_S)  # its relay sees the end
+            self._task = None
+
+    async def _quit(self, process: asyncio.subprocess.Process | None) -> None:
+        """textual-serve's stop (the quit, then the end of the relay), then the app's exit
+        (its detach from the engine)."""
+        await AppService.stop(self)
+        if process is not None:
+            await process.wait()
+
+
+async def end_process(process: asyncio.subprocess.Process | None) -> None:
+    """Terminate ``process`` unless it has exited; kill it if it is still there after
+    ``KILL_AFTER_S`` (a stopped or hung process never acts on the terminate)."""
+    if process is None or process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), KILL_AFTER_S)
+    except TimeoutError:
+        log.warning("serve: a tab's app (pid %d) killed: it ignored SIGTERM", process.pid)
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
 
 
 def _font_size(text: str) -> int:
