@@ -28,6 +28,7 @@ from tmt_tui.domain.commands import (
     EngageKillSwitch,
     Origin,
     QueryAnalytics,
+    QueryPreview,
     QueryTrades,
     ResetKillSwitch,
     SetReducing,
@@ -35,6 +36,7 @@ from tmt_tui.domain.commands import (
     SubmitOrder,
 )
 from tmt_tui.domain.history import TradeHistory
+from tmt_tui.domain.preview import OrderPreview
 from tmt_tui.engine.local_client import LocalEngineClient
 
 
@@ -426,6 +428,20 @@ async def test_a_read_only_client_may_ask_a_query_and_gets_its_typed_answer(
     assert isinstance(reply.payload, TradeHistory)
     (trade,) = reply.payload.trades
     assert (trade.units, trade.reason) == (1_000, "close")
+
+
+async def test_a_preview_crosses_the_wire_typed_and_a_viewer_may_ask_for_one(
+    server: ServerThread, token: Secret, engine: LocalEngineClient
+) -> None:
+    viewer = RemoteEngineClient(server.socket_path, token=token, read_only=True)
+    try:
+        reply = await viewer.execute(QueryPreview.of(SubmitOrder("SIM-USD", "EUR_USD", 1_000)))
+    finally:
+        await viewer.close()
+
+    assert reply.ok, reply
+    assert isinstance(reply.payload, OrderPreview) and reply.payload.ok
+    assert reply.payload.notional > 0 and reply.payload.currency == "USD"
 
 
 async def test_the_analytics_answer_crosses_the_wire_typed(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from textual.widgets import Input, Select, Static
 
 from tests.support.pilot import burst, on_main_screen, until
+from tmt_tui.domain.commands import QueryTrades
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
@@ -150,3 +151,29 @@ async def test_a_burst_through_every_field_and_back_sends_what_slow_typing_sends
     assert (slowly.units, slowly.take_profit, slowly.stop_loss) == (
         -2500, Decimal("0.91"), Decimal("1.3"),
     )  # fmt: skip
+
+
+async def test_the_ticket_previews_the_order_as_units_change_and_sends_nothing(
+    app: TmtApp, ready, client
+) -> None:
+    """The dry run comes from the engine as the trader types: figures, then each failing
+    check; a size over the limit says so before anything is sent."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("home", "b")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        ticket = app.screen
+        preview = ticket.query_one("#ticket-preview", Static)
+
+        def shown() -> str:
+            return str(preview.render())
+
+        await pilot.press(*"10000")
+        await until(pilot, lambda: "✓ every pre-trade check passes" in shown(), "a passing preview")
+        assert "notional" in shown() and "lev 0.00x→" in shown()
+
+        ticket.query_one("#units", Input).value = "50m"
+        await until(pilot, lambda: "✗ units:" in shown(), "the units check failing")
+        assert preview.has_class("-fails")
+        assert "exceeds the order limit" in shown()
+        assert await client.execute(QueryTrades()) and not app.model.orders  # nothing was sent

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from tmt_tui.domain import history as _history  # noqa: F401  (registers the query answers)
+from tmt_tui.domain import preview as _preview  # noqa: F401  (registers the query answers)
 from tmt_tui.domain.commands import Command
 from tmt_tui.domain.events import Event
 from tmt_tui.domain.instruments import Instrument

@@ -119,6 +119,37 @@ class QueryAnalytics:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryPreview:
+    """A query: what ``order`` would do and whether each pre-trade check passes, by the same
+    guards a real order meets; nothing is sent or journaled. Answered as an ``OrderPreview``;
+    allowed on a read-only connection."""
+
+    account: str
+    instrument: str
+    units: int
+    type: OrderType = OrderType.MARKET
+    price: Decimal | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    origin: Origin = Origin.UI
+
+    @classmethod
+    def of(cls, order: SubmitOrder) -> QueryPreview:
+        """The preview of what ``order`` would do (flat on the wire, like every command)."""
+        return cls(
+            order.account, order.instrument, order.units, order.type, order.price,
+            order.take_profit, order.stop_loss, order.origin,
+        )  # fmt: skip
+
+    @property
+    def order(self) -> SubmitOrder:
+        return SubmitOrder(
+            self.account, self.instrument, self.units, self.type, self.price,
+            take_profit=self.take_profit, stop_loss=self.stop_loss, origin=self.origin,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class StopEngine:
     """Stop the engine gracefully (journal flushed; working orders left or cancelled per
     ``engine.on_shutdown``). Attached screens see it disconnect."""
@@ -138,6 +169,7 @@ Command = (
     | StopEngine
     | QueryTrades
     | QueryAnalytics
+    | QueryPreview
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -154,11 +186,12 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         StopEngine,
         QueryTrades,
         QueryAnalytics,
+        QueryPreview,
     )
 }
 
 #: Commands that only read: never journaled, allowed on read-only connections.
-QUERIES: frozenset[type] = frozenset({QueryTrades, QueryAnalytics})
+QUERIES: frozenset[type] = frozenset({QueryTrades, QueryAnalytics, QueryPreview})
 
 
 #: The largest size any command may name: far beyond every instrument's and account's limit,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from tmt_tui.domain.client import Reply
@@ -23,6 +24,7 @@ from tmt_tui.domain.commands import (
     EngageKillSwitch,
     ModifyOrder,
     QueryAnalytics,
+    QueryPreview,
     QueryTrades,
     ResetKillSwitch,
     SetReducing,
@@ -36,6 +38,7 @@ from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.history import KILL_SWITCH, ClosedTrade, TradeHistory
 from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import TradingState
+from tmt_tui.domain.preview import OrderPreview, PreviewCheck
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.batch import Flags
 from tmt_tui.engine.recorder import Recorder, Stage
@@ -68,6 +71,7 @@ class Decisions(Stage):
             StopEngine: self._stop,
             QueryTrades: self._query_trades,
             QueryAnalytics: self._elsewhere,
+            QueryPreview: self._preview,
         }
 
     # commands -------------------------------------------------------------------------------
@@ -104,6 +108,36 @@ class Decisions(Stage):
             found.append(trade)
         history = TradeHistory(tuple(found))
         return Reply(True, "OK", f"{len(found)} closed trades", seq=self.state.seq, payload=history)
+
+    def _preview(self, cmd: QueryPreview) -> Reply:
+        """The dry run of ``cmd.order``: every guard a real order meets, nothing sent."""
+        asked = cmd.order
+        problem = command_problem(asked)
+        if problem is not None:  # out of any range: said as a real submit would say it
+            code, message = problem
+            check = PreviewCheck("command", False, code.value, message)
+            preview = OrderPreview(asked.account, asked.instrument, 0, checks=(check,))
+            return Reply(True, "OK", message, seq=self.state.seq, payload=preview)
+        order = Order(
+            id="preview",
+            account=asked.account,
+            instrument=asked.instrument,
+            units=asked.units,
+            type=asked.type,
+            price=asked.price,
+            take_profit=asked.take_profit,
+            stop_loss=asked.stop_loss,
+        )
+        preview = self.risk.preview(
+            order, self.state.orders.count(order.account), self.clock(), self.flags.halt_pending
+        )
+        if self.flags.reconciling:
+            waiting = PreviewCheck(
+                "venue", False, Reason.RECONCILING.value, "reconciling with the venue"
+            )
+            preview = replace(preview, checks=(*preview.checks, waiting))
+        verdict = "passes" if preview.ok else f"fails: {preview.failed[0].message}"
+        return Reply(True, "OK", verdict, seq=self.state.seq, payload=preview)
 
     def _elsewhere(self, cmd: Command) -> Reply:
         """A query the runner answers off the loop (it reads the journal), not the core."""

@@ -7,17 +7,26 @@ exposure guards and pass HALTED / REDUCING, because a trader must always be able
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from decimal import Decimal
 
 from tmt_tui.domain.instruments import Instrument, why_watch_only
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import TradingState
+from tmt_tui.domain.preview import OrderPreview, PreviewCheck
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.portfolio import Account, Portfolio
 from tmt_tui.engine.quote_book import QuoteBook
 
 Rejection = tuple[Reason, str]
 HUNDRED = Decimal(100)
+
+
+def _check(name: str, rejection: Rejection | None) -> PreviewCheck:
+    if rejection is None:
+        return PreviewCheck(name, True)
+    code, message = rejection
+    return PreviewCheck(name, False, code.value, message)
 
 
 def reduces(order_units: int, position_units: int) -> bool:
@@ -73,6 +82,76 @@ class RiskEngine:
             or self._exposure(inst, acct, order, position, reducing)
             or self._working(acct, order, working_orders, reducing)
             or (None if reducing else self._rate(acct, order, now))
+        )
+
+    def preview(
+        self, order: Order, working_orders: int, now: float, halt_pending: bool = False
+    ) -> OrderPreview:
+        """Every guard on ``order``, each on its own (``check`` stops at the first), and the
+        figures they judge: a dry run the ticket shows as the trader types. Reads only: the
+        order-rate window is looked at, not moved."""
+        name, account = order.instrument, order.account
+        acct = self.portfolio.accounts.get(account)
+        inst = self.quotes.instruments.get(name)
+        blank = OrderPreview(account, name, order.units)
+        if acct is None:
+            return replace(blank, checks=(_check("account", (Reason.UNKNOWN_ACCOUNT, account)),))
+        if inst is None or not inst.tradeable:
+            why: Rejection = (
+                (Reason.UNKNOWN_INSTRUMENT, f"unknown instrument {name}")
+                if inst is None
+                else (Reason.INSTRUMENT_NOT_TRADEABLE, why_watch_only(inst))
+            )
+            return replace(blank, currency=acct.currency, checks=(_check("instrument", why),))
+        position = self.portfolio.units(account, name)
+        reducing = reduces(order.units, position)
+        limits = acct.limits
+        rate_ok = self.throttle.allow(account, limits.max_orders_per_second, now)
+        checks = (
+            _check("state", self._state(acct, order, reducing, halt_pending)),
+            _check("units", self._units(inst, acct, order)),
+            _check("prices", self._prices(inst, acct, order, now, reducing)),
+            _check("exposure", self._exposure(inst, acct, order, position, reducing)),
+            _check("working orders", self._working(acct, order, working_orders, reducing)),
+            _check(
+                "order rate",
+                None
+                if rate_ok or reducing
+                else (Reason.RATE_LIMITED, f"more than {limits.max_orders_per_second} a second"),
+            ),
+        )
+        preview = replace(blank, currency=acct.currency, checks=checks, position_after=position)
+        quote = self.quotes.quotes.get(name)
+        fx = self.quotes.frate(inst.quote, acct.currency)
+        equity = acct.fequity
+        loss_room = float(limits.daily_loss_limit) + min(equity - float(acct.day_start_equity), 0)
+        preview = replace(
+            preview,
+            position_after=position + order.units,
+            loss_headroom=max(loss_room, 0.0),
+            leverage_now=acct.exposure / equity if equity > 0 else 0.0,
+        )
+        if quote is None or fx is None:
+            return preview
+        mid = (quote.bid + quote.ask) / 2
+        reference: Decimal | None
+        if order.type is OrderType.MARKET:
+            reference = quote.ask if order.units > 0 else quote.bid
+            distance = None
+        else:
+            reference = order.price
+            distance = None if reference is None else float((reference - mid) / inst.pip)
+        price = float(reference if reference is not None else mid)
+        added = (abs(position + order.units) - abs(position)) * price * fx
+        needed = max(added, 0.0) * float(inst.margin_rate)
+        return replace(
+            preview,
+            reference_price=reference,
+            distance_pips=None if distance is None else round(distance, 1),
+            notional=abs(order.units) * price * fx,
+            leverage_after=(acct.exposure + added) / equity if equity > 0 else 0.0,
+            margin_needed=needed,
+            margin_available_after=equity - acct.margin - needed,
         )
 
     # guards ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from tmt_tui.domain.preview import OrderPreview
+
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -82,3 +84,23 @@ def duration(seconds: float | None) -> str:
     if whole < 86400:
         return f"{whole // 3600}h{whole % 3600 // 60:02d}"
     return f"{whole // 86400}d{whole % 86400 // 3600:02d}"
+
+
+def preview_text(preview: OrderPreview) -> str:
+    """The ticket's dry run in two lines: what the order would do, then the engine's verdict
+    (every failing check with its reason, or that all pass)."""
+    ccy = preview.currency
+    figures = [
+        f"notional {compact_money(preview.notional)} {ccy}",
+        f"margin {compact_money(preview.margin_needed)}, "
+        f"free after {compact_money(preview.margin_available_after)}",
+        f"lev {preview.leverage_now:.2f}x→{preview.leverage_after:.2f}x",
+    ]
+    if preview.distance_pips is not None:
+        figures.append(f"{preview.distance_pips:+.1f} pips from mid")
+    figures.append(f"loss room {compact_money(preview.loss_headroom)}")
+    if preview.ok:
+        verdict = "✓ every pre-trade check passes"
+    else:
+        verdict = "\n".join(f"✗ {c.name}: {c.message}" for c in preview.failed)
+    return " · ".join(figures) + "\n" + verdict

@@ -7,6 +7,7 @@ the code and message while the ticket stays open for a fix.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from textual import on
@@ -15,16 +16,20 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tmt_tui.domain.client import EngineClient
-from tmt_tui.domain.commands import Command, SubmitOrder
+from tmt_tui.domain.commands import Command, QueryPreview, SubmitOrder
 from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.domain.positions import AccountState
+from tmt_tui.domain.preview import OrderPreview
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import bindings
-from tmt_tui.tui.formatting import price
+from tmt_tui.tui.formatting import preview_text, price
 from tmt_tui.tui.screens.command_form import CommandForm, FormInput
 from tmt_tui.tui.widgets.header import TradingBanner
+
+#: How often an unchanged ticket asks for its preview again (prices move under it).
+PREVIEW_EVERY_S = 1.0
 
 _TICKET_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP))
 
@@ -67,6 +72,14 @@ class OrderTicketScreen(CommandForm):
         height: 1;
         color: $text-muted;
     }
+    OrderTicketScreen #ticket-preview {
+        height: auto;
+        margin-top: 1;
+        color: $text-muted;
+    }
+    OrderTicketScreen #ticket-preview.-fails {
+        color: $warning;
+    }
     OrderTicketScreen #ticket-message {
         height: auto;
         margin-top: 1;
@@ -101,6 +114,9 @@ class OrderTicketScreen(CommandForm):
         self._quote = quote
         self._account = account or (self._accounts[0].id if self._accounts else "")
         self.sent: list[SubmitOrder] = []  # what this ticket sent: the reply shows what came of it
+        self._client = client
+        self._previewed: SubmitOrder | None = None
+        self._previewed_at = 0.0
 
     @property
     def side_label(self) -> str:
@@ -144,6 +160,7 @@ class OrderTicketScreen(CommandForm):
             with Horizontal(classes="field"):
                 yield Label("Stop loss")
                 yield FormInput(placeholder="optional", compact=True, id="stop-loss")
+            yield Static(id="ticket-preview")
             yield Static(id="ticket-message")
             with Horizontal(id="ticket-buttons"):
                 yield Button(
@@ -157,7 +174,40 @@ class OrderTicketScreen(CommandForm):
     def on_mount(self) -> None:
         self.query_one("#units", Input).focus()
         self._show_quote()
-        self.set_interval(0.25, self._show_quote)
+        self.set_interval(0.25, self._tick)
+
+    def _tick(self) -> None:
+        self._show_quote()
+        self._ask_preview()
+
+    def _ask_preview(self) -> None:
+        """Ask the engine for a dry run of what the fields say: again when they change, and
+        every second as prices move. The verdict is the engine's, never the ticket's."""
+        try:
+            command = self.build_command()
+        except EntryError:
+            command = None
+        now = time.monotonic()
+        if command == self._previewed and now - self._previewed_at < PREVIEW_EVERY_S:
+            return
+        self._previewed, self._previewed_at = command, now
+        if command is None:
+            self._show_preview(None)
+            return
+        self.run_worker(self._preview(command), group="preview", exclusive=True)
+
+    async def _preview(self, command: SubmitOrder) -> None:
+        try:
+            reply = await self._client.execute(QueryPreview.of(command))
+        except Exception:  # a broken connection: the preview just waits for the next try
+            return
+        if isinstance(reply.payload, OrderPreview):
+            self._show_preview(reply.payload)
+
+    def _show_preview(self, preview: OrderPreview | None) -> None:
+        widget = self.query_one("#ticket-preview", Static)
+        widget.set_class(preview is not None and not preview.ok, "-fails")
+        widget.update("" if preview is None else preview_text(preview))
 
     def _show_quote(self) -> None:
         quote = self._quote()
