@@ -151,11 +151,11 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
                     wire = {"instrument": q.instrument, "bid": str(q.bid), "ask": str(q.ask),
                             "ts": q.ts}  # fmt: skip  # an object, as every --json answer is
                     bid, ask = (price_at(p, name, digits) for p in (q.bid, q.ask))
-                    text = f"{q.instrument} bid {bid} ask {ask} at {iso(q.ts)}"
+                    read = ""
                     if market is not None:
                         wire["market"] = to_wire(market)
-                        text += _market_text(market)
-                    emit(args, wire, text)
+                        read = _market_text(market)
+                    emit(args, wire, f"{q.instrument} bid {bid} ask {ask}{read} at {iso(q.ts)}")
                     if not args.watch:
                         return
     finally:
@@ -164,16 +164,9 @@ async def quote(args: argparse.Namespace, client: Any) -> None:
 
 
 def _market_text(m: MarketRead) -> str:
-    """``  regime ranging signal - (M1: rsi 48.2 atr 0.000120 ema 1.084210)``: the read."""
-    regime = m.regime.value or "warming up"
-    figures = " ".join(
-        f"{label} {value:.{digits}f}"
-        for label, value, digits in (("rsi", m.rsi, 1), ("atr", m.atr, 6), ("ema", m.ema_slow, 6))
-        if value is not None
-    )
-    return f"  regime {regime} signal {m.signal.value or '-'}" + (
-        f" ({m.size}: {figures})" if figures else ""
-    )
+    """`` [regime ranging, signal -]``: the read in a few words (--json has every figure); it
+    goes before the quote's time, which stays last on the line."""
+    return f" [regime {m.regime.value or 'warming up'}, signal {m.signal.value or '-'}]"
 
 
 # acting -------------------------------------------------------------------------------------
