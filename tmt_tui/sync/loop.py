@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 #: How often the loop sweeps the journal's orders table for changes no event named.
 SWEEP_EVERY_S = 60.0
 
+#: What odd journal data can raise in the copier (a row it cannot take): caught, never fatal.
+DATA_ERRORS: tuple[type[Exception], ...] = (TypeError, AttributeError, ValueError, KeyError)
+#: A journal that cannot be read now, or a row the copier cannot take: retried with backoff.
+_JOURNAL_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, *DATA_ERRORS)
+_DRAIN_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.Error, OSError, JournalUnreadable, *_JOURNAL_ERRORS
+)  # fmt: skip
+
 
 @dataclass
 class SyncStatus:
@@ -109,6 +117,19 @@ class SyncLoop:
                 self._failed(exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.settings.max_backoff_s)
+            except _JOURNAL_ERRORS as exc:
+                # the journal unreadable now (locked, corrupt) or a row the copier cannot take:
+                # said, and retried with backoff; the process never dies of it (its supervisor
+                # would start it again at once, forever)
+                if isinstance(exc, sqlite3.Error) and self._reader is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._reader.close()  # opened afresh next time
+                    self._reader = None
+                elif explain(exc, self.target) != self.status.last_error:
+                    log.exception("sync: cannot copy a journal row")
+                self._failed(exc)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, self.settings.max_backoff_s)
         self._drain()
         self._close()
         if self._reader is not None:
@@ -125,7 +146,7 @@ class SyncLoop:
             while time.monotonic() < deadline and self._copier.step():
                 pass
             self._measure(down=False)
-        except (psycopg.Error, OSError, JournalUnreadable) as exc:
+        except _DRAIN_ERRORS as exc:
             log.info("sync: stopped before catching up (%s)", explain(exc, self.target))
 
     def _cycle(self) -> int:
@@ -153,12 +174,7 @@ class SyncLoop:
         return copied
 
     def _connect(self, target: Target, reader: JournalReader) -> None:
-        conn: Conn = psycopg.connect(
-            target.dsn.reveal(),
-            autocommit=True,
-            connect_timeout=max(1, math.ceil(self.settings.connect_timeout_s)),
-            application_name="tmt-sync",
-        )
+        conn = connect(target, self.settings)
         try:
             schema = ddl.migrate(conn, self.settings)
             self._copier = Copier(conn, reader, self.settings.batch_rows)
@@ -254,10 +270,37 @@ class SyncLoop:
             self._conn = None
 
 
+#: A statement the database has not answered in this long is given up (and retried).
+STATEMENT_TIMEOUT_MS = 30_000
+
+
+def connect(target: Target, settings: SyncSettings) -> Conn:
+    """The sync's database connection: a statement unanswered for 30 s is cancelled, and TCP
+    keepalives and a user timeout notice a dead peer within ~30 s, so a hung database or a
+    lost network is an error the loop reports and retries, never a sync frozen at "ok"."""
+    conn: Conn = psycopg.connect(
+        target.dsn.reveal(),
+        autocommit=True,
+        connect_timeout=max(1, math.ceil(settings.connect_timeout_s)),
+        application_name="tmt-sync",
+        options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        keepalives=1,
+        keepalives_idle=10,
+        keepalives_interval=5,
+        keepalives_count=3,
+        tcp_user_timeout=STATEMENT_TIMEOUT_MS,
+    )
+    return conn
+
+
 def explain(exc: BaseException, target: Target | SyncConfigError) -> str:
     """One clear sentence for what went wrong, never with the password in it."""
     if isinstance(exc, SyncConfigError | JournalUnreadable | JournalMismatch):
         return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        return f"cannot read the journal now ({type(exc).__name__}: {exc})"
+    if isinstance(exc, DATA_ERRORS):
+        return f"cannot copy a journal row ({type(exc).__name__}: {exc}); see the engine's log"
     if not isinstance(target, Target):
         return str(target)
     where, user = target.where, target.user

@@ -39,6 +39,28 @@ log = logging.getLogger(__name__)
 
 #: How often an unchanged status is still reported (the lag in seconds grows on its own).
 REPORT_EVERY_S = 1.0
+#: The child told to stop (stdin closed, SIGTERM) and still running this long after (hung in
+#: a database or journal call) ends at once: no orphan outlives its engine.
+EXIT_WITHIN_S = 15.0
+#: With no status line from the child this long, the supervisor says the sync is down.
+STALE_AFTER_S = 10.0
+
+#: The environment the child is given: what it runs on and the database's settings, never the
+#: engine's other secrets (OANDA_TOKEN, TMT_API_TOKEN ...).
+_ENV_NAMES = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "VIRTUAL_ENV",
+              "SSL_CERT_FILE", "SSL_CERT_DIR", "TMT_PG_DSN"}  # fmt: skip
+_SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL")
+
+
+def child_env(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
+    """The part of ``env`` the sync child needs (its DSN and libpq's PG* included)."""
+
+    def needed(name: str) -> bool:
+        if name in _ENV_NAMES or name.startswith(("LC_", "XDG_", "PG", "PYTHON")):
+            return True
+        return name.startswith("TMT_") and not any(w in name for w in _SECRET_WORDS)
+
+    return {name: value for name, value in env.items() if needed(name)}
 
 
 def status_path(journal: Path) -> Path:
@@ -55,6 +77,7 @@ def child_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", default="{}", help="the [sync] table as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    _die_with_parent()
     background()
     settings = SyncSettings(**json.loads(args.settings))
     journal = Path(args.journal)
@@ -66,7 +89,7 @@ def child_main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        _stop_soon(stop)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the engine's to handle
@@ -85,6 +108,30 @@ def background(pid: int = 0) -> None:
         os.setpriority(os.PRIO_PROCESS, pid, 10)
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this process when the engine that started it dies (PR_SET_PDEATHSIG),
+    beside stdin's end-of-file, which a child hung in a call would not read."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError) as exc:
+        log.debug("no parent-death signal: %s", exc)
+
+
+def _stop_soon(stop: threading.Event) -> None:
+    """Stop after the transaction in flight; if that never ends (a hung call), exit anyway."""
+    if stop.is_set():
+        return
+    stop.set()
+    timer = threading.Timer(EXIT_WITHIN_S, os._exit, (3,))
+    timer.daemon = True
+    timer.start()
+
+
 def _until_eof(stop: threading.Event) -> None:
     """The engine holds our stdin open for as long as it lives."""
     try:
@@ -92,7 +139,7 @@ def _until_eof(stop: threading.Event) -> None:
             pass
     except (OSError, ValueError):
         pass
-    stop.set()
+    _stop_soon(stop)
 
 
 class _Reporter:
@@ -151,12 +198,21 @@ class SyncSupervisor:
         journal: Path,
         on_status: OnStatus,
         env: dict[str, str] | None = None,
+        stale_after_s: float | None = None,
     ) -> None:
         self.settings = settings
         self.journal = journal
         self.on_status = on_status
         self.env = env
+        #: No status line for this long: the sync is down (a child hung in a call says
+        #: nothing; an idle one says something each poll, at least once a second).
+        self.stale_after_s = (
+            max(STALE_AFTER_S, 5 * settings.poll_interval_s)
+            if stale_after_s is None
+            else stale_after_s
+        )
         self.latest = SyncStatus()
+        self._heard = time.monotonic()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -193,13 +249,14 @@ class SyncSupervisor:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=self.env,
+            env=child_env(os.environ if self.env is None else self.env),
             start_new_session=True,  # a Ctrl-C at the terminal is the engine's, not ours
         )  # fmt: skip
 
     def _supervise(self) -> None:
         backoff = self.settings.backoff_s
         while not self._stopping.is_set():
+            began = time.monotonic()
             try:
                 proc = self._proc = self._spawn()
             except OSError as exc:
@@ -209,21 +266,45 @@ class SyncSupervisor:
                 threading.Thread(
                     target=_relay_log, args=(proc.stderr,), daemon=True, name="tmt-sync-log"
                 ).start()
+                self._heard = time.monotonic()
+                threading.Thread(
+                    target=self._watch, args=(proc,), daemon=True, name="tmt-sync-watch"
+                ).start()
                 for raw in proc.stdout:
                     try:
                         status = SyncStatus.from_json(raw.decode("utf-8", "replace"))
                     except (ValueError, TypeError):
                         continue
+                    self._heard = time.monotonic()
                     self.latest = status
                     self.on_status(status)
-                    backoff = self.settings.backoff_s
                 code = proc.wait()
                 if self._stopping.is_set():
                     return
                 self._down(f"the sync process exited ({code}); restarting it")
+            # a child that lived a while had its own trouble: start again soon; one that dies
+            # as it starts (each time after a status line or two) waits longer each time
+            if time.monotonic() - began > self.settings.max_backoff_s:
+                backoff = self.settings.backoff_s
             if self._stopping.wait(backoff):
                 return
             backoff = min(backoff * 2, self.settings.max_backoff_s)
+
+    def _watch(self, proc: subprocess.Popen[bytes]) -> None:
+        """Down once the child has said nothing for ``stale_after_s`` (hung in a call: a
+        database that stopped answering, a journal read that never returns)."""
+        said = False
+        every = min(1.0, self.stale_after_s / 4)
+        while proc.poll() is None and not self._stopping.wait(every):
+            silent = time.monotonic() - self._heard
+            if silent < self.stale_after_s:
+                said = False
+            elif not said and self.latest.state != "down":
+                said = True
+                self._down(
+                    f"no word from the sync process (pid {proc.pid}) for {silent:.0f} s: "
+                    "hung on the database or the journal"
+                )
 
     def _down(self, why: str) -> None:
         log.warning("sync down: %s", why)
