@@ -73,7 +73,8 @@ def test_since_a_sequence_number_prints_from_it_to_the_newest(engine: Engine) ->
 
     shown = seqs(engine.tmt("events", "--since", "3", "--json").stdout)
 
-    assert shown == list(range(3, newest + 1))
+    assert shown == list(range(3, max(shown) + 1))  # each once, in order, none skipped
+    assert max(shown) >= newest
 
 
 def test_since_a_time_prints_the_events_at_or_after_it(engine: Engine) -> None:
@@ -86,7 +87,7 @@ def test_since_a_time_prints_the_events_at_or_after_it(engine: Engine) -> None:
     shown = seqs(engine.tmt("events", "--since", start["ts_iso"], "--json").stdout)
 
     assert shown and shown[0] <= start["seq"] and shown == sorted(shown)
-    assert shown[-1] == events[-1]["seq"]
+    assert shown[-1] >= events[-1]["seq"]
 
 
 def test_since_reaches_past_what_the_engine_keeps_through_the_journal(engine: Engine) -> None:
@@ -98,7 +99,8 @@ def test_since_reaches_past_what_the_engine_keeps_through_the_journal(engine: En
     history = seqs(engine.tmt("events", "--since", "1", "--json").stdout)
 
     assert recent[0] > 1  # the engine's memory alone does not reach back
-    assert history == list(range(1, newest + 1))
+    assert history == list(range(1, max(history) + 1))  # each once, in order, none skipped
+    assert max(history) >= newest
 
 
 def test_a_since_that_is_neither_a_number_nor_a_time_is_refused(engine: Engine) -> None:
