@@ -45,23 +45,27 @@ class TableCheck:
         return self.journal_rows == self.db_rows and self.journal_sum == self.db_sum
 
 
-#: table -> (journal SQL of the row text parts, db SQL of the same text, watermark stream or "").
-#: Prices go through ``_num`` in Python and ``trim_scale`` in SQL.
-_CHECKS: dict[str, tuple[str, str, str]] = {
+#: table -> (journal table, its key, the columns of a row's text, which rows; the database's
+#: SQL of the same text, its watermark stream). Prices go through ``_num`` in Python and
+#: ``trim_scale`` in SQL. The journal is read a page at a time by its key, each page one short
+#: statement: a snapshot held for the whole scan would keep the engine's WAL checkpoints from
+#: completing (store/journal.py ``checkpoint_wal``).
+_CHECKS: dict[str, tuple[str, str, str, str, str, str]] = {
     "events": (
-        "select seq, kind, origin, coalesce(hash, '') from events where seq <= ?",
+        "events", "seq", "seq, kind, origin, coalesce(hash, '')", "seq <= ?",
         "select concat_ws('|', seq, kind, origin, coalesce(hash, '')) from tmt.events "
         "where journal_id = %s and seq <= %s",
         "events",
     ),
+    # from the journal's lowest tick: the sync may have pruned the older ones from it
     "ticks": (
-        "select rowid, instrument, bid, ask from ticks where rowid <= ?",
+        "ticks", "rowid", "rowid, instrument, bid, ask", "rowid <= ?",
         "select concat_ws('|', id, instrument, trim_scale(bid), trim_scale(ask)) "
-        "from tmt.ticks where journal_id = %s and id <= %s",
+        "from tmt.ticks where journal_id = %s and id <= %s and id >= %s",
         "ticks",
     ),
     "equity": (
-        "select rowid, account, equity, balance from equity where rowid <= ?",
+        "equity", "rowid", "rowid, account, equity, balance", "rowid <= ?",
         "select concat_ws('|', id, account, trim_scale(equity), trim_scale(balance)) "
         "from tmt.equity where journal_id = %s and id <= %s",
         "equity",
@@ -69,18 +73,20 @@ _CHECKS: dict[str, tuple[str, str, str]] = {
     # rows that change: those at or below the watermark on both sides, less the rows the
     # journal changed since (the database may still hold their older version)
     "orders": (
-        "select id, status, filled_units, seq from orders where seq <= ?",
+        "orders", "id", "id, status, filled_units, seq", "seq <= ?",
         "select concat_ws('|', id, status, filled_units, seq) from tmt.orders "
         "where journal_id = %s and seq <= %s and not (id = any(%s))",
         "orders",
     ),
     "positions": (
-        "select key, units, realized_pl, seq from positions where seq <= ?",
+        "positions", "key", "key, units, realized_pl, seq", "seq <= ?",
         "select concat_ws('|', key, units, trim_scale(realized_pl), seq) from tmt.positions "
         "where journal_id = %s and seq <= %s and not (key = any(%s))",
         "positions",
     ),
-}
+}  # fmt: skip
+#: Rows of the journal read per statement by ``tmt sync check``.
+PAGE_ROWS = 5000
 #: The journal's rows changed past the watermark, by key, of the tables of changing rows.
 _CHANGED_SINCE = {
     "orders": "select id from orders where seq > ?",
@@ -126,20 +132,29 @@ def check_tables(
         found = row[0] if isinstance(row[0], dict) else json.loads(str(row[0]))
         marks.update({str(k): int(v) for k, v in found.items()})
     results = []
-    for table, (journal_sql, db_sql, stream) in _CHECKS.items():
+    for table, (name, key, columns, which, db_sql, stream) in _CHECKS.items():
         upto = marks[stream]
         numeric = _NUMERIC.get(table, ())
         total, count = 0, 0
-        changed: list[str] = []
-        with reader.snapshot():
-            for parts in reader.conn.execute(journal_sql, (upto,)):
+        params: tuple[Any, ...] = (reader.journal_id, upto)
+        low: int | None = None
+        if table == "ticks":
+            (low,) = reader.conn.execute("select min(rowid) from ticks").fetchone()
+            low = upto + 1 if low is None else int(low)
+            params += (low,)
+        page = (
+            f"select {key}, {columns} from {name} where {key} > ? and {which} "
+            f"{'' if low is None else f'and {key} >= {low} '}order by {key} limit {PAGE_ROWS}"
+        )
+        after: Any = -1 if key in ("seq", "rowid") else ""
+        while rows := reader.conn.execute(page, (after, upto)).fetchall():
+            for _key, *parts in rows:
                 fields = [_num(p) if i in numeric else str(p) for i, p in enumerate(parts)]
                 total = _fold(total, "|".join(fields))
-                count += 1
-            if table in _CHANGED_SINCE:
-                changed = [k for (k,) in reader.conn.execute(_CHANGED_SINCE[table], (upto,))]
-        params: tuple[Any, ...] = (reader.journal_id, upto)
+            count += len(rows)
+            after = rows[-1][0]
         if table in _CHANGED_SINCE:
+            changed = [k for (k,) in reader.conn.execute(_CHANGED_SINCE[table], (upto,))]
             params += (changed,)
         got = conn.execute(_DB_SUM.format(inner=db_sql), params).fetchone()
         db_rows, db_sum = (int(got[0]), str(got[1])) if got else (0, "0")
