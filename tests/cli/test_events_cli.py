@@ -7,9 +7,11 @@ import asyncio
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from tests.support.cli import Engine
+from tests.support.cli import Engine, start_engine, write_config
 from tests.support.waiting import wait_for
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.domain.commands import OrderType, Origin, SubmitOrder
@@ -108,3 +110,27 @@ def test_a_since_that_is_neither_a_number_nor_a_time_is_refused(engine: Engine) 
 
     assert result.returncode == 3
     assert "--since" in result.stderr
+
+
+def test_another_engine_s_journal_is_never_shown_as_this_one_s_history(
+    engine: Engine,
+) -> None:
+    """`--socket` names this engine while the config names another's journal: the history
+    stops at what this engine keeps, and stderr says why."""
+    other_home = Path(tempfile.mkdtemp(prefix="tmto", dir="/tmp"))
+    other = start_engine(other_home, write_config(other_home))
+    other.stop()  # its journal stays behind, with events of its own
+    place_many(engine, KEPT_IN_MEMORY // 2)
+    token = (engine.home / "state" / "tmt" / "api.token").read_text().strip()
+    env = {**other.env, "TMT_API_TOKEN": token}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tmt_tui", "--config", str(other.config), "--socket",
+         str(engine.home / "run" / "e.sock"), "events", "--since", "1", "--json"],
+        env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    shown = seqs(result.stdout)
+    assert result.returncode == 0, result.stderr
+    assert shown[0] > 1 and shown == list(range(shown[0], shown[-1] + 1))
+    assert "is not the journal of the engine answering" in result.stderr

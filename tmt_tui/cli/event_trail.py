@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from tmt_tui.cli.answers import emit, refused
+from tmt_tui.cli.answers import emit, refused, snapshot
 from tmt_tui.cli.presentation import iso
 from tmt_tui.domain.client import Snapshot, StreamItem
 from tmt_tui.domain.codec import to_wire
@@ -79,6 +79,19 @@ class _Journal:
         except (ConfigError, AuditError) as exc:
             self.problem = str(exc)
 
+    def check_against(self, snap: Snapshot) -> None:
+        """Let go of a journal that is not the engine's (``--socket`` naming another engine
+        than the config's): its oldest kept event must be in the journal as it is in memory."""
+        if self.reader is None or not snap.events:
+            return
+        kept = snap.events[0]
+        found, _ = self.reader.events(kept.seq - 1, None, limit=1)
+        if found and (found[0].seq, found[0].kind, found[0].ts) == (kept.seq, kept.kind, kept.ts):
+            return
+        self.problem = f"{self.reader.path} is not the journal of the engine answering"
+        self.reader.close()
+        self.reader = None
+
     def show(self, args: argparse.Namespace, since: Since, after: int, upto: int | None) -> int:
         """Print the journal's events after ``after`` (through ``upto``) that ``since`` admits;
         the last sequence number passed (``after`` when there was nothing)."""
@@ -106,6 +119,8 @@ async def events(args: argparse.Namespace, client: Any) -> None:
     journal = _Journal(args) if since is not None else None
     shown = 0  # the newest sequence number shown or passed over
     try:
+        if journal is not None:
+            journal.check_against(await snapshot(client))
         if since is not None and journal is not None and journal.reader is not None:
             shown = journal.show(args, since, since.seq - 1, None)  # before the stream
         await _stream(args, client, since, journal, shown)
