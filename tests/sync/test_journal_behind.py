@@ -24,7 +24,7 @@ from tmt_tui.store.journal import Journal
 from tmt_tui.sync.loop import SyncLoop, SyncStatus
 from tmt_tui.sync.settings import target
 
-from .test_backfill_and_prune import DAY, NOW, journal_ticks, old_journal
+from .test_backfill_and_prune import DAY, NOW, backfill, journal_ticks, old_journal
 from .test_backfill_and_prune import counts as db_counts
 
 FAST = {"enabled": True, "poll_interval_s": 0.05, "backoff_s": 0.05, "max_backoff_s": 0.2}
@@ -142,11 +142,13 @@ def test_a_journal_restored_from_a_backup_is_refused_behind_and_once_written_sin
     with sync_running(dsn, journal) as behind:
         wait_for(lambda: said(behind, "down", "behind"), "the sync down: journal behind")
     write_events(journal, 5, "other")  # seqs 6..10 again, other events
+    refused = backfill(journal, dsn)
     with sync_running(dsn, journal) as diverged:
         wait_for(lambda: said(diverged, "down", "differs"), "the sync down: journal diverged")
 
     assert "events at 5 in the journal, 10 in the database" in behind[-1].last_error
     assert "event 10 differs" in diverged[-1].last_error
+    assert refused.returncode == 1 and "event 10 differs" in refused.stdout + refused.stderr
     assert not any(s.state == "ok" for s in behind + diverged)
     with psycopg.connect(dsn, autocommit=True) as conn:
         keys = [r[0] for r in conn.execute("select data->>'key' from tmt.events order by seq")]
