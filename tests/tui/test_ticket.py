@@ -62,6 +62,10 @@ async def test_junk_in_the_ticket_shows_a_message_and_sends_nothing(app: TmtApp,
         units.value = "1000"
         ticket.query_one("#type", Select).value = OrderType.LIMIT.value
         await pilot.pause()
+        prefilled = ticket.query_one("#price", Input)
+        quote = app.model.quotes[ticket.instrument.name].quote
+        assert quote is not None and prefilled.value == f"{quote.ask:.5f}"[: len(prefilled.value)]
+        prefilled.value = ""
         await pilot.press("enter")
         assert "Price: required" in str(message.render())
         for bad_price in ["nan", "inf", "-1", "0", "x1"]:
@@ -177,3 +181,33 @@ async def test_the_ticket_previews_the_order_as_units_change_and_sends_nothing(
         assert preview.has_class("-fails")
         assert "exceeds the order limit" in shown()
         assert await client.execute(QueryTrades()) and not app.model.orders  # nothing was sent
+
+
+async def test_an_ioc_limit_away_from_the_market_is_cancelled_not_left_working(
+    app: TmtApp, ready
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("home", "b")
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        ticket = app.screen
+        ticket.query_one("#type", Select).value = OrderType.LIMIT.value
+        await pilot.pause()
+        tif = ticket.query_one("#time-in-force", Select)
+        assert not tif.disabled
+        tif.value = "IOC"
+        quote = app.model.quotes[ticket.instrument.name].quote
+        assert quote is not None
+        below = quote.bid * Decimal("0.99")
+        ticket.query_one("#price", Input).value = f"{below:.{ticket.instrument.display_precision}f}"
+        ticket.query_one("#units", Input).value = "1000"
+        await pilot.press("enter")
+
+        await until(pilot, lambda: on_main_screen(app), "the ticket to close")
+        await until(
+            pilot,
+            lambda: any(o.status.value == "CANCELLED" for o in app.model.orders.values()),
+            "the IOC cancelled",
+        )
+        (order,) = app.model.orders.values()
+        assert order.time_in_force is not None and order.time_in_force.value == "IOC"

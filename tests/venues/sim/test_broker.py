@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
@@ -381,3 +381,16 @@ def test_take_profit_closing_a_trade_is_not_held_back_by_margin(venue: Venue) ->
 
     assert venue.fills() == [(f"{order.id}.1.tp", -10_000, D("1.12000"))]
     assert venue.margin_asked == []
+
+
+@pytest.mark.parametrize("tif", [TimeInForce.IOC, TimeInForce.FOK])
+def test_an_immediate_limit_fills_at_once_or_is_cancelled_never_rests(
+    venue: Venue, tif: TimeInForce
+) -> None:
+    marketable = venue.order(10_000, OrderType.LIMIT, price="1.10020", time_in_force=tif)
+    away = venue.order(10_000, OrderType.LIMIT, price="1.09000", time_in_force=tif)
+    venue.quote("1.08000", "1.08010")  # later the price comes: too late for it
+
+    assert venue.fills() == [(marketable.id, 10_000, D("1.10010"))]
+    cancelled = [e for e in venue.events if isinstance(e, VenueCancelled)]
+    assert cancelled == [VenueCancelled(away.id, f"{tif.value}: the price was not there at once")]

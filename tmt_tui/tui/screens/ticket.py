@@ -19,7 +19,7 @@ from tmt_tui.domain.client import EngineClient
 from tmt_tui.domain.commands import Command, QueryPreview, SubmitOrder
 from tmt_tui.domain.entry import EntryError, parse_price, parse_units
 from tmt_tui.domain.instruments import Instrument
-from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.orders import OrderType, TimeInForce
 from tmt_tui.domain.positions import AccountState
 from tmt_tui.domain.preview import OrderPreview
 from tmt_tui.domain.quotes import Quote
@@ -31,6 +31,8 @@ from tmt_tui.tui.widgets.header import TradingBanner
 #: How often an unchanged ticket asks for its preview again (prices move under it).
 PREVIEW_EVERY_S = 1.0
 
+#: Good till cancelled, or now or never: IOC fills what it can at once, FOK all or nothing.
+_TIFS = (("GTC", TimeInForce.GTC), ("IOC", TimeInForce.IOC), ("FOK", TimeInForce.FOK))
 _TICKET_TYPES = (("Market", OrderType.MARKET), ("Limit", OrderType.LIMIT), ("Stop", OrderType.STOP))
 
 
@@ -63,7 +65,7 @@ class OrderTicketScreen(CommandForm):
         margin-top: 1;
     }
     OrderTicketScreen .field > Label {
-        width: 13;
+        width: 14;
     }
     OrderTicketScreen .field Input, OrderTicketScreen .field Select {
         width: 1fr;
@@ -155,6 +157,16 @@ class OrderTicketScreen(CommandForm):
                     placeholder="limit/stop only", compact=True, id="price", disabled=True
                 )
             with Horizontal(classes="field"):
+                yield Label("Time in force")
+                yield Select(
+                    [(label, tif.value) for label, tif in _TIFS],
+                    value=TimeInForce.GTC.value,
+                    allow_blank=False,
+                    compact=True,
+                    id="time-in-force",
+                    disabled=True,
+                )
+            with Horizontal(classes="field"):
                 yield Label("Take profit")
                 yield FormInput(placeholder="optional", compact=True, id="take-profit")
             with Horizontal(classes="field"):
@@ -226,7 +238,16 @@ class OrderTicketScreen(CommandForm):
 
     @on(Select.Changed, "#type")
     def _type_changed(self) -> None:
-        self.query_one("#price", Input).disabled = self.order_type is OrderType.MARKET
+        """A limit or stop takes a price, pre-filled from the touch (the side's own: the ask
+        to buy, the bid to sell), and a time in force."""
+        market = self.order_type is OrderType.MARKET
+        field = self.query_one("#price", Input)
+        field.disabled = market
+        self.query_one("#time-in-force", Select).disabled = market
+        quote = self._quote()
+        if not market and not field.value.strip() and quote is not None:
+            touch = quote.ask if self.side > 0 else quote.bid
+            field.value = price(touch, self.instrument.display_precision)
 
     @on(Button.Pressed, "#send")
     def _send_pressed(self) -> None:
@@ -249,6 +270,10 @@ class OrderTicketScreen(CommandForm):
         limit = None
         if kind is not OrderType.MARKET:
             limit = parse_price(self.field("price"), "Price", required=True)
+        tif = None
+        if kind is not OrderType.MARKET:
+            chosen = self.query_one("#time-in-force", Select).value
+            tif = TimeInForce(chosen) if isinstance(chosen, str) else None
         take_profit = parse_price(self.field("take-profit"), "Take profit", required=False)
         stop_loss = parse_price(self.field("stop-loss"), "Stop loss", required=False)
         return SubmitOrder(
@@ -257,6 +282,7 @@ class OrderTicketScreen(CommandForm):
             units=self.side * size,
             type=kind,
             price=limit,
+            time_in_force=tif,
             take_profit=take_profit,
             stop_loss=stop_loss,
         )

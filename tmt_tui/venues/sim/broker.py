@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.netting import reduce_order
-from tmt_tui.domain.orders import Order, OrderStatus, OrderType
+from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
@@ -132,6 +132,11 @@ class SimBroker:
         self._rest(order)
         if quote is not None:
             self._trigger(quote, (order,))
+        # fill now or never (a paper fill is whole, so FOK and IOC agree)
+        now_or_never = order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
+        if now_or_never and self._unrest(order.id) is not None:
+            why = f"{order.time_in_force.value}: the price was not there at once"
+            self._sink(VenueCancelled(order.id, why))
 
     def modify(self, order: Order, price: Decimal | None, units: int) -> None:
         resting = self._resting.get(self._where.get(order.id, ""), {}).get(order.id)
