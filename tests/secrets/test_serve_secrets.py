@@ -73,6 +73,9 @@ def test_a_browser_session_leaves_no_secret_behind(home: Path) -> None:
         kept: dict[str, bytes] = {}
         asyncio.run(browse(base, kept))
         serve = run.procs[-1]
+        # what a tab's app (same user, tmt serve its parent) reads of its parent's environment
+        kept["tmt serve's /proc environ"] = Path(f"/proc/{serve.pid}/environ").read_bytes()
+        kept["tmt serve's /proc cmdline"] = Path(f"/proc/{serve.pid}/cmdline").read_bytes()
         serve.terminate()
         assert serve.wait(30) == 0
         stop_engine(engine)

@@ -4,13 +4,16 @@ the environment the tabs' apps get."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import engine_env, write_config
+from tests.serve.conftest import SECRETS, Served, api_token
+from tests.support.cli import Engine, engine_env, write_config
 from tmt_tui.api.paths import read_token
 from tmt_tui.cli.answers import UNREACHABLE, USAGE
 from tmt_tui.cli.serve import SECRET_VARIABLES, attach_command
@@ -108,3 +111,38 @@ def test_the_config_bounds_the_tabs_open_at_once() -> None:
     assert parse_settings(text, "tmt.toml").serve.max_tabs == 8
     with pytest.raises(ConfigError, match="serve.max_tabs"):
         parse_settings(text.replace("max_tabs = 8 ", "max_tabs = 0 "), "tmt.toml")
+
+
+def listening_pid(port: int) -> int:
+    """The pid of the process holding the socket that listens on TCP ``port`` (of this user's
+    processes: /proc/net/tcp names the socket's inode, a process's fd links name it)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                    inodes.add(f"socket:[{fields[9]}]")
+    assert inodes, f"nothing listens on port {port}"
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) in inodes:
+                return int(fd.parent.parent.name)
+    raise AssertionError(f"no process of this user holds the socket listening on {port}")
+
+
+def test_the_listening_server_s_own_environment_holds_no_secret(
+    served: Served, engine: Engine
+) -> None:
+    port = int(served.url.rstrip("/").rsplit(":", 1)[1])
+
+    pid = listening_pid(port)
+
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    for secret in [*SECRETS.values(), api_token(engine)]:
+        assert secret.encode() not in environ
+        assert secret.encode() not in cmdline
+    names = {entry.split(b"=", 1)[0].decode() for entry in environ.split(b"\0") if entry}
+    assert not names & {*SECRETS, "TMT_API_TOKEN"}
+    assert "TMT_API_TOKEN_FILE" in names  # the token came by $TMT_API_TOKEN: its apps' copy

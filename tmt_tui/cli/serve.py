@@ -5,6 +5,12 @@ engine stays the single writer of its journal, and with no engine running `tmt s
 so and stops (exit 2). Safe by default, because textual-serve itself is not: loopback only
 unless ``allow_remote``, the control API's token (or a one-time link) before anything shows,
 and the venues' and databases' secrets out of the environment the tabs' apps get.
+
+Out of the server's own environment too: a tab's app runs as the same user, and
+``/proc/<its parent>/environ`` shows the environment the server was started with, whatever
+the server later deleted from ``os.environ``. So once the checks pass, `tmt serve` execs itself
+(same Python, same arguments) with the secrets taken out, the API token in a private file
+(``$TMT_API_TOKEN_FILE``) rather than on its command line, and that process serves.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ import os
 import shlex
 import sys
 import tempfile
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from pathlib import Path
 
 from tmt_tui.api.paths import (
     TOKEN_ENV,
+    TOKEN_FILE,
     TOKEN_FILE_ENV,
     private_dir,
     read_token,
@@ -57,8 +64,24 @@ SECRET_VARIABLES = (
 )
 
 
+#: Set (internal) on the `tmt serve` that ``_exec_without_secrets`` starts: its environment
+#: is clean already; the value, when not empty, is the private directory holding its copy of
+#: the API token, which it removes when it stops.
+CLEANED_ENV = "TMT_SERVE_CLEANED"
+
+
 def run_serve(args: argparse.Namespace) -> int:
-    """`tmt serve`: check the bind and the engine, then serve until stopped."""
+    """`tmt serve`: check the bind and the engine, exec itself without the secrets, then (as
+    that process) serve until stopped."""
+    cleaned = os.environ.pop(CLEANED_ENV, None)
+    try:
+        return _checked_serve(args, cleaned=cleaned is not None)
+    finally:
+        if cleaned:
+            _remove_token_copy(Path(cleaned))
+
+
+def _checked_serve(args: argparse.Namespace, *, cleaned: bool) -> int:
     setup_logging(args.verbose, also_stderr=True)
     settings = settings_or_say_why(args.config, screen=True)
     if settings is None:
@@ -83,7 +106,7 @@ def run_serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"tmt serve: {exc}", file=sys.stderr)
         return UNREACHABLE
-    token = read_token()  # before the environment loses it
+    token = read_token()  # the first time from $TMT_API_TOKEN, if set; then from its copy
     if token is None:
         print(
             f"tmt serve: no engine to attach to: no API token at {token_path()} (start one "
@@ -99,11 +122,10 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return UNREACHABLE
-    with _token_for_apps(token) as token_file:
-        _remove_secrets_from(os.environ)
-        if token_file is not None:
-            os.environ[TOKEN_FILE_ENV] = str(token_file)
-        return _serve(args, settings.source, socket, token, host, port, serve.max_tabs)
+    if not cleaned:
+        return _exec_without_secrets(token)
+    _remove_secrets_from(os.environ)  # none should be left: never let one reach a tab's app
+    return _serve(args, settings.source, socket, token, host, port, serve.max_tabs)
 
 
 def _serve(
@@ -189,18 +211,51 @@ def _remove_secrets_from(environ: MutableMapping[str, str]) -> None:
         del environ[name]
 
 
-@contextlib.contextmanager
-def _token_for_apps(token: Secret) -> Iterator[Path | None]:
-    """Where the tabs' apps read the API token: the token file they would find anyway, or,
-    when it came from ``$TMT_API_TOKEN``, a private copy (0600 in a 0700 directory under the
-    runtime dir, a per-login tmpfs where there is one) for as long as the server runs, so it
-    need not be in their environment."""
-    if not os.environ.get(TOKEN_ENV, "").strip():
-        yield None
+def _exec_without_secrets(token: Secret) -> int:
+    """Replace this process with `tmt serve` (same Python, same arguments: ``sys.argv``) in
+    an environment without a secret; returns only when the exec failed.
+
+    The API token goes to the new process as the token file it would find anyway or, when it
+    came from ``$TMT_API_TOKEN``, a private copy (0600 in a 0700 directory under the runtime
+    dir, a per-login tmpfs where there is one), never on the command line, which any user
+    may read."""
+    from tmt_tui.serve.environment import without_secrets
+
+    environ = without_secrets(os.environ, SECRET_VARIABLES)
+    copy = _token_copy(token) if os.environ.get(TOKEN_ENV, "").strip() else None
+    if copy is not None:
+        environ[TOKEN_FILE_ENV] = str(copy / TOKEN_FILE)
+    environ[CLEANED_ENV] = "" if copy is None else str(copy)
+    argv = [sys.executable, "-m", "tmt_tui", *sys.argv[1:]]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    try:
+        os.execve(sys.executable, argv, environ)
+    except OSError as exc:
+        if copy is not None:
+            _remove_token_copy(copy)
+        print(f"tmt serve: cannot restart without the secrets: {exc}", file=sys.stderr)
+    return UNREACHABLE
+
+
+def _token_copy(token: Secret) -> Path:
+    """A new private directory holding ``TOKEN_FILE`` with ``token``: the tabs' apps' copy."""
+    directory = Path(tempfile.mkdtemp(prefix="serve-", dir=private_dir(runtime_dir())))
+    fd = os.open(directory / TOKEN_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(token.reveal() + "\n")
+    return directory
+
+
+def _remove_token_copy(directory: Path) -> None:
+    """Remove the copy ``_token_copy`` made: the file, then its directory if that is empty;
+    nothing outside the runtime dir's ``serve-*``, whatever ``$TMT_SERVE_CLEANED`` names."""
+    if directory.parent != runtime_dir() or not directory.name.startswith("serve-"):
+        log.warning("serve: %s is no token copy of tmt serve's: left as it is", directory)
         return
-    with tempfile.TemporaryDirectory(prefix="serve-", dir=private_dir(runtime_dir())) as directory:
-        path = Path(directory) / "api.token"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(token.reveal() + "\n")
-        yield path
+    with contextlib.suppress(OSError):
+        (directory / TOKEN_FILE).unlink()
+    with contextlib.suppress(OSError):
+        directory.rmdir()
