@@ -130,6 +130,22 @@ async def test_a_one_time_link_opens_one_session_only(
     assert "used already" in await second.text()
 
 
+async def test_a_one_time_link_opened_by_a_signed_in_browser_is_spent(
+    client: TestClient,
+    gate: TokenGate,
+) -> None:
+    once = gate.issue_link()
+    assert await sign_in(client) == 303
+
+    signed_in = await client.get(f"/?t={once}", allow_redirects=False)
+    client.session.cookie_jar.clear()  # anyone else who saw the link
+    other = await client.get(f"/?t={once}", allow_redirects=False)
+
+    assert signed_in.status == 303 and signed_in.headers["Location"] == "/"
+    assert other.status == 401
+    assert COOKIE not in other.cookies
+
+
 async def test_a_one_time_link_expires(
     client: TestClient,
     gate: TokenGate,

@@ -97,17 +97,21 @@ class TokenGate:
             return web.Response(status=403, text="refused: a request from another site")
         if request.path == LOGIN_PATH:
             return await handler(request)
+        # A link is spent whoever opens it: one a signed-in browser opens works for no one else.
+        once = request.query.get(LINK_PARAMETER) if request.path == "/" else None
+        spent = once is not None and self._spend_link(once)
         if self.signed_in(request):
+            if once is not None:  # the same page, without the token in the address bar
+                return web.Response(status=303, headers={"Location": "/", **PAGE_HEADERS})
             response = await handler(request)
             if response.content_type == "text/html" and not response.prepared:
                 response.headers.update(PAGE_HEADERS)
             return response
         if request.path != "/":
             return web.Response(status=403, text="sign in first")
-        once = request.query.get(LINK_PARAMETER)
         if once is None:
             return sign_in_page(status=401)
-        if self._spend_link(once):
+        if spent:
             log.info("serve: signed in by one-time link from %s", request.remote)
             return self._signed_in_response(request)
         self.failures += 1
