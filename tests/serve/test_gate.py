@@ -187,3 +187,49 @@ async def test_another_site_cannot_sign_in_or_open_the_socket(
 def test_a_gate_needs_a_token() -> None:
     with pytest.raises(ValueError):
         TokenGate(Secret(""))
+
+
+@pytest.fixture
+async def loopback_client(gate: TokenGate) -> AsyncIterator[TestClient]:
+    """The server as a loopback bind without allow_remote has it: the Host is checked."""
+    gate.loopback_only = True
+    server = WorkstationServer("exec true", host="127.0.0.1", port=0, gate=gate, title="tmt")
+    async with TestClient(TestServer(await server._make_app())) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("host", ["evil.example:8765", "evil.example", "127.0.0.2:8765", ""])
+async def test_on_loopback_a_request_for_another_host_is_refused(
+    loopback_client: TestClient, host: str
+) -> None:
+    """DNS rebinding: another site's page whose name now resolves to 127.0.0.1."""
+    response = await loopback_client.post(
+        "/login", data={"token": TOKEN}, headers={"Host": host}, allow_redirects=False
+    )
+
+    assert response.status == 421
+    assert COOKIE not in response.cookies
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8765", "localhost:9000", "LOCALHOST", "[::1]:8765"])
+async def test_on_loopback_the_loopback_names_on_any_port_get_in(
+    loopback_client: TestClient, host: str
+) -> None:
+    """Any port: an SSH tunnel may forward another local port to the bound one."""
+    response = await loopback_client.post(
+        "/login", data={"token": TOKEN}, headers={"Host": host}, allow_redirects=False
+    )
+
+    assert response.status == 303
+
+
+async def test_behind_a_proxy_any_host_gets_in(client: TestClient) -> None:
+    """allow_remote: the Host is the proxy's name, not checked."""
+    response = await client.post(
+        "/login",
+        data={"token": TOKEN},
+        headers={"Host": "trading.example.com"},
+        allow_redirects=False,
+    )
+
+    assert response.status == 303

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import os
 import subprocess
 import sys
@@ -146,3 +147,19 @@ def test_the_listening_server_s_own_environment_holds_no_secret(
     names = {entry.split(b"=", 1)[0].decode() for entry in environ.split(b"\0") if entry}
     assert not names & {*SECRETS, "TMT_API_TOKEN"}
     assert "TMT_API_TOKEN_FILE" in names  # the token came by $TMT_API_TOKEN: its apps' copy
+
+
+def test_on_loopback_it_answers_no_other_host_s_name(served: Served) -> None:
+    """DNS rebinding: another site's page, its name now 127.0.0.1, sends its own name."""
+    port = int(served.url.rstrip("/").rsplit(":", 1)[1])
+
+    def status(host: str) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", "/", headers={"Host": host})
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert status(f"evil.example:{port}") == 421
+    assert status(f"localhost:{port}") == 401  # the sign-in form

@@ -43,6 +43,7 @@ from tmt_tui.cli.environment import (
     setup_logging,
 )
 from tmt_tui.config import ConfigError, is_loopback
+from tmt_tui.config.schema import ServeSettings
 from tmt_tui.domain.secret import Secret
 from tmt_tui.sync.settings import DSN_ENV
 from tmt_tui.venues.polygon.settings import KEY_VARIABLES
@@ -125,7 +126,7 @@ def _checked_serve(args: argparse.Namespace, *, cleaned: bool) -> int:
     if not cleaned:
         return _exec_without_secrets(token)
     _remove_secrets_from(os.environ)  # none should be left: never let one reach a tab's app
-    return _serve(args, settings.source, socket, token, host, port, serve.max_tabs)
+    return _serve(args, settings.source, socket, token, host, port, serve)
 
 
 def _serve(
@@ -135,12 +136,14 @@ def _serve(
     token: Secret,
     host: str,
     port: int,
-    max_tabs: int,
+    serve: ServeSettings,
 ) -> int:
     from tmt_tui.serve.gate import LINK_PARAMETER, LINK_TTL_S, TokenGate
     from tmt_tui.serve.server import WorkstationServer
 
-    gate = TokenGate(token)
+    # on loopback, only loopback names (DNS rebinding); behind a proxy, the proxy's name
+    remote = bool(args.allow_remote or serve.allow_remote)
+    gate = TokenGate(token, loopback_only=is_loopback(host) and not remote)
     mode = " (read-only)" if args.read_only else ""
 
     async def engine_gone() -> str | None:
@@ -157,7 +160,7 @@ def _serve(
         gate=gate,
         title=f"tmt{mode}",
         preflight=engine_gone,
-        max_tabs=max_tabs,
+        max_tabs=serve.max_tabs,
     )
 
     def ready(bound_host: str, bound_port: int) -> None:

@@ -47,13 +47,24 @@ PAGE_HEADERS = {
 class TokenGate:
     """Who may see the workstation: sessions opened by the token or by a one-time link.
 
-    ``clock`` is injectable so expiry is tested without waiting.
+    ``clock`` is injectable so expiry is tested without waiting. ``loopback_only`` (a loopback
+    bind without ``allow_remote``) refuses, 421, a request whose ``Host`` is not 127.0.0.1,
+    localhost or [::1] (any port: an SSH tunnel may use another): a page of another site whose
+    name was rebound to 127.0.0.1 sends its own name. Behind a reverse proxy (``allow_remote``)
+    the ``Host`` is the proxy's name and is not checked.
     """
 
-    def __init__(self, token: Secret, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        token: Secret,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        loopback_only: bool = False,
+    ) -> None:
         if not token:
             raise ValueError("the gate needs a non-empty token")
         self._token = token
+        self.loopback_only = loopback_only
         self._clock = clock
         self._sessions: dict[str, float] = {}  # session id -> when it expires
         self._links: dict[str, float] = {}  # one-time link token -> when it expires
@@ -93,6 +104,10 @@ class TokenGate:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Let a signed-in browser through; turn everyone else to the sign-in form or away."""
+        if self.loopback_only and not _loopback_host(request):
+            return web.Response(
+                status=421, text="refused: this server answers to 127.0.0.1, localhost, [::1]"
+            )
         if _foreign_origin(request):
             return web.Response(status=403, text="refused: a request from another site")
         if request.path == LOGIN_PATH:
@@ -151,6 +166,18 @@ class TokenGate:
 def is_https(request: web.Request) -> bool:
     """The browser's side is HTTPS: directly, or behind a TLS proxy that says so."""
     return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _loopback_host(request: web.Request) -> bool:
+    """The ``Host`` the browser asked for names this machine's loopback (any port)."""
+    try:
+        name = urlsplit(f"//{request.host}").hostname
+    except ValueError:
+        return False
+    return name in LOOPBACK_NAMES
 
 
 def _foreign_origin(request: web.Request) -> bool:
