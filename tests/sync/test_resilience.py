@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,3 +136,45 @@ def test_the_sync_process_gets_the_database_settings_but_none_of_the_engines_sec
     assert child["TMT_PG_DSN"] == env["TMT_PG_DSN"] and child["PGCONNECT_TIMEOUT"] == "7"
     assert child["TMT_CONFIG_NOTE"] == "kept" and child["LC_ALL"] == "C.UTF-8"
     assert child["PATH"] == env["PATH"] and child["HOME"] == env["HOME"]
+
+
+class _RecordedWaits(threading.Event):
+    """The supervisor's stop event, noting each backoff it waits (and not waiting them)."""
+
+    def __init__(self, backoffs: list[float], enough: int) -> None:
+        super().__init__()
+        self.backoffs, self.enough = backoffs, enough
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is None or timeout >= 1.0:  # the watchdog's tick: a real wait
+            return super().wait(timeout)
+        self.backoffs.append(timeout)
+        if len(self.backoffs) >= self.enough:
+            self.set()
+        return self.is_set()
+
+
+class _DiesAtOnce(SyncSupervisor):
+    """A child that says ok, then exits: a sync that dies as it starts, every time."""
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        line = SyncStatus(state="ok").to_json()
+        return subprocess.Popen(
+            [sys.executable, "-c", f"print({line!r}, flush=True); raise SystemExit(1)"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+
+def test_a_sync_process_that_dies_as_it_starts_is_restarted_ever_later_not_every_second(
+    tmp_path: Path,
+) -> None:
+    backoffs: list[float] = []
+    settings = SyncSettings(enabled=True, backoff_s=0.05, max_backoff_s=60.0)
+    supervisor = _DiesAtOnce(settings, tmp_path / "journal.db", lambda status: None)
+    supervisor._stopping = _RecordedWaits(backoffs, enough=5)
+
+    supervisor.start()
+    wait_for(lambda: len(backoffs) >= 5, "five restarts")
+    supervisor.stop()
+
+    assert backoffs[:5] == [0.05, 0.1, 0.2, 0.4, 0.8]
