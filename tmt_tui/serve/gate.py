@@ -29,7 +29,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 COOKIE = "tmt_session"
 LOGIN_PATH = "/login"
 LINK_PARAMETER = "t"
-SESSION_TTL_S = 12 * 3600.0  # a trading day and then some; a restart of `tmt serve` ends all
+#: A trading day and then some, and no more: browsers send the cookie to every port of the
+#: host, so any other service on the browser's 127.0.0.1 gets it. A restart ends them all.
+SESSION_TTL_S = 12 * 3600.0
 LINK_TTL_S = 15 * 60.0  # a printed link left in a scrollback stops working on its own
 MAX_SESSIONS = 1000  # a bound on memory however many sign-ins; the oldest goes first
 
