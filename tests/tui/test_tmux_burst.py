@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli import Engine, engine_env, write_config
+from tests.support.engines import journal_rows
 from tests.support.waiting import wait_for
 
 if shutil.which("tmux") is None:
@@ -81,3 +82,43 @@ def test_a_burst_typed_through_tmux_sends_the_order_as_typed(tmp_path: Path) -> 
 
     assert order["units"] == 1000
     assert [o["price"] for o in protective] == ["1.2"]
+
+
+def tmt_pids(config: Path) -> list[int]:
+    """The processes running `tmt` on ``config`` (the pane's shell may or may not exec it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"tmt_tui" in argv and str(config).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_dropped_terminal_stops_tmt_gracefully_and_the_process_ends(tmp_path: Path) -> None:
+    """SIGHUP with the terminal gone (an SSH session dropping): the engine stops cleanly and
+    the process ends, instead of hanging on a terminal that is no longer there."""
+    home = tmp_path
+    config = write_config(home)
+    env = engine_env(home)
+    env["TERM"] = "xterm-256color"
+    (home / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+    pane = Pane(f"tmt-hup-{os.getpid()}", env,
+                [sys.executable, "-m", "tmt_tui", "--config", str(config)])  # fmt: skip
+    try:
+        wait_for(lambda: "EUR_USD" in pane.text(), "the quote board", within=60)
+        (pid,) = wait_for(lambda: tmt_pids(config), "the tmt process")
+    finally:
+        pane.close()  # the terminal goes: SIGHUP
+
+    wait_for(lambda: not Path(f"/proc/{pid}").exists(), "tmt to end", within=30)
+    log = (home / "state" / "tmt" / "tmt.log").read_text()
+    assert "signal SIGHUP: stopping gracefully" in log
+    journal = home / "data" / "tmt" / "journal.db"
+    ((events,),) = journal_rows(journal, "select max(seq) from events")
+    ((checkpoint,),) = journal_rows(journal, "select max(seq) from checkpoints")
+    assert checkpoint == events  # the graceful stop's checkpoint: nothing left to replay

@@ -48,6 +48,7 @@ class EngineHost:
         self.metrics_server: Any = None
         self.metrics_required = False  # headless: a metrics port in use stops the start
         self.sync: Any = None  # the history sync's supervisor, when [sync] enabled
+        self._stopping = threading.Lock()  # a signal's thread and the main thread may both stop
 
     def start(self) -> LocalEngineClient:
         """Engine first (it owns the journal lock), then the API and /metrics; a socket path
@@ -134,6 +135,10 @@ class EngineHost:
 
     def stop(self) -> None:
         """API first (no new commands), then metrics, then the engine's graceful stop."""
+        with self._stopping:
+            self._stop()
+
+    def _stop(self) -> None:
         if self._server is not None:
             try:
                 self._server.stop()

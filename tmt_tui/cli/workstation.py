@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from tmt_tui.cli.environment import (
@@ -19,6 +21,10 @@ from tmt_tui.store.journal import JournalError, JournalLocked
 from tmt_tui.venues.base import VenueRefused
 
 log = logging.getLogger(__name__)
+
+#: After a stop signal and the engine's stop, how long the screen may take to restore the
+#: terminal before the process ends without it.
+UI_EXIT_GRACE_S = 3.0
 
 
 def run_workstation(args: argparse.Namespace) -> int:
@@ -55,8 +61,23 @@ def run_workstation(args: argparse.Namespace) -> int:
         if runner is not None and runner.join():
             end_ui()
 
+    def stop_then_exit() -> None:
+        """A stop signal: the engine stops first (journal flushed, orders as configured), then
+        the screen gets a moment to put the terminal back. When the terminal is gone (SIGHUP:
+        the SSH session dropped), Textual's shutdown can wait forever on it (its writer thread
+        dies writing to the vanished pty with its queue full), so the process ends anyway."""
+        host.stop()
+        time.sleep(UI_EXIT_GRACE_S)
+        log.warning("the screen did not close %.0fs after a stop signal: exiting", UI_EXIT_GRACE_S)
+        logging.shutdown()
+        os._exit(0)
+
+    def on_stop_signal() -> None:
+        threading.Thread(target=stop_then_exit, name="tmt-signal-stop", daemon=True).start()
+        end_ui()
+
     threading.Thread(target=watch_engine, name="tmt-engine-watch", daemon=True).start()
-    previous = install_signals(end_ui, lambda: host.kill_from_signal("SIGUSR1"))
+    previous = install_signals(on_stop_signal, lambda: host.kill_from_signal("SIGUSR1"))
     try:
         app.run()
     finally:
