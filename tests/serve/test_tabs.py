@@ -89,8 +89,19 @@ async def running(pids: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
     monkeypatch.setattr(server_module, "KILL_AFTER_S", 0.2, raising=False)
     command = "exec " + shlex.join([sys.executable, "-c", HUNG_APP, str(pids)])
     gate = TokenGate(Secret("the-api-token-0458"))
+
+    async def engine_there() -> None:
+        """As `tmt serve`'s: the engine asked on a thread, other tabs' handlers run meanwhile."""
+        await asyncio.to_thread(lambda: None)
+
     server = WorkstationServer(
-        command, host="127.0.0.1", port=0, gate=gate, title="tmt", max_tabs=2
+        command,
+        host="127.0.0.1",
+        port=0,
+        gate=gate,
+        title="tmt",
+        preflight=engine_there,
+        max_tabs=2,
     )
     bound: list[str] = []
     task = asyncio.create_task(server.run(lambda host, port: bound.append(f"{host}:{port}")))
@@ -140,3 +151,16 @@ async def test_beyond_max_tabs_a_tab_says_too_many_tabs_open(running: Running) -
     assert message.type == aiohttp.WSMsgType.BINARY
     assert b"too many tabs open" in message.data
     assert len(running.app_pids()) == 2  # no third app was started
+
+
+async def test_tabs_opened_at_once_get_no_more_than_max_tabs_apps(running: Running) -> None:
+    tabs = await asyncio.gather(*(running.tab() for _ in range(3)))
+
+    receiving = {asyncio.ensure_future(tab.receive()): tab for tab in tabs}
+    done, pending = await asyncio.wait(receiving, timeout=30, return_when="FIRST_COMPLETED")
+    for waiting in pending:
+        waiting.cancel()
+
+    [said] = done  # the hung apps never write: only the tab turned away says anything
+    assert b"too many tabs open" in said.result().data
+    await eventually(lambda: len(running.app_pids()) == 2, "the two admitted tabs' apps")

@@ -66,7 +66,8 @@ class WorkstationServer(Server):
         self.gate = gate
         self.preflight = preflight
         self.max_tabs = max_tabs
-        self._tabs: set[asyncio.Task[Any]] = set()
+        self._tabs: set[asyncio.Task[Any]] = set()  # every tab's handler: a stop cancels them
+        self._admitted: set[asyncio.Task[Any]] = set()  # those within max_tabs: one app each
         self._apps: set[TabApp] = set()  # every tab's app service whose process may still run
         self._stop: asyncio.Event | None = None
         self.bound: tuple[str, int] | None = None
@@ -114,18 +115,20 @@ class WorkstationServer(Server):
         assert task is not None
         self._tabs.add(task)
         try:
-            if len(self._apps) >= self.max_tabs:
+            if len(self._admitted) >= self.max_tabs:  # counted before any await: no race
                 return await self._say(
                     request,
                     f"too many tabs open (at most {self.max_tabs}, [serve] max_tabs)",
                     "Close another tab, then reload this page.",
                 )
+            self._admitted.add(task)
             problem = await self.preflight() if self.preflight is not None else None
             if problem is not None:
                 return await self._say(request, problem)
             return await self._relay(request)
         finally:
             self._tabs.discard(task)
+            self._admitted.discard(task)
 
     async def _relay(self, request: web.Request) -> web.WebSocketResponse:
         """textual-serve's ``handle_websocket``, with a ``TabApp`` kept in ``_apps`` until its
