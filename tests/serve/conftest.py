@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
@@ -253,3 +254,37 @@ def wait_for_screen(page: Any, what: str, predicate: Any, within: float = 60) ->
     except AssertionError as exc:
         raise AssertionError(f"{exc}; the screen shows:\n{screen_text(page)}") from None
     return found
+
+
+def attach_processes(root: int) -> list[int]:
+    """Descendants of ``root`` running `tmt attach` (the tabs' apps)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = (Path("/proc") / entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            todo.append(child)
+            try:
+                argv = (Path("/proc") / str(child) / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"attach" in argv:
+                found.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """The process is there and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"

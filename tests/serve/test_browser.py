@@ -3,7 +3,6 @@ orders reach the engine (or are refused, read-only), run by apps that hold no se
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from tests.serve.conftest import (
     SECRETS,
     Served,
     api_token,
+    attach_processes,
     serve,
     wait_for_cursor_in,
     wait_for_screen,
@@ -139,31 +139,6 @@ def test_the_secrets_are_absent_from_the_app_process_environment(
         assert api_token(engine).encode() not in joined
         # how it got the token instead: a private file under the runtime dir, not /tmp
         assert Path(variables["TMT_API_TOKEN_FILE"]).is_relative_to(engine.home / "run")
-
-
-def attach_processes(root: int) -> list[int]:
-    """Descendants of ``root`` running `tmt attach` (the tabs' apps)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = (Path("/proc") / entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            todo.append(child)
-            try:
-                argv = (Path("/proc") / str(child) / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"attach" in argv:
-                found.append(child)
-    return found
 
 
 def test_closing_the_tab_ends_its_app(browser: Any, engine: Engine, served: Served) -> None:

@@ -4,17 +4,21 @@ the environment the tabs' apps get."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from tests.serve.conftest import SECRETS, Served, api_token
+from tests.serve.conftest import SECRETS, Served, alive, api_token, attach_processes, serve
 from tests.support.cli import Engine, engine_env, write_config
+from tests.support.waiting import eventually
 from tmt_tui.api.paths import read_token
 from tmt_tui.cli.answers import UNREACHABLE, USAGE
 from tmt_tui.cli.serve import SECRET_VARIABLES, attach_command
@@ -163,3 +167,36 @@ def test_on_loopback_it_answers_no_other_host_s_name(served: Served) -> None:
 
     assert status(f"evil.example:{port}") == 421
     assert status(f"localhost:{port}") == 401  # the sign-in form
+
+
+def test_a_stopped_tab_app_is_killed_when_tmt_serve_stops(engine: Engine) -> None:
+    """A `tmt attach` that can act on neither its quit nor SIGTERM (SIGSTOPped) does not
+    outlive `tmt serve`: it is killed, and tmt serve exits."""
+    served = serve(engine)
+    stopped: list[int] = []
+    try:
+
+        async def tab_then_stop() -> None:
+            jar = aiohttp.CookieJar(unsafe=True)
+            async with aiohttp.ClientSession(cookie_jar=jar) as client:
+                async with client.get(served.link) as page:
+                    assert page.status == 200
+                async with client.ws_connect(f"{served.url}ws?width=80&height=24"):
+                    apps = await eventually(
+                        lambda: attach_processes(served.proc.pid), "the tab's app", within=60
+                    )
+                    stopped.extend(apps)
+                    for pid in apps:
+                        os.kill(pid, signal.SIGSTOP)
+                    served.proc.send_signal(signal.SIGTERM)
+                    await asyncio.to_thread(served.proc.wait, 120)
+
+        asyncio.run(tab_then_stop())
+
+        assert served.proc.returncode == 0
+        assert stopped and not any(alive(pid) for pid in stopped)
+    finally:
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        served.stop()

@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.serve.conftest import alive
 from tests.support.waiting import eventually
 from tmt_tui.domain.secret import Secret
 from tmt_tui.serve import server as server_module
@@ -34,15 +35,6 @@ sys.stdout.flush()
 while True:
     time.sleep(60)
 """
-
-
-def alive(pid: int) -> bool:
-    """The process is there and not a zombie waiting to be reaped."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 @dataclass
