@@ -50,14 +50,20 @@ class Pane:
         subprocess.run([*self.server, "kill-server"], capture_output=True, check=False)
 
 
-def test_a_burst_typed_through_tmux_sends_the_order_as_typed(tmp_path: Path) -> None:
-    home = tmp_path
+def tmt_in_a_pane(home: Path, name: str) -> tuple[Pane, Path, dict[str, str]]:
+    """`tmt` on the default config under ``home``, in a private tmux pane at 80x24."""
     config = write_config(home)
     env = engine_env(home)
     env["TERM"] = "xterm-256color"
     (home / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
-    pane = Pane(f"tmt-burst-{os.getpid()}", env,
+    pane = Pane(f"{name}-{os.getpid()}", env,
                 [sys.executable, "-m", "tmt_tui", "--config", str(config)])  # fmt: skip
+    return pane, config, env
+
+
+def test_a_burst_typed_through_tmux_sends_the_order_as_typed(tmp_path: Path) -> None:
+    home = tmp_path
+    pane, config, env = tmt_in_a_pane(home, "tmt-burst")
     cli = Engine(proc=None, env=env, home=home, config=config)  # type: ignore[arg-type]
     try:
         wait_for(lambda: "EUR_USD" in pane.text(), "the quote board", within=60)
@@ -103,12 +109,7 @@ def test_a_dropped_terminal_stops_tmt_gracefully_and_the_process_ends(tmp_path: 
     """SIGHUP with the terminal gone (an SSH session dropping): the engine stops cleanly and
     the process ends, instead of hanging on a terminal that is no longer there."""
     home = tmp_path
-    config = write_config(home)
-    env = engine_env(home)
-    env["TERM"] = "xterm-256color"
-    (home / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
-    pane = Pane(f"tmt-hup-{os.getpid()}", env,
-                [sys.executable, "-m", "tmt_tui", "--config", str(config)])  # fmt: skip
+    pane, config, _ = tmt_in_a_pane(home, "tmt-hup")
     try:
         wait_for(lambda: "EUR_USD" in pane.text(), "the quote board", within=60)
         (pid,) = wait_for(lambda: tmt_pids(config), "the tmt process")
