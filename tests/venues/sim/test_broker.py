@@ -393,4 +393,4 @@ def test_an_immediate_limit_fills_at_once_or_is_cancelled_never_rests(
 
     assert venue.fills() == [(marketable.id, 10_000, D("1.10010"))]
     cancelled = [e for e in venue.events if isinstance(e, VenueCancelled)]
-    assert cancelled == [VenueCancelled(away.id, f"{tif.value}: the price was not there at once")]
+    assert cancelled == [VenueCancelled(away.id, "TIME_IN_FORCE_EXPIRED")]  # OANDA's reason

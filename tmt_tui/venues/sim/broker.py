@@ -132,11 +132,10 @@ class SimBroker:
         self._rest(order)
         if quote is not None:
             self._trigger(quote, (order,))
-        # fill now or never (a paper fill is whole, so FOK and IOC agree)
+        # fill now or never (a paper fill is whole, so FOK and IOC agree); OANDA's reason
         now_or_never = order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
         if now_or_never and self._unrest(order.id) is not None:
-            why = f"{order.time_in_force.value}: the price was not there at once"
-            self._sink(VenueCancelled(order.id, why))
+            self._sink(VenueCancelled(order.id, "TIME_IN_FORCE_EXPIRED"))
 
     def modify(self, order: Order, price: Decimal | None, units: int) -> None:
         resting = self._resting.get(self._where.get(order.id, ""), {}).get(order.id)
