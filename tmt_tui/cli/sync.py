@@ -112,10 +112,17 @@ def _status(args: argparse.Namespace) -> int:
     return OK if payload["ok"] else UNREACHABLE
 
 
+def _backend_word(p: dict[str, Any]) -> str:
+    """What the database is, or why it cannot be said: a refused login is not an empty one."""
+    if p.get("backend"):
+        return str(p["backend"])
+    return "not reached: see last error" if p.get("last_error") else "no tmt tables yet"
+
+
 def _print_status(p: dict[str, Any]) -> None:
     running = p.get("running") or {}
     lines = [
-        f"database   {p['database']}  ({p.get('backend') or 'no tmt tables yet'})",
+        f"database   {p['database']}  ({_backend_word(p)})",
         f"journal    {p['journal']}  (id {p.get('journal_id', '?')})",
         "watermarks " + ", ".join(f"{s} {w}" for s, w in p["watermarks"].items()),
         f"lag        {p.get('lag_rows', 0):,} rows, {p.get('lag_s', 0.0):.1f} s",
