@@ -118,18 +118,10 @@ class Decisions(Stage):
             check = PreviewCheck("command", False, code.value, message)
             preview = OrderPreview(asked.account, asked.instrument, 0, checks=(check,))
             return Reply(True, "OK", message, seq=self.state.seq, payload=preview)
-        order = Order(
-            id="preview",
-            account=asked.account,
-            instrument=asked.instrument,
-            units=asked.units,
-            type=asked.type,
-            price=asked.price,
-            take_profit=asked.take_profit,
-            stop_loss=asked.stop_loss,
-        )
+        now = self.clock()
+        order = _order_of(asked, "preview", now)
         preview = self.risk.preview(
-            order, self.state.orders.count(order.account), self.clock(), self.flags.halt_pending
+            order, self.state.orders.count(order.account), now, self.flags.halt_pending
         )
         if self.flags.reconciling:
             waiting = PreviewCheck(
@@ -170,25 +162,7 @@ class Decisions(Stage):
                 ),
                 *problem,
             )
-        tif = cmd.time_in_force or (
-            TimeInForce.FOK if cmd.type is OrderType.MARKET else TimeInForce.GTC
-        )
-        order = Order(
-            id=order_id,
-            account=cmd.account,
-            instrument=cmd.instrument,
-            units=cmd.units,
-            type=cmd.type,
-            price=cmd.price,
-            time_in_force=tif,
-            take_profit=cmd.take_profit,
-            stop_loss=cmd.stop_loss,
-            trailing_stop_distance=cmd.trailing_stop_distance,
-            origin=cmd.origin.value,
-            created_ts=now,
-            updated_ts=now,
-        )
-        return self._send(order, now)
+        return self._send(_order_of(cmd, order_id, now), now)
 
     def _send(self, order: Order, now: float) -> Reply:
         if order.type not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP):
@@ -439,3 +413,25 @@ class Decisions(Stage):
             return self._refuse(cmd, Reason.TRADING_HALTED, "HALTED: reset the kill switch first")
         word = "REDUCING" if cmd.on else "ACTIVE"
         return Reply(True, "OK", f"{word}: {', '.join(changed) or 'no change'}", seq=self.state.seq)
+
+
+def _order_of(cmd: SubmitOrder, order_id: str, now: float) -> Order:
+    """The order a SubmitOrder asks for (a preview judges the very one a submit would send)."""
+    tif = cmd.time_in_force or (
+        TimeInForce.FOK if cmd.type is OrderType.MARKET else TimeInForce.GTC
+    )
+    return Order(
+        id=order_id,
+        account=cmd.account,
+        instrument=cmd.instrument,
+        units=cmd.units,
+        type=cmd.type,
+        price=cmd.price,
+        time_in_force=tif,
+        take_profit=cmd.take_profit,
+        stop_loss=cmd.stop_loss,
+        trailing_stop_distance=cmd.trailing_stop_distance,
+        origin=cmd.origin.value,
+        created_ts=now,
+        updated_ts=now,
+    )

@@ -39,16 +39,18 @@ class FeedGaps:
     def compare(self, feed: str, quote: Quote, now: float) -> FeedQuote | None:
         """Record ``feed``'s quote; the comparison to publish, or None while nothing trades the
         instrument at a price yet."""
-        key = (feed, quote.instrument)
         compared = self._measure(feed, quote)
-        if compared is None:
-            return None
+        if compared is not None:
+            self._record(compared, now)
+        return compared
+
+    def _record(self, compared: FeedQuote, now: float) -> None:
+        key = (compared.feed, compared.quote.instrument)
         self.latest[key] = compared
         if compared.apart:
             self._since.setdefault(key, now)
         else:
             self._since.pop(key, None)
-        return compared
 
     def _measure(self, feed: str, quote: Quote) -> FeedQuote | None:
         mine = self._quotes.get(quote.instrument)
@@ -62,17 +64,13 @@ class FeedGaps:
         """Re-measure every feed against the trading price as it is now (it moves between the
         other feed's ticks); the comparisons whose verdict changed."""
         changed = []
-        for key, was in list(self.latest.items()):
-            now_quote = self._measure(was.feed, was.quote)
-            if now_quote is None:
+        for was in list(self.latest.values()):
+            measured = self._measure(was.feed, was.quote)
+            if measured is None:
                 continue
-            self.latest[key] = now_quote
-            if now_quote.apart:
-                self._since.setdefault(key, now)
-            else:
-                self._since.pop(key, None)
-            if now_quote.apart != was.apart:
-                changed.append(now_quote)
+            self._record(measured, now)
+            if measured.apart != was.apart:
+                changed.append(measured)
         return changed
 
     def alerts(self, now: float) -> list[GapAlert]:

@@ -120,13 +120,14 @@ class RiskEngine:
                 else (Reason.RATE_LIMITED, f"more than {limits.max_orders_per_second} a second"),
             ),
         )
-        preview = replace(blank, currency=acct.currency, checks=checks, position_after=position)
         quote = self.quotes.quotes.get(name)
         fx = self.quotes.frate(inst.quote, acct.currency)
         equity = acct.fequity
         loss_room = float(limits.daily_loss_limit) + min(equity - float(acct.day_start_equity), 0)
         preview = replace(
-            preview,
+            blank,
+            currency=acct.currency,
+            checks=checks,
             position_after=position + order.units,
             loss_headroom=max(loss_room, 0.0),
             leverage_now=acct.exposure / equity if equity > 0 else 0.0,

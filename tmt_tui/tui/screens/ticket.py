@@ -116,7 +116,6 @@ class OrderTicketScreen(CommandForm):
         self._quote = quote
         self._account = account or (self._accounts[0].id if self._accounts else "")
         self.sent: list[SubmitOrder] = []  # what this ticket sent: the reply shows what came of it
-        self._client = client
         self._previewed: SubmitOrder | None = None
         self._previewed_at = 0.0
 
@@ -210,7 +209,7 @@ class OrderTicketScreen(CommandForm):
 
     async def _preview(self, command: SubmitOrder) -> None:
         try:
-            reply = await self._client.execute(QueryPreview.of(command))
+            reply = await self.client.execute(QueryPreview.of(command))
         except Exception:  # a broken connection: the preview just waits for the next try
             return
         if isinstance(reply.payload, OrderPreview):
