@@ -8,7 +8,8 @@ key breaks no script, and every epoch field has its readable twin by one rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -59,3 +60,22 @@ def price_at(value: Decimal | str | None, instrument: str, digits: Mapping[str, 
     if places is None:
         return str(value)
     return f"{Decimal(value):.{places}f}"
+
+
+def progress_bar(total: int, doing: str, things: str, *, quiet: bool) -> Callable[[int], None]:
+    """A bar on stderr while it is a terminal (nothing in a pipe or with --json): call it with
+    how many of ``total`` are done, and with -1 to end the line. ``doing``/``things`` name the
+    work: ``exporting [███   ] 40% 400/1,000 events``."""
+    if quiet or not total or not sys.stderr.isatty():
+        return lambda done: None
+
+    def show(done: int) -> None:
+        if done < 0:
+            print(file=sys.stderr, flush=True)
+            return
+        share = min(1.0, done / total)
+        bar = "█" * int(share * 30)
+        print(f"\r{doing} [{bar:<30}] {share:4.0%} {done:,}/{total:,} {things}",
+              end="", file=sys.stderr, flush=True)  # fmt: skip
+
+    return show

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from tmt_tui.cli.answers import CHECK_FAILED, OK, UNREACHABLE, Exit, leave, refused
 from tmt_tui.cli.equity_sources import SourceError, parse_time
+from tmt_tui.cli.presentation import progress_bar
 from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.store import chain
 from tmt_tui.store.audit import (
@@ -91,7 +92,9 @@ def _export(args: argparse.Namespace) -> int:
     try:
         total = reader.count(period)
         head = reader.head()
-        counts = _write(reader, period, out, args.format, _progress(total, args.json))
+        small = total < PROGRESS_EVERY  # over before a bar would show anything
+        show = progress_bar(total, "exporting", "events", quiet=args.json or small)
+        counts = _write(reader, period, out, args.format, show)
     except OSError as exc:
         why = f"{out}: cannot write the export ({exc})"
         raise refused("BAD_OUTPUT", why, UNREACHABLE) from None
@@ -177,23 +180,6 @@ def _row_writer(
         handle.write("\n")
 
     return line
-
-
-def _progress(total: int, quiet: bool) -> Callable[[int], None]:
-    """A bar on stderr while it is a terminal (nothing in a pipe or with --json); -1 ends it."""
-    if quiet or not sys.stderr.isatty() or total < PROGRESS_EVERY:
-        return lambda seen: None
-
-    def show(seen: int) -> None:
-        if seen < 0:
-            print(file=sys.stderr, flush=True)
-            return
-        share = min(1.0, seen / total)
-        bar = "█" * int(share * 30)
-        print(f"\rexporting [{bar:<30}] {share:4.0%} {seen:,}/{total:,} events",
-              end="", file=sys.stderr, flush=True)  # fmt: skip
-
-    return show
 
 
 def _atomic_write(path: Path, write: Callable[[IO[str]], Any]) -> None:

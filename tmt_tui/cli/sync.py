@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import psycopg
 
 from tmt_tui.cli.answers import CHECK_FAILED, OK, UNREACHABLE, Exit, leave, refused
 from tmt_tui.cli.equity_sources import SourceError, parse_time
+from tmt_tui.cli.presentation import progress_bar
 from tmt_tui.config import ConfigError, load_settings
 from tmt_tui.config.schema import SyncSettings
 from tmt_tui.sync import ddl
@@ -148,7 +147,7 @@ def _backfill(args: argparse.Namespace) -> int:
         with reader.snapshot():
             heads = reader.heads()
         total = max(1, sum(heads.values()))
-        show = _progress(total, bool(args.json))
+        show = progress_bar(total, "backfilling", "rows", quiet=bool(args.json))
         copied = 0
         while step := copier.step(since, cursors):
             copied += step
@@ -169,23 +168,6 @@ def _backfill(args: argparse.Namespace) -> int:
         "database": target.where,
     }
     raise Exit(OK, message, payload if args.json else None)
-
-
-def _progress(total: int, quiet: bool) -> Callable[[int], None]:
-    """A bar on stderr while it is a terminal (nothing in a pipe or with --json); -1 ends it."""
-    if quiet or not sys.stderr.isatty():
-        return lambda done: None
-
-    def show(done: int) -> None:
-        if done < 0:
-            print(file=sys.stderr, flush=True)
-            return
-        share = min(1.0, done / total)
-        bar = "█" * int(share * 30)
-        print(f"\rbackfilling [{bar:<30}] {share:4.0%} {done:,}/{total:,} rows",
-              end="", file=sys.stderr, flush=True)  # fmt: skip
-
-    return show
 
 
 def _check(args: argparse.Namespace) -> int:
