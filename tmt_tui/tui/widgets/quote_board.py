@@ -281,11 +281,11 @@ class QuoteBoard(Widget, can_focus=True):
         return strip
 
     def _show_change(self, width: int) -> bool:
-        return width >= _NAME_W + 2 * _PRICE_W + _SPREAD_W + _CHANGE_W + 4
+        return width >= _ROW_W
 
     def _show_feed(self, width: int) -> bool:
         """Room for another feed's gap in pips, after the change column and the arrow."""
-        return width >= _NAME_W + 2 * _PRICE_W + _SPREAD_W + _CHANGE_W + 4 + 2 + _FEED_W
+        return width >= _ROW_W + _FEED_W
 
     def _market_at(self, width: int) -> int:
         """Where the regime and signal start: after the arrow, or after another feed's gap."""
