@@ -4,6 +4,20 @@ as ``Secret`` from the environment to the one place that sends them."""
 from __future__ import annotations
 
 import hmac
+import re
+
+#: Environment names that announce a secret, whoever's they are (AWS_SECRET_ACCESS_KEY,
+#: GITHUB_TOKEN, PGPASSWORD); DATABASE_URL is not caught: name such a one where it matters.
+SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|API_?KEY|PRIVATE_KEY|_DSN$|_KEY$",
+    re.IGNORECASE,
+)
+
+
+def names_a_secret(name: str) -> bool:
+    """Whether an environment variable's name says it holds a secret: what a process started
+    for another job (a browser tab's app, the history sync) must not be handed."""
+    return SECRET_NAME.search(name) is not None
 
 
 class Secret:

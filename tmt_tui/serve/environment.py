@@ -8,25 +8,19 @@ trader's shell holds other people's secrets too, any name that says it is one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
-#: Names that announce a secret, whoever's they are (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN,
-#: PGPASSWORD, DATABASE_URL is not caught: name it in ``secrets`` when it matters).
-SECRET_NAME = re.compile(
-    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|API_?KEY|PRIVATE_KEY|_DSN$|_KEY$",
-    re.IGNORECASE,
-)
+from tmt_tui.domain.secret import names_a_secret
 
-#: Names that match ``SECRET_NAME`` but are no secret: where the API token's file is.
+#: Names that look like a secret's but are none: where the API token's file is.
 NOT_SECRET = frozenset({"TMT_API_TOKEN_FILE"})
 
 
 def without_secrets(environ: Mapping[str, str], secrets: Iterable[str]) -> dict[str, str]:
-    """``environ`` minus the names in ``secrets`` and every name ``SECRET_NAME`` matches."""
+    """``environ`` minus the names in ``secrets`` and every name that says it is a secret."""
     named = set(secrets)
     return {
         name: value
         for name, value in environ.items()
-        if name in NOT_SECRET or (name not in named and not SECRET_NAME.search(name))
+        if name in NOT_SECRET or (name not in named and not names_a_secret(name))
     }

@@ -32,6 +32,7 @@ from types import FrameType
 from typing import IO
 
 from tmt_tui.config.schema import SyncSettings
+from tmt_tui.domain.secret import names_a_secret
 from tmt_tui.sync.loop import SyncLoop, SyncStatus
 from tmt_tui.sync.settings import SyncConfigError, Target, target_from_env
 
@@ -49,7 +50,6 @@ STALE_AFTER_S = 10.0
 #: engine's other secrets (OANDA_TOKEN, TMT_API_TOKEN ...).
 _ENV_NAMES = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "VIRTUAL_ENV",
               "SSL_CERT_FILE", "SSL_CERT_DIR", "TMT_PG_DSN"}  # fmt: skip
-_SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL")
 
 
 def child_env(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
@@ -58,7 +58,7 @@ def child_env(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
     def needed(name: str) -> bool:
         if name in _ENV_NAMES or name.startswith(("LC_", "XDG_", "PG", "PYTHON")):
             return True
-        return name.startswith("TMT_") and not any(w in name for w in _SECRET_WORDS)
+        return name.startswith("TMT_") and not names_a_secret(name)
 
     return {name: value for name, value in env.items() if needed(name)}
 
