@@ -85,12 +85,13 @@ def test_an_order_keeps_the_wire_form_journals_already_hold() -> None:
         "take_profit": "1.09000", "stop_loss": None, "trailing_stop_distance": None,
         "trade_id": None, "reduce_only": False, "filled_units": 0, "avg_fill_price": None,
         "venue_id": "S-O7", "reason": "", "origin": "cli", "created_ts": 1.5, "updated_ts": 2.5,
+        "gtd_time": None,
     }  # fmt: skip
 
 
 def test_a_field_an_older_writer_did_not_know_takes_its_default() -> None:
     wire = to_wire(ORDER)
-    for newer in ("trailing_stop_distance", "venue_id", "reason", "updated_ts"):
+    for newer in ("trailing_stop_distance", "venue_id", "reason", "updated_ts", "gtd_time"):
         del wire[newer]
 
     assert from_wire(Order, wire) == replace(ORDER, venue_id=None, reason="", updated_ts=0.0)

@@ -34,7 +34,7 @@ def test_a_market_buy_shows_its_notional_margin_and_leverage_and_sends_nothing()
     # 100,000 EUR at the ask 1.10010 = 110,010 USD; margin at the pair's rate
     margin_rate = float(h.core.quotes.instruments["EUR_USD"].margin_rate)
     assert seen.ok and [c.name for c in seen.checks] == [
-        "state", "units", "prices", "exposure", "working orders", "order rate",
+        "state", "units", "expiry", "prices", "exposure", "working orders", "order rate",
     ]  # fmt: skip
     assert seen.reference_price == D("1.10010")
     assert abs(seen.notional - 110_010.0) < 1e-6

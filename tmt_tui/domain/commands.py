@@ -34,6 +34,7 @@ class SubmitOrder:
     stop_loss: Decimal | None = None
     trailing_stop_distance: Decimal | None = None
     origin: Origin = Origin.UI
+    gtd_time: float | None = None  # with time in force GTD: when it expires (epoch seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,20 +133,24 @@ class QueryPreview:
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
     origin: Origin = Origin.UI
+    time_in_force: TimeInForce | None = None
+    gtd_time: float | None = None
 
     @classmethod
     def of(cls, order: SubmitOrder) -> QueryPreview:
         """The preview of what ``order`` would do (flat on the wire, like every command)."""
         return cls(
             order.account, order.instrument, order.units, order.type, order.price,
-            order.take_profit, order.stop_loss, order.origin,
+            order.take_profit, order.stop_loss, order.origin, order.time_in_force,
+            order.gtd_time,
         )  # fmt: skip
 
     @property
     def order(self) -> SubmitOrder:
         return SubmitOrder(
             self.account, self.instrument, self.units, self.type, self.price,
-            take_profit=self.take_profit, stop_loss=self.stop_loss, origin=self.origin,
+            time_in_force=self.time_in_force, take_profit=self.take_profit,
+            stop_loss=self.stop_loss, origin=self.origin, gtd_time=self.gtd_time,
         )  # fmt: skip
 
 
@@ -203,6 +208,8 @@ MAX_PRICE = Decimal(10) ** 9
 MAX_DECIMALS = 12
 #: Ids and names (accounts, instruments, orders, trades) and free text (a kill switch reason).
 MAX_NAME = 64
+#: An expiry (``gtd_time``) past this (the year 3000) is a typo, not a date.
+MAX_EPOCH = 32_503_680_000
 MAX_TEXT = 200
 
 _PRICE_LABELS = {
@@ -229,7 +236,12 @@ def command_problem(command: Command) -> tuple[Reason, str] | None:
         value = getattr(command, name)
         if value is None or isinstance(value, Enum):
             continue
-        if name == "units":
+        if name == "gtd_time":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return Reason.INVALID_EXPIRY, f"gtd_time must be epoch seconds, got {value!r:.40}"
+            if not 0 < value < MAX_EPOCH:
+                return Reason.INVALID_EXPIRY, "gtd_time is not a plausible time"
+        elif name == "units":
             if isinstance(value, bool) or not isinstance(value, int):
                 return Reason.INVALID_UNITS, f"units must be a whole number, got {value!r:.40}"
             if abs(value) > MAX_UNITS:

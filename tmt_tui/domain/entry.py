@@ -7,7 +7,9 @@ the same messages, so a typo gets the same answer wherever it was typed.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 #: Sizes above this are a typo, not an order.
@@ -15,6 +17,10 @@ ABSURD_UNITS = 1_000_000_000
 ABSURD_PRICE = Decimal(1_000_000_000)
 _SUFFIXES = {"k": 1_000, "m": 1_000_000}
 _MOST_DIGITS = 15  # an entry further from 1 than 10^±15 is a typo; checked before arithmetic
+#: A GTD expiry further out than this is a typo (OANDA keeps orders for months, not years).
+LONGEST_EXPIRY_S = 366 * 86_400
+_RELATIVE = re.compile(r"^\+\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)$", re.IGNORECASE)
+_RELATIVE_S = {"m": 60, "min": 60, "h": 3600, "d": 86_400}
 
 
 def _shown(text: str) -> str:
@@ -71,6 +77,34 @@ def parse_price(text: str, label: str, *, required: bool) -> Decimal | None:
     if value > ABSURD_PRICE:
         raise EntryError(f"{label}: {value} is not a plausible price")
     return value
+
+
+def parse_expiry(text: str, now: float) -> float:
+    """A GTD expiry as epoch seconds: ``+30m``, ``+2h``, ``+1d`` from ``now``, or a date and
+    time, ``2026-12-03 17:00``, read as UTC unless it carries an offset (``...T17:00+01:00``,
+    ``...Z``): the time the header shows first, whatever the machine's zone. A past or
+    unreadable expiry is an EntryError, never a guess."""
+    raw = text.strip()
+    if not raw:
+        raise EntryError("Expiry: GTD needs an expiry (+2h, +30m or 2026-12-03 17:00 UTC)")
+    relative = _RELATIVE.match(raw)
+    if relative is not None:
+        when = now + float(relative[1]) * _RELATIVE_S[relative[2].lower()]
+    else:
+        try:
+            moment = datetime.fromisoformat(raw.removesuffix("UTC").strip())
+        except ValueError:
+            raise EntryError(
+                f"Expiry: {_shown(text)} is not a time (+2h, +30m or 2026-12-03 17:00 UTC)"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        when = moment.timestamp()
+    if when <= now:
+        raise EntryError(f"Expiry: {_shown(text)} is in the past")
+    if when - now > LONGEST_EXPIRY_S:
+        raise EntryError(f"Expiry: {_shown(text)} is more than a year away (a typo?)")
+    return when
 
 
 def instrument_name(text: str) -> str:

@@ -21,9 +21,13 @@ _PROTECTIVE = frozenset({OrderType.TAKE_PROFIT, OrderType.STOP_LOSS, OrderType.T
 
 
 class TimeInForce(StrEnum):
+    """How long an order may wait: till cancelled, till a date (``Order.gtd_time``), or now or
+    never (IOC fills what it can at once, FOK all of it or nothing)."""
+
     GTC = "GTC"
     FOK = "FOK"
     IOC = "IOC"
+    GTD = "GTD"
 
 
 class OrderStatus(StrEnum):
@@ -134,6 +138,7 @@ class Order:
     origin: str = "ui"
     created_ts: float = 0.0
     updated_ts: float = 0.0
+    gtd_time: float | None = None  # a GTD order expires at this epoch second (UTC)
 
     @property
     def side(self) -> str:

@@ -434,4 +434,5 @@ def _order_of(cmd: SubmitOrder, order_id: str, now: float) -> Order:
         origin=cmd.origin.value,
         created_ts=now,
         updated_ts=now,
+        gtd_time=cmd.gtd_time,
     )

@@ -11,7 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from tmt_tui.domain.instruments import Instrument, why_watch_only
-from tmt_tui.domain.orders import Order, OrderType
+from tmt_tui.domain.orders import Order, OrderType, TimeInForce
 from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.preview import OrderPreview, PreviewCheck
 from tmt_tui.domain.reasons import Reason
@@ -36,6 +36,23 @@ def reduces(order_units: int, position_units: int) -> bool:
         and (order_units > 0) != (position_units > 0)
         and abs(order_units) <= abs(position_units)
     )
+
+
+def _expiry(order: Order, now: float) -> Rejection | None:
+    """A GTD order names a future expiry; no other order names one (OANDA's rule: GTD needs a
+    ``gtdTime``, a market order is FOK or IOC)."""
+    gtd = order.time_in_force is TimeInForce.GTD
+    if order.type is OrderType.MARKET and gtd:
+        return Reason.INVALID_EXPIRY, "a market order fills now or never: GTD is for limit and stop"
+    if not gtd:
+        if order.gtd_time is not None:
+            return Reason.INVALID_EXPIRY, "an expiry needs time in force GTD"
+        return None
+    if order.gtd_time is None:
+        return Reason.INVALID_EXPIRY, "GTD needs an expiry time"
+    if order.gtd_time <= now:
+        return Reason.INVALID_EXPIRY, "the GTD expiry is in the past"
+    return None
 
 
 class Throttle:
@@ -78,6 +95,7 @@ class RiskEngine:
         return (
             self._state(acct, order, reducing, halt_pending)
             or self._units(inst, acct, order)
+            or _expiry(order, now)
             or self._prices(inst, acct, order, now, reducing)
             or self._exposure(inst, acct, order, position, reducing)
             or self._working(acct, order, working_orders, reducing)
@@ -110,6 +128,7 @@ class RiskEngine:
         checks = (
             _check("state", self._state(acct, order, reducing, halt_pending)),
             _check("units", self._units(inst, acct, order)),
+            _check("expiry", _expiry(order, now)),
             _check("prices", self._prices(inst, acct, order, now, reducing)),
             _check("exposure", self._exposure(inst, acct, order, position, reducing)),
             _check("working orders", self._working(acct, order, working_orders, reducing)),

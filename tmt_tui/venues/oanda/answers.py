@@ -4,6 +4,7 @@ from v20 response bodies; and the v20 ``OrderRequest`` a domain order becomes.""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -109,6 +110,8 @@ def order_body(order: Order, instrument: Instrument | None = None) -> Json:
         body["timeInForce"] = "IOC" if order.time_in_force.value == "IOC" else "FOK"
     else:
         body["timeInForce"] = order.time_in_force.value
+        if order.time_in_force.value == "GTD" and order.gtd_time is not None:
+            body["gtdTime"] = gtd_time(order.gtd_time)
     if order.price is not None and order.type is not OrderType.MARKET:
         body["price"] = fmt(order.price)
     if order.take_profit is not None:
@@ -121,6 +124,11 @@ def order_body(order: Order, instrument: Instrument | None = None) -> Json:
             "timeInForce": "GTC",
         }
     return body
+
+
+def gtd_time(ts: float) -> str:
+    """Epoch seconds as a v20 ``DateTime``: RFC3339 in UTC (``2026-12-03T17:00:00.000000000Z``)."""
+    return f"{datetime.fromtimestamp(ts, UTC):%Y-%m-%dT%H:%M:%S.%f}000Z"
 
 
 def transaction_ids(body: Json) -> tuple[str, ...]:

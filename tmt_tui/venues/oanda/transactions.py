@@ -212,6 +212,7 @@ class TransactionMapper:
             status=OrderStatus.SUBMITTED if order_type is OrderType.MARKET else OrderStatus.WORKING,
             price=_dec(txn.get("price")),
             time_in_force=TimeInForce(tif) if tif in TimeInForce.__members__ else TimeInForce.GTC,
+            gtd_time=parse_time(str(txn["gtdTime"])) if tif == "GTD" and "gtdTime" in txn else None,
             reduce_only=bool(close) or txn.get("positionFill") == "REDUCE_ONLY",
             venue_id=tid,
             origin="venue",

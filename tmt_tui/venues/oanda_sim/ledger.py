@@ -90,6 +90,10 @@ class V20Ledger:
     def last_id(self) -> str:
         return str(self._last_id)
 
+    def now(self) -> float:
+        """The ledger's clock: what a GTD expiry is judged against, and the sim broker's."""
+        return self._clock()
+
     # prices ---------------------------------------------------------------------------------
 
     def on_quote(self, quote: Quote) -> list[Json]:

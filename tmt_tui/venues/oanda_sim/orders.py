@@ -31,7 +31,7 @@ def create_order(ledger: V20Ledger, body: Any) -> tuple[int, Json]:
     kind = CREATE_TYPES[request["type"]]
     try:
         order, create = validate_order(
-            request, kind, ledger.instruments, ledger.by_client, ledger.account_id
+            request, kind, ledger.instruments, ledger.by_client, ledger.account_id, ledger.now()
         )
     except V20Reject as why:
         return _order_reject(ledger, request, kind, why)
@@ -56,7 +56,9 @@ def replace_order(ledger: V20Ledger, spec: str, body: Any) -> tuple[int, Json]:
     old_cid = (old.get("clientExtensions") or {}).get("id")
     taken = ledger.by_client.keys() - {old_cid} if old_cid else ledger.by_client
     try:
-        order, create = validate_order(request, kind, ledger.instruments, taken, ledger.account_id)
+        order, create = validate_order(
+            request, kind, ledger.instruments, taken, ledger.account_id, ledger.now()
+        )
     except V20Reject as why:
         return _order_reject(ledger, request, kind, why, {"intendedReplacesOrderID": oid})
     new_id = str(int(ledger.last_id) + 2)  # the cancel comes first, then the replacing order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,6 +41,7 @@ def validate_order(
     instruments: Mapping[str, Instrument],
     client_ids: Container[str],
     account_id: str,
+    now: float = 0.0,
 ) -> tuple[Order, Json]:
     """The domain order and the v20 create transaction for ``request``; raises V20Reject."""
     inst = instruments.get(str(request.get("instrument")))
@@ -61,6 +63,7 @@ def validate_order(
     tif = str(request.get("timeInForce", default_tif))
     if tif not in _TIFS or (kind == "MARKET_ORDER" and tif not in ("FOK", "IOC")):
         raise V20Reject("TIME_IN_FORCE_INVALID", "The time in force is invalid")
+    gtd = check_gtd(request.get("gtdTime"), now) if tif == "GTD" else None
     price = check_price(request.get("price"), inst, "PRICE", required=kind != "MARKET_ORDER")
     tp = check_price(
         (request.get("takeProfitOnFill") or {}).get("price"), inst, "TAKE_PROFIT_ON_FILL_PRICE"
@@ -89,7 +92,8 @@ def validate_order(
         type=OrderType(request["type"]),
         status=OrderStatus.SUBMITTED,
         price=price,
-        time_in_force=TimeInForce(tif) if tif in ("GTC", "FOK", "IOC") else TimeInForce.GTC,
+        time_in_force=TimeInForce(tif) if tif in ("GTC", "FOK", "IOC", "GTD") else TimeInForce.GTC,
+        gtd_time=gtd,
         take_profit=tp,
         stop_loss=sl,
     )
@@ -116,6 +120,26 @@ def validate_order(
         }
         create["trailingStopLossOnFill"].setdefault("timeInForce", "GTC")
     return order, create
+
+
+def check_gtd(raw: Any, now: float) -> float:
+    """A GTD order's ``gtdTime`` as epoch seconds: present, a v20 DateTime (RFC3339, or the
+    UNIX seconds an account may be set to speak), and in the future; raises V20Reject."""
+    if raw is None:
+        raise V20Reject("TIME_IN_FORCE_GTD_TIMESTAMP_MISSING", "A GTD order needs a gtdTime")
+    try:
+        text = str(raw)
+        if text.replace(".", "", 1).isdigit():
+            when = float(text)
+        else:
+            head, _, frac = text.rstrip("Z").partition(".")
+            when = datetime.fromisoformat(head + "+00:00").timestamp()
+            when += float("0." + frac) if frac else 0.0
+    except ValueError:
+        raise V20Reject("TIME_IN_FORCE_INVALID", "Invalid value specified for 'gtdTime'") from None
+    if when <= now:
+        raise V20Reject("TIME_IN_FORCE_GTD_TIMESTAMP_IN_PAST", "The gtdTime is in the past")
+    return when
 
 
 def check_close_units(raw: Any, label: str) -> Decimal | None:

@@ -67,6 +67,10 @@ class SimBroker:
         # per instrument: (highest buy limit, lowest sell limit, lowest buy stop, highest sell
         # stop), so a quote that touches nothing costs four comparisons
         self._bounds: dict[str, tuple[float, float, float, float]] = {}
+        # resting GTD orders: order id -> expiry (epoch seconds), and the soonest, so a quote
+        # costs one comparison while none is due
+        self._expiries: dict[str, float] = {}
+        self._next_expiry = float("inf")
 
     def connect(self, sink: VenueSink) -> None:
         self._sink = sink
@@ -177,6 +181,8 @@ class SimBroker:
     def on_quote(self, quote: Quote) -> None:
         name = quote.instrument
         self._quotes[name] = quote
+        if self._expiries and self._clock() >= self._next_expiry:
+            self.expire_due()
         bounds = self._bounds.get(name)
         if bounds is None:
             return
@@ -184,6 +190,15 @@ class SimBroker:
         buy_limit, sell_limit, buy_stop, sell_stop = bounds
         if ask <= buy_limit or bid >= sell_limit or ask >= buy_stop or bid <= sell_stop:
             self._trigger(quote, tuple(self._resting[name].values()))
+
+    def expire_due(self) -> None:
+        """Cancel every GTD order whose time has come on this broker's clock, with OANDA's
+        reason. Checked as prices arrive (the sim market quotes every second of the week),
+        before they can fill an order that has expired."""
+        now = self._clock()
+        for order_id in [oid for oid, when in self._expiries.items() if when <= now]:
+            if self._unrest(order_id) is not None:
+                self._sink(VenueCancelled(order_id, "TIME_IN_FORCE_EXPIRED"))
 
     def _rebound(self, instrument: str) -> None:
         orders = self._resting.get(instrument)
@@ -216,6 +231,9 @@ class SimBroker:
         self._resting.setdefault(order.instrument, {})[order.id] = order
         self._where[order.id] = order.instrument
         self._rebound(order.instrument)
+        if order.time_in_force is TimeInForce.GTD and order.gtd_time is not None:
+            self._expiries[order.id] = order.gtd_time
+            self._next_expiry = min(self._next_expiry, order.gtd_time)
 
     def _unrest(self, order_id: str) -> Order | None:
         instrument = self._where.pop(order_id, None)
@@ -223,6 +241,8 @@ class SimBroker:
             return None
         order = self._resting[instrument].pop(order_id, None)
         self._rebound(instrument)
+        if self._expiries.pop(order_id, None) is not None:
+            self._next_expiry = min(self._expiries.values(), default=float("inf"))
         return order
 
     def _trigger(self, quote: Quote, orders: tuple[Order, ...]) -> None:
