@@ -18,6 +18,7 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
+from tmt_tui.domain.price_alerts import PriceAlert
 from tmt_tui.domain.quotes import FeedQuote, Quote
 
 
@@ -54,6 +55,9 @@ class Snapshot:
     alerts: dict[str, str] = field(default_factory=dict)  # active alert key -> message
     compared: tuple[FeedQuote, ...] = ()  # other feeds' quotes beside the trading prices
     market: tuple[MarketRead, ...] = ()  # each instrument's regime, signal and indicators
+    #: The trader's active price alerts (not ``alerts``: those are the engine's own); after the
+    #: snapshot, ``price_alert.*`` events say what changed.
+    price_alerts: tuple[PriceAlert, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tmt_tui.domain.codec import from_wire, to_wire
 from tmt_tui.domain.orders import OrderType, TimeInForce
+from tmt_tui.domain.price_alerts import AlertSide
 from tmt_tui.domain.reasons import Reason
 
 
@@ -155,6 +156,35 @@ class QueryPreview:
 
 
 @dataclass(frozen=True, slots=True)
+class SetPriceAlert:
+    """Tell the trader when ``instrument`` trades ``side`` ``level`` (above: the bid reaches
+    it; below: the ask does); it fires once. ``note`` is the trader's own words, shown when it
+    fires. Allowed while halted: an alert trades nothing."""
+
+    instrument: str
+    side: AlertSide
+    level: Decimal
+    note: str = ""
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPriceAlert:
+    alert_id: str
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPriceAlerts:
+    """A query: the active price alerts (of ``instrument``, or all), and with ``finished`` the
+    hit and cancelled ones the engine remembers. Answered as a ``PriceAlertList``."""
+
+    instrument: str | None = None
+    finished: bool = False
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
 class StopEngine:
     """Stop the engine gracefully (journal flushed; working orders left or cancelled per
     ``engine.on_shutdown``). Attached screens see it disconnect."""
@@ -175,6 +205,9 @@ Command = (
     | QueryTrades
     | QueryAnalytics
     | QueryPreview
+    | SetPriceAlert
+    | CancelPriceAlert
+    | QueryPriceAlerts
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -192,11 +225,16 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         QueryTrades,
         QueryAnalytics,
         QueryPreview,
+        SetPriceAlert,
+        CancelPriceAlert,
+        QueryPriceAlerts,
     )
 }
 
 #: Commands that only read: never journaled, allowed on read-only connections.
-QUERIES: frozenset[type] = frozenset({QueryTrades, QueryAnalytics, QueryPreview})
+QUERIES: frozenset[type] = frozenset(
+    {QueryTrades, QueryAnalytics, QueryPreview, QueryPriceAlerts}
+)
 
 
 #: The largest size any command may name: far beyond every instrument's and account's limit,
@@ -217,7 +255,10 @@ _PRICE_LABELS = {
     "take_profit": "take-profit",
     "stop_loss": "stop-loss",
     "trailing_stop_distance": "trailing stop distance",
+    "level": "level",
 }
+#: Free-text fields: up to MAX_TEXT characters (other strings are names, up to MAX_NAME).
+_TEXT_FIELDS = frozenset({"reason", "note"})
 
 
 def command_problem(command: Command) -> tuple[Reason, str] | None:
@@ -256,7 +297,7 @@ def command_problem(command: Command) -> tuple[Reason, str] | None:
             if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
                 return Reason.INVALID_PRICE, f"{label} has more than {MAX_DECIMALS} decimals"
         elif isinstance(value, str):
-            limit = MAX_TEXT if name == "reason" else MAX_NAME
+            limit = MAX_TEXT if name in _TEXT_FIELDS else MAX_NAME
             if len(value) > limit:
                 return Reason.INVALID_COMMAND, f"{name} is longer than {limit} characters"
             if not value.isprintable():

@@ -40,6 +40,9 @@ class EventKind(StrEnum):
     ACCOUNT_SYNCED = "account.synced"  # account, balance, was, reason: the venue's balance
     VENUE_RECONCILED = "venue.reconciled"  # venue, differences, last_transaction_id
     VENUE_STATUS = "venue.status"  # venue, status (connected|reconnecting|...), detail
+    PRICE_ALERT_SET = "price_alert.set"  # id, instrument, side, level, note
+    PRICE_ALERT_CANCELLED = "price_alert.cancelled"  # id, instrument
+    PRICE_ALERT_HIT = "price_alert.hit"  # id, instrument, side, level, bid, ask, quote_ts, note
     CHAIN_HEAD = "journal.chain_head"  # seq, hash: the journal's hash chain head at a rollover
 
 
@@ -63,6 +66,9 @@ STATEFUL_KINDS = frozenset(
         EventKind.KILL_SWITCH_ENGAGED,
         EventKind.KILL_SWITCH_RESET,
         EventKind.DAILY_LOSS_BREACHED,
+        EventKind.PRICE_ALERT_SET,
+        EventKind.PRICE_ALERT_CANCELLED,
+        EventKind.PRICE_ALERT_HIT,
     }
 )
 

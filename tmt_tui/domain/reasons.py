@@ -41,3 +41,7 @@ class Reason(StrEnum):
     JOURNAL_ERROR = "JOURNAL_ERROR"
     BROKER_REJECT = "BROKER_REJECT"
     RECONCILING = "RECONCILING"
+    UNKNOWN_ALERT = "UNKNOWN_ALERT"
+    ALERT_LIMIT = "ALERT_LIMIT"  # the instrument holds the most active price alerts allowed
+    ALERT_LEVEL_FAR = "ALERT_LEVEL_FAR"  # a level implausibly far from the market (a typo)
+    ALERT_ALREADY_MET = "ALERT_ALREADY_MET"  # the market is already past the level

@@ -41,6 +41,7 @@ from tmt_tui.domain.positions import TradingState
 from tmt_tui.domain.preview import OrderPreview, PreviewCheck
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.batch import Flags
+from tmt_tui.engine.price_alert_decisions import PriceAlertDecisions
 from tmt_tui.engine.recorder import Recorder, Stage
 from tmt_tui.engine.risk import RiskEngine
 from tmt_tui.venues.base import ModifyRequest, SubmitRequest
@@ -73,6 +74,7 @@ class Decisions(Stage):
             QueryAnalytics: self._elsewhere,
             QueryPreview: self._preview,
         }
+        self._handlers.update(PriceAlertDecisions(rec, flags, self._refuse).handlers())
 
     # commands -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -58,6 +59,11 @@ class Reactions(Stage):
         #: Accounts that breached their daily loss limit with daily_loss_action = "flatten":
         #: the decisions close their positions (core.check_limits).
         self.to_flatten: list[str] = []
+        #: Per instrument, the nearest price alert levels (engine.price_alerts): the tick's test.
+        self._alert_trip = rec.state.price_alerts.trip
+        #: Called when a quote hit a price alert: the runner commits (and so tells) it at once
+        #: instead of at the next marks timer.
+        self.on_price_alert_hit: Callable[[], None] | None = None
 
     # venue events ---------------------------------------------------------------------------
 
@@ -280,9 +286,34 @@ class Reactions(Stage):
         name = quote.instrument
         state.portfolio.track_excursions(name, quotes.fbid[name], quotes.fask[name])
         self.marked_books |= state.portfolio.on_quote(name)
+        trip = self._alert_trip.get(name)
+        if trip is not None and (quotes.fbid[name] >= trip[0] or quotes.fask[name] <= trip[1]):
+            self._price_alerts_hit(quote)
         if self.held:
             self.release_held()
         return True
+
+    def _price_alerts_hit(self, quote: Quote) -> None:
+        """Every active price alert ``quote`` reaches fires, once: one event each, with the
+        quote that hit it."""
+        due = self.state.price_alerts.due(quote.instrument, quote.bid, quote.ask)
+        for alert in due:
+            self.rec.emit(
+                EventKind.PRICE_ALERT_HIT,
+                "auto",
+                {
+                    "id": alert.id,
+                    "instrument": alert.instrument,
+                    "side": alert.side.value,
+                    "level": str(alert.level),
+                    "bid": str(quote.bid),
+                    "ask": str(quote.ask),
+                    "quote_ts": quote.ts,
+                    "note": alert.note,
+                },
+            )
+        if due and self.on_price_alert_hit is not None:
+            self.on_price_alert_hit()
 
     def roll_day(self, force: bool = False) -> bool:
         """Start a new trading day when 17:00 New York has passed; True when one began."""

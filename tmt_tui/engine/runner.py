@@ -204,6 +204,7 @@ class EngineRunner:
         self.settings, self.core, core = booted.settings, booted.core, booted.core
         self.broker = self.venue.broker
         self.broker.connect(self._on_venue_event)
+        core.react.on_price_alert_hit = self._schedule  # journaled and shown within the turn
         trades = [t for p in core.positions() for t in p.trades]
         self.broker.restore(core.orders.open.values(), trades)
         self._restore_market(core, journal)

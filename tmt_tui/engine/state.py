@@ -19,9 +19,11 @@ from tmt_tui.domain.history import CLOSE_PURPOSES, ClosedTrade
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus, OrderType, cancel_reason
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
+from tmt_tui.domain.price_alerts import AlertSide, AlertStatus, PriceAlert
 from tmt_tui.engine.batch import Changes
 from tmt_tui.engine.oms import OpenOrders
 from tmt_tui.engine.portfolio import OpenTrade, Portfolio
+from tmt_tui.engine.price_alerts import PriceAlertBook
 from tmt_tui.engine.quote_book import QuoteBook
 
 RECENT_EVENTS = 200
@@ -45,6 +47,7 @@ class EngineState:
         self.kill_reason = ""
         self.auto_reduced: set[str] = set()
         self.alerts: dict[str, str] = {}  # active alerts (not replayed: rules re-evaluate)
+        self.price_alerts = PriceAlertBook()  # the trader's own: journaled, replayed
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.closed_trades: deque[ClosedTrade] = deque(maxlen=CLOSED_TRADES)  # oldest first
         #: Cancels tmt asked for that the venue has not confirmed: order id -> (why, who).
@@ -80,6 +83,9 @@ class EngineState:
             EventKind.DAILY_LOSS_BREACHED: self._loss_breached,
             EventKind.ALERT_RAISED: self._alert,
             EventKind.ALERT_CLEARED: self._alert,
+            EventKind.PRICE_ALERT_SET: self._price_alert_set,
+            EventKind.PRICE_ALERT_CANCELLED: self._price_alert_cancelled,
+            EventKind.PRICE_ALERT_HIT: self._price_alert_hit,
         }
 
     # the fold -------------------------------------------------------------------------------
@@ -338,6 +344,33 @@ class EngineState:
         else:
             self.alerts.pop(event.data["key"], None)
 
+    def _price_alert_set(self, event: Event) -> None:
+        data = event.data
+        self.price_alerts.add(
+            PriceAlert(
+                data["id"],
+                data["instrument"],
+                AlertSide(data["side"]),
+                Decimal(data["level"]),
+                data.get("note", ""),
+                created_ts=event.ts,
+                origin=event.origin,
+            )
+        )
+
+    def _price_alert_cancelled(self, event: Event) -> None:
+        self.price_alerts.finish(event.data["id"], AlertStatus.CANCELLED, event.ts)
+
+    def _price_alert_hit(self, event: Event) -> None:
+        data = event.data
+        self.price_alerts.finish(
+            data["id"],
+            AlertStatus.HIT,
+            float(data["quote_ts"]),
+            Decimal(data["bid"]),
+            Decimal(data["ask"]),
+        )
+
     # views ----------------------------------------------------------------------------------
 
     def account_view(self, account_id: str) -> AccountState:
@@ -399,6 +432,7 @@ class EngineState:
             kill_switch_reason=self.kill_reason,
             totals=self.totals(),
             alerts=dict(self.alerts),
+            price_alerts=tuple(self.price_alerts.active.values()),
         )
 
     # checkpoints ----------------------------------------------------------------------------
@@ -458,6 +492,8 @@ class EngineState:
             "closed_trades": [to_wire(t) for t in self.closed_trades],
             "cancel_requests": {k: list(v) for k, v in self.cancel_requests.items()},
             "recent": [to_wire(o) for o in self.orders.recent],
+            "price_alerts": [to_wire(a) for a in self.price_alerts.active.values()],
+            "price_alerts_finished": [to_wire(a) for a in self.price_alerts.finished],
         }
 
     def load_checkpoint(self, data: dict[str, Any]) -> None:
@@ -504,6 +540,10 @@ class EngineState:
         self.cancel_requests = {
             k: (str(v[0]), str(v[1])) for k, v in data.get("cancel_requests", {}).items()
         }
+        self.price_alerts.restore(
+            (from_wire(PriceAlert, w) for w in data.get("price_alerts", [])),
+            (from_wire(PriceAlert, w) for w in data.get("price_alerts_finished", [])),
+        )
         for wire in data["recent"]:
             self.orders.put(from_wire(Order, wire))
         for wire in data["orders"]:
