@@ -32,6 +32,7 @@ from tmt_tui.cli.answers import (
 )
 from tmt_tui.cli.environment import check_keymap, socket_path_for, token_source
 from tmt_tui.cli.event_trail import events
+from tmt_tui.cli.price_alerts import alert
 from tmt_tui.cli.trading import (
     buy,
     cancel,
@@ -121,4 +122,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[None]]] = {
     "reduce": reduce,
     "reset-kill": reset_kill,
     "stop": stop,
+    "alert": alert,
 }

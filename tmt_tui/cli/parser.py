@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from typing import Any, NoReturn
 
 from tmt_tui import __version__
+from tmt_tui.cli import price_alerts
 from tmt_tui.cli.answers import USAGE
 from tmt_tui.domain.entry import instrument_name
 
@@ -277,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--yes", action="store_true", help="required: trading resumes")
     _json(reset)
     _json(sub.add_parser("stop", help="stop the engine gracefully"))
+    price_alerts.add_parser(sub)
 
     analytics = sub.add_parser(
         "analytics",
