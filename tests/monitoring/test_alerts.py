@@ -392,6 +392,9 @@ class Calls:
     def reconnected(self, venue: str) -> None:
         self._called("reconnected")
 
+    def quoting(self, instruments: frozenset[str]) -> None:
+        self._called("quoting")
+
 
 def drive(observer: TeeObserver) -> None:
     observer.quote(quote(), 0.0, True)

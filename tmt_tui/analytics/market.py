@@ -416,6 +416,14 @@ class MarketState:
             name: InstrumentMarket(name, self.periods, self.closed) for name in instruments
         }
 
+    def add(self, instrument: str, bars: Iterable[Bar] = ()) -> None:
+        """Follow one more instrument (put on the watchlist), from its closed ``bars`` (the
+        journal's, oldest first per size) when it was followed before."""
+        if instrument not in self.instruments:
+            market = InstrumentMarket(instrument, self.periods, self.closed)
+            market.restore(list(bars))
+            self.instruments[instrument] = market
+
     def on_quote(self, instrument: str, ts: float, bid: float, ask: float) -> None:
         """One tick of a known instrument (an unknown one is ignored)."""
         market = self.instruments.get(instrument)

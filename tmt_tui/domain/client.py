@@ -58,6 +58,9 @@ class Snapshot:
     #: The trader's active price alerts (not ``alerts``: those are the engine's own); after the
     #: snapshot, ``price_alert.*`` events say what changed.
     price_alerts: tuple[PriceAlert, ...] = ()
+    #: The watchlist the board shows, in its order (None: an engine without one: show every
+    #: instrument); ``instruments`` holds each of them.
+    watchlist: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,8 @@ class Update:
     extra: dict[str, Any] = field(default_factory=dict)
     compared: tuple[FeedQuote, ...] = ()  # conflated like quotes: the latest per feed and pair
     market: tuple[MarketRead, ...] = ()  # conflated like quotes: the latest per instrument
+    watchlist: tuple[str, ...] | None = None  # the whole watchlist, when it changed
+    instruments: tuple[Instrument, ...] = ()  # instruments the engine came to know (a watch)
 
 
 StreamItem = Snapshot | Update

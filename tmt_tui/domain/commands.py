@@ -192,6 +192,25 @@ class StopEngine:
     origin: Origin = Origin.CLI
 
 
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Put ``instrument`` on the watchlist (at row ``at``, else last), or move it there when it
+    is on already; the feed subscribes it. Not journaled: the watchlist is not trading state."""
+
+    instrument: str
+    at: int | None = None
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
+class Unwatch:
+    """Take ``instrument`` off the watchlist; the feed drops it unless a position, a working
+    order or a conversion still needs its prices."""
+
+    instrument: str
+    origin: Origin = Origin.UI
+
+
 Command = (
     SubmitOrder
     | ModifyOrder
@@ -208,6 +227,8 @@ Command = (
     | SetPriceAlert
     | CancelPriceAlert
     | QueryPriceAlerts
+    | Watch
+    | Unwatch
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -228,6 +249,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         SetPriceAlert,
         CancelPriceAlert,
         QueryPriceAlerts,
+        Watch,
+        Unwatch,
     )
 }
 

@@ -41,6 +41,8 @@ class Reason(StrEnum):
     JOURNAL_ERROR = "JOURNAL_ERROR"
     BROKER_REJECT = "BROKER_REJECT"
     RECONCILING = "RECONCILING"
+    NOT_WATCHED = "NOT_WATCHED"  # an unwatch of an instrument that is not on the watchlist
+    WATCHLIST_ERROR = "WATCHLIST_ERROR"  # full, or its state file could not be written
     UNKNOWN_ALERT = "UNKNOWN_ALERT"
     ALERT_LIMIT = "ALERT_LIMIT"  # the instrument holds the most active price alerts allowed
     ALERT_LEVEL_FAR = "ALERT_LEVEL_FAR"  # a level implausibly far from the market (a typo)

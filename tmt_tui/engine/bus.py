@@ -13,10 +13,12 @@ from collections.abc import Iterable
 
 from tmt_tui.domain.client import Snapshot, StreamItem, Update
 from tmt_tui.domain.events import Event
+from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
 from tmt_tui.domain.quotes import FeedQuote, Quote
+from tmt_tui.domain.replay import ReplayProgress
 
 MAX_PENDING_EVENTS = 20_000
 
@@ -41,6 +43,9 @@ class Mailbox:
         self.compared: dict[tuple[str, str], FeedQuote] = {}
         self.market: dict[str, MarketRead] = {}
         self.totals: PortfolioTotals | None = None
+        self.replay: ReplayProgress | None = None  # conflated: only the latest matters
+        self.watchlist: tuple[str, ...] | None = None
+        self.instruments: dict[str, Instrument] = {}
         self.seq = 0
         self.closed = False  # no more items will come (the engine stopped)
         self.gone = False  # the reader's loop is gone: stop writing to it
@@ -66,6 +71,9 @@ class Mailbox:
             self.compared.clear()
             self.market.clear()
             self.totals = None
+            self.replay = None
+            self.watchlist = None
+            self.instruments.clear()
             self.seq = snapshot.seq
             self._signal()
 
@@ -112,6 +120,18 @@ class Mailbox:
             self.compared[(compared.feed, compared.quote.instrument)] = compared
             self._signal()
 
+    def put_watchlist(self, names: tuple[str, ...], learned: Iterable[Instrument]) -> None:
+        with self._lock:
+            self.watchlist = names
+            for instrument in learned:
+                self.instruments[instrument.name] = instrument
+            self._signal()
+
+    def put_replay(self, progress: ReplayProgress) -> None:
+        with self._lock:
+            self.replay = progress
+            self._signal()
+
     def put_market(self, reads: Iterable[MarketRead]) -> None:
         with self._lock:
             for read in reads:
@@ -144,9 +164,9 @@ class Mailbox:
             return snapshot
         pending = (
             self.events or self.orders or self.positions or self.accounts or self.quotes
-            or self.compared or self.market
+            or self.compared or self.market or self.watchlist is not None or self.instruments
         )  # fmt: skip
-        if not pending and self.totals is None:
+        if not pending and self.totals is None and self.replay is None:
             return None
         item = Update(
             seq=self.seq,
@@ -158,8 +178,13 @@ class Mailbox:
             totals=self.totals,
             compared=tuple(self.compared.values()),
             market=tuple(self.market.values()),
+            replay=self.replay,
+            watchlist=self.watchlist,
+            instruments=tuple(self.instruments.values()),
         )
         self.totals = None
+        self.watchlist = None
+        self.instruments.clear()
         self.events.clear()
         self.orders.clear()
         self.positions.clear()
@@ -167,6 +192,7 @@ class Mailbox:
         self.quotes.clear()
         self.compared.clear()
         self.market.clear()
+        self.replay = None
         return item
 
 
@@ -213,6 +239,16 @@ class Bus:
     def compared(self, compared: FeedQuote) -> None:
         for mailbox in self.mailboxes:
             mailbox.put_compared(compared)
+
+    def watchlist(self, names: tuple[str, ...], learned: list[Instrument]) -> None:
+        """The watchlist changed (and the instruments the engine learned for it)."""
+        for mailbox in self.mailboxes:
+            mailbox.put_watchlist(names, learned)
+
+    def replay(self, progress: ReplayProgress) -> None:
+        """Where a replay stands (it moved, paused, changed speed)."""
+        for mailbox in self.mailboxes:
+            mailbox.put_replay(progress)
 
     def market(self, reads: list[MarketRead]) -> None:
         """Instruments' new regime, signal and indicators (a bar of their size closed)."""

@@ -23,6 +23,14 @@ class QuoteBook:
         #: Only currency pairs convert money: ``BTC_USD`` or a ticker is never a rate.
         self._pairs = {n for n, i in self.instruments.items() if i.kind is InstrumentKind.FX}
 
+    def add(self, instrument: Instrument) -> None:
+        """Learn an instrument while trading (one put on the watchlist): a pair may open a
+        better conversion path, so the paths are worked out again as they are asked for."""
+        self.instruments[instrument.name] = instrument
+        if instrument.kind is InstrumentKind.FX:
+            self._pairs.add(instrument.name)
+            self._paths.clear()
+
     def __getitem__(self, instrument: str) -> Quote:
         return self.quotes[instrument]
 

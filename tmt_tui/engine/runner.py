@@ -33,8 +33,12 @@ from tmt_tui.domain.commands import (
     Origin,
     QueryAnalytics,
     StopEngine,
+    Unwatch,
+    Watch,
+    command_problem,
 )
 from tmt_tui.domain.events import Event, EventKind
+from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
@@ -44,12 +48,14 @@ from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
 from tmt_tui.engine.feed_gaps import FeedGaps
 from tmt_tui.engine.reconcile import reconcile_with
+from tmt_tui.engine.watchlist import Watchlist, subscription, watchlist_path
 from tmt_tui.loop_thread import LoopThread
 from tmt_tui.monitoring.observer import EngineObserver, NullObserver
 from tmt_tui.store.equity_rows import EquityRows
 from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import (
     ComparingFeed,
+    SubscribingFeed,
     Venue,
     VenueEvent,
     send,
@@ -68,6 +74,8 @@ AFTER_REPLY_S = 0.0005
 #: How long a new order's reply waits for the venue's answer before it goes out saying the
 #: order is sent and the answer pending (OANDA answers in tens of milliseconds).
 VENUE_ANSWER_WAIT_S = 5.0
+#: The engine alert that says the watchlist's state file could not be used as it stood.
+WATCHLIST_ALERT = "watchlist.file"
 #: Closed bars per instrument and size a restart reads back to rebuild market state: enough for
 #: every indicator and the regime's 120-bar width history to be warm again.
 BARS_RESTORED = 300
@@ -120,6 +128,10 @@ class EngineRunner:
         self.market = MarketState(())
         self._fbid: dict[str, float] = {}
         self._fask: dict[str, float] = {}
+        #: The instruments the board shows, kept beside the journal (engine/watchlist.py); the
+        #: feed quotes ``_quoted``: those, and what positions, orders and conversions need.
+        self.watchlist: Watchlist | None = None
+        self._quoted: dict[str, str] = {}  # instrument -> why the feed quotes it
         self.running = False
 
     # lifecycle (any thread) -------------------------------------------------------------------
@@ -143,6 +155,8 @@ class EngineRunner:
             return
         if isinstance(command, QueryAnalytics):
             runs = self._call(self._start_analytics, command, callback)
+        elif isinstance(command, Watch | Unwatch):
+            runs = self._call(self._watch, command, callback)
         else:
             runs = self._call(self._enqueue, command, callback)
         if not runs:
@@ -181,6 +195,7 @@ class EngineRunner:
         thread.ready()
         self.venue.feed.report_status_to(self._venue_status)
         self._compare_feeds()
+        self._open_watchlist()
         tasks = [
             asyncio.create_task(self.venue.feed.run(self._on_quote), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
@@ -324,6 +339,98 @@ class EngineRunner:
             self.bus.compared(compared)
         for alert in gaps.alerts(now):
             self._venue_status(alert.key, alert.active, alert.message)
+
+    # the watchlist ---------------------------------------------------------------------------
+
+    def _open_watchlist(self) -> None:
+        """The state file's watchlist (the feed's configured instruments when there is none),
+        then the feed's subscription to match, before its first quote."""
+        core, feed = self.core, self.venue.feed
+        assert core is not None
+        universe = {i.name: i for i in feed.instruments()}
+        if isinstance(feed, SubscribingFeed):
+            universe.update((i.name, i) for i in feed.universe())
+        universe.update(core.quotes.instruments)  # the conversion pairs a venue added itself
+        default = tuple(i.name for i in feed.instruments())
+        path = watchlist_path(self.settings.journal_path())
+        self.watchlist = watchlist = Watchlist(path, universe.values(), default)
+        if watchlist.problem:
+            self._venue_status(WATCHLIST_ALERT, True, watchlist.problem)
+        self._requote()
+
+    def _requote(self) -> list[Instrument]:
+        """Bring the feed's subscription to what is needed now; the instruments the engine
+        learned for it (new to its quote book and market state) are returned."""
+        core, watchlist, journal = self.core, self.watchlist, self.journal
+        if core is None or watchlist is None or journal is None:
+            return []
+        held = {b.instrument for b in core.portfolio.books.values() if b.units}
+        held |= {o.instrument for o in core.orders.open.values()}
+        currencies = [a.currency for a in core.portfolio.accounts.values()]
+        report = self.settings.engine.report_currency
+        universe = watchlist.universe
+        why = subscription(
+            watchlist.names, held, universe, currencies, report, core.quotes.depends_on
+        )
+        learned = [universe[n] for n in why if n in universe and n not in core.quotes.instruments]
+        for instrument in learned:
+            core.quotes.add(instrument)
+            bars = journal.recent_bars([instrument.name], SIZE_NAMES, BARS_RESTORED)
+            self.market.add(instrument.name, bars)
+        quoted = {n: w for n, w in why.items() if n in core.quotes.instruments}
+        feed = self.venue.feed
+        if set(quoted) != set(self._quoted) and isinstance(feed, SubscribingFeed):
+            feed.subscribe(sorted(quoted))
+            self.observer.quoting(frozenset(quoted))
+        self._quoted = quoted
+        return learned
+
+    def _watch(self, command: Watch | Unwatch, callback: ReplyCallback) -> None:
+        """On the engine thread: change the watchlist, keep it, subscribe, tell every screen."""
+        core, watchlist = self.core, self.watchlist
+        assert core is not None and watchlist is not None
+        reply = self._change_watchlist(command, watchlist)
+        if reply.ok:
+            self.bus.watchlist(watchlist.names, self._requote())
+            if isinstance(command, Unwatch):
+                name = reply.message.partition(" ")[0]
+                still = self._quoted.get(name)
+                if still is not None:
+                    text = f"{reply.message}; still quoted: {still} (the engine needs its prices)"
+                    reply = dataclasses.replace(reply, message=text)
+        callback(dataclasses.replace(reply, seq=core.seq))
+
+    def _change_watchlist(self, command: Watch | Unwatch, watchlist: Watchlist) -> Reply:
+        problem = command_problem(command)
+        if problem is not None:
+            return Reply(False, problem[0].value, problem[1])
+        name = watchlist.find(command.instrument)
+        if name is None:
+            return Reply(
+                False, Reason.UNKNOWN_INSTRUMENT.value, watchlist.unknown(command.instrument)
+            )
+        before = watchlist.names
+        if isinstance(command, Unwatch):
+            if not watchlist.unwatch(name):
+                return Reply(False, Reason.NOT_WATCHED.value, f"{name} is not on the watchlist")
+            text = f"{name} off the watchlist"
+        elif not watchlist.watch(name, command.at):
+            return Reply(False, Reason.WATCHLIST_ERROR.value, "the watchlist is full")
+        elif name in before:
+            text = f"{name} moved to row {watchlist.names.index(name) + 1}"
+        else:
+            text = f"{name} on the watchlist"
+        try:
+            watchlist.save()
+        except OSError as exc:
+            watchlist.names = before
+            log.warning("watchlist not saved: %s", exc)
+            return Reply(
+                False, Reason.WATCHLIST_ERROR.value, f"not saved to {watchlist.path}: {exc}"
+            )
+        if self.core is not None and WATCHLIST_ALERT in self.core.alerts:
+            self._venue_status(WATCHLIST_ALERT, False, f"watchlist saved to {watchlist.path}")
+        return Reply(True, "OK", text)
 
     def _on_venue_event(self, event: VenueEvent) -> None:
         """A venue's answer; venues on another thread are hopped onto the engine loop."""
@@ -582,6 +689,9 @@ class EngineRunner:
             core.portfolio.revalue()
             self._last_revalue = now
             core.react.marked_books |= set(core.portfolio.books)
+            learned = self._requote()  # a position closed, an order came: quote what they need
+            if learned and self.watchlist is not None:
+                self.bus.watchlist(self.watchlist.names, learned)
         if self._awaiting:
             self._answer_awaiting()  # those that waited too long
         self._check_feeds(now)
@@ -675,8 +785,9 @@ class EngineRunner:
         assert self.core is not None
         compared = tuple(self._gaps.latest.values()) if self._gaps is not None else ()
         market = tuple(self.market.reads())
+        watchlist = self.watchlist.names if self.watchlist is not None else None
         return dataclasses.replace(
-            self.core.snapshot(self.clock()), compared=compared, market=market
+            self.core.snapshot(self.clock()), compared=compared, market=market, watchlist=watchlist
         )
 
 

@@ -131,6 +131,13 @@ class AlertRules:
     def reconnected(self, venue: str) -> None:
         """Stream state is the engine's own alert (``venue.stream``), not a rule here."""
 
+    def quoting(self, instruments: frozenset[str]) -> None:
+        """An instrument the feed dropped (off the watchlist) is not stale; one it added is
+        expected to quote from now."""
+        now = self._monotonic()
+        seen = self._quote_seen
+        self._quote_seen = {name: seen.get(name, now) for name in instruments}
+
     # rules ------------------------------------------------------------------------------------
 
     def evaluate(self, accounts: Sequence[AccountState]) -> None:

@@ -238,6 +238,9 @@ class EngineMetrics:
         """A venue's feed or broker connection came back (venue adapters call this)."""
         self._reconnects.labels(venue).inc()
 
+    def quoting(self, instruments: frozenset[str]) -> None:
+        return None  # the tick counters are per instrument already
+
     def set_api_counters(self, auth_failures: int, clients: int) -> None:
         """The control API's totals, pushed (or see ``watch_api`` to have them pulled)."""
         self._api_counts = (auth_failures, clients)

@@ -40,6 +40,10 @@ class EngineObserver(Protocol):
         """A venue's stream (``venue`` names it: "oanda-pricing") connected again after a drop."""
         ...
 
+    def quoting(self, instruments: frozenset[str]) -> None:
+        """The feed quotes exactly ``instruments`` from now on (the watchlist changed)."""
+        ...
+
 
 class NullObserver:
     """Watches nothing; the default."""
@@ -60,4 +64,7 @@ class NullObserver:
         return None
 
     def reconnected(self, venue: str) -> None:
+        return None
+
+    def quoting(self, instruments: frozenset[str]) -> None:
         return None

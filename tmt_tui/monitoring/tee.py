@@ -35,6 +35,7 @@ class TeeObserver:
         self._replied: Hooks = tuple(o.replied for o in observers)
         self._marks: Hooks = tuple(o.marks for o in observers)
         self._reconnected: Hooks = tuple(o.reconnected for o in observers)
+        self._quoting: Hooks = tuple(o.quoting for o in observers)
 
     def _failed(self, hooks: Hooks, hook: Callable[..., None]) -> None:
         self.failures += 1
@@ -76,3 +77,6 @@ class TeeObserver:
 
     def reconnected(self, venue: str) -> None:
         self._each(self._reconnected, venue)
+
+    def quoting(self, instruments: frozenset[str]) -> None:
+        self._each(self._quoting, instruments)

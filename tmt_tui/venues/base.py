@@ -236,6 +236,25 @@ class ComparingFeed(Protocol):
     def compare_into(self, sink: ComparedSink) -> None: ...
 
 
+@runtime_checkable
+class SubscribingFeed(Protocol):
+    """A feed whose instruments can change while it runs (the watchlist adds and drops them).
+
+    ``universe`` is every instrument it could quote, with its spec (what a search offers);
+    ``instruments`` is what it quotes now. ``subscribe`` is called on the engine loop and returns
+    at once: the feed changes its subscription in its own time (OANDA reconnects its stream with
+    the new set, Polygon sends ``subscribe`` / ``unsubscribe``), quotes of what stays
+    subscribed keep coming, and a new instrument's first quote arrives as soon as the venue
+    sends it. A feed without this capability quotes what it opened with."""
+
+    def universe(self) -> tuple[Instrument, ...]: ...
+
+    def subscribe(self, names: Iterable[str]) -> None:
+        """Quote exactly ``names`` (all of them in ``universe``) from now on."""
+        ...
+
+
+
 # (account, instrument, units, price) -> why the account cannot carry it, or None
 MarginProbe = Callable[[str, str, int, Decimal], str | None]
 ReconcileHook = Callable[[], Awaitable[None]]

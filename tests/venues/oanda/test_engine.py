@@ -575,6 +575,9 @@ class Reconnects:
     def reconnected(self, venue: str) -> None:
         self.venues.append(venue)
 
+    def quoting(self, instruments: frozenset[str]) -> None:
+        return None
+
 
 def test_every_stream_reconnect_is_reported_to_monitoring(
     server: V20ServerThread, tmp_path: Path, token_env: None

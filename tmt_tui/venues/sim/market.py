@@ -10,7 +10,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from tmt_tui.domain.instruments import Instrument
@@ -34,27 +34,52 @@ class SimMarket:
         start_mids: Mapping[str, Decimal] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._universe = instruments()
         self._instruments = instruments(names)
         self._rng = random.Random(seed)
         self._rate = ticks_per_second
+        self._volatility_scale = volatility_scale
         self._clock = clock
         self._running = True
-        start = start_mids or {}
+        self._start = dict(start_mids or {})
         self._mid: dict[str, float] = {}
         self._sigma: dict[str, float] = {}
         self._half_spread: dict[str, float] = {}
         self._scale: dict[str, int] = {}
         for inst in self._instruments:
-            spec = SPECS[inst.name]
-            self._mid[inst.name] = float(start.get(inst.name, spec.mid))
-            per_tick = spec.annual_vol / math.sqrt(_ACTIVE_SECONDS_PER_YEAR * ticks_per_second)
-            self._sigma[inst.name] = per_tick * volatility_scale
-            self._half_spread[inst.name] = spec.spread_pips * 10.0**inst.pip_location / 2
-            self._scale[inst.name] = 10**inst.display_precision
+            self._prepare(inst)
         self._names = [i.name for i in self._instruments]
+        self._fresh: list[str] = []  # subscribed since the last wake: quoted at once
+
+    def _prepare(self, inst: Instrument) -> None:
+        """The random walk of one pair, from its last known mid (a restart's, or the spec's)."""
+        if inst.name in self._mid:
+            return
+        spec = SPECS[inst.name]
+        self._mid[inst.name] = float(self._start.get(inst.name, spec.mid))
+        per_tick = spec.annual_vol / math.sqrt(_ACTIVE_SECONDS_PER_YEAR * self._rate)
+        self._sigma[inst.name] = per_tick * self._volatility_scale
+        self._half_spread[inst.name] = spec.spread_pips * 10.0**inst.pip_location / 2
+        self._scale[inst.name] = 10**inst.display_precision
 
     def instruments(self) -> tuple[Instrument, ...]:
         return self._instruments
+
+    def universe(self) -> tuple[Instrument, ...]:
+        """Every built-in pair: any of them can be subscribed while the market runs."""
+        return self._universe
+
+    def subscribe(self, names: Iterable[str]) -> None:
+        """Quote exactly ``names`` from now on; a new pair quotes at the next wake (its walk
+        goes on from where it stood if it was quoted before)."""
+        wanted = set(names)
+        chosen = tuple(i for i in self._universe if i.name in wanted)
+        for inst in chosen:
+            self._prepare(inst)
+        before = set(self._names)
+        self._instruments = chosen
+        self._names = [i.name for i in chosen]
+        self._fresh += [n for n in self._names if n not in before]
 
     def quote(self, name: str) -> Quote:
         """The current quote of ``name`` without moving the market."""
@@ -80,18 +105,22 @@ class SimMarket:
         """Emit each pair's quote once, then ``ticks_per_second`` per pair until stopped."""
         for name in self._names:
             sink(self.quote(name))
-        total_rate = self._rate * len(self._names)
-        wake = min(0.05, 1.0 / total_rate)
+        self._fresh.clear()
         owed = 0.0
         last = time.monotonic()
         while self._running:
-            await asyncio.sleep(wake)
+            total_rate = self._rate * max(len(self._names), 1)
+            await asyncio.sleep(min(0.05, 1.0 / total_rate))
+            fresh, self._fresh = self._fresh, []
+            for name in fresh:
+                sink(self.quote(name))
             now = time.monotonic()
             owed += (now - last) * total_rate
             last = now
             while owed >= 1.0 and self._running:
                 owed -= 1.0
-                sink(self.step(self._rng.choice(self._names)))
+                if self._names:
+                    sink(self.step(self._rng.choice(self._names)))
 
     def stop(self) -> None:
         self._running = False

@@ -18,6 +18,7 @@ from tmt_tui.venues.base import (
     MarketDataFeed,
     ReconcileHook,
     StatusHook,
+    SubscribingFeed,
     VenueOpened,
     VenueOpening,
     VenueSink,
@@ -65,14 +66,16 @@ class SimVenue:
             clock=self._clock,
         )
         instruments = self._market.instruments()
-        self._broker = SimBroker(instruments, self._clock)
+        # every pair the market can quote: one added to the watchlist later trades at once
+        self._broker = SimBroker(self._market.universe(), self._clock)
         return VenueOpened(instruments)
 
     def _open_on(self, feed: MarketDataFeed) -> VenueOpened:
         """The paper broker on a feed from elsewhere: it trades the FX pairs it has specs for
         (precision, pip, margin); stocks and crypto the feed quotes are watch-only."""
         instruments = feed.instruments()
-        self._broker = SimBroker([i for i in instruments if i.tradeable], self._clock)
+        known = feed.universe() if isinstance(feed, SubscribingFeed) else instruments
+        self._broker = SimBroker([i for i in known if i.tradeable], self._clock)
         return VenueOpened(instruments)
 
     @property
