@@ -48,9 +48,7 @@ def test_half_a_percent_of_equity_over_twenty_pips_sizes_exactly() -> None:
         quote_to_account=Decimal(1),
     )
     assert sizing.units == 250_000  # 500 USD / (0.0020 USD a unit)
-    assert sizing.describe() == (
-        "risk 0.5% of 100,000.00 = 500.00 USD / 20.0 pips → 250,000 units"
-    )
+    assert sizing.describe() == ("risk 0.5% of 100,000.00 = 500.00 USD / 20.0 pips → 250,000 units")
 
 
 def test_the_stop_loss_price_gives_the_distance_when_no_pips_are_typed() -> None:

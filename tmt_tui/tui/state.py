@@ -18,8 +18,9 @@ from decimal import Decimal
 
 from tmt_tui.domain.calendar import next_rollover
 from tmt_tui.domain.client import Snapshot, StreamItem, Update
+from tmt_tui.domain.conversion import conversion_paths, rate_along
 from tmt_tui.domain.events import Event, EventKind
-from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.instruments import Instrument, InstrumentKind
 from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
@@ -367,6 +368,17 @@ class ViewModel:
     def order_instrument(self, order_id: str) -> str:
         order = self.orders.get(order_id)
         return order.instrument if order else ""
+
+    def rate(self, from_ccy: str, to_ccy: str) -> Decimal | None:
+        """Units of ``to_ccy`` per unit of ``from_ccy`` at the mids the engine sent (the
+        engine's own conversion rule, `domain/conversion.py`), or None without prices."""
+        pairs = [name for name, i in self.instruments.items() if i.kind is InstrumentKind.FX]
+        return rate_along(conversion_paths(pairs, from_ccy, to_ccy), self._mid)
+
+    def _mid(self, instrument: str) -> Decimal | None:
+        row = self.quotes.get(instrument)
+        quote = row.quote if row else None
+        return None if quote is None else (quote.bid + quote.ask) / 2
 
 
 def _age(seconds: float) -> str:

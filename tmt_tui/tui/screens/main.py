@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TypeVar
 
 from textual import events, on
@@ -322,6 +323,10 @@ class MainScreen(Screen[None]):
             row = model.quotes.get(instrument_name)
             return row.quote if row else None
 
+        def equity(account: str) -> Decimal | None:
+            state = model.accounts.get(account)
+            return state.equity if state else None
+
         ticket = OrderTicketScreen(
             self._workstation.client,
             instrument,
@@ -329,6 +334,9 @@ class MainScreen(Screen[None]):
             list(model.accounts.values()),  # the engine's, not this config's
             quote,
             account=self._last_account if self._last_account in model.accounts else None,
+            equity=equity,
+            rate=model.rate,
+            clock=self._clock,
         )
 
         def done(reply: Reply | None) -> None:
