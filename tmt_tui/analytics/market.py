@@ -288,6 +288,19 @@ class InstrumentMarket:
             self.ticks,
         )  # fmt: skip
 
+    def live(self, size: str) -> Bar | None:
+        """The bar still open at ``size`` (None before the first quote): the closed smaller
+        bars inside it so far and the live S5 bar, merged on demand (a chart asks, a tick
+        never pays for it)."""
+        if not self.ticks:
+            return None
+        bar = self._live_bar()
+        for level in range(1, SIZE_NAMES.index(size) + 1):
+            start = bar.start - bar.start % _SECONDS[level]
+            children = [c for c in self._pending[level] if c.start >= start]
+            bar = merge([*children, bar], SIZE_NAMES[level], start)
+        return bar
+
     def _closed(self, level: int, bar: Bar) -> None:
         """A bar of ``level`` closed: journal it, move its indicators, hand it up."""
         self._out.append(bar)
@@ -459,3 +472,21 @@ class MarketState:
             if market is not None:
                 market.restore(own)
         self.closed.clear()
+
+    def rebuild(
+        self, name: str, bars: Iterable[Bar], ticks: Iterable[tuple[float, float, float]]
+    ) -> None:
+        """Start ``name`` over from closed bars (older ones came in: a backfill) and the
+        (ts, bid, ask) ticks after the newest S5 of them, as a restart would. Call with
+        nothing of ``name`` waiting in ``closed`` (the bars its ticks close again are the
+        same bars, and go to ``closed`` like any other)."""
+        if name not in self.instruments:
+            return
+        market = InstrumentMarket(name, self.periods, self.closed)
+        market.restore(bars)
+        after = market.resume_after
+        if after is not None:
+            for ts, bid, ask in ticks:
+                if ts >= after:
+                    market.on_quote(ts, bid, ask)
+        self.instruments[name] = market

@@ -22,6 +22,9 @@ SIM_INSTRUMENTS: tuple[str, ...] = (
     "NZD_JPY", "AUD_NZD", "CHF_JPY", "GBP_AUD",
 )  # fmt: skip
 
+#: The bar sizes market state builds (``domain.market.BAR_SECONDS``), as retention names them.
+BAR_SIZES: tuple[str, ...] = ("S5", "M1", "M5", "M15", "H1")
+
 #: A Unix socket's ``sun_path`` holds 108 bytes including the terminating NUL.
 MAX_SOCKET_PATH_BYTES = 107
 
@@ -125,6 +128,12 @@ def validate_settings(settings: Settings) -> None:
         _is_currency(engine.report_currency),
         "a 3-letter upper-case code (USD)",
     )
+    check("engine.backfill_bars", engine.backfill_bars, 0 <= engine.backfill_bars <= 5000,
+          "between 0 (none) and 5,000 (OANDA's most candles a request)")  # fmt: skip
+    for size, days in engine.bar_retention_days.items():
+        check(f"engine.bar_retention_days.{size}", size, size in BAR_SIZES,
+              f"one of {', '.join(BAR_SIZES)}")  # fmt: skip
+        check(f"engine.bar_retention_days.{size}", days, days > 0, "a positive number of days")
     _check_venues(settings)
 
     sim = settings.sim

@@ -75,6 +75,15 @@ class EngineSettings:
     equity_snapshot_s: float = 60.0  # equity rows in the derived table
     report_currency: str = "USD"  # the header's total across accounts is shown in this currency
     on_shutdown: OnShutdown = "leave"  # graceful stop: "leave" working orders, or "cancel" them
+    #: Closed bars of each size (S5, M1, M5, M15, H1) filled in at start, in the background,
+    #: from the venue's history (OANDA candles, Polygon aggregates, the sim's own model) and the
+    #: journal's ticks, so a chart is never empty; 0: none
+    backfill_bars: int = 200
+    #: Days of bars kept per size; older ones are pruned from the journal in small batches. A
+    #: size not named is kept for ever (M5 and up: a few hundred thousand rows a year a pair)
+    bar_retention_days: dict[str, float] = field(
+        default_factory=lambda: {"S5": 7.0, "M1": 90.0}
+    )
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,19 @@ class QueryPriceAlerts:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryBars:
+    """A query: ``instrument``'s newest ``count`` closed bars of ``size`` (S5, M1, M5, M15,
+    H1), the indicator lines over them, and the bar still open, for a chart. Answered as
+    ``Candles`` from the engine's market state and journal; never journaled, allowed on a
+    read-only connection."""
+
+    instrument: str
+    size: str = "M1"
+    count: int = 120
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
 class StopEngine:
     """Stop the engine gracefully (journal flushed; working orders left or cancelled per
     ``engine.on_shutdown``). Attached screens see it disconnect."""
@@ -229,6 +242,7 @@ Command = (
     | QueryPriceAlerts
     | Watch
     | Unwatch
+    | QueryBars
 )
 
 COMMAND_TYPES: dict[str, type[Command]] = {
@@ -251,12 +265,13 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         QueryPriceAlerts,
         Watch,
         Unwatch,
+        QueryBars,
     )
 }
 
 #: Commands that only read: never journaled, allowed on read-only connections.
 QUERIES: frozenset[type] = frozenset(
-    {QueryTrades, QueryAnalytics, QueryPreview, QueryPriceAlerts}
+    {QueryTrades, QueryAnalytics, QueryPreview, QueryPriceAlerts, QueryBars}
 )
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from tmt_tui.domain.codec import wire_type
+
 
 class Regime(StrEnum):
     """How the market of one instrument behaves now (the rule is in ``analytics.market``)."""
@@ -73,4 +75,49 @@ class Bar(NamedTuple):
     mid_h: float
     mid_l: float
     mid_c: float
+    ticks: int
+
+
+#: Every bar size market state builds, smallest first, and its length in seconds (each divides
+#: the next). The names are OANDA's granularities.
+BAR_SECONDS: dict[str, int] = {"S5": 5, "M1": 60, "M5": 300, "M15": 900, "H1": 3600}
+
+
+@wire_type
+@dataclass(frozen=True, slots=True)
+class Candles:
+    """A ``QueryBars`` answer: ``instrument``'s closed ``size`` bars, oldest first, as columns
+    of mid OHLC and tick counts, the indicator lines drawn over them (each as long as the bars,
+    ``None`` where one is still warming up), and the live bar, still open (``None`` before the
+    instrument's first quote at this size).
+
+    Columns rather than a tuple of bars: a chart's answer is a few hundred bars, and columns of
+    plain floats are what crosses the wire (and the chart reads) cheapest.
+    """
+
+    instrument: str
+    size: str
+    starts: tuple[float, ...] = ()
+    opens: tuple[float, ...] = ()
+    highs: tuple[float, ...] = ()
+    lows: tuple[float, ...] = ()
+    closes: tuple[float, ...] = ()
+    ticks: tuple[int, ...] = ()
+    lines: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    live: LiveBar | None = None
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+@wire_type
+@dataclass(frozen=True, slots=True)
+class LiveBar:
+    """The bar still open at one size: mid OHLC so far and its tick count."""
+
+    start: float
+    open: float
+    high: float
+    low: float
+    close: float
     ticks: int

@@ -32,6 +32,7 @@ from tmt_tui.domain.commands import (
     EngageKillSwitch,
     Origin,
     QueryAnalytics,
+    QueryBars,
     StopEngine,
     Unwatch,
     Watch,
@@ -42,7 +43,11 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
+from tmt_tui.engine import bar_retention as retention
 from tmt_tui.engine.analytics_query import answer_analytics, holdings_of
+from tmt_tui.engine.backfill import BackfillPlan, BackfillReport, backfill
+from tmt_tui.engine.bar_retention import prune_some
+from tmt_tui.engine.bars_query import answer_bars, query_problem
 from tmt_tui.engine.boot import boot
 from tmt_tui.engine.bus import Bus, Mailbox
 from tmt_tui.engine.core import EngineCore
@@ -128,6 +133,8 @@ class EngineRunner:
         self.market = MarketState(())
         self._fbid: dict[str, float] = {}
         self._fask: dict[str, float] = {}
+        #: What the start's backfill has done so far (engine/backfill.py).
+        self.backfill_report = BackfillReport()
         #: The instruments the board shows, kept beside the journal (engine/watchlist.py); the
         #: feed quotes ``_quoted``: those, and what positions, orders and conversions need.
         self.watchlist: Watchlist | None = None
@@ -155,6 +162,8 @@ class EngineRunner:
             return
         if isinstance(command, QueryAnalytics):
             runs = self._call(self._start_analytics, command, callback)
+        elif isinstance(command, QueryBars):
+            runs = self._call(self._start_bars, command, callback)
         elif isinstance(command, Watch | Unwatch):
             runs = self._call(self._watch, command, callback)
         else:
@@ -203,6 +212,8 @@ class EngineRunner:
         ]
         if self.venue.reconciles:
             tasks.append(asyncio.create_task(self._follow(), name="venue-events"))
+        tasks.append(asyncio.create_task(self._backfill(), name="backfill"))
+        tasks.append(asyncio.create_task(self._retain_bars(), name="bar-retention"))
         try:
             await thread.until_stopped()
         finally:
@@ -439,6 +450,61 @@ class EngineRunner:
         self._inbox.append(event)
         if not self._dispatching:
             self._schedule()
+
+    def _start_bars(self, query: QueryBars, callback: ReplyCallback) -> None:
+        """On the engine thread: the bars not journaled yet and the live one; the journal's
+        are read off the loop (engine/bars_query.py)."""
+        assert self.core is not None
+        problem = query_problem(query, tuple(self.market.instruments))
+        if problem is not None:
+            callback(problem)
+            return
+        name, size = query.instrument, query.size
+        unflushed = [b for b in self.market.closed if b.instrument == name and b.size == size]
+        live = self.market.instruments[name].live(size)
+        journal = self.settings.journal_path()
+        task = asyncio.get_running_loop().create_task(
+            answer_bars(journal, query, unflushed, live, self.core.seq, callback)
+        )
+        self._queries.add(task)
+        task.add_done_callback(self._queries.discard)
+
+    async def _backfill(self) -> None:
+        """History behind the first bars (engine/backfill.py), then market state rebuilt over
+        it one instrument at a time, so indicators and the regime are warm from the start."""
+        journal, engine = self.journal, self.settings.engine
+        if journal is None or not engine.backfill_bars:
+            return
+        names = tuple(self.market.instruments)
+        plan = BackfillPlan(names, engine.backfill_bars, self.clock())
+        report = await backfill(
+            plan, self.venue.feed, journal.path, journal.newest_bar_start, journal.add_bars,
+            journal.oldest_tick_ts(), self.backfill_report,
+        )  # fmt: skip
+        if not report.from_ticks and not report.from_venue:
+            return
+        for name in names:
+            if self.core is None or self.core.flags.journal_broken:
+                return
+            self._flush_ticks()  # every tick seen is in the journal: the rebuild replays them
+            bars = journal.recent_bars((name,), SIZE_NAMES, BARS_RESTORED)
+            last = max((b.start for b in bars if b.size == "S5"), default=self.clock())
+            ticks = ((ts, bid, ask) for ts, n, bid, ask in journal.ticks_since(last) if n == name)
+            self.market.rebuild(name, bars, ticks)
+            await asyncio.sleep(0)
+
+    async def _retain_bars(self) -> None:
+        """Prune bars past their size's retention, a batch at a time (engine/bar_retention.py)."""
+        days = self.settings.engine.bar_retention_days
+        while days:
+            journal, core = self.journal, self.core
+            pruned = 0
+            if journal is not None and core is not None and not core.flags.journal_broken:
+                try:
+                    pruned = prune_some(journal, self.market.instruments, days, self.clock())
+                except Exception:
+                    log.exception("bar retention failed; tried again later")
+            await asyncio.sleep(retention.BUSY_S if pruned else retention.IDLE_S)
 
     def _start_analytics(self, query: QueryAnalytics, callback: ReplyCallback) -> None:
         """On the engine thread: copy what the report needs; it is computed off the loop."""

@@ -241,6 +241,62 @@ class Journal:
             raise
         c.execute("commit")
 
+    def add_bars(self, bars: Sequence[Bar]) -> int:
+        """Backfilled bars (a venue's history, bars rebuilt from old ticks), in one
+        synchronous=NORMAL transaction; a bar the journal already holds is kept as it is (the
+        engine's own, built from the ticks it saw, wins). Returns how many were new."""
+        if not bars:
+            return 0
+        self._synchronous("normal")
+        c = self.conn
+        before = c.total_changes
+        c.execute("begin")
+        try:
+            c.executemany(f"insert or ignore into bars values ({', '.join('?' * 16)})", bars)
+        except BaseException:
+            c.execute("rollback")
+            raise
+        c.execute("commit")
+        return c.total_changes - before
+
+    def prune_bars(self, instrument: str, size: str, before: float, limit: int) -> int:
+        """Delete at most ``limit`` of ``instrument``'s bars of ``size`` that started before
+        ``before``, oldest first: a batch, so retention runs between the engine's other work,
+        never in one long transaction. A range along the primary key, so it costs the rows it
+        deletes, whatever the table holds. Returns how many went."""
+        c = self.conn
+        key = (instrument, size)
+        row = c.execute(
+            "select start from bars where instrument = ? and size = ? and start < ? "
+            "order by start limit 1 offset ?",
+            (*key, before, max(limit, 1) - 1),
+        ).fetchone()
+        bound, op = (before, "<") if row is None else (row[0], "<=")
+        self._synchronous("normal")
+        c.execute("begin")
+        try:
+            cursor = c.execute(
+                f"delete from bars where instrument = ? and size = ? and start {op} ?",
+                (*key, bound),
+            )
+        except BaseException:
+            c.execute("rollback")
+            raise
+        c.execute("commit")
+        return cursor.rowcount
+
+    def newest_bar_start(self, instrument: str, size: str) -> float | None:
+        """When the newest bar the journal holds of ``instrument`` and ``size`` started."""
+        row = self.conn.execute(
+            "select max(start) from bars where instrument = ? and size = ?", (instrument, size)
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def oldest_tick_ts(self) -> float | None:
+        """When the first tick the journal holds was written (None: there is none)."""
+        row = self.conn.execute("select ts from ticks order by rowid limit 1").fetchone()
+        return None if row is None else float(row[0])
+
     def recent_bars(
         self, instruments: Iterable[str], sizes: Iterable[str], per_size: int
     ) -> list[Bar]:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.market import Bar
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
@@ -253,6 +254,40 @@ class SubscribingFeed(Protocol):
         """Quote exactly ``names`` (all of them in ``universe``) from now on."""
         ...
 
+
+
+class HistoryUnavailable(Exception):
+    """A feed could not give its history; the message says why, for a log line (no secrets)."""
+
+
+@runtime_checkable
+class HistoryFeed(Protocol):
+    """A feed that can also say what its market did before tmt listened: an optional
+    capability (OANDA's candles, Polygon's aggregates, the sim's own model) that the engine
+    uses, when a feed has it, to fill the bars a chart shows at first start."""
+
+    async def history(self, instrument: str, size: str, count: int) -> list[Bar]:
+        """The newest ``count`` complete bars of ``instrument`` at ``size`` (S5, M1, M5, M15,
+        H1), oldest first; fewer (or none) when the venue has fewer. Raises
+        HistoryUnavailable saying why it could not."""
+        ...
+
+
+@runtime_checkable
+class Playback(Protocol):
+    """A feed that plays recorded quotes (the replay venue) rather than hearing a market: the
+    engine then runs on the ticks' clock, takes each tick's consequences before the next one
+    (so any speed gives the same fills), and lets a user pause, resume and change speed."""
+
+    def progress(self) -> ReplayProgress: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def set_speed(self, speed: float) -> None:
+        """A multiple of real time, or ``MAX_SPEED`` (checked by ``domain.replay``)."""
+        ...
 
 
 # (account, instrument, units, price) -> why the account cannot carry it, or None

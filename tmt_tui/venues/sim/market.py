@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.market import Bar
 from tmt_tui.domain.quotes import Quote
-from tmt_tui.venues.base import QuoteSink, StatusHook
+from tmt_tui.venues.base import HistoryUnavailable, QuoteSink, StatusHook
+from tmt_tui.venues.sim.history import SimPast
 from tmt_tui.venues.sim.universe import SPECS, instruments
 
 _ACTIVE_SECONDS_PER_YEAR = 252 * 8 * 3600
@@ -23,6 +25,8 @@ _ACTIVE_SECONDS_PER_YEAR = 252 * 8 * 3600
 
 class SimMarket:
     """Generates quotes for its instruments; continues from ``start_mids`` after a restart."""
+
+    _past: SimPast | None = None  # made at the first history asked for
 
     def __init__(
         self,
@@ -37,6 +41,7 @@ class SimMarket:
         self._universe = instruments()
         self._instruments = instruments(names)
         self._rng = random.Random(seed)
+        self._seed = seed
         self._rate = ticks_per_second
         self._volatility_scale = volatility_scale
         self._clock = clock
@@ -127,3 +132,12 @@ class SimMarket:
 
     def report_status_to(self, status: StatusHook) -> None:
         return None  # in this process: never down
+
+    async def history(self, instrument: str, size: str, count: int) -> list[Bar]:
+        """Bars of the past this market made up (``venues/sim/history.py``), leading into the
+        price it stood at when first asked: the same bars each time for the same seed."""
+        if self._past is None:
+            self._past = SimPast(self._seed, self._clock(), dict(self._mid))
+        if instrument not in SPECS:
+            raise HistoryUnavailable(f"the sim has no history of {instrument}")
+        return await asyncio.to_thread(self._past.bars, instrument, size, count)
