@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         from tmt_tui.cli.report import run_report
 
         return run_report(args)
+    if command == "replay":
+        from tmt_tui.cli.replay import run_replay
+
+        return run_replay(args)
     if command == "sync":
         from tmt_tui.cli.sync import run_sync
 

@@ -28,6 +28,7 @@ from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import EngageKillSwitch, Origin
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.engine.runner import EngineRunner
+from tmt_tui.monitoring.observer import EngineObserver
 from tmt_tui.store.journal import JournalError
 from tmt_tui.venues.base import VenueRefused
 
@@ -37,8 +38,16 @@ log = logging.getLogger(__name__)
 class EngineHost:
     """Starts and stops an engine together with its control API server and metrics endpoint."""
 
-    def __init__(self, settings: Settings, socket_override: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        socket_override: str | None = None,
+        make_runner: Callable[[Settings, EngineObserver], EngineRunner] | None = None,
+    ) -> None:
+        """``make_runner`` builds the engine (default: on the venue the config names; `tmt
+        replay` gives its own, on a recording)."""
         self.settings = settings
+        self._make_runner = make_runner or _configured_runner
         self.socket_override = socket_override
         self.socket_path = socket_path_for(settings, socket_override)
         self.runner: EngineRunner | None = None
@@ -61,7 +70,7 @@ class EngineHost:
         self.monitoring = monitoring = Monitoring(
             settings.monitoring, instruments=settings.sim.instruments
         )
-        self.runner = runner = engine_runner(settings, observer=monitoring.observer)
+        self.runner = runner = self._make_runner(settings, monitoring.observer)
         monitoring.add_alert_sink(runner.on_alert)
         runner.start()
         self.client = client = LocalEngineClient(runner, owns_engine=True)
@@ -153,6 +162,10 @@ class EngineHost:
         if self.monitoring is not None:
             self.monitoring.close()
             self.monitoring = None
+
+
+def _configured_runner(settings: Settings, observer: EngineObserver) -> EngineRunner:
+    return engine_runner(settings, observer=observer)
 
 
 def _log_reply(reply: Reply) -> None:

@@ -278,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--yes", action="store_true", help="required: trading resumes")
     _json(reset)
     _json(sub.add_parser("stop", help="stop the engine gracefully"))
+    from tmt_tui.cli.replay import add_parser as add_replay
+
+    add_replay(sub)
     price_alerts.add_parser(sub)
 
     analytics = sub.add_parser(

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tmt_tui.cli.environment import (
     checked_socket_path,
@@ -19,6 +20,10 @@ from tmt_tui.cli.environment import (
 from tmt_tui.config import ConfigError, Settings
 from tmt_tui.store.journal import JournalError, JournalLocked
 from tmt_tui.venues.base import VenueRefused
+
+if TYPE_CHECKING:
+    from tmt_tui.cli.host import EngineHost
+    from tmt_tui.engine.local_client import LocalEngineClient
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +41,7 @@ def run_workstation(args: argparse.Namespace) -> int:
     settings = settings_or_say_why(args.config, screen=True)
     if settings is None:
         return 2
-    from tmt_tui.cli.host import EngineHost, install_signals, restore_signals
+    from tmt_tui.cli.host import EngineHost
 
     host = EngineHost(settings, args.socket)
     try:
@@ -47,6 +52,13 @@ def run_workstation(args: argparse.Namespace) -> int:
     except (JournalError, VenueRefused, ConfigError, OSError, RuntimeError) as exc:
         print(f"tmt: cannot start the engine: {exc}", file=sys.stderr)
         return 2
+    return screen_on(settings, host, client)
+
+
+def screen_on(settings: Settings, host: EngineHost, client: LocalEngineClient) -> int:
+    """The workstation on ``host``'s started engine until the user quits or a stop signal
+    comes; the engine stops with it."""
+    from tmt_tui.cli.host import install_signals, restore_signals
     from tmt_tui.tui.app import create_app
 
     app = create_app(settings, client)

@@ -20,6 +20,7 @@ from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position
 from tmt_tui.domain.price_alerts import PriceAlert
 from tmt_tui.domain.quotes import FeedQuote, Quote
+from tmt_tui.domain.replay import ReplayProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class Snapshot:
     totals: PortfolioTotals | None = None
     alerts: dict[str, str] = field(default_factory=dict)  # active alert key -> message
     compared: tuple[FeedQuote, ...] = ()  # other feeds' quotes beside the trading prices
+    replay: ReplayProgress | None = None  # where a replay stands (`tmt replay`); None: live
     market: tuple[MarketRead, ...] = ()  # each instrument's regime, signal and indicators
     #: The trader's active price alerts (not ``alerts``: those are the engine's own); after the
     #: snapshot, ``price_alert.*`` events say what changed.
@@ -84,6 +86,7 @@ class Update:
     extra: dict[str, Any] = field(default_factory=dict)
     compared: tuple[FeedQuote, ...] = ()  # conflated like quotes: the latest per feed and pair
     market: tuple[MarketRead, ...] = ()  # conflated like quotes: the latest per instrument
+    replay: ReplayProgress | None = None  # a replay's progress, when it moved; None: no news
     watchlist: tuple[str, ...] | None = None  # the whole watchlist, when it changed
     instruments: tuple[Instrument, ...] = ()  # instruments the engine came to know (a watch)
 

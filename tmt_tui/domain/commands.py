@@ -76,6 +76,18 @@ class CancelAll:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlReplay:
+    """Steer a replay (`tmt replay`): ``action`` is ``pause``, ``resume``, ``speed`` (to
+    ``speed``: a multiple of real time, 0 for as fast as it goes) or ``status``. The answer's
+    payload is the ``ReplayProgress`` after it; an engine that is not replaying refuses it
+    (``NOT_A_REPLAY``). Not journaled: it changes how fast ticks come, not what they are."""
+
+    action: str = "status"
+    speed: float | None = None
+    origin: Origin = Origin.UI
+
+
+@dataclass(frozen=True, slots=True)
 class EngageKillSwitch:
     reason: str = "kill switch"
     origin: Origin = Origin.UI
@@ -230,6 +242,7 @@ Command = (
     | CancelOrder
     | ClosePosition
     | CancelAll
+    | ControlReplay
     | EngageKillSwitch
     | ResetKillSwitch
     | SetReducing
@@ -253,6 +266,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         CancelOrder,
         ClosePosition,
         CancelAll,
+        ControlReplay,
         EngageKillSwitch,
         ResetKillSwitch,
         SetReducing,

@@ -37,6 +37,7 @@ class Reason(StrEnum):
     DAILY_LOSS_BREACH_HOLDS = "DAILY_LOSS_BREACH_HOLDS"
     NOT_HALTED = "NOT_HALTED"
     ENGINE_STOPPED = "ENGINE_STOPPED"
+    NOT_A_REPLAY = "NOT_A_REPLAY"  # pause / resume / speed asked of an engine trading live
     ENGINE_ERROR = "ENGINE_ERROR"
     JOURNAL_ERROR = "JOURNAL_ERROR"
     BROKER_REJECT = "BROKER_REJECT"

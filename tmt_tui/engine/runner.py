@@ -29,6 +29,7 @@ from tmt_tui.domain.client import Reply, Snapshot
 from tmt_tui.domain.commands import (
     CancelAll,
     Command,
+    ControlReplay,
     EngageKillSwitch,
     Origin,
     QueryAnalytics,
@@ -43,6 +44,7 @@ from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
+from tmt_tui.domain.replay import ReplayProgress, checked_speed
 from tmt_tui.engine import bar_retention as retention
 from tmt_tui.engine.analytics_query import answer_analytics, holdings_of
 from tmt_tui.engine.backfill import BackfillPlan, BackfillReport, backfill
@@ -60,6 +62,7 @@ from tmt_tui.store.equity_rows import EquityRows
 from tmt_tui.store.journal import Journal
 from tmt_tui.venues.base import (
     ComparingFeed,
+    Playback,
     SubscribingFeed,
     Venue,
     VenueEvent,
@@ -133,6 +136,10 @@ class EngineRunner:
         self.market = MarketState(())
         self._fbid: dict[str, float] = {}
         self._fask: dict[str, float] = {}
+        #: A replay's feed (``tmt replay``): the engine then keeps time by its ticks.
+        self._playback: Playback | None = None
+        self._rules_due = 0.0  # replay: the tick time the periodic rules run again
+        self._replay_shown: ReplayProgress | None = None  # the progress subscribers have
         #: What the start's backfill has done so far (engine/backfill.py).
         self.backfill_report = BackfillReport()
         #: The instruments the board shows, kept beside the journal (engine/watchlist.py); the
@@ -162,6 +169,8 @@ class EngineRunner:
             return
         if isinstance(command, QueryAnalytics):
             runs = self._call(self._start_analytics, command, callback)
+        elif isinstance(command, ControlReplay):
+            runs = self._call(self._control_replay, command, callback)
         elif isinstance(command, QueryBars):
             runs = self._call(self._start_bars, command, callback)
         elif isinstance(command, Watch | Unwatch):
@@ -206,7 +215,7 @@ class EngineRunner:
         self._compare_feeds()
         self._open_watchlist()
         tasks = [
-            asyncio.create_task(self.venue.feed.run(self._on_quote), name="market-data"),
+            asyncio.create_task(self.venue.feed.run(self._quote_sink()), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
             asyncio.create_task(self._every(self.settings.engine.tick_flush_ms, self._flush_ticks)),
         ]
@@ -326,6 +335,69 @@ class EngineRunner:
             self.broker.on_quote(quote)
             self.bus.quote(quote)
         self.observer.quote(quote, self.clock() - quote.ts, accepted)
+
+    def _quote_sink(self) -> Callable[[Quote], None]:
+        """Where the feed's quotes go: straight in, or (a replay) each taken whole."""
+        feed = self.venue.feed
+        self._playback = feed if isinstance(feed, Playback) else None
+        return self._on_quote if self._playback is None else self._on_replayed_quote
+
+    def _on_replayed_quote(self, quote: Quote) -> None:
+        """A replayed tick, taken whole before the next: what it filled is booked, and the
+        periodic rules (limits, day roll, equity rows) run on the ticks' clock, so the outcome
+        never depends on how fast the ticks came."""
+        self._on_quote(quote)
+        if self._inbox:
+            self._drain()
+        if quote.ts >= self._rules_due:
+            self._rules_due = quote.ts + self.settings.engine.marks_interval_ms / 1000
+            self._keep_time(self.clock())
+
+    def _control_replay(self, command: ControlReplay, callback: ReplyCallback) -> None:
+        """Pause, resume or re-pace a replay (or say where it is); an engine trading live
+        refuses, saying so."""
+        playback, core = self._playback, self.core
+        assert core is not None
+        if playback is None:
+            callback(
+                Reply(
+                    False,
+                    Reason.NOT_A_REPLAY.value,
+                    "this engine trades live, not a replay: pause, resume and speed apply to "
+                    "an engine started by `tmt replay`",
+                    seq=core.seq,
+                )
+            )
+            return
+        action = command.action
+        try:
+            if action == "pause":
+                playback.pause()
+            elif action == "resume":
+                playback.resume()
+            elif action == "speed":
+                if command.speed is None:
+                    raise ValueError("speed: say how fast (e.g. 10, or 0 for max)")
+                playback.set_speed(checked_speed(command.speed))
+            elif action != "status":
+                raise ValueError(
+                    f"unknown replay action {action[:20]!r} (pause, resume, speed, status)"
+                )
+        except ValueError as exc:
+            callback(Reply(False, Reason.INVALID_COMMAND.value, str(exc), seq=core.seq))
+            return
+        progress = self._show_replay(playback)
+        done = f"{progress.done:,} of {progress.total:,} ticks"
+        message = f"{progress.state} at {progress.speed_label}, {done}"
+        callback(Reply(True, "OK", message, seq=core.seq, payload=progress))
+
+    def _show_replay(self, playback: Playback) -> ReplayProgress:
+        """Tell subscribers where the replay stands, if that changed since they were told."""
+        progress = playback.progress()
+        if progress != self._replay_shown:
+            self._replay_shown = progress
+            self.bus.replay(progress)
+        return progress
 
     def _compare_feeds(self) -> None:
         """Hear the other feeds of a venue that has them (Polygon beside OANDA)."""
@@ -747,10 +819,32 @@ class EngineRunner:
         self._commit([])
 
     def _marks(self) -> None:
-        """Periodic work: automatic limits, day rollover, marks to subscribers, equity rows."""
+        """Periodic work: automatic limits, day rollover, equity rows (a replay runs these on
+        its ticks' clock instead), then marks to subscribers."""
         core = self.core
         assert core is not None and self.journal is not None
         now = self.clock()
+        if self._playback is None:
+            self._keep_time(now)
+        else:
+            self._commit([])  # catches up with what replies deferred
+            self._show_replay(self._playback)
+        accounts = [core.account_view(a) for a in core.portfolio.accounts]
+        oldest_tick = self._ticks[0].ts if self._ticks else now
+        self.observer.marks(accounts, now, max(0.0, now - oldest_tick))
+        if self.bus.mailboxes:
+            marked = [core.portfolio.position_view(k) for k in core.react.marked_books]
+            self.bus.publish([], [], marked, accounts, core.totals())
+            reads = self.market.take_changed()
+            if reads:
+                self.bus.market(reads)
+        core.react.marked_books = set()
+
+    def _keep_time(self, now: float) -> None:
+        """What time passing does to trading: automatic limits, the day's rollover, equity
+        rows; on the wall clock, or on a replay's ticks."""
+        core = self.core
+        assert core is not None and self.journal is not None
         if now - self._last_revalue >= REVALUE_EVERY_S:
             core.portfolio.revalue()
             self._last_revalue = now
@@ -768,19 +862,10 @@ class EngineRunner:
         if rolled:
             self._note_chain_head()
             self._checkpoint()
-        accounts = [core.account_view(a) for a in core.portfolio.accounts]
-        oldest_tick = self._ticks[0].ts if self._ticks else now
-        self.observer.marks(accounts, now, max(0.0, now - oldest_tick))
-        if self.bus.mailboxes:
-            marked = [core.portfolio.position_view(k) for k in core.react.marked_books]
-            self.bus.publish([], [], marked, accounts, core.totals())
-            reads = self.market.take_changed()
-            if reads:
-                self.bus.market(reads)
-        core.react.marked_books = set()
         if now - self._last_equity >= self.settings.engine.equity_snapshot_s:
             self._last_equity = now
             if not core.flags.journal_broken:
+                accounts = [core.account_view(a) for a in core.portfolio.accounts]
                 try:
                     report_currency = self.settings.engine.report_currency
                     rates = core.report_rates()
@@ -853,8 +938,16 @@ class EngineRunner:
         market = tuple(self.market.reads())
         watchlist = self.watchlist.names if self.watchlist is not None else None
         return dataclasses.replace(
-            self.core.snapshot(self.clock()), compared=compared, market=market, watchlist=watchlist
+            self._core_snapshot(), compared=compared, market=market, watchlist=watchlist
         )
+
+    def _core_snapshot(self) -> Snapshot:
+        """The core's snapshot, with where a replay stands."""
+        assert self.core is not None
+        snapshot = self.core.snapshot(self.clock())
+        if self._playback is None:
+            return snapshot
+        return dataclasses.replace(snapshot, replay=self._playback.progress())
 
 
 class _TimedReply:

@@ -23,6 +23,7 @@ from tmt_tui.domain.market import Bar
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
+from tmt_tui.domain.replay import ReplayProgress
 
 
 class VenueRefused(Exception):

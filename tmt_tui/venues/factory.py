@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tmt_tui.config import ConfigError, Settings
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.venues.base import MarketDataFeed, Venue
+
+if TYPE_CHECKING:
+    from tmt_tui.venues.replay.source import Recording
+    from tmt_tui.venues.replay.venue import ReplayVenue
 
 
 def build_venue(settings: Settings, clock: Callable[[], float] = time.time) -> Venue:
@@ -24,6 +29,16 @@ def build_venue(settings: Settings, clock: Callable[[], float] = time.time) -> V
 
     references: dict[str, FeedFactory] = {n: _reference(settings, n) for n in feeds[1:]}
     return DeskVenue(settings, home, references, clock)
+
+
+def build_replay_venue(
+    recording: Recording, speed: float, *, start_paused: bool = False
+) -> ReplayVenue:
+    """The venue of `tmt replay`: ``recording``'s ticks, every account on the paper broker,
+    whatever feeds and brokers the config names. Run the engine on its ``clock``."""
+    from tmt_tui.venues.replay.venue import ReplayVenue
+
+    return ReplayVenue(recording, speed, start_paused=start_paused)
 
 
 def _home(settings: Settings, clock: Callable[[], float]) -> Venue:
