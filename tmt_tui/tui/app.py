@@ -61,11 +61,12 @@ class TmtApp(App[None]):
         client: EngineClient,
         *,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.client = client
-        self.model = ViewModel()
+        self.model = ViewModel(monotonic=monotonic, wall=clock)
         self.model.read_only = client.read_only
         for theme in load_themes():
             self.register_theme(theme)
@@ -275,7 +276,12 @@ def rings(bell: str, environ: Mapping[str, str]) -> bool:
 
 
 def create_app(
-    settings: Settings, client: EngineClient, *, clock: Callable[[], float] = time.time
+    settings: Settings,
+    client: EngineClient,
+    *,
+    clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> TmtApp:
-    """The app on `client`: the one way the CLI, `tmt attach`, tests and snapshots build it."""
-    return TmtApp(settings, client, clock=clock)
+    """The app on `client`: the one way the CLI, `tmt attach`, tests and snapshots build it.
+    `clock` is the wall clock the screen shows, `monotonic` the one it measures silences by."""
+    return TmtApp(settings, client, clock=clock, monotonic=monotonic)

@@ -68,6 +68,7 @@ class EventLog(RichLog):
         self._style = ComponentStyles(self, "event-log")
         self.lines_written = 0
         self.texts: list[str] = []  # plain text of the last lines, for tests and copy
+        self._unpainted: list[tuple[float, str, Tone]] = []
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -85,13 +86,30 @@ class EventLog(RichLog):
         self._write(ts, f"> {text}", "loss" if error else "plain")
 
     def _write(self, ts: float, text: str, tone: Tone) -> None:
-        style = Style() if tone == "plain" else self._style(tone)
-        line = Text.assemble((clock(ts) + " ", self._style("muted")), (text, style))
-        self.write(line, scroll_end=True)
         self.lines_written += 1
         self.texts.append(text)
         if len(self.texts) > MAX_LINES:
             del self.texts[: len(self.texts) - MAX_LINES]
+        self._unpainted.append((ts, text, tone))
+        if len(self._unpainted) == 1:
+            self._paint()
+
+    def _paint(self) -> None:
+        """Write the lines not painted yet, in order, once the log's colours are known.
+
+        A fast engine can answer before the stylesheet has reached the log (the first line, a
+        note that the stream is live, comes within the first frame): those lines wait for the
+        next refresh instead of failing or being written without their colours."""
+        try:
+            self._style("muted")
+        except KeyError:  # the stylesheet has not reached the log yet
+            self.call_after_refresh(self._paint)
+            return
+        lines, self._unpainted = self._unpainted, []
+        for ts, text, tone in lines:
+            style = Style() if tone == "plain" else self._style(tone)
+            line = Text.assemble((clock(ts) + " ", self._style("muted")), (text, style))
+            self.write(line, scroll_end=True)
 
 
 def describe(event: Event, lookup: OrderLookup) -> tuple[str, Tone]:
