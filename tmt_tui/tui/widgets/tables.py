@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.reactive import var
 from textual.theme import Theme
 from textual.widgets import DataTable
@@ -63,6 +64,14 @@ class KeyedTable(DataTable[Text]):
     """ + trading_css("KeyedTable", "keyed-table", _TRADING_NAMES)
 
     COLUMNS: tuple[tuple[str, str, int], ...] = ()  # (key, label, typical width)
+    #: Columns that give way when the table is narrower than its content, the first first
+    #: (``FLEX`` may be among them). Every other column is sized to its content, so a number
+    #: or an id is shown whole or not at all.
+    HIDE_FIRST: tuple[str, ...] = ()
+    #: A free-text column (never a number or an id) that takes the width left over, cut short
+    #: if it must, and hides only when less than ``FLEX_MIN`` cells are left for it.
+    FLEX: str | None = None
+    FLEX_MIN = 12
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
@@ -70,11 +79,58 @@ class KeyedTable(DataTable[Text]):
         self._order: list[str] = []
         self._follow: str | None = None  # a key to put the cursor on once it is shown
         self._style = ComponentStyles(self, "keyed-table")
+        #: the columns on show and the flex column's width (None: its content's)
+        self._fit: tuple[tuple[str, ...], int | None] = (self._keys(), None)
+
+    @classmethod
+    def _keys(cls) -> tuple[str, ...]:
+        return tuple(key for key, _, _ in cls.COLUMNS)
 
     def on_mount(self) -> None:
-        for key, label, _ in self.COLUMNS:
-            self.add_column(label, key=key)  # sized to content: never a cut number or id
+        self._add_columns()
         self.app.theme_changed_signal.subscribe(self, self._recolour)
+
+    def _add_columns(self) -> None:
+        visible, flex_width = self._fit
+        for key, label, _ in self.COLUMNS:
+            if key in visible:  # sized to content: never a cut number or id
+                self.add_column(label, key=key, width=flex_width if key == self.FLEX else None)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.sync()
+
+    def fit_columns(
+        self, rows: Sequence[tuple[str, Cells]], width: int
+    ) -> tuple[tuple[str, ...], int | None]:
+        """Which columns fit ``width`` cells with ``rows`` in them, and the flex column's width:
+        columns hide in ``HIDE_FIRST`` order until the rest fit whole."""
+        keys = self._keys()
+        if width <= 0:  # not laid out yet (a hidden tab): show everything
+            return keys, None
+        pad = 2 * self.cell_padding
+        content = {
+            key: max([len(label)] + [cells[i].cell_len for _, cells in rows if i < len(cells)])
+            for i, (key, label, _) in enumerate(self.COLUMNS)
+        }
+
+        def needed(columns: list[str]) -> int:
+            return sum(
+                pad + (min(content[c], self.FLEX_MIN) if c == self.FLEX else content[c])
+                for c in columns
+            )
+
+        visible = list(keys)
+        for key in self.HIDE_FIRST:
+            if needed(visible) <= width:
+                break
+            visible.remove(key)
+        if self.FLEX not in visible:
+            return tuple(visible), None
+        room = width - needed([c for c in visible if c != self.FLEX]) - pad
+        if room < min(content[self.FLEX], self.FLEX_MIN):
+            visible.remove(self.FLEX)
+            return tuple(visible), None
+        return tuple(visible), None if content[self.FLEX] <= room else room
 
     def build_rows(self) -> list[tuple[str, Cells]]:
         """(key, cells) for every row, in order, from what the table holds."""
@@ -112,16 +168,30 @@ class KeyedTable(DataTable[Text]):
         """Make the table show `build_rows()` in their order, by the smallest change."""
         rows = self.build_rows()
         keys = [key for key, _ in rows]
+        fit = self.fit_columns(rows, self.scrollable_content_region.width - 1)
+        if fit != self._fit:  # other columns on show: lay the table out again
+            selected = self.selected_key
+            self._fit = fit
+            self.clear(columns=True)
+            self._add_columns()
+            self._order, self._shown = [], {}
+            self._rebuild(rows)
+            if selected in self._shown:
+                self.move_cursor(row=self._order.index(selected), animate=False)
+            self._catch_follow()
+            return
         if keys != self._order:
             self._rebuild(rows)
             self._catch_follow()
             return
         columns = [column for column, _, _ in self.COLUMNS]
+        visible = self._fit[0]
         for key, cells in rows:
             old = self._shown.get(key, ())
             changed = _changed_columns(old, cells)
             for i in changed:
-                self.update_cell(key, columns[i], cells[i], update_width=True)
+                if columns[i] in visible:
+                    self.update_cell(key, columns[i], cells[i], update_width=True)
             if changed:
                 self._shown[key] = cells
 
@@ -138,12 +208,15 @@ class KeyedTable(DataTable[Text]):
             keep_order = []
         existing = set(keep_order)
         columns = [column for column, _, _ in self.COLUMNS]
+        visible = self._fit[0]
+        shown = [i for i, column in enumerate(columns) if column in visible]
         for key, cells in rows:
             if key in existing:
                 for i in _changed_columns(self._shown.get(key, ()), cells):
-                    self.update_cell(key, columns[i], cells[i], update_width=True)
+                    if columns[i] in visible:
+                        self.update_cell(key, columns[i], cells[i], update_width=True)
             else:
-                self.add_row(*cells, key=key)
+                self.add_row(*(cells[i] for i in shown), key=key)
         self._order = [key for key, _ in rows]
         self._shown = dict(rows)
         if selected in self._shown:
@@ -199,8 +272,14 @@ class PositionsTable(KeyedTable):
 class OrdersTable(KeyedTable):
     """Working orders first, then the latest finished ones, with status and reject reason.
 
-    Status sits before TP/SL so it is on screen at 80 columns without scrolling sideways.
+    Narrow, columns give way in this order: the account, the take-profit, the reason, the
+    stop-loss, then the type (at 80 columns the stop-loss stays: it is what limits a loss);
+    id, pair, side, size, price and status always stay, each whole. The reason takes the width
+    left over, cut short if it must (the log and the notification have it in full).
     """
+
+    HIDE_FIRST = ("account", "tp", "reason", "sl", "type")
+    FLEX = "reason"
 
     orders: var[OrdersShown] = var((), init=False)
     """The orders on show, in the engine model's display order, each with its precision."""
