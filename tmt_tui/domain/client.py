@@ -63,6 +63,7 @@ class Snapshot:
     #: The watchlist the board shows, in its order (None: an engine without one: show every
     #: instrument); ``instruments`` holds each of them.
     watchlist: tuple[str, ...] | None = None
+    universe: tuple[str, ...] = ()  # every instrument the venue can quote: a search's choices
 
 
 @dataclass(frozen=True, slots=True)

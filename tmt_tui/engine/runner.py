@@ -937,8 +937,13 @@ class EngineRunner:
         compared = tuple(self._gaps.latest.values()) if self._gaps is not None else ()
         market = tuple(self.market.reads())
         watchlist = self.watchlist.names if self.watchlist is not None else None
+        universe = tuple(sorted(self.watchlist.universe)) if self.watchlist is not None else ()
         return dataclasses.replace(
-            self._core_snapshot(), compared=compared, market=market, watchlist=watchlist
+            self._core_snapshot(),
+            compared=compared,
+            market=market,
+            watchlist=watchlist,
+            universe=universe,
         )
 
     def _core_snapshot(self) -> Snapshot:

@@ -23,6 +23,7 @@ from tmt_tui.domain.commands import Command, QueryAnalytics, QueryTrades
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.history import TradeHistory
 from tmt_tui.tui.analytics_view import report_views
+from tmt_tui.tui.board_view import BY_SORT, RESORT_SECONDS, board_rows
 from tmt_tui.tui.state import Dirty, ViewModel
 from tmt_tui.tui.widgets.analytics import AnalyticsPane
 from tmt_tui.tui.widgets.event_log import EventLog
@@ -54,6 +55,8 @@ class Frame:
     now: float
     slow: bool
     query: Callable[[str, Command], None] = lambda pane_id, command: None
+    #: The account whose view the screen shows (board, positions, orders), or None: all.
+    account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +110,42 @@ class PaneSpec(Generic[W]):
 
 
 def _feed_quotes(board: QuoteBoard, frame: Frame) -> None:
-    model, dirty = frame.model, frame.dirty
-    if dirty.reset:
-        board.set_rows(list(model.quotes.values()))
-    elif dirty.quotes:
+    """The watchlist's rows in the board's sort and view (tui/board_view.py); rows are set
+    again only when what is shown or its order changed, else only rows that ticked repaint."""
+    model, dirty, account = frame.model, frame.dirty, frame.account
+    reshape = board.reshape or dirty.reset or dirty.watchlist or board.account != account
+    board.account = account
+    held_moved = account is not None and (dirty.positions or dirty.orders)
+    resort = BY_SORT[board.sort].live and frame.now - board.sorted_at >= RESORT_SECONDS
+    if reshape or held_moved or resort:
+        rows = board_rows(model, board.sort, account)
+        board.sorted_at = frame.now
+        if reshape or [row.instrument.name for row in rows] != board.names:
+            board.reshape = False
+            board.set_rows(rows)
+            board.expire_flashes(frame.now)
+            return
+    if dirty.quotes:
         board.rows_changed(dirty.quotes, frame.now)
     board.expire_flashes(frame.now)
 
 
+
 def _feed_positions(table: PositionsTable, frame: Frame) -> None:
     if frame.slow:
-        table.show(frame.model.positions, frame.model.instruments)
+        positions, account = frame.model.positions, frame.account
+        if account is not None:
+            positions = {k: p for k, p in positions.items() if p.account == account}
+        table.show(positions, frame.model.instruments)
 
 
 def _feed_orders(table: OrdersTable, frame: Frame) -> None:
     if frame.slow:
-        table.show(frame.model.orders_for_display(), frame.model.instruments)
+        orders, account = frame.model.orders_for_display(), frame.account
+        if account is not None:
+            orders = [o for o in orders if o.account == account]
+        table.show(orders, frame.model.instruments)
+
 
 
 def _feed_log(log: EventLog, frame: Frame) -> None:

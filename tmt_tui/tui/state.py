@@ -64,6 +64,7 @@ class Dirty:
     positions: bool = False
     orders: bool = False
     status: bool = False  # the stream's status changed (live, stale, disconnected)
+    watchlist: bool = False  # the watchlist (what the board shows, in which order) changed
     events: list[Event] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -72,7 +73,14 @@ class Dirty:
     @property
     def slow(self) -> bool:
         """Something the slower panes (header, tables, gauges) show has changed."""
-        return self.reset or self.accounts or self.positions or self.orders or self.status
+        return (
+            self.reset
+            or self.accounts
+            or self.positions
+            or self.orders
+            or self.status
+            or self.watchlist
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,10 @@ class ViewModel:
         self.kill_switch_reason = ""
         self.totals: PortfolioTotals | None = None  # all accounts in the reporting currency
         self.alerts: dict[str, str] = {}  # active alert key -> message, as the engine raised them
+        #: The board's instruments in the engine's order; None: an engine without a watchlist
+        #: (every instrument is shown). ``universe``: what a search may add.
+        self.watchlist: tuple[str, ...] | None = None
+        self.universe: tuple[str, ...] = ()
         self.last_item_at = 0.0  # monotonic time the last stream item arrived
         self.stream = CONNECTING  # live, stale: ..., disconnected (the UI's own knowledge)
         self.read_only = False  # a viewer: the engine refuses this screen's orders
@@ -131,6 +143,8 @@ class ViewModel:
         self.kill_switch_reason = snap.kill_switch_reason
         self.instruments = {i.name: i for i in snap.instruments}
         self.quotes = {name: QuoteRow(inst) for name, inst in self.instruments.items()}
+        self.watchlist = snap.watchlist
+        self.universe = snap.universe or tuple(self.instruments)
         self.accounts = {a.id: a for a in snap.accounts}
         self.totals = snap.totals
         self.alerts = dict(snap.alerts)
@@ -149,6 +163,12 @@ class ViewModel:
     def _apply_update(self, update: Update) -> None:
         self.seq = update.seq
         dirty = self._dirty
+        for instrument in update.instruments:  # learned for the watchlist: before its quotes
+            self.instruments[instrument.name] = instrument
+            self.quotes.setdefault(instrument.name, QuoteRow(instrument))
+        if update.watchlist is not None:
+            self.watchlist = update.watchlist
+            dirty.watchlist = True
         if update.quotes:
             self._upsert_quotes(update.quotes)
         if update.compared:

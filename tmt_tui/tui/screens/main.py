@@ -32,6 +32,8 @@ from tmt_tui.domain.instruments import why_watch_only
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.tui.actions import BY_ID, bindings, effective_keys
+from tmt_tui.tui.board_controls import WatchlistControls
+from tmt_tui.tui.board_view import BY_SORT
 from tmt_tui.tui.context import Workstation
 from tmt_tui.tui.formatting import units
 from tmt_tui.tui.messages import InstrumentSelected, LogNote, PaneAnswered
@@ -102,6 +104,7 @@ class MainScreen(Screen[None]):
             widget, feed = pane.build()
             self._panes[pane.id] = widget
             self._feeds.append(feed)
+        self.watchlist = WatchlistControls(workstation, self, self._board)
 
     def compose(self) -> ComposeResult:
         yield TradingBanner()
@@ -193,7 +196,7 @@ class MainScreen(Screen[None]):
         dirty = model.take_dirty()
         self._slow_pending |= dirty.slow
         slow = self._slow_pending and (dirty.reset or now - self._last_slow >= SLOW_INTERVAL)
-        frame = Frame(model, dirty, now, slow, self._query)
+        frame = Frame(model, dirty, now, slow, self._query, self.watchlist.account)
         if self._bell and not dirty.reset and any(e.kind in _BELL_KINDS for e in dirty.events):
             self.app.bell()
         with self.app.batch_update():
@@ -285,6 +288,41 @@ class MainScreen(Screen[None]):
             return
         spec = BY_PANE_ID[str(pane.id)]
         pane.border_title = f"{spec.label} · {shown}"
+
+    # -- the watchlist (tui/board_controls.py) ------------------------------------------------
+
+    def action_watch_add(self) -> None:
+        self.watchlist.add()
+
+    def action_watch_remove(self) -> None:
+        self.watchlist.remove()
+
+    def action_watch_move(self, step: int) -> None:
+        self.watchlist.move(step)
+
+    def action_watch_sort(self) -> None:
+        title = self.watchlist.cycle_sort()
+        self._title_views()
+        self.notify(f"Board sorted by {title}.", timeout=2)
+
+    def action_account_view(self) -> None:
+        """One account's board, positions and orders (its ticket account too), then all."""
+        account = self.watchlist.cycle_account()
+        if account is not None:
+            self._last_account = account
+        self._slow_pending = True  # the tables show the new view at the next frame
+        self._title_views()
+        self.notify(f"Showing {account or 'every account'}.", timeout=2)
+
+    def _title_views(self) -> None:
+        """Pane titles say the board's sort and whose view the panes show."""
+        board, account = self._board, self.watchlist.account
+        sort = BY_SORT[board.sort]
+        by = "" if sort.key is None else f"by {sort.title}"
+        board.border_title = " · ".join(filter(None, [BY_PANE_ID["quotes"].label, by, account]))
+        for name in ("positions", "orders"):
+            label = BY_PANE_ID[name].label
+            self._panes[name].border_title = f"{label} · {account}" if account else label
 
     # -- actions on the selection ------------------------------------------------------------
 

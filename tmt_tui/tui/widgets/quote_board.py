@@ -117,6 +117,9 @@ class QuoteBoard(Widget, can_focus=True):
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
     """The row under the cursor: the instrument `b` and `s` trade."""
 
+    #: What an empty board says (no watchlist yet, or an account that holds nothing).
+    EMPTY_TEXT = "Nothing on the watchlist: w adds an instrument."
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._rows: list[QuoteRow] = []
@@ -128,6 +131,15 @@ class QuoteBoard(Widget, can_focus=True):
         self._top = 0
         self._style = ComponentStyles(self, "quote-board")
         self.rows_rendered = 0  # rows painted since mount: lets tests see the cache work
+        #: The trader's choice of rows (tui/board_view.py works them out from the model): the
+        #: sort's name, the account whose view it is (None: the whole watchlist), and whether
+        #: that choice changed since the rows were last set.
+        self.sort = "manual"
+        self.account: str | None = None
+        self.reshape = True
+        self.sorted_at = float("-inf")  # monotonic time the rows were last ordered
+        self.empty_text = self.EMPTY_TEXT
+        self.follow: str | None = None  # an instrument just added: the cursor goes to it
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -138,11 +150,18 @@ class QuoteBoard(Widget, can_focus=True):
             return None
         return self._rows[self.cursor].instrument.name
 
+    @property
+    def names(self) -> list[str]:
+        """The instruments shown, top to bottom."""
+        return [row.instrument.name for row in self._rows]
+
     def set_rows(self, rows: Sequence[QuoteRow]) -> None:
         """Show these rows (after a snapshot); the cursor stays on its instrument when it can."""
         selected = self.selected
         self._rows = list(rows)
         self._index = {row.instrument.name: i for i, row in enumerate(self._rows)}
+        if self.follow in self._index:
+            selected, self.follow = self.follow, None
         cursor = self._index.get(selected or "", min(self.cursor, len(self._rows) - 1))
         self.set_reactive(QuoteBoard.cursor, max(cursor, 0))
         self._flash_until.clear()
@@ -274,6 +293,9 @@ class QuoteBoard(Widget, can_focus=True):
             return self._header
         index = self._top + y - 1
         if index >= len(self._rows):
+            if index == 0:
+                muted = self.get_component_rich_style("quote-board--muted")
+                return Strip([Segment(self.empty_text, muted)]).adjust_cell_length(width)
             return Strip.blank(width, self.rich_style)
         strip = self._strips.get(index)
         if strip is None:
