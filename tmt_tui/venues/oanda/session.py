@@ -203,7 +203,7 @@ class OandaVenue:
         self._broker = OandaBroker(
             self.client,
             loop,
-            instruments,
+            available,  # every instrument: one put on the watchlist later trades at once
             self.mapper,
             catch_up=self._catch_up,
             on_unknown=self._settle_soon,
@@ -211,6 +211,7 @@ class OandaVenue:
         self._feed = OandaFeed(
             self.client,
             instruments,
+            universe=available,
             reconnect_backoff=self.settings.reconnect_backoff_s,
             max_backoff=self.settings.max_backoff_s,
             on_reconnect=self._on_reconnect,

@@ -58,6 +58,12 @@ class PriceStreamParser:
         self.skipped = 0
         self.heartbeats = 0
 
+    def want(self, instruments: Iterable[str]) -> None:
+        """Take these instruments from now on (a new subscription) and start a new stream's
+        bytes afresh (the old connection's partial line belongs to no one)."""
+        self._wanted = frozenset(instruments)
+        self._lines = LineBuffer()
+
     def feed(self, chunk: bytes) -> list[Quote | Heartbeat]:
         out: list[Quote | Heartbeat] = []
         for line in self._lines.feed(chunk):
