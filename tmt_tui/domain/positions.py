@@ -105,6 +105,13 @@ class AccountState:
         return self.equity - self.margin_used
 
     @property
+    def margin_use(self) -> Decimal:
+        """Margin used over equity: tmt's one measure of how much margin an account uses,
+        the same in the header, the risk gauges and the ticket (zero without equity)."""
+        equity = self.equity
+        return self.margin_used / equity if equity > 0 else Decimal(0)
+
+    @property
     def daily_pl(self) -> Decimal:
         """Realized plus unrealized since the trading day began (17:00 New York)."""
         return self.equity - self.day_start_equity

@@ -39,6 +39,8 @@ class OrderPreview:
     leverage_after: float = 0.0
     margin_needed: float = 0.0
     margin_available_after: float = 0.0
+    margin_used_after: float = 0.0  # over ``equity``: the measure the header and gauges show
+    equity: float = 0.0
     loss_headroom: float = 0.0  # how much more the account may lose today before its limit
     checks: tuple[PreviewCheck, ...] = ()
 

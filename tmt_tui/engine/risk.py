@@ -147,6 +147,8 @@ class RiskEngine:
             blank,
             currency=acct.currency,
             checks=checks,
+            equity=equity,
+            margin_used_after=acct.margin,
             position_after=position + order.units,
             loss_headroom=max(loss_room, 0.0),
             leverage_now=acct.exposure / equity if equity > 0 else 0.0,
@@ -172,6 +174,7 @@ class RiskEngine:
             leverage_after=(acct.exposure + added) / equity if equity > 0 else 0.0,
             margin_needed=needed,
             margin_available_after=equity - acct.margin - needed,
+            margin_used_after=acct.margin + needed,
         )
 
     # guards ---------------------------------------------------------------------------------

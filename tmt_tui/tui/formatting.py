@@ -86,14 +86,23 @@ def duration(seconds: float | None) -> str:
     return f"{whole // 86400}d{whole % 86400 // 3600:02d}"
 
 
+def margin_use(used: Decimal | float, equity: Decimal | float, *, compact: bool = False) -> str:
+    """Margin as tmt measures it everywhere, used over equity and labelled so:
+    `1,234.56/100,000.00 eq 1.2%` (`1.2k/100.0k eq 1.2%` compact)."""
+    share = float(used) / float(equity) * 100 if equity > 0 else 0.0
+    if compact:
+        return f"{compact_money(used)}/{compact_money(equity)} eq {share:.1f}%"
+    return f"{used:,.2f}/{equity:,.2f} eq {share:.1f}%"
+
+
 def preview_text(preview: OrderPreview) -> str:
     """The ticket's dry run in two lines: what the order would do, then the engine's verdict
     (every failing check with its reason, or that all pass)."""
     ccy = preview.currency
     figures = [
         f"notional {compact_money(preview.notional)} {ccy}",
-        f"margin {compact_money(preview.margin_needed)}, "
-        f"free after {compact_money(preview.margin_available_after)}",
+        f"margin +{compact_money(preview.margin_needed)} → "
+        f"{margin_use(preview.margin_used_after, preview.equity, compact=True)}",
         f"lev {preview.leverage_now:.2f}x→{preview.leverage_after:.2f}x",
     ]
     if preview.distance_pips is not None:

@@ -13,7 +13,14 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, TradingState
-from tmt_tui.tui.formatting import NEW_YORK, clock, compact_money, money, signed_money
+from tmt_tui.tui.formatting import (
+    NEW_YORK,
+    clock,
+    compact_money,
+    margin_use,
+    money,
+    signed_money,
+)
 from tmt_tui.tui.messages import BannerMounted
 from tmt_tui.tui.state import CONNECTING, TradingFlags
 from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
@@ -176,16 +183,14 @@ class AccountHeader(Widget):
             line.append(f"  Bal {money(account.balance)}")
             line.append("  uPL ")
             line.append(signed_money(account.unrealized_pl), style.signed(account.unrealized_pl))
-            line.append(f"  Margin {money(account.margin_used)}/{money(account.margin_available)}")
+            line.append(f"  Margin {margin_use(account.margin_used, account.equity)}")
             line.append(f"  Lev {account.leverage:.2f}x")
             line.append("  Day P&L ")
             line.append(signed_money(day_pl), style.signed(day_pl))
             line.append(f"  working {account.working_orders}", style("muted"))
         else:
             line.append(f" Eq {money(account.equity)} {account.currency}")
-            line.append(
-                f" M {compact_money(account.margin_used)}/{compact_money(account.margin_available)}"
-            )
+            line.append(f" M {margin_use(account.margin_used, account.equity, compact=True)}")
             line.append(" Day ")
             line.append(signed_money(day_pl), style.signed(day_pl))
         if account.trading_state is not TradingState.ACTIVE:

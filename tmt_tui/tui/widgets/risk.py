@@ -100,8 +100,8 @@ class RiskGauges(Widget, can_focus=True):
         return (
             (
                 "Margin",
-                percent(account.margin_used, account.equity),
-                f"{money(account.margin_used)}/{money(account.equity)}",
+                float(account.margin_use),
+                f"{money(account.margin_used)}/{money(account.equity)} eq",
             ),
             (
                 "Lever.",
