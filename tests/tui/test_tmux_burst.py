@@ -46,6 +46,17 @@ class Pane:
         )  # fmt: skip
         return done.stdout
 
+    def wait_for_text(self, text: str, what: str, home: Path, within: float) -> None:
+        """Until the pane shows ``text``; if it never does, the failure shows the pane and the
+        end of tmt's log (a crash at start leaves its traceback there)."""
+        try:
+            wait_for(lambda: text in self.text(), what, within=within)
+        except AssertionError as exc:
+            log = home / "state" / "tmt" / "tmt.log"
+            tail = log.read_text()[-3000:] if log.exists() else "(no tmt.log)"
+            shown = f"{exc}\n--- pane ---\n{self.text()}\n--- tmt.log ---\n{tail}"
+            raise AssertionError(shown) from None
+
     def close(self) -> None:
         subprocess.run([*self.server, "kill-server"], capture_output=True, check=False)
 
@@ -66,9 +77,9 @@ def test_a_burst_typed_through_tmux_sends_the_order_as_typed(tmp_path: Path) -> 
     pane, config, env = tmt_in_a_pane(home, "tmt-burst")
     cli = Engine(proc=None, env=env, home=home, config=config)  # type: ignore[arg-type]
     try:
-        wait_for(lambda: "EUR_USD" in pane.text(), "the quote board", within=60)
+        pane.wait_for_text("EUR_USD", "the quote board", home, within=60)
         pane.send("Home", "b")
-        wait_for(lambda: "BUY EUR_USD" in pane.text(), "the ticket", within=30)
+        pane.wait_for_text("BUY EUR_USD", "the ticket", home, within=30)
 
         pane.send("1000", "Tab", "1.2", "Enter")  # one burst
 
@@ -111,7 +122,7 @@ def test_a_dropped_terminal_stops_tmt_gracefully_and_the_process_ends(tmp_path: 
     home = tmp_path
     pane, config, _ = tmt_in_a_pane(home, "tmt-hup")
     try:
-        wait_for(lambda: "EUR_USD" in pane.text(), "the quote board", within=60)
+        pane.wait_for_text("EUR_USD", "the quote board", home, within=60)
         (pid,) = wait_for(lambda: tmt_pids(config), "the tmt process")
     finally:
         pane.close()  # the terminal goes: SIGHUP
