@@ -60,8 +60,9 @@ def screen_on(settings: Settings, host: EngineHost, client: LocalEngineClient) -
     comes; the engine stops with it."""
     from tmt_tui.cli.host import install_signals, restore_signals
     from tmt_tui.tui.app import create_app
+    from tmt_tui.tui.layout import beside_journal
 
-    app = create_app(settings, client)
+    app = create_app(settings, client, layout_path=beside_journal(settings.journal_path()))
 
     def end_ui() -> None:
         loop = getattr(app, "_loop", None)
@@ -127,11 +128,15 @@ def _attach(settings: Settings, socket: str, read_only: bool) -> int:
     if problem is not None:
         print(f"tmt: cannot attach to {socket}: {problem}", file=sys.stderr)
         return 2
+    from tmt_tui.api.paths import state_dir
     from tmt_tui.tui.app import create_app
+    from tmt_tui.tui.layout import for_endpoint
 
     # connects on the workstation's own loop
     client = RemoteEngineClient(Path(socket), read_only=read_only, client_name="tmt attach")
 
-    app = create_app(settings, client)
+    # the engine's journal (and the layout beside it) may be on another machine: keyed here
+    layout = for_endpoint(state_dir(), str(Path(socket).resolve()))
+    app = create_app(settings, client, layout_path=layout)
     app.run()
     return app.return_code or 0

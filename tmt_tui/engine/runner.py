@@ -140,6 +140,11 @@ class EngineRunner:
         self._playback: Playback | None = None
         self._rules_due = 0.0  # replay: the tick time the periodic rules run again
         self._replay_shown: ReplayProgress | None = None  # the progress subscribers have
+        #: Where an accepted quote goes for subscribers: the bus at once, or (a replay, whose
+        #: ticks come faster than any screen draws) held, the latest per instrument, until
+        #: the marks timer publishes them (the bus would conflate them the same way).
+        self._publish_quote: Callable[[Quote], None] = self.bus.quote
+        self._held_quotes: dict[str, Quote] = {}
         #: What the start's backfill has done so far (engine/backfill.py).
         self.backfill_report = BackfillReport()
         #: The instruments the board shows, kept beside the journal (engine/watchlist.py); the
@@ -333,14 +338,20 @@ class EngineRunner:
             self.market.on_quote(name, quote.ts, self._fbid[name], self._fask[name])
             self._ticks.append(quote)
             self.broker.on_quote(quote)
-            self.bus.quote(quote)
+            self._publish_quote(quote)
         self.observer.quote(quote, self.clock() - quote.ts, accepted)
 
     def _quote_sink(self) -> Callable[[Quote], None]:
         """Where the feed's quotes go: straight in, or (a replay) each taken whole."""
         feed = self.venue.feed
         self._playback = feed if isinstance(feed, Playback) else None
-        return self._on_quote if self._playback is None else self._on_replayed_quote
+        if self._playback is None:
+            return self._on_quote
+        self._publish_quote = self._hold_quote
+        return self._on_replayed_quote
+
+    def _hold_quote(self, quote: Quote) -> None:
+        self._held_quotes[quote.instrument] = quote
 
     def _on_replayed_quote(self, quote: Quote) -> None:
         """A replayed tick, taken whole before the next: what it filled is booked, and the
@@ -829,6 +840,9 @@ class EngineRunner:
         else:
             self._commit([])  # catches up with what replies deferred
             self._show_replay(self._playback)
+            held, self._held_quotes = self._held_quotes, {}
+            for quote in held.values():
+                self.bus.quote(quote)
         accounts = [core.account_view(a) for a in core.portfolio.accounts]
         oldest_tick = self._ticks[0].ts if self._ticks else now
         self.observer.marks(accounts, now, max(0.0, now - oldest_tick))

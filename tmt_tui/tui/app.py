@@ -11,9 +11,12 @@ Screens get the app as a `Workstation` (`tui/context.py`) and never import this 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from textual import events
@@ -25,6 +28,7 @@ from tmt_tui.config import Settings
 from tmt_tui.domain.client import EngineClient, Reply, Snapshot
 from tmt_tui.domain.commands import EngageKillSwitch, ResetKillSwitch, SetReducing
 from tmt_tui.tui.actions import ActionCommands, bindings, priority_keys
+from tmt_tui.tui.layout import load_layout, write_layout
 from tmt_tui.tui.messages import BannerMounted, CommandReplied, LogNote, StreamStatusChanged
 from tmt_tui.tui.screens.command_form import CommandForm
 from tmt_tui.tui.screens.dialogs import ConfirmScreen
@@ -33,6 +37,8 @@ from tmt_tui.tui.screens.main import MainScreen
 from tmt_tui.tui.state import DISCONNECTED, TradingFlags, ViewModel
 from tmt_tui.tui.themes import TRADING_VARIABLE_DEFAULTS, load_themes
 from tmt_tui.tui.widgets.header import TradingBanner
+
+log = logging.getLogger(__name__)
 
 #: Wait before subscribing again after the stream ends or fails.
 RESUBSCRIBE_SECONDS = 1.0
@@ -62,6 +68,7 @@ class TmtApp(App[None]):
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        layout_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -72,12 +79,19 @@ class TmtApp(App[None]):
             self.register_theme(theme)
         wanted = settings.ui.theme
         self.theme = wanted if wanted in self.available_themes else "tmt-dark"
+        #: where the layout is remembered between runs (None: not remembered)
+        self.layout_path = layout_path
+        layout, layout_problem = load_layout(layout_path)
+        picked = layout.runtime_theme(wanted) if layout is not None else None
+        if picked in self.available_themes:
+            self.theme = picked
         first_account = settings.accounts[0].id if settings.accounts else None
         self._main = MainScreen(
             self, fps=settings.ui.fps, clock=clock, account=first_account,
             keymap=settings.ui.keymap, confirm_close=settings.ui.confirm_close,
             bell=rings(settings.ui.bell, os.environ),
         )  # fmt: skip
+        self._main.restore, self._main.layout_problem = layout, layout_problem
         #: Keys read before this moment (monotonic) were typed for a form that has closed.
         self._form_closed_until = 0.0
         self._always_keys = priority_keys(settings.ui.keymap)
@@ -137,6 +151,26 @@ class TmtApp(App[None]):
         """Once a second: has the engine gone quiet?"""
         self.model.note_silence(STALE_SECONDS)
         self.set_class(bool(self.model.engine_lost), "-engine-lost")
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Quit, remembering the layout first (a failure to write it is logged, never fatal)."""
+        self.save_layout()
+        super().exit(*args, **kwargs)
+
+    def save_layout(self) -> None:
+        """Write the layout file: the main screen's state, and the theme if it was picked here."""
+        if self.layout_path is None:
+            return
+        configured = self.settings.ui.theme
+        state = replace(
+            self._main.layout_state(),
+            theme=self.theme if self.theme != configured else None,
+            config_theme=configured,
+        )
+        try:
+            write_layout(self.layout_path, state)
+        except OSError as exc:
+            log.warning("layout not saved to %s: %s", self.layout_path, exc)
 
     # -- keys typed for a form that has closed ----------------------------------------------------
 
@@ -281,7 +315,9 @@ def create_app(
     *,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
+    layout_path: Path | None = None,
 ) -> TmtApp:
     """The app on `client`: the one way the CLI, `tmt attach`, tests and snapshots build it.
-    `clock` is the wall clock the screen shows, `monotonic` the one it measures silences by."""
-    return TmtApp(settings, client, clock=clock, monotonic=monotonic)
+    `clock` is the wall clock the screen shows, `monotonic` the one it measures silences by;
+    `layout_path` is where the layout is remembered between runs (`tui/layout.py`)."""
+    return TmtApp(settings, client, clock=clock, monotonic=monotonic, layout_path=layout_path)

@@ -25,6 +25,7 @@ from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
 from tmt_tui.domain.quotes import FeedQuote, Quote
+from tmt_tui.domain.replay import ReplayProgress
 
 #: Terminal orders kept for the orders table (the newest); open orders are always kept.
 TERMINAL_ORDERS_KEPT = 200
@@ -122,6 +123,7 @@ class ViewModel:
         self.last_item_at = 0.0  # monotonic time the last stream item arrived
         self.stream = CONNECTING  # live, stale: ..., disconnected (the UI's own knowledge)
         self.read_only = False  # a viewer: the engine refuses this screen's orders
+        self.replay: ReplayProgress | None = None  # where the engine's replay stands; None: live
         self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
         self._dirty = Dirty()
 
@@ -147,6 +149,7 @@ class ViewModel:
         self.universe = snap.universe or tuple(self.instruments)
         self.accounts = {a.id: a for a in snap.accounts}
         self.totals = snap.totals
+        self.replay = snap.replay
         self.alerts = dict(snap.alerts)
         self.positions = {p.key: p for p in snap.positions if p.units != 0}
         self.orders = {}
@@ -179,6 +182,9 @@ class ViewModel:
             for account in update.accounts:
                 self.accounts[account.id] = account
             dirty.accounts = True
+        if update.replay is not None:
+            self.replay = update.replay
+            dirty.status = True  # the header shows it beside the stream's status
         if update.totals is not None:
             self.totals = update.totals
             dirty.accounts = True

@@ -36,6 +36,7 @@ from tmt_tui.tui.board_controls import WatchlistControls
 from tmt_tui.tui.board_view import BY_SORT
 from tmt_tui.tui.context import Workstation
 from tmt_tui.tui.formatting import units
+from tmt_tui.tui.layout import LayoutState
 from tmt_tui.tui.messages import InstrumentSelected, LogNote, PaneAnswered
 from tmt_tui.tui.panes import (
     BY_PANE_ID,
@@ -93,6 +94,10 @@ class MainScreen(Screen[None]):
         self._clock = clock
         self._last_account = account
         self._lower = _TABS[0]
+        #: the layout to come back to (the app reads it from its file), and why a saved one
+        #: could not be used
+        self.restore: LayoutState | None = None
+        self.layout_problem = ""
         self._last_slow = 0.0
         self._slow_pending = True
         self.selected_instrument: str | None = None
@@ -118,7 +123,38 @@ class MainScreen(Screen[None]):
             self._panes[pane.id].border_title = pane.label
         self._layout_for(self.size.width, self.size.height)
         self._panes[PANES[0].id].focus()
+        self._restore_layout()
         self.set_interval(1 / self._fps, self._frame, name="frame-timer")
+
+    def layout_state(self) -> LayoutState:
+        """What to come back to next time: the maximised pane, the tab and the pane in front,
+        the selected instrument and the ticket's account."""
+        maximized = self.maximized.id if self.maximized is not None else None
+        return LayoutState(
+            maximized=maximized if maximized in self._panes else None,
+            tab=self._lower,
+            focus=self.focused_pane,
+            instrument=self._board.selected or self._board.follow,
+            account=self._last_account,
+        )
+
+    def _restore_layout(self) -> None:
+        """Come back as the screen was left (a pane or name no longer there is skipped); the
+        instrument is selected once the board shows it."""
+        if self.layout_problem:
+            self.post_message(LogNote(self.layout_problem, error=True))
+        state = self.restore
+        if state is None:
+            return
+        self._last_account = state.account or self._last_account
+        self._board.follow = state.instrument
+        if state.tab in _TABS:
+            self.show_pane(state.tab)
+        if state.focus in self._panes:
+            self.action_focus_pane(state.focus)
+        if state.maximized in self._panes:
+            name = state.maximized
+            self.call_after_refresh(lambda: self.maximize(self._panes[name], container=False))
 
     # -- layout ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -13,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, TradingState
+from tmt_tui.domain.replay import ReplayProgress
 from tmt_tui.tui.formatting import (
     NEW_YORK,
     clock,
@@ -68,6 +70,7 @@ class HeaderState:
     totals: PortfolioTotals | None = None
     engine_lost: str = ""  # "DISCONNECTED" / "STALE": every figure shown is old
     read_only: bool = False  # a viewer: said up front, not when an order fails
+    replay: ReplayProgress | None = None  # the engine replays recorded ticks: where it stands
 
 
 _TRADING_NAMES = ("profit", "loss", "halted", "reducing", "muted", "warning")
@@ -111,7 +114,7 @@ class AccountHeader(Widget):
         self.set_interval(1.0, self.refresh, name="header-clock")
 
     def watch_state(self, old: HeaderState, new: HeaderState) -> None:
-        if len(old.accounts) != len(new.accounts):
+        if len(old.accounts) != len(new.accounts) or (old.replay is None) != (new.replay is None):
             self.refresh(layout=True)
 
     def notify_style_update(self) -> None:
@@ -121,6 +124,8 @@ class AccountHeader(Widget):
     def render(self) -> RenderableType:
         wide = self.size.width >= WIDE_HEADER
         lines = [self._status_line(wide)]
+        if self.state.replay is not None:
+            lines.append(self._replay_line(self.state.replay, wide))
         lines += [self._account_line(account, wide) for account in self.state.accounts]
         if self.state.engine_lost:  # the engine is gone: the figures are as they were, dimmed
             for line in lines[1:]:
@@ -171,6 +176,32 @@ class AccountHeader(Widget):
         if wide or shown.status != "live":
             live = shown.status == "live"
             line.append(f"  {shown.status}", style("muted" if live else "warning"))
+        return line
+
+    def _replay_line(self, progress: ReplayProgress, wide: bool) -> Text:
+        """``REPLAY ▶ 10x ██████░░░░ 43.2% 2026-11-20 14:03:07 UTC ...``: where the replay
+        is in its recording, how fast it plays, and whether it is paused."""
+        style = self._style
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("REPLAY ", "bold")
+        state = {"paused": "⏸ PAUSED", "finished": "■ FINISHED"}.get(progress.state, "▶")
+        line.append(state, style("warning" if progress.paused else "muted"))
+        line.append(f" {progress.speed_label}  ")
+        at = datetime.fromtimestamp(progress.position_ts, UTC)
+        when = f"{at:%Y-%m-%d %H:%M:%S} UTC" if wide else f"{at:%m-%d %H:%M:%S}"
+        tail = f" {progress.fraction:6.1%}  {when}"
+        if wide:
+            tail += f"  {progress.done:,}/{progress.total:,} ticks"
+            if progress.skipped:
+                tail += f"  {progress.skipped:,} bad rows skipped"
+        keys = "  space pause · +/- speed" if wide else "  spc +/-"
+        room = self.size.width - 2 - line.cell_len - len(tail) - len(keys)
+        width = max(8, min(40, room))
+        filled = round(progress.fraction * width)
+        line.append("█" * filled, style("profit"))
+        line.append("░" * (width - filled), style("muted"))
+        line.append(tail)
+        line.append(keys, style("muted"))
         return line
 
     def _account_line(self, account: AccountState, wide: bool) -> Text:
