@@ -1,5 +1,6 @@
 """A bare Polygon / Massive WebSocket server for tests that set each price themselves: it greets,
-takes any key, reads the subscription, then sends whatever frames the test puts."""
+takes any key, reads the subscription, then sends whatever frames the test puts, and keeps every
+action the client sends after that (a `subscribe` or `unsubscribe` while it runs)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,21 @@ class Tape:
         self.frames: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
         self.subscribed = asyncio.Event()
         self.url = ""
+        self.actions: list[dict[str, Any]] = []  # every action, the first subscribe included
+
+    async def _listen(self, ws: ServerConnection) -> None:
+        with contextlib.suppress(Exception):  # the client went: nothing more to hear
+            async for raw in ws:
+                self.actions.append(json.loads(raw))
 
     async def handler(self, ws: ServerConnection) -> None:
         await ws.send(json.dumps([{"ev": "status", "status": "connected", "message": "hi"}]))
         await ws.recv()  # auth
         await ws.send(json.dumps([{"ev": "status", "status": "auth_success", "message": "ok"}]))
-        await ws.recv()  # subscribe
+        self.actions.append(json.loads(await ws.recv()))  # subscribe
         self.subscribed.set()
         closed = asyncio.ensure_future(ws.wait_closed())
+        listening = asyncio.ensure_future(self._listen(ws))
         try:
             while True:
                 frame = asyncio.ensure_future(self.frames.get())
@@ -37,6 +45,7 @@ class Tape:
                 await ws.send(json.dumps(frame.result()))
         finally:
             closed.cancel()
+            listening.cancel()
 
     def fx(self, symbol: str, bid: float, ask: float) -> None:
         """A forex quote (``C``): ``symbol`` as Polygon spells it, ``EUR/USD``."""

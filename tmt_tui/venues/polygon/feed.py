@@ -13,6 +13,10 @@ socket never backs up), and a second task parses. Every status is reported:
   ``slow_consumer``, a refused connection: reported, retried with jittered backoff, topics
   subscribed again; the cluster's instruments are stale while it is down.
 
+The subscription may change while it runs (the watchlist): a live connection is sent
+``subscribe`` / ``unsubscribe`` for what changed, the others' quotes never pause, and a first
+instrument of another kind (a stock beside the pairs) opens that cluster's connection.
+
 The key travels as a ``Secret`` and is revealed only into the auth frame.
 """
 
@@ -114,9 +118,12 @@ class PolygonFeed:
         max_connections_backoff: float = MAX_CONNECTIONS_BACKOFF_S,
         on_status: StatusHook | None = None,
         on_message: MessageSink | None = None,
+        universe: Iterable[Instrument] = (),
     ) -> None:
         self._key = key
         self._instruments = tuple(instruments)
+        #: What ``subscribe`` may ask for: the configured instruments and the pairs with specs.
+        self._universe = {i.name: i for i in (*self._instruments, *universe)}
         self.base_url = f"{'wss' if secure else 'ws'}://{host}"
         self.topics = topics or Topics()
         self._queue_frames = queue_frames
@@ -129,6 +136,10 @@ class PolygonFeed:
         self._running = True
         self._task: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sink: QuoteSink | None = None
+        self._plan = subscription([i.name for i in self._instruments], self.topics)
+        self._clusters: dict[str, asyncio.Task[None]] = {}  # cluster path -> its connection loop
+        self._sockets: dict[str, ClientConnection] = {}  # live, subscribed connections
         self.stats = FeedStats()
         #: Cluster path -> "connecting" | "live" | "down" | "auth_failed".
         self.state: dict[str, str] = {}
@@ -142,18 +153,67 @@ class PolygonFeed:
             i.name for i in self._instruments if self.state.get(MARKET[kind_of(i.name)]) != "live"
         }
 
+    def universe(self) -> tuple[Instrument, ...]:
+        return tuple(self._universe.values())
+
+    def subscribe(self, names: Iterable[str]) -> None:
+        """Quote exactly ``names`` from now on: each live connection is told what changed,
+        a cluster not connected yet opens (on the feed's loop; safe from any thread)."""
+        chosen = tuple(self._universe[n] for n in names if n in self._universe)
+        self._instruments = chosen
+        self._wanted = frozenset(i.name for i in chosen)
+        self._ticks.update((i.name, i.tick) for i in chosen)
+        before, self._plan = self._plan, subscription([i.name for i in chosen], self.topics)
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._resubscribe, before)
+
+    def _resubscribe(self, before: dict[str, list[str]]) -> None:
+        """On the loop: tell each live connection the topics it gains and loses; start the
+        clusters that had nothing to do until now."""
+        for market in sorted(set(before) | set(self._plan)):
+            old, new = set(before.get(market, ())), set(self._plan.get(market, ()))
+            ws = self._sockets.get(market)
+            if ws is not None and old != new:
+                asyncio.ensure_future(self._send_changes(ws, sorted(new - old), sorted(old - new)))
+            if new and market not in self._clusters and self._sink is not None:
+                self._start_cluster(market, self._sink)
+
+    @staticmethod
+    async def _send_changes(ws: ClientConnection, added: list[str], removed: list[str]) -> None:
+        """``subscribe`` what is new and ``unsubscribe`` what went (a closed connection
+        subscribes the whole plan again as it reconnects)."""
+        with contextlib.suppress(websockets.ConnectionClosed):
+            if removed:
+                params = ",".join(removed)
+                await ws.send(orjson.dumps({"action": "unsubscribe", "params": params}).decode())
+            if added:
+                params = ",".join(added)
+                await ws.send(orjson.dumps({"action": "subscribe", "params": params}).decode())
+
+    def _start_cluster(self, market: str, sink: QuoteSink) -> None:
+        self._clusters[market] = asyncio.create_task(
+            self._cluster(market, sink), name=f"polygon-{market}"
+        )
+
     async def run(self, sink: QuoteSink) -> None:
         """Stream every cluster's quotes into ``sink`` until stopped."""
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
-        plan = subscription([i.name for i in self._instruments], self.topics)
+        self._sink = sink
+        for market in self._plan:
+            self._start_cluster(market, sink)
         try:
-            await asyncio.gather(
-                *(self._cluster(market, topics, sink) for market, topics in plan.items())
-            )
+            while pending := [t for t in self._clusters.values() if not t.done()]:
+                await asyncio.wait(pending)  # a cluster opened meanwhile is waited for next
+            for task in self._clusters.values():
+                task.result()  # a cluster's failure is the feed's
         except asyncio.CancelledError:
             if self._running:
                 raise  # cancelled by someone else: let them see it
+        finally:
+            for task in self._clusters.values():
+                task.cancel()
 
     def report_status_to(self, status: StatusHook) -> None:
         self._on_status = status
@@ -168,7 +228,7 @@ class PolygonFeed:
 
     # one cluster ------------------------------------------------------------------------------
 
-    async def _cluster(self, market: str, topics: list[str], sink: QuoteSink) -> None:
+    async def _cluster(self, market: str, sink: QuoteSink) -> None:
         pacer = ReconnectBackoff(*self._backoff)
         url = f"{self.base_url}/{market}"
         down_key = f"polygon-down:{market}"
@@ -177,7 +237,7 @@ class PolygonFeed:
             self.stats.connects += 1
             wait = 0.0
             try:
-                await self._session(url, market, topics, sink, pacer)
+                await self._session(url, market, sink, pacer)
                 why = "the server closed the connection"
             except AuthFailed as exc:
                 self.state[market] = "auth_failed"
@@ -205,7 +265,7 @@ class PolygonFeed:
             await asyncio.sleep(max(wait, pacer.next()))
 
     async def _session(
-        self, url: str, market: str, topics: list[str], sink: QuoteSink, pacer: ReconnectBackoff
+        self, url: str, market: str, sink: QuoteSink, pacer: ReconnectBackoff
     ) -> None:
         async with connect(
             url, proxy=None, max_queue=None, compression=None, open_timeout=10, logger=_wire_log
@@ -213,12 +273,14 @@ class PolygonFeed:
             frames: Frames = asyncio.Queue(self._queue_frames)
             reader = asyncio.create_task(self._read(ws, frames), name=f"polygon-read-{market}")
             try:
-                await self._handshake(ws, frames, topics)
+                await self._handshake(ws, frames, market)
+                self._sockets[market] = ws
                 self.state[market] = "live"
                 pacer.reset()
                 self._on_status(f"polygon-down:{market}", False, f"Polygon/Massive {market} live")
                 await self._parse(frames, sink)
             finally:
+                self._sockets.pop(market, None)
                 reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await reader
@@ -253,13 +315,15 @@ class PolygonFeed:
         self,
         ws: ClientConnection,
         frames: Frames,
-        topics: list[str],
+        market: str,
     ) -> None:
-        """``connected`` -> auth -> ``auth_success`` -> subscribe. Data may follow at once."""
+        """``connected`` -> auth -> ``auth_success`` -> subscribe (the plan as it is now: a
+        reconnect takes what changed meanwhile). Data may follow at once."""
         await self._await_status(frames, {"connected"})
         await ws.send(orjson.dumps({"action": "auth", "params": self._key.reveal()}).decode())
         await self._await_status(frames, AUTH_OK)
-        await ws.send(orjson.dumps({"action": "subscribe", "params": ",".join(topics)}).decode())
+        topics = ",".join(self._plan.get(market, ()))
+        await ws.send(orjson.dumps({"action": "subscribe", "params": topics}).decode())
 
     async def _await_status(self, frames: Frames, wanted: set[str]) -> None:
         """Read until a status in ``wanted``; a refusal or a closing status raises."""
@@ -276,11 +340,11 @@ class PolygonFeed:
                         raise ServerClosing(message)
 
     async def _parse(self, frames: Frames, sink: QuoteSink) -> None:
-        stats, wanted, on_message = self.stats, self._wanted, self._on_message
+        stats, on_message = self.stats, self._on_message
         while True:
             raw = await self._next(frames)
             stats.frames += 1
-            for message in parse_frame(raw, wanted):
+            for message in parse_frame(raw, self._wanted):  # the subscription may change
                 if isinstance(message, Quote):
                     stats.quotes += 1
                     sink(self._on_tick(message))

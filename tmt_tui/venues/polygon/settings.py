@@ -58,4 +58,5 @@ def polygon_feed(settings: Settings, known: Iterable[Instrument] = ()) -> Polygo
         topics=Topics(trades=polygon.trades, bars=polygon.bars),
         queue_frames=polygon.queue_frames,
         backoff=(polygon.reconnect_backoff_s, polygon.max_backoff_s),
+        universe=[i for i in specs.values() if i.kind is InstrumentKind.FX],  # the watchlist's
     )
