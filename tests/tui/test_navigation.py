@@ -63,11 +63,12 @@ async def test_every_pane_is_on_screen_at_200x60(app: TmtApp, ready) -> None:
 
         region = {name: pane(app, name, Widget).region for name in PANE_IDS}
         assert region["quotes"].x == region["risk"].x == 0 and region["quotes"].width == 50
-        assert {region[name].x for name in ("positions", "orders", "log")} == {50}
+        assert {region[name].x for name in ("positions", "orders", "chart")} == {50}
+        assert region["log"].x == region["chart"].right
         assert region["quotes"].y == region["positions"].y
         assert region["positions"].bottom == region["orders"].y
-        assert region["risk"].y == region["log"].y == region["quotes"].bottom
-        assert region["risk"].height == region["log"].height == 14
+        assert region["risk"].y == region["chart"].y == region["log"].y == region["quotes"].bottom
+        assert region["risk"].height == region["chart"].height == region["log"].height == 14
 
 
 async def test_at_80x24_the_board_sits_over_one_other_pane(app: TmtApp, ready) -> None:
@@ -162,7 +163,7 @@ async def test_panes_are_titled_with_their_keys_and_compact_tabs_name_the_others
             assert pane(app, spec.id, Widget).border_title == f"{spec.key} {spec.title}"
         assert (
             pane(app, "positions", Widget).border_subtitle
-            == "3 Orders 4 Log 5 Risk 6 History 7 Analytics"
+            == "3 Orders 4 Log 5 Risk 6 History 7 Analytics 8 Chart"
         )
 
 

@@ -1,6 +1,6 @@
 """The panes of the main screen, registered in one place: what each is, its key, where it goes.
 
-A `PaneSpec` names a pane's id, title and key (`1`-`7` today), the widget that is it, how the
+A `PaneSpec` names a pane's id, title and key (`1`-`8` today), the widget that is it, how the
 frame timer feeds it from the view model, its cell in the wide grid and its place in the 80x24
 layout. The main screen composes, titles, lays out and feeds panes from `PANES` alone, and the
 action registry binds each pane's key from it, so a new pane is one entry here.
@@ -19,13 +19,15 @@ from textual.widget import Widget
 from tmt_tui.analytics.summary import AnalyticsReport
 from tmt_tui.domain.calendar import period_start
 from tmt_tui.domain.client import Reply
-from tmt_tui.domain.commands import Command, QueryAnalytics, QueryTrades
+from tmt_tui.domain.commands import Command, QueryAnalytics, QueryBars, QueryTrades
 from tmt_tui.domain.events import EventKind
 from tmt_tui.domain.history import TradeHistory
+from tmt_tui.domain.market import Candles
 from tmt_tui.tui.analytics_view import report_views
 from tmt_tui.tui.board_view import BY_SORT, RESORT_SECONDS, board_rows
 from tmt_tui.tui.state import Dirty, ViewModel
 from tmt_tui.tui.widgets.analytics import AnalyticsPane
+from tmt_tui.tui.widgets.candles import CandleChart
 from tmt_tui.tui.widgets.event_log import EventLog
 from tmt_tui.tui.widgets.history import TradeBlotter
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
@@ -198,6 +200,34 @@ def _answer_analytics(pane: AnalyticsPane, reply: Reply, model: ViewModel) -> No
         pane.problem = f"no analytics: {reply.code}: {reply.message}"
 
 
+def _feed_chart(chart: CandleChart, frame: Frame) -> None:
+    """Ask for the selected instrument's candles: at once when it or the size changed, then
+    for the live candle every ``LIVE_INTERVAL`` while the chart is on screen."""
+    if chart.instrument is None:
+        first = next(iter(frame.model.quotes), None)
+        if first is None:
+            return
+        chart.follow(first)
+    schedule = chart.schedule
+    if chart.instrument is not None and schedule.due(frame.now, _visible(chart)):
+        schedule.asked(frame.now)
+        frame.query(str(chart.id), QueryBars(chart.instrument, chart.bar_size, chart.capacity))
+
+
+def _answer_chart(chart: CandleChart, reply: Reply, model: ViewModel) -> None:
+    chart.schedule.answered()
+    candles = reply.payload
+    if not (reply.ok and isinstance(candles, Candles)):
+        chart.problem = f"no chart: {reply.code}: {reply.message}"
+        chart.show(None)
+        return
+    if (candles.instrument, candles.size) != (chart.instrument, chart.bar_size):
+        return  # asked before the selection moved: the next frame asks again
+    chart.problem = ""
+    instrument = model.instruments.get(candles.instrument)
+    chart.show(candles, instrument.display_precision if instrument is not None else None)
+
+
 #: Every pane, in key and tab order.
 PANES: tuple[PaneSpec[Any], ...] = (
     PaneSpec(
@@ -228,7 +258,7 @@ PANES: tuple[PaneSpec[Any], ...] = (
         _feed_orders,
         wide=Cell(1, 1, column_span=2),
     ),
-    PaneSpec("log", "Log", "4", "Focus the event log.", EventLog, _feed_log, wide=Cell(2, 1, 1, 2)),
+    PaneSpec("log", "Log", "4", "Focus the event log.", EventLog, _feed_log, wide=Cell(2, 2)),
     PaneSpec(
         "risk", "Risk", "5", "Focus the risk gauges.", RiskGauges, _feed_risk, wide=Cell(2, 0)
     ),
@@ -251,6 +281,16 @@ PANES: tuple[PaneSpec[Any], ...] = (
         _feed_analytics,
         wide=Cell(3, 2),
         answer=_answer_analytics,
+    ),
+    PaneSpec(
+        "chart",
+        "Chart",
+        "8",
+        "Focus the candle chart of the selected instrument ([ and ]: bar size).",
+        CandleChart,
+        _feed_chart,
+        wide=Cell(2, 1),
+        answer=_answer_chart,
     ),
 )
 

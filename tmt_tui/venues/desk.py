@@ -37,6 +37,7 @@ from tmt_tui.venues.base import (
     QuoteSink,
     ReconcileHook,
     StatusHook,
+    SubscribingFeed,
     Venue,
     VenueAccount,
     VenueOpened,
@@ -130,6 +131,29 @@ class DeskFeed:
     def instruments(self) -> tuple[Instrument, ...]:
         return self._instruments
 
+    def universe(self) -> tuple[Instrument, ...]:
+        """What home can quote, then what only a reference feed quotes (watch-only)."""
+        found = {i.name: i for i in _universe_of(self._home)}
+        for feed in self._references.values():
+            for inst in _universe_of(feed):
+                found.setdefault(inst.name, inst)
+        return tuple(found.values())
+
+    def subscribe(self, names: Iterable[str]) -> None:
+        """Each feed quotes what it can of ``names``: home prices, references compare (or are
+        the only price of what home cannot quote)."""
+        wanted = set(names)
+        home = {i.name for i in _universe_of(self._home)} & wanted
+        if isinstance(self._home, SubscribingFeed):
+            self._home.subscribe(sorted(home))
+        self._priced.clear()
+        self._priced.update(home)  # in place: the reference tasks hold this set
+        for feed in self._references.values():
+            if isinstance(feed, SubscribingFeed):
+                feed.subscribe(sorted({i.name for i in feed.universe()} & wanted))
+        by_name = {i.name: i for i in self.universe()}
+        self._instruments = tuple(by_name[n] for n in sorted(wanted) if n in by_name)
+
     def compare_into(self, sink: ComparedSink) -> None:
         self._compared = sink
 
@@ -174,6 +198,10 @@ class DeskFeed:
             feed.stop()
 
 
+def _universe_of(feed: MarketDataFeed) -> tuple[Instrument, ...]:
+    return feed.universe() if isinstance(feed, SubscribingFeed) else feed.instruments()
+
+
 class DeskVenue:
     """A home venue, paper accounts beside it, and reference feeds (see the module docstring)."""
 
@@ -208,7 +236,8 @@ class DeskVenue:
             self._home_accounts = set(routes)
         else:
             theirs = iter(opened.accounts)
-            self._paper = SimBroker([i for i in opened.instruments if i.tradeable], self._clock)
+            known = self._feed.universe()  # one put on the watchlist later trades at once
+            self._paper = SimBroker([i for i in known if i.tradeable], self._clock)
             accounts = []
             for configured in settings.accounts:
                 if settings.broker_of(configured) == home_name:

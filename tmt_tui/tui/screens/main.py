@@ -51,6 +51,7 @@ from tmt_tui.tui.panes import (
 from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.analytics import AnalyticsPane
+from tmt_tui.tui.widgets.candles import CandleChart
 from tmt_tui.tui.widgets.event_log import EventLog
 from tmt_tui.tui.widgets.header import AccountHeader, HeaderState, TradingBanner
 from tmt_tui.tui.widgets.history import TradeBlotter
@@ -198,7 +199,7 @@ class MainScreen(Screen[None]):
             return
         name = self.focused_pane
         if name is None:
-            self.notify("Focus a pane first (1-7, tab).", severity="warning")
+            self.notify("Focus a pane first (1-8, tab).", severity="warning")
             return
         self.show_pane(name)
         self.maximize(self._panes[name], container=False)
@@ -217,6 +218,13 @@ class MainScreen(Screen[None]):
         self.selected_instrument = message.instrument
         buy, sell = (effective_keys(BY_ID[i], self._keymap) for i in ("buy", "sell"))
         self._board.border_subtitle = f"{message.instrument}: {buy} buy · {sell} sell"
+        self._pane("chart", CandleChart).follow(message.instrument)
+
+    def action_cycle_bar_size(self, step: int) -> None:
+        """The chart's bar size: S5, M1, M5, M15, H1 (`]` up, `[` down), wherever focus is;
+        the chart's first line says which."""
+        self._pane("chart", CandleChart).step_size(step)
+
 
     @on(LogNote)
     def _log_note(self, message: LogNote) -> None:
