@@ -225,7 +225,6 @@ class MainScreen(Screen[None]):
         the chart's first line says which."""
         self._pane("chart", CandleChart).step_size(step)
 
-
     @on(LogNote)
     def _log_note(self, message: LogNote) -> None:
         log = self._pane("log", EventLog)
