@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tmt_tui.domain.codec import wire_type
+from tmt_tui.domain.events import Event
 
 #: Active price alerts one instrument may hold: more is a script gone wrong, not a trader.
 MAX_ACTIVE_PER_INSTRUMENT = 100
@@ -82,3 +83,17 @@ class PriceAlertList:
     the finished ones the engine remembers (newest first)."""
 
     alerts: tuple[PriceAlert, ...] = ()
+
+
+def alert_set_by(event: Event) -> PriceAlert:
+    """The alert a ``price_alert.set`` event made (the engine's fold and a screen's alike)."""
+    data = event.data
+    return PriceAlert(
+        data["id"],
+        data["instrument"],
+        AlertSide(data["side"]),
+        Decimal(data["level"]),
+        data.get("note", ""),
+        created_ts=event.ts,
+        origin=event.origin,
+    )

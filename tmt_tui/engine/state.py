@@ -19,7 +19,7 @@ from tmt_tui.domain.history import CLOSE_PURPOSES, ClosedTrade
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import CancelWhy, Order, OrderStatus, OrderType, cancel_reason
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
-from tmt_tui.domain.price_alerts import AlertSide, AlertStatus, PriceAlert
+from tmt_tui.domain.price_alerts import AlertStatus, PriceAlert, alert_set_by
 from tmt_tui.engine.batch import Changes
 from tmt_tui.engine.oms import OpenOrders
 from tmt_tui.engine.portfolio import OpenTrade, Portfolio
@@ -345,18 +345,7 @@ class EngineState:
             self.alerts.pop(event.data["key"], None)
 
     def _price_alert_set(self, event: Event) -> None:
-        data = event.data
-        self.price_alerts.add(
-            PriceAlert(
-                data["id"],
-                data["instrument"],
-                AlertSide(data["side"]),
-                Decimal(data["level"]),
-                data.get("note", ""),
-                created_ts=event.ts,
-                origin=event.origin,
-            )
-        )
+        self.price_alerts.add(alert_set_by(event))
 
     def _price_alert_cancelled(self, event: Event) -> None:
         self.price_alerts.finish(event.data["id"], AlertStatus.CANCELLED, event.ts)

@@ -268,6 +268,24 @@ REGISTRY: tuple[ActionSpec, ...] = (
         key_display="-",
     ),
     ActionSpec(
+        "price-alert",
+        "exclamation_mark",
+        "price_alert",
+        "Alert",
+        "Set a price alert on the selected instrument: above fires when the bid reaches the "
+        "level, below when the ask does; once.",
+        show=False,
+        key_display="!",
+    ),
+    ActionSpec(
+        "price-alerts",
+        "A",
+        "price_alerts",
+        "Alerts",
+        "List the active price alerts (c cancels the highlighted one).",
+        show=False,
+    ),
+    ActionSpec(
         "help", "question_mark", "app.help", "Help", "List every key.", key_display="?", show=True
     ),
     ActionSpec(
@@ -339,7 +357,7 @@ def bindings(scope: Scope) -> list[BindingType]:
     return [spec.binding() for spec in REGISTRY if spec.scope == scope]
 
 
-_KEY_NAMES = {"question_mark": "?"}
+_KEY_NAMES = {"question_mark": "?", "exclamation_mark": "!"}
 
 
 def priority_keys(keymap: Mapping[str, str]) -> frozenset[str]:

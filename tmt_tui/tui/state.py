@@ -24,6 +24,7 @@ from tmt_tui.domain.instruments import Instrument, InstrumentKind
 from tmt_tui.domain.market import MarketRead
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, TradingState
+from tmt_tui.domain.price_alerts import PriceAlert, alert_set_by
 from tmt_tui.domain.quotes import FeedQuote, Quote
 from tmt_tui.domain.replay import ReplayProgress
 
@@ -53,6 +54,7 @@ class QuoteRow:
     changed_at: float = 0.0  # monotonic time of the last change
     compared: FeedQuote | None = None  # another feed's quote beside the trading one
     market: MarketRead | None = None  # the engine's regime, signal and indicators for it
+    price_alerts: int = 0  # the trader's active price alerts on it (a marker on the board)
 
 
 @dataclass(slots=True)
@@ -116,6 +118,8 @@ class ViewModel:
         self.kill_switch_reason = ""
         self.totals: PortfolioTotals | None = None  # all accounts in the reporting currency
         self.alerts: dict[str, str] = {}  # active alert key -> message, as the engine raised them
+        #: The trader's active price alerts by id (not ``alerts``: those are the engine's own).
+        self.price_alerts: dict[str, PriceAlert] = {}
         #: The board's instruments in the engine's order; None: an engine without a watchlist
         #: (every instrument is shown). ``universe``: what a search may add.
         self.watchlist: tuple[str, ...] | None = None
@@ -160,6 +164,9 @@ class ViewModel:
         self._upsert_quotes(snap.quotes)
         self._upsert_compared(snap.compared)
         self._upsert_market(snap.market)
+        self.price_alerts = {}
+        for alert in snap.price_alerts:
+            self._price_alert(alert.id, alert)
         self._dirty.quotes = set(self.quotes)
         self._dirty.accounts = self._dirty.positions = self._dirty.orders = True
 
@@ -217,6 +224,23 @@ class ViewModel:
         elif event.kind is EventKind.ALERT_CLEARED:
             self.alerts.pop(str(event.data.get("key")), None)
             self._dirty.accounts = True
+        elif event.kind is EventKind.PRICE_ALERT_SET:
+            self._price_alert(str(event.data["id"]), alert_set_by(event))
+        elif event.kind in (EventKind.PRICE_ALERT_CANCELLED, EventKind.PRICE_ALERT_HIT):
+            self._price_alert(str(event.data["id"]), None)
+
+    def _price_alert(self, alert_id: str, alert: PriceAlert | None) -> None:
+        """An alert set (``alert``) or ended (None); its row's marker follows."""
+        gone = self.price_alerts.pop(alert_id, None)
+        if alert is not None:
+            self.price_alerts[alert_id] = alert
+        changed = alert or gone
+        row = self.quotes.get(changed.instrument) if changed is not None else None
+        if row is not None:
+            row.price_alerts = sum(
+                a.instrument == row.instrument.name for a in self.price_alerts.values()
+            )
+            self._dirty.quotes.add(row.instrument.name)
 
     def _upsert_quotes(self, quotes: Iterable[Quote]) -> None:
         now = self._monotonic()

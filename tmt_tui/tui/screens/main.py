@@ -27,7 +27,7 @@ from textual.widgets import Footer
 from tmt_tui.domain.calendar import PERIODS
 from tmt_tui.domain.client import Reply
 from tmt_tui.domain.commands import CancelOrder, ClosePosition, Command
-from tmt_tui.domain.events import EventKind
+from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import why_watch_only
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.quotes import Quote
@@ -48,7 +48,9 @@ from tmt_tui.tui.panes import (
     layout_css,
     tab_titles,
 )
+from tmt_tui.tui.price_alert_texts import hit_text
 from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
+from tmt_tui.tui.screens.price_alerts import PriceAlertScreen, PriceAlertsScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.analytics import AnalyticsPane
 from tmt_tui.tui.widgets.candles import CandleChart
@@ -60,8 +62,10 @@ from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
 
 #: Tables, header and gauges refresh at most this often (seconds); quotes go every frame.
 SLOW_INTERVAL = 0.25
-#: What rings the bell (when `[ui] bell` lets it): a fill, or an order refused.
-_BELL_KINDS = frozenset({EventKind.ORDER_FILLED, EventKind.ORDER_REJECTED})
+#: What rings the bell (when `[ui] bell` lets it): a fill, an order refused, a price alert hit.
+_BELL_KINDS = frozenset(
+    {EventKind.ORDER_FILLED, EventKind.ORDER_REJECTED, EventKind.PRICE_ALERT_HIT}
+)
 _TABS = [pane.id for pane in PANES if pane.compact == "tab"]
 
 W = TypeVar("W", bound=Widget)
@@ -242,6 +246,8 @@ class MainScreen(Screen[None]):
         frame = Frame(model, dirty, now, slow, self._query, self.watchlist.account)
         if self._bell and not dirty.reset and any(e.kind in _BELL_KINDS for e in dirty.events):
             self.app.bell()
+        if not dirty.reset:
+            self._announce_price_alerts_hit(dirty.events)
         with self.app.batch_update():
             for feed in self._feeds:
                 feed(frame)
@@ -430,6 +436,41 @@ class MainScreen(Screen[None]):
                 self._workstation.report_reply(f"{label} {last.instrument}", reply)
 
         self.app.push_screen(ticket, callback=done)
+
+    # -- price alerts ------------------------------------------------------------------------
+
+    def action_price_alert(self) -> None:
+        """The price alert form for the selected instrument."""
+        model = self._workstation.model
+        if model.read_only:
+            self.notify("Read-only viewer: the engine refuses price alerts from this screen.")
+            return
+        name = self._board.selected
+        instrument = model.instruments.get(name or "")
+        if instrument is None:
+            self.notify("No instrument yet: waiting for the engine.", severity="warning")
+            return
+
+        def quote() -> Quote | None:
+            row = model.quotes.get(instrument.name)
+            return row.quote if row else None
+
+        self.app.push_screen(
+            PriceAlertScreen(self._workstation.client, instrument, quote),
+            callback=lambda reply: self._workstation.report_reply("alert", reply),
+        )
+
+    def action_price_alerts(self) -> None:
+        """The active price alerts, where one can be cancelled."""
+        self.app.push_screen(PriceAlertsScreen(self._workstation))
+
+    def _announce_price_alerts_hit(self, events: list[Event]) -> None:
+        """A notification for each price alert that fired (the log has its line already)."""
+        for event in events:
+            if event.kind is EventKind.PRICE_ALERT_HIT:
+                self.notify(
+                    hit_text(event.data), title="Price alert", severity="warning", timeout=15
+                )
 
     def action_cancel_order(self) -> None:
         self.show_pane("orders")

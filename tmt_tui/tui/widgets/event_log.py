@@ -16,6 +16,7 @@ from textual.widgets import RichLog
 from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.orders import CancelWhy, Order, cancel_reason
 from tmt_tui.tui.formatting import clock, money, units
+from tmt_tui.tui.price_alert_texts import PRICE_ALERT_KINDS, price_alert_line
 from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
 #: Lines kept on screen; the oldest scroll away.
@@ -173,6 +174,8 @@ def describe(event: Event, lookup: OrderLookup) -> tuple[str, Tone]:
             f"(limit {_money(data.get('limit'))})",
             "loss",
         )
+    if kind in PRICE_ALERT_KINDS:
+        return price_alert_line(event)
     if kind is EventKind.ALERT_RAISED:
         return f"ALERT {data.get('key')}: {data.get('message', '')}", "warning"
     if kind is EventKind.ALERT_CLEARED:

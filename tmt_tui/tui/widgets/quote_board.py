@@ -26,6 +26,8 @@ from tmt_tui.tui.widgets.styling import ComponentStyles, trading_css
 
 #: How long a changed bid/ask cell stays highlighted.
 FLASH_SECONDS = 0.35
+#: After the name of an instrument with an active price alert (a glyph, not only a colour).
+ALERT_MARK = "◆"
 
 _NAME_W, _PRICE_W, _SPREAD_W, _CHANGE_W = 8, 10, 5, 7
 _FEED_W = 13  # " polygon +0.4"
@@ -64,6 +66,7 @@ class QuoteBoard(Widget, can_focus=True):
         "quote-board--profit",
         "quote-board--loss",
         "quote-board--muted",
+        "quote-board--warning",
     }
     """
     | Class | Description |
@@ -75,6 +78,7 @@ class QuoteBoard(Widget, can_focus=True):
     | `quote-board--bid-flash` / `--ask-flash` | A bid or ask that just changed. |
     | `quote-board--profit` / `--loss` | Change since first seen, and the arrow of the last move. |
     | `quote-board--muted` | The dashes of an instrument without a quote yet. |
+    | `quote-board--warning` | The marker of an instrument with an active price alert. |
     """
 
     DEFAULT_CSS = """
@@ -103,7 +107,9 @@ class QuoteBoard(Widget, can_focus=True):
         color: auto 90%;
         text-style: bold;
     }
-    """ + trading_css("QuoteBoard", "quote-board", ("bid", "ask", "profit", "loss", "muted"))
+    """ + trading_css(
+        "QuoteBoard", "quote-board", ("bid", "ask", "profit", "loss", "muted", "warning")
+    )
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="quotes-up"),
@@ -354,7 +360,11 @@ class QuoteBoard(Widget, can_focus=True):
         else:
             base = Style()
         name_style = base if instrument.tradeable else base + style("muted")
-        segments = [Segment(f"{instrument.name:<{_NAME_W}}", name_style)]
+        segments = [Segment(f"{instrument.name:<{_NAME_W - 1}}", name_style)]
+        if row.price_alerts:  # the trader's price alerts wait on it
+            segments.append(Segment(ALERT_MARK, base + style("warning")))
+        elif len(instrument.name) < _NAME_W:
+            segments.append(Segment(" ", base))
         if quote is None:
             segments.append(Segment(f"{'—':>{_PRICE_W}}{'—':>{_PRICE_W}}", base + style("muted")))
             return Strip(segments).adjust_cell_length(width, base)
