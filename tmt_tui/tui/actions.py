@@ -224,24 +224,6 @@ REGISTRY: tuple[ActionSpec, ...] = (
         show=False,
     ),
     ActionSpec(
-        "price-alert",
-        "exclamation_mark",
-        "price_alert",
-        "Alert",
-        "Set a price alert on the selected instrument: above fires when the bid reaches the "
-        "level, below when the ask does; once.",
-        show=False,
-        key_display="!",
-    ),
-    ActionSpec(
-        "price-alerts",
-        "A",
-        "price_alerts",
-        "Alerts",
-        "List the active price alerts (c cancels the highlighted one).",
-        show=False,
-    ),
-    ActionSpec(
         "replay-pause",
         "space",
         "replay_pause",
