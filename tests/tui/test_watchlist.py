@@ -162,6 +162,7 @@ async def test_o_cycles_the_sort_and_the_title_says_which(app: TmtApp) -> None:
         assert "by name" in str(board(app).border_title)
 
         await pilot.press("o")  # by change %, biggest rise first
+
         def by_change() -> bool:
             rows = [app.model.quotes[n] for n in board(app).names]
             changes = [(r.quote.mid - r.first_mid) / r.first_mid for r in rows]  # type: ignore[union-attr, operator]
@@ -169,6 +170,7 @@ async def test_o_cycles_the_sort_and_the_title_says_which(app: TmtApp) -> None:
 
         await until(pilot, by_change, "rows by change, biggest rise first")
         await pilot.press("o")  # by spread
+
         def by_spread() -> bool:
             rows = [app.model.quotes[n] for n in board(app).names]
             pips = [r.quote.spread / r.instrument.pip for r in rows]  # type: ignore[union-attr]
@@ -251,8 +253,10 @@ async def test_a_broken_state_file_falls_back_to_the_config_and_says_so(
             await board_shows(pilot, WATCHED, "the config's pairs")
             await until(
                 pilot,
-                lambda: "watchlist.file" in app.model.alerts
-                and "not JSON" in app.model.alerts["watchlist.file"],
+                lambda: (
+                    "watchlist.file" in app.model.alerts
+                    and "not JSON" in app.model.alerts["watchlist.file"]
+                ),
                 "an alert naming the file and what is wrong",
             )
             await add_by_search(pilot, "eurgbp")
@@ -273,7 +277,8 @@ async def test_the_watchlist_keys_are_remappable_and_known_to_config_check(
         assert keymap_problem({action: "f5"}) is None
     assert keymap_problem({"watch-ad": "f5"}) is not None
     remapped = dataclasses.replace(
-        settings, ui=dataclasses.replace(settings.ui, keymap={"watch-add": "f5", "watch-sort": "f6"})
+        settings,
+        ui=dataclasses.replace(settings.ui, keymap={"watch-add": "f5", "watch-sort": "f6"}),
     )
     app = create_app(remapped, client)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -214,11 +214,11 @@ class EngineRunner:
             if self.journal is not None:
                 self.journal.close()
             raise
+        self._open_watchlist()  # before ready: a started engine has its watchlist
         self.running = True
         thread.ready()
         self.venue.feed.report_status_to(self._venue_status)
         self._compare_feeds()
-        self._open_watchlist()
         tasks = [
             asyncio.create_task(self.venue.feed.run(self._quote_sink()), name="market-data"),
             asyncio.create_task(self._every(self.settings.engine.marks_interval_ms, self._marks)),
