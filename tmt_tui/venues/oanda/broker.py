@@ -27,11 +27,13 @@ from decimal import Decimal
 from typing import Any
 
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.market import Bar
 from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import (
+    HistoryUnavailable,
     QuoteSink,
     StatusHook,
     VenueAccepted,
@@ -44,6 +46,7 @@ from tmt_tui.venues.base import (
 )
 from tmt_tui.venues.oanda import answers
 from tmt_tui.venues.oanda.backoff import ReconnectBackoff
+from tmt_tui.venues.oanda.candles import bars_of_candles
 from tmt_tui.venues.oanda.client import OandaClient, StreamDropped, TokenRejected
 from tmt_tui.venues.oanda.errors import OandaError
 from tmt_tui.venues.oanda.stream import Heartbeat, PriceStreamParser
@@ -398,6 +401,14 @@ class OandaFeed:
 
     def instruments(self) -> tuple[Instrument, ...]:
         return self._instruments
+
+    async def history(self, instrument: str, size: str, count: int) -> list[Bar]:
+        """OANDA's candles (``venues/oanda/candles.py``): the history capability."""
+        try:
+            candles = await self._client.candles(instrument, size, min(count + 1, 5000))
+        except (OandaError, TokenRejected) as exc:
+            raise HistoryUnavailable(f"OANDA: {exc}") from None
+        return bars_of_candles(instrument, size, candles)[-count:]
 
     def universe(self) -> tuple[Instrument, ...]:
         """Every instrument of the account: any of them can be streamed."""

@@ -295,6 +295,16 @@ class OandaClient:
     async def transaction(self, tid: str) -> Json:
         return dict((await self._body(f"/transactions/{tid}"))["transaction"])
 
+    async def candles(self, instrument: str, granularity: str, count: int) -> list[Json]:
+        """The newest ``count`` candles of ``instrument`` with bid, ask and mid (``price=BAM``),
+        oldest first, the one still forming last."""
+        params = {"granularity": granularity, "count": str(count), "price": "BAM"}
+        response = await self._get(f"/v3/instruments/{instrument}/candles", params, root=True)
+        if response.status != 200:
+            message = str(_json(response).get("errorMessage", ""))
+            raise OandaError(f"candles of {instrument}: HTTP {response.status} {message}".rstrip())
+        return list(_json(response).get("candles", []))
+
     async def transactions_since(self, tid: str) -> tuple[list[Json], str]:
         body = await self._body("/transactions/sinceid", {"id": tid})
         return list(body["transactions"]), str(body["lastTransactionID"])

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, unquote
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.loop_thread import LoopThread
 from tmt_tui.venues.oanda_sim import orders, views
+from tmt_tui.venues.oanda_sim.candles import CandleTape, candles_answer
 from tmt_tui.venues.oanda_sim.ledger import V20Ledger
 from tmt_tui.venues.oanda_sim.wire import Json, instrument_json, price_json, rfc3339
 from tmt_tui.venues.sim.market import SimMarket
@@ -35,6 +36,7 @@ _REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 
             405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error",
             503: "Service Unavailable"}  # fmt: skip
 _UNAUTHORIZED = {"errorMessage": "Insufficient authorization to perform request."}
+_CANDLES = re.compile(r"/v3/instruments/([^/]+)/candles")
 
 
 @dataclass
@@ -104,6 +106,12 @@ class V20Server:
         self.ledger.listeners.append(self._publish_txn)
         for inst in self.market.instruments():
             self.ledger.on_quote(self.market.quote(inst.name))
+        #: Every price published, after a made-up past: what the candles endpoint reads.
+        self.candle_tape = CandleTape(
+            seed,
+            time.time(),
+            {i.name: float(self.market.quote(i.name).mid) for i in self.market.instruments()},
+        )
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Awaitable[_Response]]]] = [
             ("GET", re.compile(r"/v3/accounts"), self._accounts),
             ("GET", re.compile(r"/v3/accounts/([^/]+)"), self._account),
@@ -167,6 +175,7 @@ class V20Server:
 
     def _publish_quote(self, quote: Quote) -> None:
         self.ledger.on_quote(quote)
+        self.candle_tape.record(quote)
         for wanted, queue in self._price_subs:
             if quote.instrument in wanted:
                 queue.put_nowait(quote)
@@ -317,6 +326,9 @@ class V20Server:
             faults.fail_next -= 1
             message = "Rate limit exceeded" if faults.fail_status == 429 else "Server error"
             return _Response(faults.fail_status, {"errorMessage": message})
+        candles = _CANDLES.fullmatch(request.path)
+        if candles is not None and request.method == "GET":  # no account in its path
+            return self._candles(candles.group(1), request)
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(request.path)
             if match is None or method != request.method:
@@ -346,6 +358,12 @@ class V20Server:
         self._held.clear()
 
     # routes ---------------------------------------------------------------------------------
+
+    def _candles(self, name: str, request: _Request) -> _Response:
+        instrument = self.ledger.instruments.get(name)
+        if instrument is None:
+            return _Response(400, {"errorMessage": "Invalid value specified for 'instrument'"})
+        return _Response(*candles_answer(self.candle_tape, instrument, request.query, time.time()))
 
     def _last(self) -> str:
         return self.ledger.last_id
