@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from tmt_tui.config import Settings
 from tmt_tui.domain.instruments import Instrument
+from tmt_tui.domain.market import Bar
 from tmt_tui.domain.orders import Order
 from tmt_tui.domain.positions import Trade
 from tmt_tui.domain.quotes import Quote
@@ -32,6 +33,8 @@ from tmt_tui.domain.reasons import Reason
 from tmt_tui.venues.base import (
     Broker,
     ComparedSink,
+    HistoryFeed,
+    HistoryUnavailable,
     MarginProbe,
     MarketDataFeed,
     QuoteSink,
@@ -56,6 +59,10 @@ FeedFactory = Callable[[tuple[Instrument, ...]], MarketDataFeed]
 
 def _ignore_compared(feed: str, quote: Quote) -> None:
     return None
+
+
+def _names(feed: MarketDataFeed) -> set[str]:
+    return {i.name for i in feed.instruments()}
 
 
 class DeskBroker:
@@ -156,6 +163,16 @@ class DeskFeed:
 
     def compare_into(self, sink: ComparedSink) -> None:
         self._compared = sink
+
+    async def history(self, instrument: str, size: str, count: int) -> list[Bar]:
+        """Home's history for what home prices, else the first reference feed's that quotes
+        ``instrument`` and has history (Polygon's aggregates for a stock)."""
+        feeds = [self._home] if instrument in self._priced else []
+        feeds += [f for f in self._references.values() if instrument in _names(f)]
+        for feed in feeds:
+            if isinstance(feed, HistoryFeed):
+                return await feed.history(instrument, size, count)
+        raise HistoryUnavailable(f"no feed here has history of {instrument}")
 
     def report_status_to(self, status: StatusHook) -> None:
         self._home.report_status_to(status)
