@@ -160,3 +160,17 @@ def test_without_an_engine_it_says_unreachable_and_exits_2() -> None:
 
     assert result.returncode == 2
     assert "engine unreachable" in result.stderr
+
+
+def test_the_audit_export_has_each_alert_event_as_a_control_row(engine: Engine) -> None:
+    alert = set_alert(engine, "EUR_USD", "below", "0.9100", "--note", "for the record")
+    out = engine.home / "report"
+
+    result = engine.tmt("report", "--out", str(out), "--format", "jsonl")
+
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (out / "controls.jsonl").read_text().splitlines()]
+    sets = [r for r in rows if r["kind"] == "price_alert.set"]
+    (row,) = [r for r in sets if r["detail"]["id"] == alert["id"]]
+    assert row["origin"] == "cli"
+    assert row["detail"]["note"] == "for the record" and row["detail"]["level"] == "0.91000"
