@@ -49,6 +49,7 @@ from tmt_tui.tui.panes import (
     tab_titles,
 )
 from tmt_tui.tui.price_alert_texts import hit_text
+from tmt_tui.tui.replay_controls import ReplayControls
 from tmt_tui.tui.screens.dialogs import ConfirmScreen, ModifyOrderScreen
 from tmt_tui.tui.screens.price_alerts import PriceAlertScreen, PriceAlertsScreen
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
@@ -107,6 +108,8 @@ class MainScreen(Screen[None]):
         self._slow_pending = True
         self.selected_instrument: str | None = None
         self._header = AccountHeader(clock, id="header")
+        self.replay = ReplayControls(workstation, self)
+        self._replaying = False  # the replay keys are bound (refreshed when that changes)
         # Held, not queried: the frame timer hands them the model twenty times a second.
         self._panes: dict[str, Widget] = {}
         self._feeds: list[Callable[[Frame], None]] = []
@@ -261,9 +264,13 @@ class MainScreen(Screen[None]):
                     totals=model.totals,
                     engine_lost=model.engine_lost,
                     read_only=model.read_only,
+                    replay=model.replay,
                 )
         if slow:
             self._last_slow = now
+            if self._replaying != self.replay.active:
+                self._replaying = self.replay.active
+                self.refresh_bindings()  # the replay keys show, and act, only in a replay
             self._slow_pending = False
 
     def _query(self, pane_id: str, command: Command) -> None:
@@ -372,6 +379,24 @@ class MainScreen(Screen[None]):
         for name in ("positions", "orders"):
             label = BY_PANE_ID[name].label
             self._panes[name].border_title = f"{label} · {account}" if account else label
+
+    # -- a replay ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The replay keys are bound only while the engine replays (elsewhere space, + and -
+        stay free and out of the footer)."""
+        if action.startswith("replay_"):
+            return self.replay.active
+        return True
+
+    def action_replay_pause(self) -> None:
+        self.replay.toggle_pause()
+
+    def action_replay_speed(self, step: int) -> None:
+        if step > 0:
+            self.replay.faster()
+        else:
+            self.replay.slower()
 
     # -- actions on the selection ------------------------------------------------------------
 
