@@ -268,32 +268,6 @@ REGISTRY: tuple[ActionSpec, ...] = (
         show=False,
     ),
     ActionSpec(
-        "replay-pause",
-        "space",
-        "replay_pause",
-        "Pause/resume",
-        "In a replay (tmt replay): pause the recorded ticks, or play on.",
-        show=False,
-    ),
-    ActionSpec(
-        "replay-faster",
-        "plus,equals_sign",
-        "replay_speed(1)",
-        "Faster",
-        "In a replay (tmt replay): the next speed up: 1x, 10x, 100x, max.",
-        show=False,
-        key_display="+",
-    ),
-    ActionSpec(
-        "replay-slower",
-        "minus",
-        "replay_speed(-1)",
-        "Slower",
-        "In a replay (tmt replay): the next speed down: max, 100x, 10x, 1x.",
-        show=False,
-        key_display="-",
-    ),
-    ActionSpec(
         "help", "question_mark", "app.help", "Help", "List every key.", key_display="?", show=True
     ),
     ActionSpec(
