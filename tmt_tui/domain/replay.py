@@ -39,6 +39,8 @@ def parse_speed(text: str) -> float:
         raise ValueError(
             f"speed {text[:20]!r} is not a number or 'max' (e.g. 1, 10, 100, max)"
         ) from None
+    if speed == MAX_SPEED:  # 0 means max on the wire only: typed, it is more likely a slip
+        raise ValueError(f"speed {text[:20]!r} is out of range: give a positive number, or max")
     return checked_speed(speed)
 
 
