@@ -22,6 +22,7 @@ from tmt_tui.venues.oanda_sim.server import V20ServerThread
 SIZES = {"S5": 5, "M1": 60, "M5": 300, "M15": 900, "H1": 3600}
 COUNT = 24
 DIGITS = {"EUR_USD": 5, "USD_JPY": 3}
+H1_ROWS = "select * from bars where size = 'H1' order by instrument, start"
 
 
 @pytest.fixture
@@ -93,12 +94,12 @@ def test_a_restart_keeps_the_backfilled_bars_and_writes_none_twice(
     journal = tmp_path / "journal.db"
     settings = settings_for(server, journal)
     backfilled(settings).stop()
-    before = journal_rows(journal, "select * from bars where size = 'H1' order by instrument, start")
+    before = journal_rows(journal, H1_ROWS)
 
     again = backfilled(settings)
     report = again.runner.backfill_report
     again.stop()
-    after = journal_rows(journal, "select * from bars where size = 'H1' order by instrument, start")
+    after = journal_rows(journal, H1_ROWS)
     (dupes,) = journal_rows(
         journal, "select count(*) - count(distinct instrument || size || start) from bars"
     )[0:1]

@@ -34,11 +34,14 @@ import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
 from tmt_tui.domain.instruments import Instrument, kind_of
+from tmt_tui.domain.market import Bar
 from tmt_tui.domain.quotes import Quote
 from tmt_tui.domain.secret import Secret
 from tmt_tui.venues.base import QuoteSink, StatusHook
 from tmt_tui.venues.oanda.backoff import ReconnectBackoff
-from tmt_tui.venues.polygon.frames import Bar, Refused, Status, Trade, parse_frame
+from tmt_tui.venues.polygon.frames import Bar as PolygonBar
+from tmt_tui.venues.polygon.frames import Refused, Status, Trade, parse_frame
+from tmt_tui.venues.polygon.history import REST_URL, aggregates
 from tmt_tui.venues.polygon.symbols import MARKET, Topics, subscription
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,7 @@ class _Closed:
 
 
 Frames = asyncio.Queue["str | bytes | _Closed"]
-MessageSink = Callable[[Trade | Bar], None]
+MessageSink = Callable[[Trade | PolygonBar], None]
 
 
 class AuthFailed(Exception):
@@ -105,6 +108,10 @@ class FeedStats:
 class PolygonFeed:
     """A :class:`~tmt_tui.venues.base.MarketDataFeed` over Polygon / Massive WebSockets."""
 
+    async def history(self, instrument: str, size: str, count: int) -> list[Bar]:
+        """Polygon's REST aggregates (``venues/polygon/history.py``): the history capability."""
+        return await aggregates(self.rest_url, self._key, instrument, size, count)
+
     def __init__(
         self,
         key: Secret,
@@ -125,6 +132,12 @@ class PolygonFeed:
         #: What ``subscribe`` may ask for: the configured instruments and the pairs with specs.
         self._universe = {i.name: i for i in (*self._instruments, *universe)}
         self.base_url = f"{'wss' if secure else 'ws'}://{host}"
+        #: Where its REST aggregates are: Massive's API, or the same host for a local server.
+        self.rest_url = (
+            REST_URL
+            if host in (REALTIME_HOST, DELAYED_HOST)
+            else f"{'https' if secure else 'http'}://{host}"
+        )
         self.topics = topics or Topics()
         self._queue_frames = queue_frames
         self._backoff = backoff

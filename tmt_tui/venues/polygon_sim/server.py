@@ -21,15 +21,20 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from tmt_tui.domain.instruments import InstrumentKind, kind_of
 from tmt_tui.domain.secret import Secret
 from tmt_tui.venues.polygon.symbols import EVENTS, MARKET, instrument_of, symbol_of
+from tmt_tui.venues.polygon_sim.aggregates import AggregateTape, aggregates_answer
 from tmt_tui.venues.polygon_sim.tape import Tape
 
 log = logging.getLogger(__name__)
@@ -84,6 +89,29 @@ class PolygonSim:
         self._bad = itertools.cycle(("nan", "negative", "crossed"))
         self._seq = itertools.count(1)
         self._bars: dict[str, list[float]] = {}  # instrument -> mids in the current second
+        #: Every price sent, after a made-up past: what the REST aggregates endpoint reads.
+        self.aggregates = AggregateTape(seed, time.time(), {})
+
+    # REST (on the same port: a plain GET never becomes a WebSocket) -------------------------
+
+    def rest(self, connection: ServerConnection, request: Request) -> Response | None:
+        """``/v2/aggs/...`` answered as Polygon's REST API; anything else goes on to the
+        WebSocket handshake."""
+        path, _, raw = request.path.partition("?")
+        parts = path.split("/")
+        if parts[1:3] != ["v2", "aggs"]:
+            return None
+        if len(parts) != 10 or parts[3] != "ticker" or parts[5] != "range":
+            status, body = 404, {"status": "NOT_FOUND", "message": f"no route {path}"}
+        else:
+            status, body = aggregates_answer(
+                self.aggregates, self.key, parts[4], parts[6], parts[7], parts[8], parts[9],
+                parse_qs(raw), request.headers.get("Authorization", ""),
+            )  # fmt: skip
+        payload = orjson.dumps(body)
+        headers = Headers([("Content-Type", "application/json"), ("Connection", "close")])
+        headers["Content-Length"] = str(len(payload))
+        return Response(status, HTTPStatus(status).phrase, headers, payload)
 
     # connections ------------------------------------------------------------------------------
 
@@ -197,6 +225,7 @@ class PolygonSim:
         events: dict[str, list[dict[str, Any]]] = {}
         for name in sorted(self.wanted()):
             bid, ask = self.tape.step(name)
+            self.aggregates.record(name, now_ms / 1000, bid, ask)
             self._bars.setdefault(name, []).append((bid + ask) / 2)
             events.setdefault(name, []).extend(self._events(name, bid, ask, now_ms))
         if events:
@@ -309,6 +338,9 @@ class PolygonSimServer:
 
 
 async def start(sim: PolygonSim, host: str = "127.0.0.1", port: int = 0) -> PolygonSimServer:
-    server = await serve(sim.handle, host, port, compression=None, max_queue=None, logger=_wire_log)
+    server = await serve(
+        sim.handle, host, port, compression=None, max_queue=None, logger=_wire_log,
+        process_request=sim.rest, close_timeout=1.0,
+    )  # fmt: skip
     tape = asyncio.create_task(sim.run_tape(), name="polygon-sim-tape")
     return PolygonSimServer(sim, server, tape)
