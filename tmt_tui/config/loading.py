@@ -89,7 +89,8 @@ def _type_name(tp: Any) -> str:
     if origin in (tuple, list):
         return f"a list of {_type_name(typing.get_args(tp)[0])}"
     if origin is dict:
-        return "a table of strings"
+        values = {str: "strings", float: "numbers", int: "integers"}
+        return f"a table of {values.get(typing.get_args(tp)[1], 'values')}"
     if origin is Literal:
         return f"one of {', '.join(map(repr, typing.get_args(tp)))}"
     if dataclasses.is_dataclass(tp):
@@ -126,11 +127,10 @@ def _convert(value: Any, tp: Any, where: str, source: str) -> Any:
         (item_type, *_) = typing.get_args(tp)
         return tuple(_convert(v, item_type, f"{where}[{i}]", source) for i, v in enumerate(value))
     if origin is dict:
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise bad()
-        return dict(value)
+        (_, value_type) = typing.get_args(tp)
+        return {k: _convert(v, value_type, f"{where}.{k}", source) for k, v in value.items()}
     if origin is Literal:
         # exact type as well as value: TOML's true must not pass for a choice of 1
         if not any(type(value) is type(c) and value == c for c in typing.get_args(tp)):
