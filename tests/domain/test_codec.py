@@ -19,6 +19,7 @@ from tmt_tui.domain.events import Event, EventKind
 from tmt_tui.domain.instruments import Instrument
 from tmt_tui.domain.orders import Order, OrderStatus, OrderType, TimeInForce
 from tmt_tui.domain.positions import AccountState, PortfolioTotals, Position, Trade, TradingState
+from tmt_tui.domain.price_alerts import AlertSide
 from tmt_tui.domain.quotes import Quote
 
 D = Decimal
@@ -130,7 +131,10 @@ def test_a_reply_carries_a_registered_payload_typed() -> None:
 
 @pytest.mark.parametrize("cls", list(COMMAND_TYPES.values()), ids=list(COMMAND_TYPES))
 def test_every_command_reads_back_equal(cls: type) -> None:
-    given = {"account": "SIM-USD", "instrument": "EUR_USD", "order_id": "O1", "units": 1_000}
+    given = {
+        "account": "SIM-USD", "instrument": "EUR_USD", "order_id": "O1", "units": 1_000,
+        "alert_id": "A1", "side": AlertSide.BELOW, "level": Decimal("1.09500"),
+    }  # fmt: skip
     command = cls(**{k: v for k, v in given.items() if k in cls.__dataclass_fields__})
 
     assert command_from_wire(command_to_wire(command)) == command
