@@ -34,7 +34,11 @@ class FastClock:
 
 def fast_sim(journal: Path) -> Settings:
     settings = engine_settings(journal)
-    return dataclasses.replace(settings, sim=dataclasses.replace(settings.sim, ticks_per_second=50))
+    return dataclasses.replace(
+        settings,
+        sim=dataclasses.replace(settings.sim, ticks_per_second=50),
+        engine=dataclasses.replace(settings.engine, backfill_bars=0),  # only the engine's own bars
+    )
 
 
 def journaled_bars(path: Path) -> list[Bar]:

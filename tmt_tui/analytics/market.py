@@ -489,4 +489,6 @@ class MarketState:
             for ts, bid, ask in ticks:
                 if ts >= after:
                     market.on_quote(ts, bid, ask)
-        self.instruments[name] = market
+        kept = self.instruments[name]  # the same object: whoever holds it sees the new state
+        for slot in InstrumentMarket.__slots__:
+            setattr(kept, slot, getattr(market, slot))
