@@ -81,9 +81,7 @@ class EngineSettings:
     backfill_bars: int = 200
     #: Days of bars kept per size; older ones are pruned from the journal in small batches. A
     #: size not named is kept for ever (M5 and up: a few hundred thousand rows a year a pair)
-    bar_retention_days: dict[str, float] = field(
-        default_factory=lambda: {"S5": 7.0, "M1": 90.0}
-    )
+    bar_retention_days: dict[str, float] = field(default_factory=lambda: {"S5": 7.0, "M1": 90.0})
 
 
 @dataclass(frozen=True)

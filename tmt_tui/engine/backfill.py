@@ -105,13 +105,13 @@ async def backfill(
     """Fill the journal's holes from its ticks, then from ``feed``'s history if it has one."""
     report = report if report is not None else BackfillReport()
     started = time.monotonic()
-    if plan.count and oldest_tick is not None and all(
-        newest(name, "S5") is None for name in plan.instruments
+    if (
+        plan.count
+        and oldest_tick is not None
+        and all(newest(name, "S5") is None for name in plan.instruments)
     ):
         since = max(oldest_tick, plan.now - plan.count * BAR_SECONDS["H1"])
-        built = await asyncio.to_thread(
-            bars_from_ticks, journal, plan.instruments, since, plan.now
-        )
+        built = await asyncio.to_thread(bars_from_ticks, journal, plan.instruments, since, plan.now)
         report.from_ticks = await store_in_batches(built, store)
     if plan.count and isinstance(feed, HistoryFeed):
         await _from_venue(plan, feed, newest, store, report)

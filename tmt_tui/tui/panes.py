@@ -132,7 +132,6 @@ def _feed_quotes(board: QuoteBoard, frame: Frame) -> None:
     board.expire_flashes(frame.now)
 
 
-
 def _feed_positions(table: PositionsTable, frame: Frame) -> None:
     if frame.slow:
         positions, account = frame.model.positions, frame.account
@@ -147,7 +146,6 @@ def _feed_orders(table: OrdersTable, frame: Frame) -> None:
         if account is not None:
             orders = [o for o in orders if o.account == account]
         table.show(orders, frame.model.instruments)
-
 
 
 def _feed_log(log: EventLog, frame: Frame) -> None:

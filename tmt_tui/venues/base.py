@@ -256,7 +256,6 @@ class SubscribingFeed(Protocol):
         ...
 
 
-
 class HistoryUnavailable(Exception):
     """A feed could not give its history; the message says why, for a log line (no secrets)."""
 
