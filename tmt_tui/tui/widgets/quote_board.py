@@ -301,7 +301,7 @@ class QuoteBoard(Widget, can_focus=True):
         if index >= len(self._rows):
             if index == 0:
                 muted = self.get_component_rich_style("quote-board--muted")
-                return Strip([Segment(self.empty_text, muted)]).adjust_cell_length(width)
+                return Strip([Segment(self.empty_text, muted)]).adjust_cell_length(width, muted)
             return Strip.blank(width, self.rich_style)
         strip = self._strips.get(index)
         if strip is None:
