@@ -124,6 +124,26 @@ async def test_a_burst_of_keys_lands_in_the_fields_it_was_typed_for(app: TmtApp,
     assert (sent.units, sent.take_profit, sent.stop_loss) == (1000, Decimal("1.2"), None)
 
 
+async def test_keys_typed_with_the_key_that_opens_the_ticket_land_in_it(
+    app: TmtApp, ready
+) -> None:
+    """`b1000<Tab>1.2<Enter>` in one burst, from the main screen: the keys after `b` arrive
+    before the ticket is mounted; they wait for its first field instead of being lost (or
+    read by the main screen), and the order goes out as typed."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("home")
+        for key in burst("b", "1000", "tab", "1.2", "enter"):
+            app.post_message(key)
+        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        ticket = app.screen
+        assert isinstance(ticket, OrderTicketScreen)
+        await until(pilot, lambda: ticket.sent, "the order to be sent")
+
+    (sent,) = ticket.sent
+    assert (sent.units, sent.take_profit) == (1000, Decimal("1.2"))
+
+
 async def test_a_burst_through_every_field_and_back_sends_what_slow_typing_sends(
     app: TmtApp, ready
 ) -> None:

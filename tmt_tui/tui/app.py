@@ -29,7 +29,13 @@ from tmt_tui.domain.client import EngineClient, Reply, Snapshot
 from tmt_tui.domain.commands import EngageKillSwitch, ResetKillSwitch, SetReducing
 from tmt_tui.tui.actions import ActionCommands, bindings, priority_keys
 from tmt_tui.tui.layout import load_layout, write_layout
-from tmt_tui.tui.messages import BannerMounted, CommandReplied, LogNote, StreamStatusChanged
+from tmt_tui.tui.messages import (
+    BannerMounted,
+    CommandReplied,
+    FormOpened,
+    LogNote,
+    StreamStatusChanged,
+)
 from tmt_tui.tui.screens.command_form import CommandForm
 from tmt_tui.tui.screens.dialogs import ConfirmScreen
 from tmt_tui.tui.screens.help import HelpScreen
@@ -47,6 +53,8 @@ STALE_SECONDS = 5.0
 #: Keys read this soon after a form or dialog closed were typed for it (a burst, a laggy SSH
 #: link): they never act on the main screen. The kill switch's keys always act.
 FORM_KEYS_GRACE_S = 0.2
+#: Keys typed while a form opens wait for its first field at most this long.
+FORM_OPENING_MAX_S = 1.0
 KILL_REASON = "kill switch (UI)"
 
 
@@ -94,6 +102,9 @@ class TmtApp(App[None]):
         self._main.restore, self._main.layout_problem = layout, layout_problem
         #: Keys read before this moment (monotonic) were typed for a form that has closed.
         self._form_closed_until = 0.0
+        #: A form pushed but not yet focused, and the keys read meanwhile (typed for it).
+        self._form_opening: CommandForm | None = None
+        self._typed_ahead: list[events.Key] = []
         self._always_keys = priority_keys(settings.ui.keymap)
 
     # -- composition and lifetime -------------------------------------------------------------
@@ -174,6 +185,37 @@ class TmtApp(App[None]):
 
     # -- keys typed for a form that has closed ----------------------------------------------------
 
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        """A form's keys may arrive before it is mounted (`b10000` in one burst): they are held
+        until its first field has the focus (`FormOpened`), then handed over in order."""
+        if isinstance(screen, CommandForm):
+            self._form_opening = screen
+            self.set_timer(FORM_OPENING_MAX_S, lambda: self._hand_over_keys(screen))
+        return super().push_screen(screen, *args, **kwargs)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key that bubbled up unhandled from a widget. The main screen's keys reach their
+        bindings here, after the app has already handed every key of a burst to the focused
+        widget: in `b10000`, `b` opens the ticket and the digits come up behind it, typed
+        for the ticket, so they are held for it like the keys read after the push."""
+        if self._form_opening is not None and event.key not in self._always_keys:
+            event.prevent_default()  # not App's own handling: no binding of the new screen
+            self._typed_ahead.append(events.Key(event.key, event.character))
+
+    async def on_form_opened(self, message: FormOpened) -> None:
+        await self._hand_over_keys(message.form)
+
+    async def _hand_over_keys(self, form: object) -> None:
+        """The keys typed while ``form`` was opening, now read as the user typed them (also
+        after ``FORM_OPENING_MAX_S`` whatever happened, so a form that never opens cannot hold
+        the keyboard)."""
+        if form is not self._form_opening:
+            return
+        self._form_opening = None
+        keys, self._typed_ahead = self._typed_ahead, []
+        for key in keys:
+            await super().on_event(key)
+
     def pop_screen(self) -> Any:
         closing = self.screen
         result = super().pop_screen()
@@ -189,11 +231,13 @@ class TmtApp(App[None]):
         if (
             isinstance(event, events.Key)
             and not event.is_forwarded
-            and event.time < self._form_closed_until
-            and self.screen is self._main
             and event.key not in self._always_keys
         ):
-            return  # typed for the ticket or dialog that just closed, not for the main screen
+            if self._form_opening is not None:
+                self._typed_ahead.append(events.Key(event.key, event.character))
+                return  # typed for the form that is opening
+            if event.time < self._form_closed_until and self.screen is self._main:
+                return  # typed for the ticket or dialog that just closed, not the main screen
         await super().on_event(event)
 
     # -- the trading state on every screen ------------------------------------------------------

@@ -64,3 +64,11 @@ class PaneAnswered(Message, bubble=False):
 
     pane: str
     reply: Reply
+
+
+@dataclass
+class FormOpened(Message):
+    """A form (the ticket, a dialog) has its first field focused; it bubbles up to the app,
+    which hands it the keys typed while it was opening."""
+
+    form: object

@@ -16,6 +16,7 @@ from textual.widgets import Input, Static
 from tmt_tui.domain.client import EngineClient, Reply
 from tmt_tui.domain.commands import Command
 from tmt_tui.domain.entry import EntryError
+from tmt_tui.tui.messages import FormOpened
 
 #: How many loop turns a form waits for its fields to apply the keys typed into them (a burst
 #: settles in a few; the bound keeps a stuck field from holding the form forever).
@@ -84,6 +85,9 @@ class CommandForm(ModalScreen[Reply | None]):
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
+    #: No focus until the form gives its first field the focus (its ``on_mount``): keys typed
+    #: ahead are handed over only then, never to whatever widget comes first.
+    AUTO_FOCUS: ClassVar[str | None] = ""
     MESSAGE_ID: ClassVar[str] = "form-message"
     NOTHING_CHANGED: ClassVar[str] = "Nothing changed."
 
@@ -95,6 +99,17 @@ class CommandForm(ModalScreen[Reply | None]):
         #: The form closed itself once its command went through (not escape, not Cancel): keys
         #: still arriving were typed for it.
         self.closed_after_send = False
+
+    def on_mount(self) -> None:
+        """After the subclass's own mount has asked for its first field's focus: once that
+        focus is in place, the app hands over the keys typed while the form was opening."""
+        self._announce_when_focused()
+
+    def _announce_when_focused(self) -> None:
+        if self.focused is None:  # the focus a subclass asked for lands after a refresh
+            self.call_after_refresh(self._announce_when_focused)
+            return
+        self.post_message(FormOpened(self))
 
     def field(self, widget_id: str) -> str:
         """The text of the Input ``widget_id`` as the user sent it: as it was when Enter was
