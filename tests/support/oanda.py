@@ -69,12 +69,17 @@ def oanda_table(server: V20ServerThread, **oanda: str) -> str:
 
 
 def oanda_settings(server: V20ServerThread, journal: Path, **oanda: str) -> Settings:
-    """Settings for the OANDA venue at ``server``; ``oanda`` overrides keys (as TOML values)."""
+    """Settings for the OANDA venue at ``server``; ``oanda`` overrides keys (as TOML values).
+
+    No history backfill at start: it would send candle requests in the background, and a test
+    that arms a fault for "the next request" means its own order, not a candle request.
+    The backfill's own tests turn it on."""
     text = f"""
 [engine]
 journal_path = "{journal}"
 market_data = "oanda"
 broker = "oanda"
+backfill_bars = 0
 {oanda_table(server, **oanda)}
 [[accounts]]
 id = ""
