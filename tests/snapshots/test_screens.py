@@ -113,6 +113,8 @@ def test_ticket_with_a_failing_check(snap_compare: SnapCompare) -> None:
         app = pilot.app
         await pilot.press("home", "b")
         await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        for field in app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor is there in one picture of two
         app.screen.query_one("#units", Input).value = "50m"
         preview = app.screen.query_one("#ticket-preview", Static)
         await until(pilot, lambda: "✗ units:" in str(preview.render()), "the failing check")
