@@ -88,7 +88,9 @@ def main() -> None:
         started = time.perf_counter()
         recording = read_csv(csv_path)
         read_s = time.perf_counter() - started
-        settings = replay_settings(bench_settings(temp_journal()), Path(tmp) / "replay.db")
+        settings = replay_settings(
+            bench_settings(temp_journal()), Path(tmp) / "replay.db", recording
+        )
         venue = build_replay_venue(recording, MAX_SPEED, start_paused=True)
         runner = EngineRunner(settings, venue, venue.clock)
         runner.start()

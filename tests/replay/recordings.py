@@ -90,8 +90,9 @@ async def replaying(
 ) -> AsyncIterator[Replay]:
     """A replay engine on ``csv`` writing ``out``; paused at the first prices; stopped (its
     journal flushed) on the way out."""
-    settings = replay_settings(engine_settings(out.with_name("live.db")), out)
-    venue = build_replay_venue(read_csv(csv), speed, start_paused=start_paused)
+    recording = read_csv(csv)
+    settings = replay_settings(engine_settings(out.with_name("live.db")), out, recording)
+    venue = build_replay_venue(recording, speed, start_paused=start_paused)
     runner = EngineRunner(settings, venue, venue.clock)
     runner.start()
     replay = Replay(runner, venue.feed, out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +95,28 @@ def test_an_engine_trading_live_refuses_replay_controls(engine: Engine, home: Pa
     assert refused.returncode == 3
     assert "NOT_A_REPLAY" in refused.stderr
     assert "trades live" in refused.stderr
+
+
+def test_a_paused_replay_has_no_quote_going_stale(home: Path) -> None:
+    """The alert rules run on the ticks' clock: paused for longer than `stale_quote_s` of wall
+    time, no instrument of the recording is called stale (nothing is ticking in its world)."""
+    config = write_config(home)
+    config.write_text(config.read_text().replace("stale_quote_s = 10.0", "stale_quote_s = 0.5"))
+    csv = home / "ticks.csv"
+    write_ticks(csv, count=600, step_s=0.02)
+    out, socket = home / "out.db", home / "r.sock"
+    replay = subprocess.Popen(
+        [sys.executable, "-m", "tmt_tui", "--config", str(config), "replay", str(csv),
+         "--headless", "--paused", "--speed", "1", "--out", str(out), "--socket", str(socket)],
+        env=engine_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        probe = Engine(proc=None, env=engine_env(home), home=home, config=config)  # type: ignore[arg-type]
+        wait_for(lambda: socket.exists() and status(probe, socket)["paused"], "the pause")
+        time.sleep(2.0)  # four stale_quote_s of wall time with the replay held still
+        assert status(probe, socket)["paused"] is True
+        raised = journal_rows(out, "select data from events where kind = 'alert.raised'")
+        assert not [row for row in raised if "quote_stale" in row[0]]
+    finally:
+        replay.terminate()
+        replay.wait(timeout=30)

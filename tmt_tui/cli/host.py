@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -43,11 +44,14 @@ class EngineHost:
         settings: Settings,
         socket_override: str | None = None,
         make_runner: Callable[[Settings, EngineObserver], EngineRunner] | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         """``make_runner`` builds the engine (default: on the venue the config names; `tmt
-        replay` gives its own, on a recording)."""
+        replay` gives its own, on a recording). ``monotonic`` is the alert rules' clock: a
+        replay's is its ticks' clock, so a paused replay has no quote going stale."""
         self.settings = settings
         self._make_runner = make_runner or _configured_runner
+        self._monotonic = monotonic
         self.socket_override = socket_override
         self.socket_path = socket_path_for(settings, socket_override)
         self.runner: EngineRunner | None = None
@@ -68,7 +72,9 @@ class EngineHost:
         if settings.api.enabled:
             checked_socket_path(settings, self.socket_override)
         self.monitoring = monitoring = Monitoring(
-            settings.monitoring, instruments=settings.sim.instruments
+            settings.monitoring,
+            instruments=settings.sim.instruments,
+            monotonic=self._monotonic or time.monotonic,
         )
         self.runner = runner = self._make_runner(settings, monitoring.observer)
         monitoring.add_alert_sink(runner.on_alert)

@@ -173,7 +173,7 @@ def _play(args: argparse.Namespace) -> int:
     try:
         socket = replay_socket(settings, args.socket)
         out = _out_path(settings, args, recording)
-        return _run(args, replay_settings(settings, out), socket, recording, speed)
+        return _run(args, replay_settings(settings, out, recording), socket, recording, speed)
     finally:
         recording.close()
 
@@ -228,11 +228,15 @@ def _out_path(settings: Settings, args: argparse.Namespace, recording: Recording
     return out
 
 
-def replay_settings(settings: Settings, out: Path) -> Settings:
+def replay_settings(settings: Settings, out: Path, recording: Recording) -> Settings:
     """The config as a replay uses it: its journal at ``out``, every account on the paper
-    broker, no history sync and no /metrics port (a live engine may hold it)."""
+    broker, the recording's instruments (the watchlist's default, and what the alert rules
+    expect to quote), no history sync and no /metrics port (a live engine may hold it)."""
     return dataclasses.replace(
         settings,
+        sim=dataclasses.replace(
+            settings.sim, instruments=tuple(i.name for i in recording.instruments)
+        ),
         engine=dataclasses.replace(
             settings.engine, journal_path=str(out), market_data=("sim",), broker="sim"
         ),
@@ -263,7 +267,7 @@ def _run(
 
     if recording.bad.count:
         print(f"tmt replay: {recording.name}: {recording.bad.summary()}", file=sys.stderr)
-    host = EngineHost(settings, str(socket), make_runner=make_runner)
+    host = EngineHost(settings, str(socket), make_runner=make_runner, monotonic=venue.clock)
     try:
         client = host.start()
     except (JournalError, VenueRefused, ConfigError, OSError, RuntimeError) as exc:
