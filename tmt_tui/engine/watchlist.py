@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from tmt_tui.domain.conversion import conversion_paths
 from tmt_tui.domain.instruments import Instrument, InstrumentKind
 from tmt_tui.domain.watchlist import placed, resolve, search
+from tmt_tui.private_file import write_private_file
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +63,9 @@ def read_watchlist(path: Path) -> tuple[str, ...] | None:
 
 
 def write_watchlist(path: Path, names: Iterable[str]) -> None:
-    """Write the state file whole or not at all (a temporary file, fsynced, renamed), 0600."""
+    """Write the state file whole or not at all, 0600 (see ``private_file``)."""
     body = json.dumps({"version": STATE_VERSION, "instruments": list(names)}, indent=1) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_private_file(path, body)
 
 
 class Watchlist:

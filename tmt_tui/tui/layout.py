@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from tmt_tui.private_file import write_private_file
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +96,6 @@ def load_layout(path: Path | None) -> tuple[LayoutState | None, str]:
 
 
 def write_layout(path: Path, state: LayoutState) -> None:
-    """Save ``state`` at ``path`` whole (a temporary file renamed over it), readable by the
-    owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Save ``state`` at ``path`` whole, readable by the owner only (see ``private_file``)."""
     body = json.dumps({"version": LAYOUT_VERSION, **asdict(state)}, indent=2) + "\n"
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_private_file(path, body)
