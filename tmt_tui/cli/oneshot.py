@@ -33,6 +33,7 @@ from tmt_tui.cli.answers import (
 from tmt_tui.cli.environment import check_keymap, socket_path_for, token_source
 from tmt_tui.cli.event_trail import events
 from tmt_tui.cli.price_alerts import alert
+from tmt_tui.cli.watch import watch
 from tmt_tui.cli.replay import replay_control
 from tmt_tui.cli.trading import (
     buy,
@@ -125,4 +126,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[None]]] = {
     "stop": stop,
     "replay": replay_control,
     "alert": alert,
+    "watch": watch,
 }

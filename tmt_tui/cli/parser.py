@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from typing import Any, NoReturn
 
 from tmt_tui import __version__
-from tmt_tui.cli import price_alerts
+from tmt_tui.cli import price_alerts, watch
 from tmt_tui.cli.answers import USAGE
 from tmt_tui.domain.entry import instrument_name
 
@@ -282,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_replay(sub)
     price_alerts.add_parser(sub)
+    watch.add_parser(sub)
 
     analytics = sub.add_parser(
         "analytics",
