@@ -164,3 +164,31 @@ def test_a_market_read_lands_on_its_row_and_marks_it_dirty_only_when_it_changed(
 
     assert model.quotes["EUR_USD"].market == read and first.quotes == {"EUR_USD"}
     assert not model.take_dirty().quotes
+
+
+def test_the_model_asks_for_one_frame_per_change_and_none_for_what_it_already_had() -> None:
+    """`on_change` is how the screen learns there is something to draw: once for a burst of
+    quotes (until the frame takes the dirty set), again after it, and not at all for accounts
+    the engine republished as they were."""
+    model = ViewModel()
+    asked: list[int] = []
+    model.on_change = lambda: asked.append(model.seq)
+    model.apply(snapshot(1))
+    assert asked == [1]
+    model.take_dirty()
+
+    for i in range(3):
+        bid = Decimal("1.1000") + Decimal(i) / 10_000
+        model.apply(Update(2 + i, quotes=(Quote("EUR_USD", bid, bid + Decimal("0.0002"), i),)))
+    assert asked == [1, 2]
+    model.take_dirty()
+
+    same = account(TradingState.ACTIVE)
+    model.apply(Update(5, accounts=(same,)))
+    assert asked == [1, 2, 5]
+    model.take_dirty()
+    model.apply(Update(6, accounts=(same,)))  # the marks timer's republication, unchanged
+    assert asked == [1, 2, 5] and not model.take_dirty()
+
+    model.apply(Update(7, accounts=(account(TradingState.REDUCING),)))
+    assert asked == [1, 2, 5, 7] and model.take_dirty().accounts

@@ -3,8 +3,8 @@
 Plain dicts keyed the way the engine keys things (order id, `account:instrument`, account id,
 instrument name). It holds what the engine sent and nothing it did not: equity, P&L, margin and
 trading state are the engine's numbers; the one thing of the UI's own is how its stream is doing.
-The main screen's frame timer reads the dirty parts once a frame; widgets get what they show from
-the views at the bottom, so none of them works a state out for itself.
+The main screen reads the dirty parts once a frame (`on_change` tells it there is one to draw);
+widgets get what they show from the views at the bottom, so none works a state out for itself.
 """
 
 from __future__ import annotations
@@ -130,6 +130,10 @@ class ViewModel:
         self.replay: ReplayProgress | None = None  # where the engine's replay stands; None: live
         self._first_mid: dict[str, Decimal] = {}  # survives snapshots: "change since first seen"
         self._dirty = Dirty()
+        #: Called when the model changes after a `take_dirty` (once until the next one): the
+        #: main screen draws a frame when data arrives instead of polling for it on a timer.
+        self.on_change: Callable[[], None] | None = None
+        self._told = False
 
     # -- folding the stream -------------------------------------------------------------
 
@@ -140,6 +144,7 @@ class ViewModel:
             self._apply_snapshot(item)
         else:
             self._apply_update(item)
+        self._changed()
 
     def _apply_snapshot(self, snap: Snapshot) -> None:
         self.snapshots += 1
@@ -185,14 +190,14 @@ class ViewModel:
             self._upsert_compared(update.compared)
         if update.market:
             self._upsert_market(update.market)
-        if update.accounts:
-            for account in update.accounts:
+        for account in update.accounts:  # republished each marks interval, mostly unchanged
+            if self.accounts.get(account.id) != account:
                 self.accounts[account.id] = account
-            dirty.accounts = True
+                dirty.accounts = True
         if update.replay is not None:
             self.replay = update.replay
             dirty.status = True  # the header shows it beside the stream's status
-        if update.totals is not None:
+        if update.totals is not None and update.totals != self.totals:
             self.totals = update.totals
             dirty.accounts = True
         if update.positions:
@@ -296,12 +301,14 @@ class ViewModel:
         if status != self.stream:
             self.stream = status
             self._dirty.status = True
+            self._changed()
 
     def note_silence(self, stale_after: float) -> None:
         """Call now and then: a live stream quiet for `stale_after` seconds is shown as stale;
         a lost one's age moves on (the header says how old the figures are)."""
         if self.stream == DISCONNECTED:
             self._dirty.status = True
+            self._changed()
             return
         if self.stream != "live" and not self.stream.startswith("stale"):
             return
@@ -312,7 +319,15 @@ class ViewModel:
     def take_dirty(self) -> Dirty:
         """What changed since the last call; the model starts a fresh dirty set."""
         dirty, self._dirty = self._dirty, Dirty()
+        self._told = False
         return dirty
+
+    def _changed(self) -> None:
+        """Tell `on_change`, once per dirty set: a burst of stream items asks for one frame, and
+        an item that changed nothing (marks republished as they were) asks for none."""
+        if not self._told and self.on_change is not None and self._dirty:
+            self._told = True
+            self.on_change()
 
     # -- views the widgets render --------------------------------------------------------
 

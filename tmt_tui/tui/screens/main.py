@@ -5,9 +5,14 @@ top pane (the quote board) over one other pane; `tab`, `shift+tab` and each pane
 pane into view and focus, so every pane stays reachable by keyboard. Both layouts come from the
 pane registry (`tui/panes.py`).
 
-The screen owns its frame timer (the view model's changes, pushed to the panes at most
-`fps` times a second, so a burst of updates between two frames costs one repaint), the order
-ticket, the modify dialog and the event log. It reaches the app only as a `Workstation`.
+The screen owns its frames: the view model's changes pushed to the panes at most `fps` times a
+second. A frame is driven by data, not by a free-running timer: a change that arrives when the
+last frame is at least a frame interval old is drawn at once (the leading edge), one that comes
+sooner waits for the next frame boundary, and every change meanwhile joins that one frame, so a
+burst of updates costs one repaint and an idle screen costs nothing. A slow housekeeping tick
+does what time alone changes (flashes ending, tables due, panes that ask the engine). It also
+owns the order ticket, the modify dialog and the event log, and reaches the app only as a
+`Workstation`.
 """
 
 from __future__ import annotations
@@ -63,6 +68,9 @@ from tmt_tui.tui.widgets.tables import OrdersTable, PositionsTable
 
 #: Tables, header and gauges refresh at most this often (seconds); quotes go every frame.
 SLOW_INTERVAL = 0.25
+#: A frame at least this often (seconds) while no data comes: flashes end, a table whose change
+#: waited for its slow frame is drawn, history, analytics and the chart ask the engine when due.
+HOUSEKEEPING_INTERVAL = 0.1
 #: What rings the bell (when `[ui] bell` lets it): a fill, an order refused, a price alert hit.
 _BELL_KINDS = frozenset(
     {EventKind.ORDER_FILLED, EventKind.ORDER_REJECTED, EventKind.PRICE_ALERT_HIT}
@@ -96,7 +104,12 @@ class MainScreen(Screen[None]):
         self._confirm_close = confirm_close
         self._bell = bell  # ring on a fill or a reject
         self._workstation = workstation
-        self._fps = fps
+        self._frame_interval = 1 / fps
+        self._last_frame = float("-inf")  # monotonic time of the last frame
+        #: monotonic time of the last frame that drew a change: the pace `fps` limits
+        self.drew_change_at = float("-inf")
+        self._frame_due = False  # a frame is scheduled (changes until then join it)
+        self.frames = 0  # frames drawn since mount: lets tests see what drew a change
         self._clock = clock
         self._last_account = account
         self._lower = _TABS[0]
@@ -110,7 +123,7 @@ class MainScreen(Screen[None]):
         self._header = AccountHeader(clock, id="header")
         self.replay = ReplayControls(workstation, self)
         self._replaying = False  # the replay keys are bound (refreshed when that changes)
-        # Held, not queried: the frame timer hands them the model twenty times a second.
+        # Held, not queried: each frame hands them the model.
         self._panes: dict[str, Widget] = {}
         self._feeds: list[Callable[[Frame], None]] = []
         for pane in in_grid_order():
@@ -132,7 +145,8 @@ class MainScreen(Screen[None]):
         self._layout_for(self.size.width, self.size.height)
         self._panes[PANES[0].id].focus()
         self._restore_layout()
-        self.set_interval(1 / self._fps, self._frame, name="frame-timer")
+        self._workstation.model.on_change = self.frame_wanted
+        self.set_interval(HOUSEKEEPING_INTERVAL, self._housekeeping, name="housekeeping")
 
     def layout_state(self) -> LayoutState:
         """What to come back to next time: the maximised pane, the tab and the pane in front,
@@ -237,13 +251,35 @@ class MainScreen(Screen[None]):
         log = self._pane("log", EventLog)
         log.note(self._clock(), message.text, error=message.error)
 
-    # -- the frame timer ---------------------------------------------------------------------
+    # -- frames ------------------------------------------------------------------------------
+
+    def frame_wanted(self) -> None:
+        """The model changed: draw now if the last frame is a frame interval old, else at the
+        next frame boundary. Until the frame runs, further changes join it (no second one)."""
+        if self._frame_due:
+            return
+        self._frame_due = True
+        wait = self.drew_change_at + self._frame_interval - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._frame, name="frame")
+        else:  # after the messages already queued: the rest of a burst joins this frame
+            self.call_later(self._frame)
+
+    def _housekeeping(self) -> None:
+        """A frame for what time alone changes, when no data has drawn one lately."""
+        if not self._frame_due and time.monotonic() - self._last_frame >= HOUSEKEEPING_INTERVAL:
+            self._frame()
 
     def _frame(self) -> None:
         """Push what changed to the panes; tables, header and gauges only on slow frames."""
         model = self._workstation.model
         now = time.monotonic()
+        self._frame_due = False
+        self._last_frame = now
+        self.frames += 1
         dirty = model.take_dirty()
+        if dirty:
+            self.drew_change_at = now
         self._slow_pending |= dirty.slow
         slow = self._slow_pending and (dirty.reset or now - self._last_slow >= SLOW_INTERVAL)
         frame = Frame(model, dirty, now, slow, self._query, self.watchlist.account)
