@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import sys
@@ -31,23 +32,6 @@ from tmt_tui.cli.answers import (
     refused,
 )
 from tmt_tui.cli.environment import check_keymap, socket_path_for, token_source
-from tmt_tui.cli.event_trail import events
-from tmt_tui.cli.price_alerts import alert
-from tmt_tui.cli.watch import watch
-from tmt_tui.cli.replay import replay_control
-from tmt_tui.cli.trading import (
-    buy,
-    cancel,
-    close,
-    flatten,
-    kill,
-    modify,
-    reduce,
-    reset_kill,
-    sell,
-    stop,
-)
-from tmt_tui.cli.views import orders, positions, quote, status, trades
 from tmt_tui.config import ConfigError, load_settings
 
 
@@ -62,7 +46,17 @@ def config_check(args: argparse.Namespace) -> int:
     return OK
 
 
-def run_oneshot(args: argparse.Namespace) -> int:
+def prepare_oneshot(args: argparse.Namespace) -> Callable[[], int]:
+    """Import what one-shot `args.command` runs (the engine client and the command's own
+    module, while `tmt_tui.cli.main` holds the collector off); the call returned runs it."""
+    import tmt_tui.api.remote  # noqa: F401  (run_oneshot's client, loaded now)
+
+    command = handler(args.command)
+    return lambda: run_oneshot(args, command)
+
+
+def run_oneshot(args: argparse.Namespace, command: Handler | None = None) -> int:
+    """Run one-shot `args.command` (`command`, its handler, when already imported)."""
     as_json = bool(getattr(args, "json", False))
     try:
         settings = load_settings(args.config)
@@ -77,7 +71,7 @@ def run_oneshot(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a socket path too long for a Unix socket
         return leave(as_json, refused("UNREACHABLE", f"engine unreachable: {exc}", UNREACHABLE))
     try:
-        asyncio.run(_run(args, client))
+        asyncio.run(_run(args, client, command or handler(args.command)))
     except Exit as exc:
         return leave(as_json, exc)
     except BrokenPipeError:  # the reader went away (| head): say nothing more, to no one
@@ -99,32 +93,44 @@ def run_oneshot(args: argparse.Namespace) -> int:
     return OK
 
 
-async def _run(args: argparse.Namespace, client: Any) -> None:
+async def _run(args: argparse.Namespace, client: Any, command: Handler) -> None:
     try:
         await client.connect()
-        await COMMANDS[args.command](args, client)
+        await command(args, client)
     finally:
         await client.close()
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Any], Awaitable[None]]] = {
-    "status": status,
-    "positions": positions,
-    "orders": orders,
-    "quote": quote,
-    "events": events,
-    "trades": trades,
-    "buy": buy,
-    "sell": sell,
-    "modify": modify,
-    "cancel": cancel,
-    "close": close,
-    "flatten": flatten,
-    "kill": kill,
-    "reduce": reduce,
-    "reset-kill": reset_kill,
-    "stop": stop,
-    "replay": replay_control,
-    "alert": alert,
-    "watch": watch,
+#: A one-shot command: the parsed command line and a connected client in, output and exit out.
+Handler = Callable[[argparse.Namespace, Any], Awaitable[None]]
+
+#: Each command's handler, as (module, function): imported when that command runs, so a
+#: `tmt status` loads only what status needs (a one-shot process's time is mostly imports).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "status": ("tmt_tui.cli.views", "status"),
+    "positions": ("tmt_tui.cli.views", "positions"),
+    "orders": ("tmt_tui.cli.views", "orders"),
+    "quote": ("tmt_tui.cli.views", "quote"),
+    "events": ("tmt_tui.cli.event_trail", "events"),
+    "trades": ("tmt_tui.cli.views", "trades"),
+    "buy": ("tmt_tui.cli.trading", "buy"),
+    "sell": ("tmt_tui.cli.trading", "sell"),
+    "modify": ("tmt_tui.cli.trading", "modify"),
+    "cancel": ("tmt_tui.cli.trading", "cancel"),
+    "close": ("tmt_tui.cli.trading", "close"),
+    "flatten": ("tmt_tui.cli.trading", "flatten"),
+    "kill": ("tmt_tui.cli.trading", "kill"),
+    "reduce": ("tmt_tui.cli.trading", "reduce"),
+    "reset-kill": ("tmt_tui.cli.trading", "reset_kill"),
+    "stop": ("tmt_tui.cli.trading", "stop"),
+    "replay": ("tmt_tui.cli.replay", "replay_control"),
+    "alert": ("tmt_tui.cli.price_alerts", "alert"),
+    "watch": ("tmt_tui.cli.watch", "watch"),
 }
+
+
+def handler(command: str) -> Handler:
+    """The coroutine function that carries out one-shot `command` (its module imported)."""
+    module, function = COMMANDS[command]
+    found: Handler = getattr(importlib.import_module(module), function)
+    return found
