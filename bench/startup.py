@@ -203,11 +203,12 @@ def bench_status(root: Path) -> dict[str, float]:
 
 
 #: What a `tmt status` process imports (the parser, then the client and the status command's
-#: module, with the collector off as `tmt_tui.cli.main` has it), and the parser it builds.
+#: module, with the collector off, then frozen, as `tmt_tui.cli.main` has it) and its parser.
 _STATUS_IMPORTS = (
     "import gc; gc.disable(); "
     "import tmt_tui.cli.parser, tmt_tui.cli.oneshot, tmt_tui.api.remote, tmt_tui.config; "
-    "tmt_tui.cli.oneshot.handler('status'); tmt_tui.cli.parser.build_parser()"
+    "tmt_tui.cli.oneshot.handler('status'); tmt_tui.cli.parser.build_parser(); "
+    "gc.freeze(); gc.enable()"
 )
 
 
