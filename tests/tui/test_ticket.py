@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from textual import events
 from textual.widgets import Input, Select, Static
 
-from tests.support.pilot import burst, on_main_screen, until
+from tests.support.pilot import burst, on_main_screen, ticket_ready, until
 from tmt_tui.domain.commands import QueryTrades
-from tmt_tui.domain.orders import OrderType
+from tmt_tui.domain.orders import Order, OrderType
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
 
@@ -20,7 +21,7 @@ async def test_buy_from_ticket_opens_position_and_updates_header(
     async with app.run_test(size=(200, 60)) as pilot:
         await ready(pilot)
         await pilot.press("home", "b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         instrument = app.screen.instrument.name
 
         await pilot.press(*"10000", "enter")
@@ -45,7 +46,7 @@ async def test_junk_in_the_ticket_shows_a_message_and_sends_nothing(app: TmtApp,
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
         units = ticket.query_one("#units", Input)
@@ -82,7 +83,7 @@ async def test_engine_refusal_shows_code_and_keeps_ticket_open(app: TmtApp, read
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         app.screen.query_one("#units", Input).value = "50000000"
         await pilot.press("enter")
 
@@ -112,7 +113,7 @@ async def test_a_burst_of_keys_lands_in_the_fields_it_was_typed_for(app: TmtApp,
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("home", "b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
 
@@ -124,9 +125,7 @@ async def test_a_burst_of_keys_lands_in_the_fields_it_was_typed_for(app: TmtApp,
     assert (sent.units, sent.take_profit, sent.stop_loss) == (1000, Decimal("1.2"), None)
 
 
-async def test_keys_typed_with_the_key_that_opens_the_ticket_land_in_it(
-    app: TmtApp, ready
-) -> None:
+async def test_keys_typed_with_the_key_that_opens_the_ticket_land_in_it(app: TmtApp, ready) -> None:
     """`b1000<Tab>1.2<Enter>` in one burst, from the main screen: the keys after `b` arrive
     before the ticket is mounted; they wait for its first field instead of being lost (or
     read by the main screen), and the order goes out as typed."""
@@ -135,13 +134,35 @@ async def test_keys_typed_with_the_key_that_opens_the_ticket_land_in_it(
         await pilot.press("home")
         for key in burst("b", "1000", "tab", "1.2", "enter"):
             app.post_message(key)
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+
+        def sent() -> list[Order]:
+            return [o for o in app.model.orders.values() if o.type is OrderType.MARKET]
+
+        await until(pilot, sent, "the order at the engine")
+        (order,) = sent()
+
+    assert (order.units, order.take_profit) == (1000, Decimal("1.2"))
+
+
+async def test_editing_keys_in_a_burst_apply_in_the_order_typed(app: TmtApp, ready) -> None:
+    """`1000`, then `Home Delete 5 Enter` in one burst: 5,000 units. Input's editing keys are
+    bindings, which Textual runs after the characters queued behind them: without tmt's
+    guard the 5 went in first (10005), then Home and Delete made it 0005."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("home", "b")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
+        await pilot.press(*"1000")
+        await until(pilot, lambda: ticket.field("units") == "1000", "the units typed")
+
+        for key in (events.Key("home", None), events.Key("delete", None), *burst("5", "enter")):
+            app.post_message(key)
         await until(pilot, lambda: ticket.sent, "the order to be sent")
 
     (sent,) = ticket.sent
-    assert (sent.units, sent.take_profit) == (1000, Decimal("1.2"))
+    assert sent.units == 5000
 
 
 async def test_a_burst_through_every_field_and_back_sends_what_slow_typing_sends(
@@ -155,7 +176,7 @@ async def test_a_burst_through_every_field_and_back_sends_what_slow_typing_sends
         await ready(pilot)
         for deliver in ("slowly", "in a burst"):
             await pilot.press("home", "s")
-            await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+            await until(pilot, lambda: ticket_ready(app), "the ticket")
             ticket = app.screen
             assert isinstance(ticket, OrderTicketScreen)
             if deliver == "slowly":
@@ -185,7 +206,7 @@ async def test_the_ticket_previews_the_order_as_units_change_and_sends_nothing(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("home", "b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         ticket = app.screen
         preview = ticket.query_one("#ticket-preview", Static)
 
@@ -209,7 +230,7 @@ async def test_an_ioc_limit_away_from_the_market_is_cancelled_not_left_working(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         await pilot.press("home", "b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         ticket = app.screen
         ticket.query_one("#type", Select).value = OrderType.LIMIT.value
         await pilot.pause()

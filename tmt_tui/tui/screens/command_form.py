@@ -33,6 +33,10 @@ class FormInput(Input):
     ``1000xs``), and another field may not have applied its keys yet when the form reads it.
     So Enter is taken in key order here, and the form reads the other fields only once each
     has applied every key it was handed (``settled``).
+
+    The same goes for the editing keys (End, Backspace, arrows: Input's own bindings): run as
+    bindings they came after the characters typed behind them, so `End Backspace 9` on a
+    pre-filled level replaced it all with 9 and then deleted the 9. They run here, in order.
     """
 
     class Entered(Message):
@@ -64,6 +68,11 @@ class FormInput(Input):
                 event.prevent_default()
                 self.post_message(self.Entered(self.id or "", self.value))
                 return
+            for binding in self._bindings.key_to_bindings.get(event.key, ()):
+                if await self.app.run_action(binding.action, self):
+                    event.stop()  # done here, in key order: it must not bubble and run again
+                    event.prevent_default()
+                    return
             await super()._on_key(event)
         finally:
             if event.is_forwarded and self._keys_owed:
