@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.api import make_settings
 from tests.support.engines import journal_events
-from tests.support.pilot import board_ready, on_main_screen, screen_text, until
+from tests.support.pilot import board_ready, on_main_screen, screen_text, ticket_ready, until
 from tests.support.waiting import eventually
 from tmt_tui.api.remote import RemoteEngineClient
 from tmt_tui.api.server import ServerThread
@@ -54,7 +54,7 @@ async def test_an_order_from_the_attached_ui_stays_with_the_engine_after_it_quit
             "a quote for every instrument",
         )
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         instrument = app.screen.instrument.name  # type: ignore[attr-defined]
 
         await pilot.press(*"10000", "enter")

@@ -17,13 +17,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.support.harness import STANDARD_QUOTES, Clock, Harness, default_settings
-from tests.support.pilot import board_ready, until
+from tests.support.pilot import board_ready, ticket_ready, until
 from tests.support.scripted import HarnessClient
 from tmt_tui.config import Settings
 from tmt_tui.domain.commands import ClosePosition, EngageKillSwitch
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp, create_app
-from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.venues.sim.universe import instruments as sim_instruments
 
 SnapCompare = Callable[..., bool]
@@ -112,7 +111,7 @@ def test_ticket_with_a_failing_check(snap_compare: SnapCompare) -> None:
         await board_shown(pilot)
         app = pilot.app
         await pilot.press("home", "b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         for field in app.screen.query(Input):
             field.cursor_blink = False  # a blinking cursor is there in one picture of two
         app.screen.query_one("#units", Input).value = "50m"

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.panes import BY_PANE_ID
 from tmt_tui.tui.screens.main import MainScreen
+from tmt_tui.tui.screens.ticket import OrderTicketScreen
 from tmt_tui.tui.widgets.event_log import EventLog
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
 from tmt_tui.tui.widgets.tables import PositionsTable
@@ -49,6 +50,13 @@ def focused_pane(app: TmtApp) -> str | None:
 def log_lines(app: TmtApp) -> list[str]:
     """The event log's latest lines as plain text."""
     return pane(app, "log", EventLog).texts
+
+
+def ticket_ready(app: TmtApp) -> bool:
+    """The order ticket is in front with its first field focused: what is typed or asked now
+    reaches it (a ticket just pushed is on the stack before it is composed)."""
+    screen = app.screen
+    return isinstance(screen, OrderTicketScreen) and screen.focused is not None
 
 
 def board_ready(app: TmtApp) -> bool:

@@ -7,10 +7,9 @@ import re
 
 from textual.widgets import Static
 
-from tests.support.pilot import screen_text, until
+from tests.support.pilot import screen_text, ticket_ready, until
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.tui.app import TmtApp
-from tmt_tui.tui.screens.ticket import OrderTicketScreen
 
 #: `used/equity eq share%`, as every place shows it (amounts may be compact: `36.1k`).
 MARGIN = re.compile(r"([\d,.]+k?)/([\d,.]+k?) eq +(\d+\.\d)%")
@@ -57,7 +56,7 @@ async def test_header_gauges_and_ticket_show_margin_used_over_equity(
         assert_used_over_equity(f"{gauge[2]}/{gauge[3]} eq {gauge[1]}%")
 
         await pilot.press("home", "b", *"1000")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         preview = app.screen.query_one("#ticket-preview", Static)
         await until(pilot, lambda: "eq" in str(preview.render()), "the preview's margin")
         assert_used_over_equity(str(preview.render()))

@@ -17,6 +17,7 @@ from tests.support.pilot import (
     pane,
     screen_text,
     select_position,
+    ticket_ready,
     until,
 )
 from tmt_tui.config import Settings
@@ -114,7 +115,7 @@ async def test_an_order_sent_from_the_ticket_is_the_one_selected_so_m_modifies_i
         older, _ = await place_resting_limit(app, client)
         await until(pilot, lambda: orders(app).selected_key == older, "the older order")
         await pilot.press("home", "b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
         row = app.model.quotes[ticket.instrument.name]
@@ -173,7 +174,7 @@ async def test_keys_typed_for_the_ticket_never_act_on_the_main_screen(app: TmtAp
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press("home", "b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
 
         for key in burst("1000", "enter", "xs"):
             app.post_message(key)

@@ -9,7 +9,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from textual.widgets import Input, Select, Static
 
-from tests.support.pilot import on_main_screen, screen_text, until
+from tests.support.pilot import on_main_screen, screen_text, ticket_ready, until
 from tmt_tui.domain.orders import OrderType, TimeInForce
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.screens.ticket import OrderTicketScreen
@@ -17,7 +17,7 @@ from tmt_tui.tui.screens.ticket import OrderTicketScreen
 
 async def open_ticket(pilot, app: TmtApp, key: str = "b") -> OrderTicketScreen:
     await pilot.press("home", key)
-    await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+    await until(pilot, lambda: ticket_ready(app), "the ticket")
     ticket = app.screen
     assert isinstance(ticket, OrderTicketScreen)
     return ticket

@@ -23,7 +23,7 @@ from tests.support.oanda import (
     oanda_settings,
     stall_account_reads,
 )
-from tests.support.pilot import board_ready, on_main_screen, pane, screen_text, until
+from tests.support.pilot import board_ready, on_main_screen, pane, screen_text, ticket_ready, until
 from tmt_tui.cli.embedded import start_embedded
 from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder
@@ -93,7 +93,7 @@ async def test_a_market_order_from_the_ticket_fills_at_oanda(
         await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
         pane(app, "quotes", QuoteBoard).select("EUR_USD")
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
 
         await pilot.press("2", "k", "enter")
 
@@ -156,7 +156,7 @@ async def test_the_workstation_runs_at_80x24_without_crashing(
         await until(pilot, lambda: position_units(app, "USD_JPY") == 300, "the position")
 
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         await pilot.press("escape", "question_mark")
         await until(pilot, lambda: not on_main_screen(app), "the help screen")
         await pilot.press("escape")
@@ -174,7 +174,7 @@ async def test_the_ticket_trades_the_oanda_account_when_built_from_the_config_as
         await until(pilot, lambda: board_ready(app), "a quote for every instrument")
         await until(pilot, lambda: "venue.reconciling" not in app.model.alerts, "reconciled")
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, OrderTicketScreen), "the ticket")
+        await until(pilot, lambda: ticket_ready(app), "the ticket")
         ticket = app.screen
         assert isinstance(ticket, OrderTicketScreen)
         message = ticket.query_one("#ticket-message", Static)
