@@ -16,9 +16,11 @@ from collections.abc import AsyncIterator
 from tests.support.harness import Harness
 from tmt_tui.analytics.summary import AnalyticsReport
 from tmt_tui.domain.client import Reply, StreamItem
-from tmt_tui.domain.commands import Command, QueryAnalytics
+from tmt_tui.domain.commands import Command, QueryAnalytics, QueryBars
 from tmt_tui.domain.reasons import Reason
 from tmt_tui.engine.analytics_query import analyse, holdings_of
+from tmt_tui.engine.bars_query import candles_of
+from tmt_tui.venues.sim.history import SimPast
 
 
 class HarnessClient:
@@ -35,6 +37,8 @@ class HarnessClient:
     async def execute(self, command: Command) -> Reply:
         if isinstance(command, QueryAnalytics):
             return self._analytics(command)
+        if isinstance(command, QueryBars):
+            return self._bars(command)
         before = len(self.harness.events)
         reply = self.harness.core.outcome(self.harness.do(command))
         if len(self.harness.events) > before:  # it changed something: the whole new picture
@@ -52,6 +56,18 @@ class HarnessClient:
         accounts = analyse([], query, trades, holdings, currency)
         report = AnalyticsReport(accounts, self.harness.clock())
         return Reply(True, "OK", f"analytics for {len(accounts)} account(s)", payload=report)
+
+    def _bars(self, query: QueryBars) -> Reply:
+        """Candles from the sim's own seeded past, leading into each pair's quote now (what the
+        sim venue backfills a new journal with), so a chart has the same candles every run."""
+        mids = {
+            q.instrument: float((q.bid + q.ask) / 2)
+            for q in self.harness.core.quotes.quotes.values()
+        }
+        past = SimPast(7, self.harness.clock(), mids)
+        bars = past.bars(query.instrument, query.size, query.count)
+        candles = candles_of(query, bars, (), None)
+        return Reply(True, "OK", f"{len(candles)} bars", payload=candles)
 
     async def subscribe(self) -> AsyncIterator[StreamItem]:
         if self._stops and self._served:
