@@ -17,12 +17,15 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.support.harness import STANDARD_QUOTES, Clock, Harness, default_settings
-from tests.support.pilot import board_ready, ticket_ready, until
+from tests.support.pilot import board_ready, main_screen, ticket_ready, until
 from tests.support.scripted import HarnessClient
 from tmt_tui.config import Settings
 from tmt_tui.domain.commands import ClosePosition, EngageKillSwitch
 from tmt_tui.domain.orders import OrderType
 from tmt_tui.tui.app import TmtApp, create_app
+from tmt_tui.tui.widgets.candles import CandleChart
+from tmt_tui.tui.widgets.event_log import EventLog
+from tmt_tui.tui.widgets.history import TradeBlotter
 from tmt_tui.venues.sim.universe import instruments as sim_instruments
 
 SnapCompare = Callable[..., bool]
@@ -84,11 +87,26 @@ def shows_the_board(app: TmtApp) -> bool:
         return False
 
 
+def settled(app: TmtApp) -> bool:
+    """Every pane on screen that asks the engine has its answer (the chart its candles, the
+    blotter its trade) and the log shows its newest line: a picture never catches one
+    half-drawn."""
+    screen = main_screen(app)
+    for chart in screen.query(CandleChart):
+        if chart.region.area and chart.candles is None:
+            return False
+    for log in screen.query(EventLog):
+        if log.region.area and not log.is_vertical_scroll_end:
+            return False  # the newest line drawn, not one scroll behind it
+    return all(not b.region.area or b.row_count for b in screen.query(TradeBlotter))
+
+
 async def board_shown(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, TmtApp)
     await until(pilot, lambda: shows_the_board(app), "a quote on every row of the board")
     await until(pilot, lambda: len(app.model.orders) > 0, "the working order on screen")
+    await until(pilot, lambda: settled(app), "the panes that ask the engine answered")
 
 
 def test_main_screen_at_80x24(snap_compare: SnapCompare) -> None:
