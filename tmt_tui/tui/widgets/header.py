@@ -114,7 +114,11 @@ class AccountHeader(Widget):
         self.set_interval(1.0, self.refresh, name="header-clock")
 
     def watch_state(self, old: HeaderState, new: HeaderState) -> None:
-        if len(old.accounts) != len(new.accounts) or (old.replay is None) != (new.replay is None):
+        """One line each: the status, the replay's progress, every account. The height is
+        compared with what is on screen, not with the last state: a layout refresh that was
+        asked for and lost (seen once in twenty loaded runs) is asked for again."""
+        lines = 1 + (new.replay is not None) + len(new.accounts)
+        if lines != self.size.height:
             self.refresh(layout=True)
 
     def notify_style_update(self) -> None:
