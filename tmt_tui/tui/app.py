@@ -355,8 +355,17 @@ def _freeze_startup_objects() -> None:
     """Move what start-up made (modules, widgets, styles, the first snapshot) out of the
     garbage collector's sight: they live as long as the app, and a full collection that walks
     them all held the UI loop for 20-50 ms, a frame's latency several times over. Only the
-    cyclic collector ignores them; what they let go of is freed as before."""
-    gc.freeze()
+    cyclic collector ignores them; what they let go of is freed as before.
+
+    Once per process: a process that runs app after app (the test suite) would otherwise
+    freeze each earlier app's garbage for good."""
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.freeze()
+
+
+_FROZEN = False
 
 
 def rings(bell: str, environ: Mapping[str, str]) -> bool:
