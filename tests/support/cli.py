@@ -69,6 +69,8 @@ def write_config(home: Path, extra: str = "") -> Path:
     text = (ROOT / "tmt_tui/resources/config/default.toml").read_text()
     text = text.replace('socket_path = ""', f'socket_path = "{home}/run/e.sock"')
     text = text.replace("metrics_port = 9464", "metrics_port = 0")  # tests run side by side
+    # no history backfill: ~10 MB of bars written at every first start, for no test's use
+    text = text.replace("backfill_bars = 200", "backfill_bars = 0")
     config = home / "tmt.toml"
     config.write_text(text + extra)
     return config

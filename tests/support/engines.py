@@ -38,7 +38,9 @@ def engine_settings(journal: Path, **kill_switch: Any) -> Settings:
     base = load_settings()
     return dataclasses.replace(
         base,
-        engine=dataclasses.replace(base.engine, journal_path=str(journal)),
+        # no history backfill: ~10 MB of bars written at every first start, which tests that do
+        # not look at a chart only wait behind (tests/tui/test_candle_chart.py turns it on)
+        engine=dataclasses.replace(base.engine, journal_path=str(journal), backfill_bars=0),
         sim=dataclasses.replace(base.sim, instruments=INSTRUMENTS),
         kill_switch=dataclasses.replace(base.kill_switch, **kill_switch),
     )

@@ -33,12 +33,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The packaged default config (two accounts, the sim), journaling under `tmp_path`."""
+    """The packaged default config (two accounts, the sim), journaling under `tmp_path`, with
+    no history backfill (~10 MB of bars at a first start; the chart's tests turn it on) and
+    20 frames a second: Pilot waits for an idle app after each key, and at the default 100 the
+    sim's ticks kept it busy, so each key waited about two seconds (frames driven by data are
+    tested at any rate in test_frames.py)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     base = load_settings()
-    return dataclasses.replace(
-        base, engine=dataclasses.replace(base.engine, journal_path=str(tmp_path / "j.db"))
-    )
+    engine = dataclasses.replace(base.engine, journal_path=str(tmp_path / "j.db"), backfill_bars=0)
+    return dataclasses.replace(base, engine=engine, ui=dataclasses.replace(base.ui, fps=20))
 
 
 @pytest_asyncio.fixture

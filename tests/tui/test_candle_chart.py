@@ -4,15 +4,26 @@ past), and the last one is live. Bar sizes switch with `]` and `[`."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.support.pilot import pane, screen_text, until
+from tmt_tui.config import Settings
 from tmt_tui.domain.market import LiveBar
 from tmt_tui.tui.app import TmtApp
 from tmt_tui.tui.widgets.candles import DOWN_BODY, UP_BODY, CandleChart
 from tmt_tui.tui.widgets.quote_board import QuoteBoard
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The UI tests' settings with the start's history backfill on, as a trader has it."""
+    return dataclasses.replace(
+        settings, engine=dataclasses.replace(settings.engine, backfill_bars=200)
+    )
 
 
 def candles_on_screen(app: TmtApp) -> int:
