@@ -3,11 +3,25 @@ the wire through the one codec, read-only connections included, exactly as in pr
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from tests.support.api import make_settings
 from tests.support.waiting import eventually
 from tmt_tui.api.remote import RemoteEngineClient
+from tmt_tui.config import Settings
 from tmt_tui.domain.commands import QueryBars
 from tmt_tui.domain.market import Candles
 from tmt_tui.engine.local_client import LocalEngineClient
+
+
+@pytest.fixture
+def settings(journal: Path) -> Settings:
+    """The API tests' engine with the start's history backfill on (other tests start without)."""
+    base = make_settings(journal)
+    return dataclasses.replace(base, engine=dataclasses.replace(base.engine, backfill_bars=200))
 
 
 async def test_query_bars_answers_the_same_candles_attached_as_in_process(

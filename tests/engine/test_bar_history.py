@@ -45,7 +45,8 @@ async def test_a_journal_with_ticks_and_no_bars_gets_its_bars_rebuilt_from_them(
 ) -> None:
     journal = tmp_path / "journal.db"
     ts, bid, ask = old_ticks(journal)
-    settings = engine_settings(journal)
+    base = engine_settings(journal)  # backfill on: test engines start without it
+    settings = dataclasses.replace(base, engine=dataclasses.replace(base.engine, backfill_bars=200))
     client = start_embedded(settings, clock=fixed_clock)
     try:
         report = client.runner.backfill_report  # type: ignore[union-attr]
