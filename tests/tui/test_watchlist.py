@@ -4,15 +4,13 @@ account's view, and a list that survives a restart; all through keys on the real
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from tests.support.pilot import main_screen, pane, screen_text, until
 from tmt_tui.cli.embedded import start_embedded
-from tmt_tui.config import Settings, load_settings
+from tmt_tui.config import Settings
 from tmt_tui.domain.commands import SubmitOrder
 from tmt_tui.engine.local_client import LocalEngineClient
 from tmt_tui.engine.watchlist import read_watchlist, watchlist_path
@@ -26,29 +24,9 @@ WATCHED = ("EUR_USD", "GBP_USD", "USD_JPY")
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The default config on three pairs of the sim's twenty, journaling under `tmp_path`."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    base = load_settings()
-    return dataclasses.replace(
-        base,
-        engine=dataclasses.replace(base.engine, journal_path=str(tmp_path / "j.db")),
-        sim=dataclasses.replace(base.sim, instruments=WATCHED),
-    )
-
-
-@pytest_asyncio.fixture
-async def client(settings: Settings) -> AsyncIterator[LocalEngineClient]:
-    engine = start_embedded(settings)
-    try:
-        yield engine
-    finally:
-        await engine.close()
-
-
-@pytest.fixture
-def app(settings: Settings, client: LocalEngineClient) -> TmtApp:
-    return create_app(settings, client)
+def settings(settings: Settings) -> Settings:
+    """The UI tests' settings (tests/tui/conftest.py) on three pairs of the sim's twenty."""
+    return dataclasses.replace(settings, sim=dataclasses.replace(settings.sim, instruments=WATCHED))
 
 
 def board(app: TmtApp) -> QuoteBoard:
